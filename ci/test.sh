@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: installs what it needs into .venv, then runs the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ci/env.sh marl,baselines,dev
+exec python -m pytest -q "$@"

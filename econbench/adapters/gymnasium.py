@@ -1,0 +1,73 @@
+"""Gymnasium single-environment view of a task (``gym.make("econbench/<Task>-v0")``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from econbench.adapters.views import GameView, Others, RoleView, make_view
+from econbench.core import ActionError
+
+
+def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
+    if isinstance(space, gym.spaces.Dict):
+        if not isinstance(action, dict):
+            raise ActionError(f"{name}: action must be a dict keyed by {list(space.spaces)}, got {type(action).__name__}")
+        missing = set(space.spaces) ^ set(action)
+        if missing:
+            raise ActionError(f"{name}: action keys {sorted(action)} do not match {sorted(space.spaces)}")
+        return {k: _add_env_axis(v, space.spaces[k], f"{name}[{k!r}]") for k, v in action.items()}
+    a = np.asarray(action) if not hasattr(action, "shape") else action
+    if tuple(a.shape) != space.shape:
+        raise ActionError(f"{name}: action has shape {tuple(a.shape)}, expected {space.shape}")
+    return a[None]
+
+
+def _strip(x: Any) -> Any:
+    return {k: _strip(v) for k, v in x.items()} if isinstance(x, dict) else x[0]
+
+
+class EconEnv(gym.Env):
+    """One economy. Multi-agent tasks use ``Dict`` spaces keyed by group and the welfare as reward;
+    role and planner IDs are plain single-agent ``Box`` environments.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        task_id: str,
+        backend: str = "numpy",
+        dtype: str = "float64",
+        device: Any = None,
+        others: Others = None,
+        render_mode: str | None = None,
+        **params: Any,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']}")
+        self.view: GameView | RoleView = make_view(task_id, 1, backend, dtype, device, others=others, **params)
+        self.task = self.view.task
+        self.observation_space = self.view.observation_space
+        self.action_space = self.view.action_space
+        self.render_mode = render_mode
+        self._last: Any = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is None and self.view.batched.state is None:
+            seed = int(self.np_random.integers(2**31))  # first reset without a seed: fresh entropy
+        self._last = _strip(self.view.reset(seed=seed))
+        return self._last, {}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        obs, reward, term, trunc, info = self.view.step(_add_env_axis(action, self.action_space, self.task.name))
+        self._last = _strip(obs)
+        return self._last, float(reward[0]), bool(term[0]), bool(trunc[0]), _strip(info)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        return f"{self.task.name} t={int(self.view.batched.backend.to_numpy(self.view.batched.t)[0])} obs={self._last}"

@@ -1,0 +1,95 @@
+"""PettingZoo ``ParallelEnv`` view: one economy, one name per agent (``firm_0``, ``firm_1``, ...)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from econbench.adapters.views import action_space, observation_space
+from econbench.core import ActionError, BatchedEnv
+from econbench.registry import make_task
+
+
+class EconParallelEnv(ParallelEnv):
+    """All agents of every group act at once; each gets its own reward.
+
+    ``max_cycles`` (PettingZoo's name for the horizon) defaults to the card's.
+    When the episode ends every agent is done and ``agents`` becomes empty.
+    """
+
+    metadata = {"render_modes": [], "is_parallelizable": True}
+
+    def __init__(self, task_id: str, max_cycles: int | None = None, backend: str = "numpy", dtype: str = "float64",
+                 device: Any = None, render_mode: str | None = None, **params: Any) -> None:
+        task = make_task(task_id, **params)
+        self.task = task
+        self.metadata = {**self.metadata, "name": task.name}
+        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles)
+        self.render_mode = render_mode
+        self.possible_agents = [a for g in task.groups for a in g.agent_ids()]
+        self.agents: list[str] = []
+        self._where = {a: (g, i) for g in task.groups for i, a in enumerate(g.agent_ids())}
+        dt = np.dtype(self.batched.backend.dtype_name)
+        self.observation_spaces = {a: observation_space(g, (), dt) for a, (g, _) in self._where.items()}
+        self.action_spaces = {a: action_space(g, (), dt) for a, (g, _) in self._where.items()}
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - PettingZoo's API test wants the same object every call
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self.observation_spaces[agent]
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019
+    def action_space(self, agent: str) -> spaces.Space:
+        return self.action_spaces[agent]
+
+    def _per_agent(self, obs: dict[str, Any]) -> dict[str, Any]:
+        b = self.batched.backend
+        host = {g.name: b.to_numpy(obs[g.name])[0] for g in self.task.groups}
+        masks = {k: b.to_numpy(v)[0].astype(np.int8) for k, v in self.batched.action_masks().items()}
+        out = {}
+        for agent in self.agents:
+            g, i = self._where[agent]
+            o = host[g.name][i].copy()
+            out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()} if g.masked else o
+        return out
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        if seed is None and self.batched.state is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        obs = self.batched.reset(seed=seed)
+        self.agents = list(self.possible_agents)
+        return self._per_agent(obs), {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+        if not self.agents:
+            raise RuntimeError("the episode is over; call reset()")
+        if set(actions) != set(self.agents):
+            missing, extra = sorted(set(self.agents) - set(actions)), sorted(set(actions) - set(self.agents))
+            raise ActionError(f"{self.task.name}: actions missing for {missing}, unknown agents {extra}")
+        joint = {}
+        for g in self.task.groups:
+            rows = [np.asarray(actions[a]) for a in g.agent_ids()]
+            for a, r in zip(g.agent_ids(), rows):
+                if r.shape != g.action.shape:
+                    raise ActionError(f"{self.task.name}: action of {a} has shape {r.shape}, expected {g.action.shape}")
+            joint[g.name] = np.stack(rows)[None]
+        obs, out, term, trunc = self.batched.step(joint)
+        b = self.batched.backend
+        rewards = {g.name: b.to_numpy(out.rewards[g.name])[0] for g in self.task.groups}
+        ended_t, ended_f = bool(b.to_numpy(term)[0]), bool(b.to_numpy(trunc)[0])
+        observations = self._per_agent(obs)
+        rew = {a: float(rewards[self._where[a][0].name][self._where[a][1]]) for a in self.agents}
+        terms = {a: ended_t for a in self.agents}
+        truncs = {a: ended_f for a in self.agents}
+        infos = {a: {} for a in self.agents}
+        if ended_t or ended_f:
+            self.agents = []
+        return observations, rew, terms, truncs, infos
+
+    def state(self) -> np.ndarray:
+        """The concatenated observations of all agents (a centralised critic's input)."""
+        obs = self.batched.observe()
+        return np.concatenate([self.batched.backend.to_numpy(obs[g.name])[0].ravel() for g in self.task.groups])

@@ -1,0 +1,196 @@
+"""Two host-side views of a :class:`~econbench.core.BatchedEnv` that every adapter builds on.
+
+* :class:`GameView`, the whole game: observations and actions are dicts keyed
+  by group, the reward is the card's welfare, per-agent rewards go to infos.
+* :class:`RoleView`, one learner: ``agent`` of ``group`` acts, every other
+  agent follows a named fixed policy or a supplied callable.
+
+Both speak NumPy at their boundary (Gymnasium, PettingZoo and SB3 expect it)
+and keep everything else on the env's backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+from gymnasium import spaces
+
+from econbench.core import (
+    ActionError,
+    Array,
+    BatchedEnv,
+    BoxSpec,
+    DiscreteSpec,
+    GroupPolicy,
+    GroupSpec,
+    RoleSpec,
+    Task,
+    dtype_kind,
+)
+from econbench.registry import make_task
+
+Others = str | GroupPolicy | Mapping[str, "str | GroupPolicy"] | None
+
+
+def box_space(spec: BoxSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Box:
+    low, high = spec.bounds()
+    shape = lead + spec.shape
+    return spaces.Box(np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), shape, dtype)
+
+
+def action_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Space:
+    if isinstance(g.action, DiscreteSpec):
+        return spaces.MultiDiscrete(np.broadcast_to(np.asarray(g.action.nvec), lead + g.action.shape).copy())
+    return box_space(g.action, lead, dtype)
+
+
+def observation_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Space:
+    obs = box_space(g.observation, lead, dtype)
+    if not g.masked:
+        return obs
+    width = int(sum(g.action.nvec))  # type: ignore[union-attr]
+    return spaces.Dict({"observation": obs, "action_mask": spaces.MultiBinary(lead + (width,))})
+
+
+def _np_dtype(batched: BatchedEnv) -> Any:
+    return np.dtype(batched.backend.dtype_name)
+
+
+class GameView:
+    """All groups at once; ``reward`` is the welfare the card defines."""
+
+    def __init__(self, batched: BatchedEnv) -> None:
+        self.batched = batched
+        self.task = batched.task
+        dt = _np_dtype(batched)
+        self.observation_space = spaces.Dict({g.name: observation_space(g, (g.n_agents,), dt) for g in self.task.groups})
+        self.action_space = spaces.Dict({g.name: action_space(g, (g.n_agents,), dt) for g in self.task.groups})
+
+    def _host_obs(self, obs: Mapping[str, Array]) -> dict[str, Any]:
+        b = self.batched.backend
+        masks = self.batched.action_masks()
+        out: dict[str, Any] = {}
+        for g in self.task.groups:
+            o = b.to_numpy(obs[g.name])
+            if g.masked:
+                out[g.name] = {"observation": o, "action_mask": b.to_numpy(masks[g.name]).astype(np.int8)}
+            else:
+                out[g.name] = o
+        return out
+
+    def reset(self, seed: int | None = None, mask: Any = None) -> dict[str, Any]:
+        return self._host_obs(self.batched.reset(seed=seed, mask=mask))
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, out, term, trunc = self.batched.step(actions)
+        b = self.batched.backend
+        info = {"rewards": {k: b.to_numpy(v) for k, v in out.rewards.items()}}
+        return self._host_obs(obs), b.to_numpy(out.welfare), b.to_numpy(term), b.to_numpy(trunc), info
+
+
+def resolve_others(task: Task, batched: BatchedEnv, others: Others) -> dict[str, GroupPolicy]:
+    """Turn a policy name, a callable or a per-group mapping into one callable per group."""
+    role = task.role
+    assert role is not None
+    needed = [g.name for g in task.groups if g.name != role.group or g.n_agents > 1]
+    if others is None:
+        others = role.others
+    if isinstance(others, str):
+        return {k: v for k, v in task.policy(others, batched.backend).items() if k in needed}
+    if callable(others):
+        if len(needed) != 1:
+            raise TypeError(f"{task.name}: a single callable for 'others' is ambiguous with groups {needed}; pass a dict")
+        return {needed[0]: others}
+    resolved: dict[str, GroupPolicy] = {}
+    for name in needed:
+        if name not in others:
+            raise KeyError(f"{task.name}: 'others' lacks a policy for group {name!r}")
+        pol = others[name]
+        resolved[name] = task.policy(pol, batched.backend)[name] if isinstance(pol, str) else pol
+    return resolved
+
+
+class RoleView:
+    """One learning agent; the others follow fixed policies. Flat Box spaces, scalar reward."""
+
+    def __init__(self, batched: BatchedEnv, others: Others = None) -> None:
+        task = batched.task
+        if task.role is None:
+            g = task.groups[0]
+            if not task.is_single_agent:
+                raise TypeError(f"{task.name} is a multi-agent task; use its -<Role>- ID or the whole-game view")
+            task = Task(**{**task.__dict__, "role": RoleSpec(g.name, 0, "")})
+        self.batched, self.task, self.role = batched, task, task.role
+        self.group = task.group(self.role.group)
+        if task.role.others == "" and others is None:
+            self.others: dict[str, GroupPolicy] = {}
+        else:
+            self.others = resolve_others(task, batched, others)
+        dt = _np_dtype(batched)
+        self.observation_space = observation_space(self.group, (), dt)
+        self.action_space = action_space(self.group, (), dt)
+        xp, n = batched.xp, self.group.n_agents
+        self._is_learner = batched.backend.asarray(np.arange(n) == self.role.agent, dtype=xp.bool)[None, :, None]
+        self._obs: dict[str, Array] = {}
+
+    def _host_obs(self, obs: Mapping[str, Array]) -> Any:
+        b = self.batched.backend
+        o = b.to_numpy(obs[self.group.name][:, self.role.agent])
+        if not self.group.masked:
+            return o
+        mask = b.to_numpy(self.batched.action_masks()[self.group.name][:, self.role.agent])
+        return {"observation": o, "action_mask": mask.astype(np.int8)}
+
+    def reset(self, seed: int | None = None, mask: Any = None) -> Any:
+        self._obs = self.batched.reset(seed=seed, mask=mask)
+        return self._host_obs(self._obs)
+
+    def joint_actions(self, action: Any) -> dict[str, Array]:
+        """The learner's ``(n_envs, *action_shape)`` actions merged into everyone's."""
+        b, xp, g = self.batched.backend, self.batched.xp, self.group
+        want = (self.batched.n_envs, *g.action.shape)
+        if tuple(np.shape(action)) != want:
+            raise ActionError(f"{self.task.name}: action has shape {tuple(np.shape(action))}, expected {want}")
+        dtype = xp.int64 if isinstance(g.action, DiscreteSpec) else None
+        kind = dtype_kind(action)
+        if isinstance(g.action, BoxSpec) and kind != "f":
+            raise ActionError(f"{self.task.name}: action must be floating point, got dtype {getattr(action, 'dtype', type(action))}")
+        if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
+            raise ActionError(f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}")
+        mine = b.asarray(action, dtype=dtype)[:, None]
+        acts = {name: pol(self._obs[name]) for name, pol in self.others.items()}
+        if g.n_agents == 1:
+            acts[g.name] = mine
+        else:
+            acts[g.name] = xp.where(self._is_learner, mine, b.asarray(acts[g.name], dtype=dtype))
+        return acts
+
+    def step(self, action: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, out, term, trunc = self.batched.step(self.joint_actions(action))
+        self._obs = obs
+        b = self.batched.backend
+        reward = b.to_numpy(out.rewards[self.group.name][:, self.role.agent])
+        return self._host_obs(obs), reward, b.to_numpy(term), b.to_numpy(trunc), {}
+
+
+def make_view(
+    task_id: str,
+    n_envs: int,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    device: Any = None,
+    horizon: int | None = None,
+    others: Others = None,
+    seed: int | None = None,
+    **params: Any,
+) -> GameView | RoleView:
+    """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`."""
+    task = make_task(task_id, **params)
+    batched = BatchedEnv(task, n_envs, backend, dtype, device, seed=seed, horizon=horizon)
+    if task.is_single_agent:
+        return RoleView(batched, others)
+    if others is not None:
+        raise TypeError(f"{task.name}: 'others' applies to role views only")
+    return GameView(batched)
+

@@ -1,0 +1,182 @@
+"""Array backends: one namespace, device, float dtype and random generator per env.
+
+Dynamics are written once against the array API (``array_api_compat``); a
+:class:`Backend` supplies the namespace ``xp`` they receive. NumPy is the
+default; torch (CPU or CUDA) and CuPy are chosen by name; array-api-strict
+exists for tests, where its simulated ``device1`` catches silent conversions
+to NumPy that would fail on a GPU.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+BACKENDS = ("numpy", "torch", "cupy", "array_api_strict")
+DTYPES = ("float64", "float32")
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend was asked for by name but cannot run on this machine."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array namespace with its device and float dtype.
+
+    ``xp`` is the array-api-compat namespace (so ``xp.clip``, ``xp.where`` and
+    friends behave the same everywhere).
+    """
+
+    name: str
+    xp: Any
+    dtype: Any
+    device: Any = None
+    dtype_name: str = "float64"
+    _native: Any = field(default=None, repr=False)
+
+    def asarray(self, x: Any, dtype: Any = None) -> Any:
+        """Move host data (or another backend's array) onto this backend."""
+        dtype = self.dtype if dtype is None else dtype
+        if self.name == "torch" and not isinstance(x, (self._native.Tensor,)):
+            x = np.asarray(x)
+            if not x.flags.writeable:
+                x = x.copy()
+            return self._native.as_tensor(x, device=self.device).to(dtype)
+        if self.name == "cupy":
+            return self._native.asarray(x, dtype=dtype)
+        if self.name == "array_api_strict" and isinstance(x, np.ndarray | float | int | list):
+            return self.xp.asarray(np.asarray(x), dtype=dtype, device=self.device)
+        if self.name == "numpy":
+            return np.asarray(x, dtype=dtype)
+        return self.xp.asarray(x, dtype=dtype, device=self.device)
+
+    def zeros(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
+        return self.xp.zeros(shape, dtype=self.dtype if dtype is None else dtype, device=self.device)
+
+    def full(self, shape: tuple[int, ...], value: Any, dtype: Any) -> Any:
+        return self.xp.full(shape, value, dtype=dtype, device=self.device)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        """Copy an array of this backend to host memory as a NumPy array."""
+        if self.name == "numpy":
+            return np.asarray(x)
+        if self.name == "torch":
+            return x.detach().cpu().numpy()
+        if self.name == "cupy":
+            return self._native.asnumpy(x)
+        cpu = self.xp.asarray(x, device=self._native.Device("CPU_DEVICE")) if self.device else x
+        return np.asarray(cpu)
+
+    def rng(self, seed: int | None) -> "BackendRNG":
+        return BackendRNG(self, seed)
+
+
+class BackendRNG:
+    """Seeded generator producing arrays on a backend.
+
+    NumPy, CuPy and torch use their own generators (so a GPU never waits on
+    the host); array-api-strict draws with NumPy and copies, so its streams
+    equal NumPy's exactly. Same seed, same backend: same numbers.
+    """
+
+    def __init__(self, backend: Backend, seed: int | None) -> None:
+        self.backend = backend
+        self.seed = seed
+        if backend.name == "torch":
+            torch = backend._native
+            self._gen = torch.Generator(device=backend.device)
+            self._gen.manual_seed(int(np.random.SeedSequence(seed).generate_state(1)[0]))
+        elif backend.name == "cupy":
+            self._gen = backend._native.random.default_rng(seed)
+        else:
+            self._gen = np.random.default_rng(seed)
+
+    def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> Any:
+        b = self.backend
+        if b.name == "torch":
+            u = b._native.rand(shape, generator=self._gen, device=b.device, dtype=b.dtype)
+        elif b.name == "cupy":
+            u = self._gen.random(shape, dtype=b.dtype)
+        else:
+            u = b.asarray(self._gen.random(shape))
+        return u if (low, high) == (0.0, 1.0) else low + (high - low) * u
+
+    def normal(self, shape: tuple[int, ...]) -> Any:
+        b = self.backend
+        if b.name == "torch":
+            return b._native.randn(shape, generator=self._gen, device=b.device, dtype=b.dtype)
+        if b.name == "cupy":
+            return self._gen.standard_normal(shape, dtype=b.dtype)
+        return b.asarray(self._gen.standard_normal(shape))
+
+
+def _cupy_usable() -> tuple[bool, str]:
+    try:
+        cupy = importlib.import_module("cupy")
+    except ImportError:
+        return False, "CuPy is not installed: pip install 'econbench[gpu-cuda12]' (or gpu-cuda13)"
+    try:
+        ok = bool(cupy.cuda.is_available())
+    except Exception as exc:  # noqa: BLE001 - any driver failure means unusable
+        return False, f"CuPy is installed but CUDA is unusable: {exc}"
+    if not ok:
+        return False, "CuPy is installed but no CUDA device is available (cupy.cuda.is_available() is False)"
+    return True, ""
+
+
+def cupy_available() -> bool:
+    return _cupy_usable()[0]
+
+
+def get_backend(name: str | Backend = "numpy", dtype: str = "float64", device: Any = None) -> Backend:
+    """Resolve a backend by name: ``numpy`` (default), ``torch``, ``cupy``, ``array_api_strict``.
+
+    ``device`` is backend specific: ``"cuda"``/``"cpu"`` for torch (default:
+    CUDA when available), a device id for CuPy, a ``Device`` name such as
+    ``"device1"`` for array-api-strict.
+    """
+    if isinstance(name, Backend):
+        return name
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of {DTYPES}")
+    if name == "numpy":
+        from array_api_compat import numpy as xp
+
+        return Backend("numpy", xp, getattr(np, dtype), None, dtype, np)
+    if name == "torch":
+        try:
+            torch = importlib.import_module("torch")
+        except ImportError as exc:
+            raise BackendUnavailableError(
+                "the torch backend needs PyTorch: pip install 'econbench[baselines]'"
+            ) from exc
+        from array_api_compat import torch as xp
+
+        if device is None:
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dev = torch.device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise BackendUnavailableError("torch backend asked for CUDA, but torch.cuda.is_available() is False")
+        return Backend("torch", xp, getattr(torch, dtype), dev, dtype, torch)
+    if name == "cupy":
+        ok, why = _cupy_usable()
+        if not ok:
+            raise BackendUnavailableError(why)
+        cupy = importlib.import_module("cupy")
+        from array_api_compat import cupy as xp
+
+        if device is not None:
+            cupy.cuda.Device(int(device)).use()
+        return Backend("cupy", xp, getattr(cupy, dtype), None, dtype, cupy)
+    if name == "array_api_strict":
+        try:
+            xps = importlib.import_module("array_api_strict")
+        except ImportError as exc:
+            raise BackendUnavailableError("pip install array-api-strict (the dev extra)") from exc
+        dev = xps.Device(device or "device1")
+        return Backend("array_api_strict", xps, getattr(xps, dtype), dev, dtype, xps)
+    raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")

@@ -1,0 +1,105 @@
+"""Task cards: versioned TOML files that define every registered task.
+
+A card may ``extends`` another; its ``params``, ``protocol`` and ``sources``
+tables are merged over the parent's, every other key replaces the parent's.
+Cards are read from the wheel's ``econbench/_cards`` or, in a source checkout,
+from the repository's ``tasks/`` folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sys
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+NAMESPACE = "econbench"
+_MERGED_TABLES = ("params", "protocol", "sources")
+P = TypeVar("P")
+
+
+class UnknownTaskError(KeyError):
+    """Raised for a task ID with no card; the message lists the known IDs."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0])
+
+
+def cards_dir() -> Path:
+    packaged = Path(__file__).parent / "_cards"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "tasks"
+
+
+def short_name(task_id: str) -> str:
+    """``econbench/InvestmentLQ-v0`` and ``econbench:econbench/InvestmentLQ-v0`` -> ``InvestmentLQ-v0``."""
+    return task_id.split(":")[-1].split("/")[-1]
+
+
+@functools.lru_cache(maxsize=None)
+def _raw(name: str) -> dict[str, Any]:
+    path = cards_dir() / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(task_names())
+        raise UnknownTaskError(f"unknown task {name!r}; known tasks: {known}")
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def task_names() -> list[str]:
+    return sorted(p.stem for p in cards_dir().glob("*.toml"))
+
+
+@functools.lru_cache(maxsize=None)
+def load_card(task_id: str) -> dict[str, Any]:
+    """The merged card of a task, as a plain dict (callers must not mutate it)."""
+    name = short_name(task_id)
+    raw = _raw(name)
+    if "extends" not in raw:
+        return dict(raw)
+    merged = {k: v for k, v in load_card(raw["extends"]).items() if k != "role"}
+    for key, value in raw.items():
+        if key in _MERGED_TABLES:
+            merged[key] = {**merged.get(key, {}), **value}
+        elif key != "extends":
+            merged[key] = value
+    return merged
+
+
+def params_from_card(cls: type[P], task_id: str, **overrides: Any) -> P:
+    """Build a task's frozen parameter dataclass from its card, with keyword overrides.
+
+    Unknown override names raise ``TypeError`` naming them, so a typo in a
+    ``gym.make`` keyword is not silently ignored.
+    """
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise TypeError(
+            f"{short_name(task_id)}: unknown parameter(s) {unknown}; valid: {sorted(fields)}"
+        )
+    values = {**load_card(task_id)["params"], **overrides}
+    missing = sorted(set(fields) - set(values))
+    if missing:
+        raise ValueError(f"card {short_name(task_id)} lacks parameter(s) {missing}")
+    kwargs = {}
+    for name in fields:
+        value = values[name]
+        kind = hints[name]
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(f"parameter {name} must be an integer, got {value!r}")
+            value = int(value)
+        elif kind is float:
+            value = float(value)
+        kwargs[name] = value
+    return cls(**kwargs)

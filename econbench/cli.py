@@ -1,0 +1,196 @@
+"""The ``econbench`` command: list, solve, evaluate, gap and bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, Sequence
+
+import numpy as np
+
+from econbench import __version__
+from econbench.cards import UnknownTaskError, load_card
+from econbench.registry import make_task, task_ids
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+def _fmt(x: float) -> str:
+    if x == 0 or (1e-3 <= abs(x) < 1e7):
+        return f"{x:,.4f}" if abs(x) < 1e3 else f"{x:,.1f}"
+    return f"{x:.3e}"
+
+
+def table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    """A plain fixed-width table (Markdown-compatible pipes)."""
+    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
+    line = lambda vals: "| " + " | ".join(v.ljust(w) for v, w in zip(vals, widths)) + " |"  # noqa: E731
+    return "\n".join([line(columns), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in cells)])
+
+
+def _task(task_id: str, params: dict[str, Any]) -> Any:
+    try:
+        return make_task(task_id, **params)
+    except UnknownTaskError as exc:
+        raise CliError(str(exc)) from None
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"bad task parameters: {exc}") from None
+
+
+def _params(pairs: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"--param expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    rows = []
+    for tid in task_ids():
+        card = load_card(tid)
+        task = make_task(tid)
+        kind = "single-agent" if task.is_single_agent else " + ".join(f"{g.n_agents} {g.name}" for g in task.groups)
+        rows.append({"id": tid, "agents": kind, "summary": card["summary"]})
+    print(table(rows, ["id", "agents", "summary"]))
+
+
+def cmd_solve(args: argparse.Namespace) -> None:
+    from econbench.solve import describe_solution
+
+    task = _task(args.task, _params(args.param))
+    print(describe_solution(task))
+
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from econbench.metrics import evaluate, optimality_gap
+
+    task = _task(args.task, _params(args.param))
+    try:
+        res = evaluate(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
+    except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
+        raise CliError(str(exc)) from None
+    lo, hi = res.ci
+    out: dict[str, Any] = {"task": task.id, "policy": res.policy, "score": res.mean, "ci95": [lo, hi],
+                           "seeds": res.seeds, "episodes_per_seed": int(res.scores.shape[1]),
+                           "per_seed": res.per_seed().tolist()}
+    if task.is_single_agent and "exact" in task.policies:
+        gap = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes)
+        out.update(optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci))
+    _emit(out, args.json)
+
+
+def cmd_gap(args: argparse.Namespace) -> None:
+    from econbench.metrics import equilibrium_gap, optimality_gap
+
+    task = _task(args.task, _params(args.param))
+    try:
+        if task.is_single_agent:
+            g = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
+            out: dict[str, Any] = {"task": task.id, "policy": g.policy, "kind": "optimality", "V*": g.v_star,
+                                   "V": g.v_policy, "V_ref": g.v_reference, "reference": g.reference,
+                                   "gap": g.raw, "gap_ci95": list(g.raw_ci),
+                                   "normalized_regret": g.normalized, "normalized_regret_ci95": list(g.normalized_ci)}
+        else:
+            results = equilibrium_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
+            out = {"task": task.id, "policy": results[0].policy, "kind": "equilibrium", "groups": [
+                {"group": r.group, "method": r.method, "epsilon": r.epsilon, "epsilon_ci95": list(r.epsilon_ci),
+                 "relative": r.relative, "per_agent_gain": r.gains.mean(axis=0).tolist(),
+                 "per_agent_value": r.values.mean(axis=0).tolist()} for r in results]}
+    except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
+        raise CliError(str(exc)) from None
+    _emit(out, args.json)
+
+
+def _emit(out: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(out, indent=2))
+        return
+    for key, value in out.items():
+        if isinstance(value, float):
+            value = _fmt(value)
+        elif isinstance(value, list) and value and isinstance(value[0], float):
+            value = "[" + ", ".join(_fmt(v) for v in value) + "]"
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for row in value:
+                print(f"{key}: " + ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in row.items()
+                                             if not isinstance(v, list) or k.endswith("ci95")))
+            continue
+        print(f"{key}: {value}")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from econbench.bench import run_bench
+
+    t0 = time.perf_counter()
+    rows = run_bench(tasks=args.task or None, backend=args.backend, episodes=args.episodes, seeds=args.seeds,
+                     include_checkpoints=not args.no_checkpoints)
+    cols = ["task", "policy", "score", "score 95% CI", "optimality gap", "normalized regret", "equilibrium eps (rel.)", "gap method"]
+    print(table(rows, cols))
+    print(f"\n{len(rows)} evaluations in {time.perf_counter() - t0:.1f} s "
+          f"(backend {args.backend}; seeds and episodes from each task card unless overridden)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="econbench", description="Benchmark tasks for learning solutions of economic games.")
+    parser.add_argument("--version", action="version", version=f"econbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="registered task IDs with one-line descriptions").set_defaults(func=cmd_list)
+
+    def task_cmd(name: str, help_: str, func: Any, policy: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--task", required=True, help="task ID, e.g. econbench/InvestmentLQ-v0")
+        p.add_argument("--param", action="append", metavar="KEY=VALUE", help="override a card parameter (repeatable)")
+        if policy:
+            p.add_argument("--policy", default="exact",
+                           help="a named policy (exact, reference, freeze, ...) or a checkpoint folder from baselines/")
+            p.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
+            p.add_argument("--seeds", type=int, nargs="+", help="evaluation seeds (default: the card's)")
+            p.add_argument("--episodes", type=int, help="episodes per seed (default: the card's)")
+            p.add_argument("--json", action="store_true", help="print JSON")
+        p.set_defaults(func=func)
+        return p
+
+    task_cmd("solve", "print the exact solution (laws of motion, values, equilibrium policies)", cmd_solve, policy=False)
+    task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate)
+    task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
+    b = sub.add_parser("bench", help="the main job: reference policies and exact solutions on every task")
+    b.add_argument("--task", action="append", help="restrict to these IDs (repeatable)")
+    b.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
+    b.add_argument("--seeds", type=int, nargs="+")
+    b.add_argument("--episodes", type=int)
+    b.add_argument("--no-checkpoints", action="store_true", help="skip the shipped trained baselines")
+    b.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    b.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except CliError as exc:
+        print(f"econbench: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # pragma: no cover - `econbench list | head`
+        return 0
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,354 @@
+"""The batched multi-agent contract every econbench task implements.
+
+A task is a frozen parameter object, a tuple of agent groups and five pure
+functions over an array namespace ``xp`` (:class:`Dynamics`). One
+:class:`BatchedEnv` steps ``n_envs`` economies at once; every array is shaped
+``(n_envs, n_agents, ...)``, so a group's agents can share a network and a
+GPU sees one large batch. Randomness is drawn by the env and handed to the
+dynamics as an explicit ``noise`` argument: the dynamics are deterministic
+functions of their inputs, which is what lets tests feed NumPy, torch and
+array-api-strict the very same inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from econbench.backend import Backend, BackendRNG, get_backend
+
+Array = Any
+GroupPolicy = Callable[[Array], Array]
+"""Maps one group's observations ``(n_envs, n_agents, *obs_shape)`` to its actions."""
+
+
+class ActionError(ValueError):
+    """An action has the wrong keys, shape, dtype or range, or is not finite."""
+
+
+@dataclass(frozen=True)
+class BoxSpec:
+    """Continuous per-agent space with elementwise bounds (natural units)."""
+
+    shape: tuple[int, ...]
+    low: float | tuple[float, ...] = -np.inf
+    high: float | tuple[float, ...] = np.inf
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), self.shape)
+        high = np.broadcast_to(np.asarray(self.high, dtype=np.float64), self.shape)
+        return low, high
+
+
+@dataclass(frozen=True)
+class DiscreteSpec:
+    """Per-agent multi-discrete actions; ``nvec[j]`` choices for head ``j``."""
+
+    nvec: tuple[int, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.nvec),)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A set of agents that share observation and action spaces.
+
+    ``masked`` groups expose ``(n_envs, n_agents, sum(nvec))`` boolean action
+    masks (negotiated agreements, curricula, capacity) next to observations.
+    """
+
+    name: str
+    n_agents: int
+    agent_name: str
+    observation: BoxSpec
+    action: BoxSpec | DiscreteSpec
+    masked: bool = False
+
+    def agent_ids(self) -> list[str]:
+        return [f"{self.agent_name}_{i}" for i in range(self.n_agents)]
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """What a dynamics step returns: the new state, per-agent rewards and welfare."""
+
+    state: Any
+    rewards: dict[str, Array]  # group -> (n_envs, n_agents)
+    welfare: Array  # (n_envs,): the whole-game scalar reward the card defines
+    terminated: Array | None = None  # (n_envs,) bool; None means never
+
+
+class Dynamics:
+    """Base of a task's dynamics: pure functions over arrays, constants fixed at construction.
+
+    A subclass is built once per env for its parameters and backend (so tables
+    such as shock grids live on the right device) and must not keep mutable
+    state: ``step`` is a function of ``(state, actions, noise, t)`` alone.
+    ``state`` is a dataclass of arrays with leading axis ``n_envs``.
+    """
+
+    def __init__(self, params: Any, backend: Backend) -> None:
+        self.params = params
+        self.backend = backend
+        self.xp = backend.xp
+        self._weights: dict[tuple[int, float], Array] = {}
+
+    def agent_sum(self, x: Array, scale: float = 1.0) -> Array:
+        """``scale * sum`` over the agent axis (axis 1) of an ``(n_envs, n_agents)`` array.
+
+        A matrix-vector product: NumPy reduces a short inner axis an order of
+        magnitude slower than BLAS does the same sum.
+        """
+        key = (x.shape[1], scale)
+        if key not in self._weights:
+            self._weights[key] = self.backend.asarray(np.full(x.shape[1], scale))
+        return x @ self._weights[key]
+
+    def agent_mean(self, x: Array) -> Array:
+        return self.agent_sum(x, 1.0 / x.shape[1])
+
+    def initial_state(self, rng: BackendRNG, n_envs: int) -> Any:
+        raise NotImplementedError
+
+    def draw_noise(self, rng: BackendRNG, n_envs: int) -> Any:
+        """Shocks for one step; deterministic tasks draw nothing."""
+        return None
+
+    def step(self, state: Any, actions: Mapping[str, Array], noise: Any, t: Array) -> StepOutput:
+        raise NotImplementedError
+
+    def observe(self, state: Any) -> dict[str, Array]:
+        raise NotImplementedError
+
+    def action_masks(self, state: Any) -> dict[str, Array]:
+        """Boolean masks for the task's masked groups; none by default."""
+        return {}
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A single-agent view: ``agent`` of ``group`` learns, everyone else follows ``others``."""
+
+    group: str
+    agent: int = 0
+    others: str = "exact"
+
+
+PolicyFactory = Callable[["Task", Backend], dict[str, GroupPolicy]]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A registered task: card, parameters, groups, dynamics and named fixed policies."""
+
+    id: str
+    card: Mapping[str, Any]
+    params: Any
+    groups: tuple[GroupSpec, ...]
+    dynamics: type[Dynamics]
+    discount: float
+    horizon: int
+    policies: Mapping[str, PolicyFactory] = field(default_factory=dict)
+    role: RoleSpec | None = None
+    equilibrium_gap: Callable[..., Any] | None = None  # see econbench.metrics.best_response
+
+    @property
+    def name(self) -> str:
+        return self.id.split("/")[-1]
+
+    def group(self, name: str) -> GroupSpec:
+        for g in self.groups:
+            if g.name == name:
+                return g
+        raise KeyError(f"{self.name} has no group {name!r}; groups: {[g.name for g in self.groups]}")
+
+    def policy(self, name: str, backend: Backend | str = "numpy") -> dict[str, GroupPolicy]:
+        """A named fixed policy profile, one callable per group."""
+        if name not in self.policies:
+            raise KeyError(f"{self.name} has no policy {name!r}; named policies: {sorted(self.policies)}")
+        return self.policies[name](self, get_backend(backend))
+
+    @property
+    def is_single_agent(self) -> bool:
+        return self.role is not None or (len(self.groups) == 1 and self.groups[0].n_agents == 1)
+
+
+def broadcast_mask(mask: Array, ndim: int, xp: Any) -> Array:
+    """Reshape an ``(n_envs,)`` mask to broadcast against an array of rank ``ndim``."""
+    return xp.reshape(mask, (mask.shape[0],) + (1,) * (ndim - 1))
+
+
+def where_state(mask: Array, new: Any, old: Any, xp: Any) -> Any:
+    """Per-env select between two states (dataclasses of arrays)."""
+    values = {}
+    for f in dataclasses.fields(old):
+        a, b = getattr(new, f.name), getattr(old, f.name)
+        values[f.name] = xp.where(broadcast_mask(mask, a.ndim, xp), a, b)
+    return type(old)(**values)
+
+
+class BatchedEnv:
+    """Steps ``n_envs`` copies of a task's economy; no Python loop over envs or agents.
+
+    ``step`` validates actions (keys, shape, dtype, finiteness, bounds) and
+    raises :class:`ActionError` naming the problem. Episodes truncate at the
+    horizon; the env does not reset itself, the adapters decide when.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        n_envs: int = 1,
+        backend: Backend | str = "numpy",
+        dtype: str = "float64",
+        device: Any = None,
+        seed: int | None = None,
+        horizon: int | None = None,
+        validate: bool = True,
+    ) -> None:
+        if not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
+            raise ValueError(f"n_envs must be a positive integer, got {n_envs!r}")
+        if horizon is not None and (not isinstance(horizon, (int, np.integer)) or horizon < 1):
+            raise ValueError(f"horizon (max_episode_steps) must be a positive integer, got {horizon!r}")
+        self.task = task
+        self.n_envs = int(n_envs)
+        self.backend = get_backend(backend, dtype, device)
+        self.xp = self.backend.xp
+        self.horizon = int(horizon or task.horizon)
+        self.validate = validate
+        self.dynamics = task.dynamics(task.params, self.backend)
+        self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
+        self._rng = self.backend.rng(seed)
+        self.state: Any = None
+        self.t: Array = None
+
+    @property
+    def groups(self) -> tuple[GroupSpec, ...]:
+        return self.task.groups
+
+    def _device_bounds(self, g: GroupSpec) -> tuple[Any, Any] | None:
+        """Scalar bounds when uniform (two reductions check them), else per-component arrays."""
+        if isinstance(g.action, DiscreteSpec):
+            return None
+        low, high = g.action.bounds()
+        if np.ptp(low) == 0 and np.ptp(high) == 0 and np.isfinite(low).all() and np.isfinite(high).all():
+            return float(low.flat[0]), float(high.flat[0])
+        return self.backend.asarray(low), self.backend.asarray(high)
+
+    def _check_box(self, g: GroupSpec, a: Array) -> None:
+        """Range and finiteness in the fewest passes: min and max propagate NaN, so one test covers both."""
+        xp = self.xp
+        low, high = self._bounds[g.name]
+        if isinstance(low, float):
+            ok = float(xp.min(a)) >= low and float(xp.max(a)) <= high
+        else:
+            ok = bool(xp.all(xp.isfinite(a))) and bool(xp.all((a >= low) & (a <= high)))
+        if ok:
+            return
+        if not bool(xp.all(xp.isfinite(a))):
+            raise ActionError(f"{self.task.name}: action for group {g.name!r} contains NaN or infinity")
+        raise ActionError(
+            f"{self.task.name}: action for group {g.name!r} is out of range [{g.action.low}, {g.action.high}] "
+            f"(min {float(xp.min(a)):.6g}, max {float(xp.max(a)):.6g})"
+        )
+
+    def reset(self, seed: int | None = None, mask: Array | None = None) -> dict[str, Array]:
+        """Draw initial states (all envs, or where ``mask`` is true); a seed restarts the stream."""
+        if seed is not None:
+            self._rng = self.backend.rng(seed)
+        fresh = self.dynamics.initial_state(self._rng, self.n_envs)
+        zero_t = self.backend.zeros((self.n_envs,), dtype=self.xp.int64)
+        if mask is None or self.state is None:
+            self.state, self.t = fresh, zero_t
+        else:
+            mask = self.backend.asarray(mask, dtype=self.xp.bool)
+            self.state = where_state(mask, fresh, self.state, self.xp)
+            self.t = self.xp.where(mask, zero_t, self.t)
+        return self.observe()
+
+    def observe(self) -> dict[str, Array]:
+        return self.dynamics.observe(self.state)
+
+    def action_masks(self) -> dict[str, Array]:
+        return self.dynamics.action_masks(self.state)
+
+    def step(self, actions: Mapping[str, Array]) -> tuple[dict[str, Array], StepOutput, Array, Array]:
+        """Advance every env one period.
+
+        Returns ``(obs, out, terminated, truncated)`` where ``out`` carries the
+        per-group rewards and the welfare.
+        """
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        acts = self.check_actions(actions) if self.validate else dict(actions)
+        noise = self.dynamics.draw_noise(self._rng, self.n_envs)
+        out = self.dynamics.step(self.state, acts, noise, self.t)
+        self.state = out.state
+        self.t = self.t + 1
+        truncated = self.t >= self.horizon
+        if out.terminated is None:
+            terminated = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
+        else:
+            terminated = out.terminated
+            truncated = truncated & ~terminated
+        return self.observe(), out, terminated, truncated
+
+    def check_actions(self, actions: Mapping[str, Array]) -> dict[str, Array]:
+        """Validate and move actions to the backend; raise :class:`ActionError` on bad input."""
+        name = self.task.name
+        if not isinstance(actions, Mapping):
+            raise ActionError(f"{name}: actions must be a dict keyed by group {[g.name for g in self.groups]}, got {type(actions).__name__}")
+        expected = {g.name for g in self.groups}
+        if set(actions) != expected:
+            raise ActionError(f"{name}: action groups {sorted(actions)} do not match the task's groups {sorted(expected)}")
+        xp = self.xp
+        out = {}
+        for g in self.groups:
+            a = actions[g.name]
+            shape = (self.n_envs, g.n_agents, *g.action.shape)
+            got = tuple(getattr(a, "shape", np.shape(a)))
+            if got != shape:
+                raise ActionError(
+                    f"{name}: action for group {g.name!r} has shape {got}, expected {shape} = (n_envs, n_agents, *action_shape)"
+                )
+            kind = dtype_kind(a)
+            dtype = getattr(a, "dtype", type(a).__name__)
+            if isinstance(g.action, BoxSpec):
+                if kind != "f":
+                    raise ActionError(f"{name}: action for group {g.name!r} must be floating point, got dtype {dtype}")
+                a = self.backend.asarray(a)
+                self._check_box(g, a)
+            else:
+                if kind not in ("i", "u"):
+                    raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
+                a = self.backend.asarray(a, dtype=xp.int64)
+                nvec = self.backend.asarray(np.asarray(g.action.nvec), dtype=xp.int64)
+                if not bool(xp.all((a >= 0) & (a < nvec))):
+                    raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
+            out[g.name] = a
+        return out
+
+
+def dtype_kind(a: Any) -> str:
+    """NumPy-style dtype kind ('f', 'i', 'u', 'b', ...) for any backend's array."""
+    dt = getattr(a, "dtype", None)
+    if dt is None:
+        return np.asarray(a).dtype.kind
+    try:
+        return np.dtype(dt).kind
+    except TypeError:
+        text = str(dt)  # torch.float32, array_api_strict float64, ...
+        if "float" in text:
+            return "f"
+        if "uint" in text:
+            return "u"
+        if "int" in text:
+            return "i"
+        if "bool" in text:
+            return "b"
+        return "O"

@@ -1,0 +1,234 @@
+"""Evaluation under a task card's protocol.
+
+Every policy is scored on the same initial states and shocks: one batch of
+``episodes_per_seed`` economies per evaluation seed, with the env's generator
+seeded by it. Policies draw no randomness from the env, so two policies see
+common random numbers and their difference has little noise.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from econbench.backend import Backend, get_backend
+from econbench.core import Array, BatchedEnv, GroupPolicy, Task
+from econbench.metrics.stats import bootstrap_ci
+from econbench.registry import make_task
+
+LearnerPolicy = Callable[[np.ndarray], np.ndarray]
+"""A single-agent policy on host arrays: ``(n_envs, *obs_shape) -> (n_envs, *action_shape)``."""
+PolicySpec = str | Path | LearnerPolicy | Mapping[str, GroupPolicy]
+
+
+@dataclass
+class Rollout:
+    """Discounted returns of one batch of episodes, and optionally the trajectories."""
+
+    returns: dict[str, np.ndarray]  # group -> (n_envs, n_agents)
+    welfare: np.ndarray  # (n_envs,)
+    obs: dict[str, np.ndarray] = field(default_factory=dict)  # group -> (T+1, n_envs, n_agents, obs_dim)
+    actions: dict[str, np.ndarray] = field(default_factory=dict)  # group -> (T, n_envs, n_agents, act_dim)
+    rewards: dict[str, np.ndarray] = field(default_factory=dict)  # group -> (T, n_envs, n_agents)
+
+
+def rollout(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    n_envs: int,
+    seed: int,
+    backend: Backend | str = "numpy",
+    record: bool = False,
+    override: Callable[[int, dict[str, Array], dict[str, Array]], dict[str, Array]] | None = None,
+) -> Rollout:
+    """Run ``n_envs`` episodes to the horizon under a policy profile.
+
+    ``override(t, obs, actions)`` may replace actions before each step (a
+    deviating agent in best-response checks).
+    """
+    env = BatchedEnv(task, n_envs, backend, seed=seed)
+    b, xp = env.backend, env.xp
+    obs = env.reset()
+    returns = {g.name: b.zeros((n_envs, g.n_agents)) for g in task.groups}
+    welfare = b.zeros((n_envs,))
+    alive = b.asarray(np.ones(n_envs), dtype=xp.bool)
+    disc = 1.0
+    trace_obs: dict[str, list[np.ndarray]] = {g.name: [] for g in task.groups}
+    trace_act: dict[str, list[np.ndarray]] = {g.name: [] for g in task.groups}
+    trace_rew: dict[str, list[np.ndarray]] = {g.name: [] for g in task.groups}
+    for t in range(env.horizon):
+        actions = {g: profile[g](obs[g]) for g in profile}
+        if override is not None:
+            actions = override(t, obs, actions)
+        if record:
+            for g in task.groups:
+                trace_obs[g.name].append(b.to_numpy(obs[g.name]))
+                trace_act[g.name].append(b.to_numpy(actions[g.name]))
+        obs, out, term, trunc = env.step(actions)
+        live = xp.astype(alive, b.dtype)
+        for g in task.groups:
+            returns[g.name] = returns[g.name] + disc * out.rewards[g.name] * live[:, None]
+            if record:
+                trace_rew[g.name].append(b.to_numpy(out.rewards[g.name]))
+        welfare = welfare + disc * out.welfare * live
+        alive = alive & ~term
+        disc *= task.discount
+        if not bool(xp.any(alive)):
+            break
+    result = Rollout({k: b.to_numpy(v) for k, v in returns.items()}, b.to_numpy(welfare))
+    if record:
+        for g in task.groups:
+            trace_obs[g.name].append(b.to_numpy(obs[g.name]))
+        result.obs = {k: np.stack(v) for k, v in trace_obs.items()}
+        result.actions = {k: np.stack(v) for k, v in trace_act.items()}
+        result.rewards = {k: np.stack(v) for k, v in trace_rew.items()}
+    return result
+
+
+def load_checkpoint(path: str | Path, task: Task) -> LearnerPolicy:
+    """A trained SB3 policy saved by ``baselines/sb3_ppo.py`` (a folder with ``model.zip`` and ``meta.json``)."""
+    path = Path(path)
+    folder = path.parent if path.suffix == ".zip" else path
+    meta_file = folder / "meta.json"
+    if not (folder / "model.zip").is_file() or not meta_file.is_file():
+        raise FileNotFoundError(f"{path}: not a checkpoint (expected model.zip and meta.json in {folder})")
+    meta = json.loads(meta_file.read_text())
+    if meta.get("task_id", "").split("/")[-1] != task.name:
+        raise ValueError(f"checkpoint {folder} was trained on {meta.get('task_id')}, not {task.id}")
+    try:
+        from stable_baselines3 import PPO
+    except ImportError as exc:  # pragma: no cover - the baselines extra is installed in CI
+        raise ImportError("loading a checkpoint needs stable-baselines3: pip install 'econbench[baselines]'") from exc
+    model = PPO.load(folder / "model.zip", device="cpu")
+    normalizer = None
+    if (folder / "vecnormalize.pkl").is_file():
+        with (folder / "vecnormalize.pkl").open("rb") as f:
+            normalizer = pickle.load(f)  # noqa: S301 - our own training output
+    g = task.group(task.role.group) if task.role else task.groups[0]
+    low, high = (np.asarray(v, dtype=np.float64) for v in g.action.bounds())  # type: ignore[union-attr]
+    normalized = bool(meta.get("normalize_actions", False))
+
+    def policy(obs: np.ndarray) -> np.ndarray:
+        x = normalizer.normalize_obs(obs) if normalizer is not None else obs
+        act, _ = model.predict(x.astype(np.float32), deterministic=True)
+        act = np.asarray(act, dtype=np.float64)
+        if normalized:
+            act = low + (np.clip(act, -1.0, 1.0) + 1.0) * 0.5 * (high - low)
+        return np.clip(act, low, high)
+
+    return policy
+
+
+def _role_profile(task: Task, learner: GroupPolicy, backend: Backend) -> dict[str, GroupPolicy]:
+    """Everyone follows the role's fixed policies except the learner, whose actions come from ``learner``.
+
+    ``learner`` maps the learner group's observations to that group's actions;
+    only the learner's row is kept.
+    """
+    role = task.role
+    if role is None:
+        return {task.groups[0].name: learner}
+    xp = backend.xp
+    others = task.policy(role.others, backend)
+    is_me = backend.asarray(np.arange(task.group(role.group).n_agents) == role.agent, dtype=xp.bool)[None, :, None]
+    base = others[role.group]
+    return {**others, role.group: lambda obs: xp.where(is_me, learner(obs), base(obs))}
+
+
+def _single(policy: LearnerPolicy, task: Task, backend: Backend) -> GroupPolicy:
+    """Lift a host-side single-agent policy to a group policy acting for the learner."""
+    agent = task.role.agent if task.role else 0
+    if backend.name == "numpy":
+        return lambda obs: np.asarray(policy(np.asarray(obs[:, agent])), dtype=backend.dtype)[:, None]
+    return lambda obs: backend.asarray(policy(backend.to_numpy(obs[:, agent])))[:, None]
+
+
+def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "numpy") -> tuple[str, dict[str, GroupPolicy]]:
+    """A display name and a full profile (one callable per group) for any policy spec.
+
+    Strings name a fixed policy of the task (``"reference"`` is the card's
+    reference policy) or a checkpoint path; in role views a named policy
+    drives the learner only, the others keep the role's policy.
+    """
+    b = get_backend(backend)
+    if isinstance(policy, Mapping):
+        return "custom", dict(policy)
+    if isinstance(policy, (str, Path)):
+        name = str(policy)
+        if name == "reference":
+            name = task.card["protocol"]["reference_policy"]
+        if name in task.policies:
+            named = task.policy(name, b)
+            if task.role is None:
+                return name, named
+            return name, _role_profile(task, named[task.role.group], b)
+        if Path(name).exists():
+            if not task.is_single_agent:
+                raise ValueError(f"{task.name}: checkpoints of multi-agent policies are not supported yet; use a -Planner- or role ID")
+            return Path(name).name, _role_profile(task, _single(load_checkpoint(name, task), task, b), b)
+        raise ValueError(f"{task.name}: {name!r} is neither a named policy {sorted(task.policies)} nor an existing checkpoint path")
+    if callable(policy):
+        if not task.is_single_agent:
+            raise TypeError(f"{task.name}: pass a dict of group policies for a multi-agent task")
+        return getattr(policy, "__name__", "callable"), _role_profile(task, _single(policy, task, b), b)
+    raise TypeError(f"unsupported policy spec {policy!r}")
+
+
+@dataclass
+class EvalResult:
+    """Per-episode discounted scores under the protocol, grouped by evaluation seed."""
+
+    task_id: str
+    policy: str
+    seeds: list[int]
+    scores: np.ndarray  # (n_seeds, episodes): the card's score per episode
+    welfare: np.ndarray  # (n_seeds, episodes)
+    returns: dict[str, np.ndarray]  # group -> (n_seeds, episodes, n_agents)
+
+    @property
+    def mean(self) -> float:
+        return float(self.scores.mean())
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        strata = np.repeat(np.arange(self.scores.shape[0]), self.scores.shape[1])
+        return bootstrap_ci(self.scores.ravel(), strata)
+
+    def per_seed(self) -> np.ndarray:
+        return self.scores.mean(axis=1)
+
+
+def score_of(task: Task, run: Rollout) -> np.ndarray:
+    """The card's score per episode: the learner's return in role views, else the card's
+    ``score_of``: ``"welfare"`` or the mean return over a group's agents."""
+    if task.role is not None:
+        return run.returns[task.role.group][:, task.role.agent]
+    target = task.card["protocol"].get("score_of", task.groups[0].name)
+    return run.welfare if target == "welfare" else run.returns[target].mean(axis=1)
+
+
+def evaluate(
+    task: Task | str,
+    policy: PolicySpec,
+    backend: Backend | str = "numpy",
+    seeds: list[int] | None = None,
+    episodes: int | None = None,
+    progress: bool = False,
+    **params: Any,
+) -> EvalResult:
+    """Score a policy under the card's protocol (its seeds and episodes unless overridden)."""
+    task = make_task(task, **params) if isinstance(task, str) else task
+    proto = task.card["protocol"]
+    seeds = list(proto["eval_seeds"] if seeds is None else seeds)
+    episodes = int(proto["episodes_per_seed"] if episodes is None else episodes)
+    name, profile = resolve_policy(task, policy, backend)
+    runs = [rollout(task, profile, episodes, s, backend) for s in tqdm(seeds, desc=f"{task.name} {name}", disable=not progress, leave=False)]
+    returns = {g.name: np.stack([r.returns[g.name] for r in runs]) for g in task.groups}
+    scores = np.stack([score_of(task, r) for r in runs])
+    return EvalResult(task.id, name, seeds, scores, np.stack([r.welfare for r in runs]), returns)

@@ -1,0 +1,60 @@
+"""Task registry: builds tasks from their cards and registers them with Gymnasium."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from econbench.cards import NAMESPACE, load_card, short_name, task_names
+from econbench.core import RoleSpec, Task
+
+
+def _import(path: str) -> Callable[..., Any]:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def make_task(task_id: str, others: str | None = None, **overrides: Any) -> Task:
+    """Build a task from its card; keyword arguments override the card's parameters.
+
+    ``others`` names the fixed policy of the non-learning agents in a role view.
+    """
+    card = load_card(task_id)
+    role = None
+    if "role" in card:
+        role = RoleSpec(**card["role"])
+        if others is not None:
+            role = RoleSpec(role.group, role.agent, others)
+    elif others is not None:
+        raise TypeError(f"{short_name(task_id)} is not a role view; 'others' applies to role views only")
+    factory = _import(card["factory"])
+    task: Task = factory(card, **overrides)
+    if role is not None:
+        task.group(role.group)  # fail early on a card naming a missing group
+        if not 0 <= role.agent < task.group(role.group).n_agents:
+            raise ValueError(f"{task.name}: role agent {role.agent} out of range for group {role.group!r}")
+        if isinstance(role.others, str) and role.others not in task.policies:
+            raise KeyError(f"{task.name}: unknown policy {role.others!r} for the other agents; named policies: {sorted(task.policies)}")
+        task = Task(**{**task.__dict__, "role": role})
+    return task
+
+
+def task_ids() -> list[str]:
+    return [f"{NAMESPACE}/{name}" for name in task_names()]
+
+
+def register_all() -> None:
+    """Register every card's ID with Gymnasium: a single-env and a native vector entry point."""
+    import gymnasium as gym
+
+    for task_id in task_ids():
+        if task_id in gym.registry:
+            continue
+        card = load_card(task_id)
+        gym.register(
+            id=task_id,
+            entry_point="econbench.adapters.gymnasium:EconEnv",
+            vector_entry_point="econbench.adapters.vector:EconVectorEnv",
+            max_episode_steps=int(card["params"]["horizon"]),
+            kwargs={"task_id": task_id},
+        )

@@ -1,0 +1,223 @@
+"""Gymnasium, vector, PettingZoo and SB3 views against their libraries' own checkers."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import AutoresetMode
+
+import econbench
+from econbench.registry import make_task
+from tests.conftest import ALL_IDS, MULTI_IDS, SINGLE_IDS
+
+
+def _rollout(env: gym.Env, seed: int, steps: int) -> list[np.ndarray]:
+    obs, _ = env.reset(seed=seed)
+    env.action_space.seed(seed)
+    flat = [gym.spaces.flatten(env.observation_space, obs)]
+    for _ in range(steps):
+        obs, reward, term, trunc, _ = env.step(env.action_space.sample())
+        flat.append(np.append(gym.spaces.flatten(env.observation_space, obs), reward))
+        if term or trunc:
+            break
+    return flat
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+def test_gymnasium_check_env(task_id: str) -> None:
+    env = gym.make(task_id)
+    check_env(env.unwrapped)
+
+
+@pytest.mark.parametrize("task_id", SINGLE_IDS)
+def test_sb3_check_env(task_id: str) -> None:
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    sb3_check_env(gym.make(task_id).unwrapped, warn=False)
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+def test_same_seed_same_trajectory(task_id: str) -> None:
+    a = _rollout(gym.make(task_id), seed=7, steps=40)
+    b = _rollout(gym.make(task_id), seed=7, steps=40)
+    c = _rollout(gym.make(task_id), seed=8, steps=40)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+def test_episode_truncates_at_the_horizon(task_id: str) -> None:
+    env = gym.make(task_id)
+    env.reset(seed=0)
+    horizon = make_task(task_id).horizon
+    for t in range(1, horizon + 1):
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+        assert not term
+        assert trunc == (t == horizon)
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+def test_make_vec_uses_the_native_vector_env(task_id: str) -> None:
+    vec = gym.make_vec(task_id, num_envs=5)
+    assert type(vec).__name__ == "EconVectorEnv"
+    assert vec.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    obs, _ = vec.reset(seed=3)
+    assert vec.observation_space.contains(obs)
+    obs, reward, term, trunc, _ = vec.step(vec.action_space.sample())
+    assert vec.observation_space.contains(obs)
+    assert reward.shape == term.shape == trunc.shape == (5,)
+
+
+def test_vector_env_matches_single_envs_with_equal_draws() -> None:
+    """Env 0 of a vector env reproduces a single env driven by the same initial state and actions."""
+    vec = gym.make_vec("econbench/InvestmentOligopoly-v0", num_envs=4)
+    obs, _ = vec.reset(seed=0)
+    single = gym.make("econbench/InvestmentOligopoly-v0").unwrapped
+    single.reset(seed=1)
+    single.view.batched.state = type(vec.view.batched.state)(vec.view.batched.state.q[:1].copy())
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        act = {"firms": rng.uniform(-1, 1, (4, 2, 1))}
+        obs, rew, *_ = vec.step(act)
+        o1, r1, *_ = single.step({"firms": act["firms"][0]})
+        np.testing.assert_allclose(obs["firms"][0], o1["firms"], rtol=1e-12)
+        assert rew[0] == pytest.approx(r1, rel=1e-12)
+
+
+def test_next_step_autoreset_boundary() -> None:
+    vec = gym.make_vec("econbench/InvestmentLQ-Planner-v0", num_envs=3, max_episode_steps=4)
+    obs0, _ = vec.reset(seed=1)
+    act = np.full((3, 1), 5.0)
+    for _ in range(3):
+        _, _, term, trunc, _ = vec.step(act)
+        assert not trunc.any()
+    last, reward, term, trunc, _ = vec.step(act)
+    assert trunc.all() and not term.any() and (reward != 0).all()
+    np.testing.assert_allclose(last[:, 0], obs0[:, 0] + 4 * 5.0)
+    reset_obs, reward, term, trunc, _ = vec.step(act)  # the action is ignored: a fresh episode starts
+    assert (reward == 0).all() and not trunc.any() and not term.any()
+    assert not np.allclose(reset_obs, last)
+    nxt, reward, *_ = vec.step(act)
+    np.testing.assert_allclose(nxt, reset_obs + 5.0)
+
+
+def test_same_step_autoreset_puts_terminal_obs_in_infos() -> None:
+    vec = econbench.adapters.vector.EconVectorEnv(
+        "econbench/InvestmentLQ-Planner-v0", num_envs=2, max_episode_steps=2, autoreset_mode=AutoresetMode.SAME_STEP
+    )
+    obs0, _ = vec.reset(seed=0)
+    vec.step(np.zeros((2, 1)))
+    obs, reward, term, trunc, infos = vec.step(np.ones((2, 1)))
+    assert trunc.all() and infos["_final_obs"].all()
+    np.testing.assert_allclose(np.stack(infos["final_obs"]), obs0 + 1.0)
+    assert not np.allclose(obs, obs0 + 1.0)
+
+
+def test_disabled_autoreset_needs_a_masked_reset() -> None:
+    vec = econbench.adapters.vector.EconVectorEnv(
+        "econbench/InvestmentLQ-Planner-v0", num_envs=2, max_episode_steps=1, autoreset_mode="Disabled"
+    )
+    vec.reset(seed=0)
+    vec.step(np.zeros((2, 1)))
+    with pytest.raises(RuntimeError, match="are done"):
+        vec.step(np.zeros((2, 1)))
+    obs, _ = vec.reset(options={"reset_mask": np.array([True, True])})
+    vec.step(np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="reset_mask"):
+        vec.reset(options={"reset_mask": np.array([1, 0])})
+
+
+def test_record_episode_statistics_on_the_native_vector_env() -> None:
+    vec = gym.wrappers.vector.RecordEpisodeStatistics(
+        gym.make_vec("econbench/InvestmentLQ-Planner-v0", num_envs=2, max_episode_steps=3)
+    )
+    vec.reset(seed=0)
+    for _ in range(3):
+        _, _, _, _, infos = vec.step(np.zeros((2, 1)))
+    assert infos["_episode"].all() and (infos["episode"]["l"] == 3).all()
+
+
+@pytest.mark.parametrize("task_id", MULTI_IDS)
+def test_pettingzoo_parallel_api(task_id: str) -> None:
+    from pettingzoo.test import parallel_api_test
+
+    env = econbench.parallel_env(task_id.split("/")[-1])
+    parallel_api_test(env, num_cycles=400)
+    assert env.possible_agents == [f"firm_{i}" for i in range(make_task(task_id).group("firms").n_agents)]
+
+
+@pytest.mark.parametrize("task_id", MULTI_IDS)
+def test_pettingzoo_multi_step_seed(task_id: str) -> None:
+    """PettingZoo 1.27's parallel_seed_test stops after one step; this one runs whole episodes."""
+
+    def run(seed: int) -> list[float]:
+        env = econbench.parallel_env(task_id, max_cycles=60)
+        obs, _ = env.reset(seed=seed)
+        for agent in env.possible_agents:
+            env.action_space(agent).seed(seed)
+        trace = []
+        while env.agents:
+            acts = {a: env.action_space(a).sample() for a in env.agents}
+            obs, rew, term, trunc, _ = env.step(acts)
+            trace += [float(np.sum(o)) for o in obs.values()] + list(rew.values())
+        return trace
+
+    first = run(3)
+    assert len(first) > 60 and first == run(3) and first != run(4)
+
+
+def test_pettingzoo_max_cycles_and_state() -> None:
+    env = econbench.parallel_env("InvestmentOligopoly-v0", max_cycles=5, n_firms=3)
+    env.reset(seed=0)
+    steps = 0
+    while env.agents:
+        env.step({a: np.zeros(1) for a in env.agents})
+        steps += 1
+    assert steps == 5
+    assert env.state().shape == (6,)
+
+
+@pytest.mark.parametrize("task_id", SINGLE_IDS)
+def test_sb3_vecenv_protocol(task_id: str) -> None:
+    from econbench.adapters.sb3 import EconSB3VecEnv
+
+    venv = EconSB3VecEnv(task_id, num_envs=4, normalize_actions=True, max_episode_steps=3)
+    venv.seed(11)
+    obs = venv.reset()
+    assert obs.shape == (4, *venv.observation_space.shape)
+    for t in range(3):
+        obs, rew, done, infos = venv.step(np.zeros((4, 1), dtype=np.float32))
+    assert done.all()
+    assert all(info["TimeLimit.truncated"] for info in infos)
+    assert all(info["terminal_observation"].shape == venv.observation_space.shape for info in infos)
+    venv.seed(11)
+    again = venv.reset()
+    venv.seed(11)
+    np.testing.assert_array_equal(again, venv.reset())
+
+
+def test_sb3_action_normalisation_maps_onto_bounds() -> None:
+    from econbench.adapters.sb3 import EconSB3VecEnv
+
+    venv = EconSB3VecEnv("InvestmentStochastic-Planner-v0", num_envs=1, normalize_actions=True)
+    np.testing.assert_allclose(venv.to_task_action(np.array([[-1.0], [0.0], [1.0]])), [[0.0], [1.5], [3.0]])
+
+
+def test_sb3_ppo_learns_a_few_steps_on_the_batched_vecenv() -> None:
+    from stable_baselines3 import PPO
+
+    from econbench.adapters.sb3 import EconSB3VecEnv
+
+    venv = EconSB3VecEnv("InvestmentLQ-Planner-v0", num_envs=8, normalize_actions=True)
+    model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0)
+    model.learn(512)
+    assert model.num_timesteps >= 512
+
+
+def test_sb3_refuses_multi_agent_tasks() -> None:
+    from econbench.adapters.sb3 import EconSB3VecEnv
+
+    with pytest.raises(TypeError, match="multi-agent"):
+        EconSB3VecEnv("InvestmentLQ-v0", num_envs=2)

@@ -1,0 +1,136 @@
+"""The same dynamics on NumPy, torch (CPU) and array-api-strict's simulated ``device1``.
+
+array-api-strict on a non-CPU device raises on any silent conversion to NumPy,
+as a GPU would; feeding all three backends identical inputs checks that the
+dynamics and the named policies are written against the array API alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from econbench.backend import Backend, BackendUnavailableError, cupy_available, get_backend
+from econbench.core import BatchedEnv, BoxSpec
+from econbench.registry import make_task
+from tests.conftest import ALL_IDS
+
+BACKENDS = ["numpy", "torch", "array_api_strict"]
+
+
+def _move(state: object, src: Backend, dst: Backend) -> object:
+    fields = {}
+    for f in dataclasses.fields(state):  # type: ignore[arg-type]
+        host = src.to_numpy(getattr(state, f.name))
+        dtype = dst.xp.int64 if host.dtype.kind == "i" else None
+        fields[f.name] = dst.asarray(host, dtype=dtype)
+    return type(state)(**fields)
+
+
+def _trace(task_id: str, name: str, steps: int = 25, n_envs: int = 6) -> list[np.ndarray]:
+    """Step ``name``'s backend with inputs drawn once on the host (state, actions, shocks)."""
+    task = make_task(task_id)
+    host = get_backend("numpy")
+    b = get_backend(name)
+    ref = BatchedEnv(task, n_envs, "numpy", seed=0)
+    ref.reset()
+    dyn = task.dynamics(task.params, b)
+    state = _move(ref.state, host, b)
+    rng = np.random.default_rng(1)
+    t = b.asarray(np.zeros(n_envs, dtype=np.int64), dtype=b.xp.int64)
+    policies = {k: task.policy("exact", b)[k] for k in task.policy("exact", b)}
+    out_trace = []
+    for step in range(steps):
+        obs = dyn.observe(state)
+        acts = {}
+        for g in task.groups:
+            assert isinstance(g.action, BoxSpec)
+            low, high = g.action.bounds()
+            random = rng.uniform(low, high, (n_envs, g.n_agents, *g.action.shape))
+            # half the steps random actions, half the exact policy: both must agree across backends
+            acts[g.name] = b.asarray(random) if step % 2 else policies[g.name](obs[g.name])
+        noise_host = ref.dynamics.draw_noise(ref._rng, n_envs)
+        noise = None if noise_host is None else b.asarray(noise_host)
+        out = dyn.step(state, acts, noise, t)
+        state = out.state
+        out_trace += [b.to_numpy(v) for v in obs.values()]
+        out_trace += [b.to_numpy(v) for v in out.rewards.values()]
+        out_trace.append(b.to_numpy(out.welfare))
+        out_trace += [b.to_numpy(getattr(state, f.name)) for f in dataclasses.fields(state)]
+    return out_trace
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+@pytest.mark.parametrize("name", ["torch", "array_api_strict"])
+def test_backends_agree_on_the_same_inputs(task_id: str, name: str) -> None:
+    pytest.importorskip(name)
+    reference = _trace(task_id, "numpy")
+    other = _trace(task_id, name)
+    assert len(reference) == len(other)
+    for a, b in zip(reference, other):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+@pytest.mark.parametrize("name", BACKENDS)
+def test_whole_episode_runs_on_each_backend(task_id: str, name: str) -> None:
+    pytest.importorskip(name)
+    env = BatchedEnv(make_task(task_id), 3, name, seed=5)
+    obs = env.reset()
+    policy = env.task.policy("exact", env.backend)
+    for _ in range(env.horizon):
+        obs, out, term, trunc = env.step({g: f(obs[g]) for g, f in policy.items()})
+    assert bool(env.backend.xp.all(trunc))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_same_seed_same_trajectory_on_a_backend(name: str) -> None:
+    pytest.importorskip(name)
+
+    def run(seed: int) -> np.ndarray:
+        env = BatchedEnv(make_task("InvestmentStochastic-v0"), 4, name, seed=seed)
+        obs = env.reset()
+        policy = env.task.policy("exact", env.backend)["firms"]
+        rows = []
+        for _ in range(50):
+            obs, out, *_ = env.step({"firms": policy(obs["firms"])})
+            rows.append(env.backend.to_numpy(out.welfare))
+        return np.stack(rows)
+
+    np.testing.assert_array_equal(run(3), run(3))
+    assert not np.array_equal(run(3), run(4))
+
+
+def test_strict_backend_draws_the_numpy_stream() -> None:
+    a = BatchedEnv(make_task("InvestmentStochastic-v0"), 4, "numpy", seed=2)
+    b = BatchedEnv(make_task("InvestmentStochastic-v0"), 4, "array_api_strict", seed=2)
+    np.testing.assert_array_equal(b.backend.to_numpy(b.reset()["firms"]), a.reset()["firms"])
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_float32_mode(name: str) -> None:
+    pytest.importorskip(name)
+    env64 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, name, "float64", seed=0)
+    env32 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, name, "float32", seed=0)
+    o64, o32 = env64.reset(), env32.reset()
+    assert "float32" in str(o32["planner"].dtype)
+    policy = env32.task.policy("exact", env32.backend)["planner"]
+    _, out, *_ = env32.step({"planner": policy(o32["planner"])})
+    assert "float32" in str(out.welfare.dtype)
+
+
+def test_cupy_without_a_gpu_gets_a_clear_error() -> None:
+    if cupy_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(BackendUnavailableError, match="CuPy"):
+        get_backend("cupy")
+
+
+def test_torch_cuda_request_without_cuda_is_refused() -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    with pytest.raises(BackendUnavailableError, match="CUDA"):
+        get_backend("torch", device="cuda")

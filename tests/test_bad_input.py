@@ -1,0 +1,100 @@
+"""Bad actions get a clear error naming the problem, in every view."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import econbench
+from econbench.core import ActionError
+
+
+@pytest.fixture
+def game() -> gym.Env:
+    env = gym.make("econbench/InvestmentOligopoly-v0").unwrapped
+    env.reset(seed=0)
+    return env
+
+
+@pytest.fixture
+def planner() -> gym.Env:
+    env = gym.make("econbench/InvestmentLQ-Planner-v0").unwrapped
+    env.reset(seed=0)
+    return env
+
+
+def test_wrong_shape(game: gym.Env, planner: gym.Env) -> None:
+    with pytest.raises(ActionError, match=r"shape \(2,\), expected \(2, 1\)"):
+        game.step({"firms": np.zeros(2)})
+    with pytest.raises(ActionError, match=r"shape \(2,\), expected \(1,\)"):
+        planner.step(np.zeros(2))
+
+
+def test_out_of_range(game: gym.Env, planner: gym.Env) -> None:
+    with pytest.raises(ActionError, match=r"out of range \[-1.0, 1.0\].*max 1.5"):
+        game.step({"firms": np.array([[0.0], [1.5]])})
+    with pytest.raises(ActionError, match=r"out of range \[-100.0, 100.0\]"):
+        planner.step(np.array([-100.5]))
+
+
+def test_nan_and_inf(game: gym.Env, planner: gym.Env) -> None:
+    with pytest.raises(ActionError, match="NaN or infinity"):
+        game.step({"firms": np.array([[np.nan], [0.0]])})
+    with pytest.raises(ActionError, match="NaN or infinity"):
+        planner.step(np.array([np.inf]))
+
+
+def test_wrong_dtype(game: gym.Env, planner: gym.Env) -> None:
+    with pytest.raises(ActionError, match="must be floating point, got dtype int64"):
+        game.step({"firms": np.zeros((2, 1), dtype=np.int64)})
+    with pytest.raises(ActionError, match="must be floating point"):
+        planner.step(np.array(["1.0"]))
+
+
+def test_wrong_keys(game: gym.Env) -> None:
+    with pytest.raises(ActionError, match=r"keys \['households'\] do not match \['firms'\]"):
+        game.step({"households": np.zeros((2, 1))})
+    with pytest.raises(ActionError, match="must be a dict"):
+        game.step(np.zeros((2, 1)))
+
+
+def test_a_rejected_action_changes_nothing(game: gym.Env) -> None:
+    before = game.view.batched.state.q.copy()
+    with pytest.raises(ActionError):
+        game.step({"firms": np.array([[np.nan], [0.0]])})
+    np.testing.assert_array_equal(game.view.batched.state.q, before)
+    assert int(game.view.batched.t[0]) == 0
+
+
+def test_batched_core_validates_too() -> None:
+    env = econbench.make_batched("InvestmentLQ-v0", n_envs=4, seed=0, n_firms=3)
+    env.reset()
+    with pytest.raises(ActionError, match=r"expected \(4, 3, 1\) = \(n_envs, n_agents, \*action_shape\)"):
+        env.step({"firms": np.zeros((4, 3))})
+    with pytest.raises(RuntimeError, match="reset"):
+        econbench.make_batched("InvestmentLQ-v0").step({"firms": np.zeros((1, 10, 1))})
+
+
+def test_vector_and_pettingzoo_views_validate() -> None:
+    vec = gym.make_vec("econbench/InvestmentLQ-Planner-v0", num_envs=3)
+    vec.reset(seed=0)
+    with pytest.raises(ActionError, match=r"expected \(3, 1\)"):
+        vec.step(np.zeros((2, 1)))
+    par = econbench.parallel_env("InvestmentOligopoly-v0")
+    par.reset(seed=0)
+    with pytest.raises(ActionError, match=r"missing for \['firm_1'\]"):
+        par.step({"firm_0": np.zeros(1)})
+    with pytest.raises(ActionError, match="NaN"):
+        par.step({"firm_0": np.zeros(1), "firm_1": np.array([np.nan])})
+
+
+def test_bad_constructor_arguments() -> None:
+    with pytest.raises(ValueError, match="n_envs must be a positive integer"):
+        econbench.make_batched("InvestmentLQ-v0", n_envs=0)
+    with pytest.raises(ValueError, match="unknown backend 'jax'"):
+        econbench.make_batched("InvestmentLQ-v0", backend="jax")
+    with pytest.raises(ValueError, match="unknown dtype 'float16'"):
+        econbench.make_batched("InvestmentLQ-v0", dtype="float16")
+    with pytest.raises(ValueError, match="max_episode_steps"):
+        gym.make_vec("econbench/InvestmentLQ-v0", num_envs=2, max_episode_steps=0)
