@@ -221,3 +221,23 @@ def test_sb3_refuses_multi_agent_tasks() -> None:
 
     with pytest.raises(TypeError, match="multi-agent"):
         EconSB3VecEnv("InvestmentLQ-v0", num_envs=2)
+
+
+def test_role_view_accepts_supplied_callables() -> None:
+    """The other firms follow a user's rule: here they freeze, and firm 0's reward reflects it."""
+    calls = []
+
+    def frozen(obs: np.ndarray) -> np.ndarray:
+        calls.append(obs.shape)
+        return np.zeros(obs.shape[:-1] + (1,))
+
+    env = gym.make("econbench/InvestmentOligopoly-Firm-v0", others=frozen, n_firms=3).unwrapped
+    obs, _ = env.reset(seed=0)
+    q_others = obs[1]
+    obs, *_ = env.step(np.array([0.2]))
+    assert calls and calls[0] == (1, 3, 2)
+    assert obs[1] == pytest.approx(q_others)  # the others did not move
+    named = gym.make("econbench/InvestmentOligopoly-Firm-v0", others="competitive").unwrapped
+    named.reset(seed=0)
+    with pytest.raises(KeyError, match="lacks a policy for group 'firms'"):
+        gym.make("econbench/InvestmentOligopoly-Firm-v0", others={"planner": frozen})

@@ -76,7 +76,8 @@ class CapacityDynamics(Dynamics):
         profit = (p.a0 + u - p.a1 * K)[:, None] * k - x
         welfare = (p.a0 + u - 0.5 * p.a1 * K) * K - self.agent_mean(x)
         k_next = k * (1.0 - p.delta + z) ** p.alpha
-        return StepOutput(CapacityState(k_next, self.next_shock(state.s, noise)), {self.group: profit}, welfare)
+        reward = welfare[:, None] if self.group == "planner" else profit  # the planner earns the surplus
+        return StepOutput(CapacityState(k_next, self.next_shock(state.s, noise)), {self.group: reward}, welfare)
 
     def observe(self, state: CapacityState) -> dict[str, Array]:
         xp, k = self.xp, state.k

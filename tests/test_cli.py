@@ -1,0 +1,78 @@
+"""The econbench command: outputs, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from econbench.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert "econbench/InvestmentLQ-v0" in out and "10 firms" in out and "single-agent" in out
+
+
+def test_solve_prints_the_ree_law(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "solve", "--task", "econbench/InvestmentLQ-Planner-v0")
+    assert code == 0 and "95.08187459" in out and "0.9524590627" in out
+
+
+def test_solve_with_parameter_override(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "solve", "--task", "InvestmentOligopoly-v0", "--param", "n_firms=10")
+    assert code == 0 and "4.824556" in out  # MPE steady-state output with 10 firms (spec A4)
+
+
+def test_evaluate_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "evaluate", "--task", "InvestmentLQ-Planner-v0", "--policy", "reference",
+                       "--seeds", "1", "2", "--episodes", "4", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["seeds"] == [1, 2] and data["episodes_per_seed"] == 4
+    assert data["normalized_regret"] == pytest.approx(1.0)
+    assert data["ci95"][0] <= data["score"] <= data["ci95"][1]
+
+
+def test_gap_multi_agent(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "gap", "--task", "InvestmentOligopoly-v0", "--policy", "competitive",
+                       "--seeds", "0", "--episodes", "4", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["kind"] == "equilibrium"
+    assert data["groups"][0]["method"].startswith("exact") and data["groups"][0]["epsilon"] > 1.0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["solve", "--task", "econbench/Nope-v0"], "unknown task 'Nope-v0'"),
+        (["evaluate", "--task", "InvestmentLQ-v0", "--policy", "no_such_policy"], "neither a named policy"),
+        (["evaluate", "--task", "InvestmentLQ-v0", "--param", "n_firms"], "--param expects KEY=VALUE"),
+        (["evaluate", "--task", "InvestmentLQ-v0", "--param", "nfirms=3"], "unknown parameter"),
+    ],
+)
+def test_bad_arguments_give_one_line_errors(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bench_on_one_task(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "bench", "--task", "econbench/InvestmentOligopoly-v0", "--seeds", "0", "--episodes", "4")
+    assert code == 0
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| InvestmentOligopoly-v0")]
+    assert [r[1] for r in rows] == ["exact", "competitive", "freeze"]
+    relative = [float(r[-2].split("(")[1].rstrip(")")) for r in rows]  # "eps (relative eps)"
+    assert rows[0][-1] == "exact" and abs(relative[0]) < 1e-9 and relative[2] > 1e-2
+
+
+def test_console_script_and_argparse_errors() -> None:
+    proc = subprocess.run([sys.executable, "-m", "econbench.cli", "gap"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "--task" in proc.stderr
