@@ -14,11 +14,16 @@ def _import(path: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), attr)
 
 
-def make_task(task_id: str, others: str | None = None, **overrides: Any) -> Task:
+def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) -> Task:
     """Build a task from its card; keyword arguments override the card's parameters.
 
     ``others`` names the fixed policy of the non-learning agents in a role view.
+    A :class:`Task` passes through unchanged (tasks built in code, without a card).
     """
+    if isinstance(task_id, Task):
+        if others is not None or overrides:
+            raise TypeError("parameters and 'others' apply to task IDs, not to a built Task")
+        return task_id
     card = load_card(task_id)
     role = None
     if "role" in card:

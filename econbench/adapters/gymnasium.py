@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 
 from econbench.adapters.views import GameView, Others, RoleView, make_view
-from econbench.core import ActionError
+from econbench.core import ActionError, Task
 
 
 def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
@@ -38,7 +38,7 @@ class EconEnv(gym.Env):
 
     def __init__(
         self,
-        task_id: str,
+        task_id: "str | Task",
         backend: str = "numpy",
         dtype: str = "float64",
         device: Any = None,

@@ -10,7 +10,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from econbench.adapters.views import action_space, observation_space
-from econbench.core import ActionError, BatchedEnv
+from econbench.core import ActionError, BatchedEnv, DiscreteSpec, GroupSpec, Task
 from econbench.registry import make_task
 
 
@@ -23,7 +23,7 @@ class EconParallelEnv(ParallelEnv):
 
     metadata = {"render_modes": [], "is_parallelizable": True}
 
-    def __init__(self, task_id: str, max_cycles: int | None = None, backend: str = "numpy", dtype: str = "float64",
+    def __init__(self, task_id: "str | Task", max_cycles: int | None = None, backend: str = "numpy", dtype: str = "float64",
                  device: Any = None, render_mode: str | None = None, **params: Any) -> None:
         task = make_task(task_id, **params)
         self.task = task
@@ -35,7 +35,14 @@ class EconParallelEnv(ParallelEnv):
         self._where = {a: (g, i) for g in task.groups for i, a in enumerate(g.agent_ids())}
         dt = np.dtype(self.batched.backend.dtype_name)
         self.observation_spaces = {a: observation_space(g, (), dt) for a, (g, _) in self._where.items()}
-        self.action_spaces = {a: action_space(g, (), dt) for a, (g, _) in self._where.items()}
+        self.action_spaces = {a: self._agent_action_space(g, dt) for a, (g, _) in self._where.items()}
+
+    @staticmethod
+    def _agent_action_space(g: GroupSpec, dtype: Any) -> spaces.Space:
+        """``Discrete(n)`` for one-head discrete groups, as PettingZoo's masked sampling expects."""
+        if isinstance(g.action, DiscreteSpec) and len(g.action.nvec) == 1:
+            return spaces.Discrete(g.action.nvec[0])
+        return action_space(g, (), dtype)
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - PettingZoo's API test wants the same object every call
     def observation_space(self, agent: str) -> spaces.Space:
@@ -71,7 +78,8 @@ class EconParallelEnv(ParallelEnv):
             raise ActionError(f"{self.task.name}: actions missing for {missing}, unknown agents {extra}")
         joint = {}
         for g in self.task.groups:
-            rows = [np.asarray(actions[a]) for a in g.agent_ids()]
+            rows = [np.asarray(actions[a]).reshape(g.action.shape) if np.ndim(actions[a]) == 0 else np.asarray(actions[a])
+                    for a in g.agent_ids()]
             for a, r in zip(g.agent_ids(), rows):
                 if r.shape != g.action.shape:
                     raise ActionError(f"{self.task.name}: action of {a} has shape {r.shape}, expected {g.action.shape}")

@@ -16,6 +16,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from econbench.core import Task
 from econbench.adapters.views import GameView, Others, RoleView, make_view
 
 
@@ -26,7 +27,7 @@ class EconVectorEnv(VectorEnv):
 
     def __init__(
         self,
-        task_id: str,
+        task_id: "str | Task",
         num_envs: int = 1,
         max_episode_steps: int | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,

@@ -92,7 +92,8 @@ class GameView:
 def resolve_others(task: Task, batched: BatchedEnv, others: Others) -> dict[str, GroupPolicy]:
     """Turn a policy name, a callable or a per-group mapping into one callable per group."""
     role = task.role
-    assert role is not None
+    if role is None:
+        raise TypeError(f"{task.name} is not a role view")
     needed = [g.name for g in task.groups if g.name != role.group or g.n_agents > 1]
     if others is None:
         others = role.others
@@ -116,17 +117,14 @@ class RoleView:
 
     def __init__(self, batched: BatchedEnv, others: Others = None) -> None:
         task = batched.task
-        if task.role is None:
-            g = task.groups[0]
-            if not task.is_single_agent:
-                raise TypeError(f"{task.name} is a multi-agent task; use its -<Role>- ID or the whole-game view")
-            task = Task(**{**task.__dict__, "role": RoleSpec(g.name, 0, "")})
-        self.batched, self.task, self.role = batched, task, task.role
+        if not task.is_single_agent:
+            raise TypeError(f"{task.name} is a multi-agent task; use its -<Role>- ID or the whole-game view")
+        if task.role is None and others is not None:
+            raise TypeError(f"{task.name}: 'others' applies to role views only")
+        self.batched, self.task = batched, task
+        self.role = task.role or RoleSpec(task.groups[0].name, 0, "")
         self.group = task.group(self.role.group)
-        if task.role.others == "" and others is None:
-            self.others: dict[str, GroupPolicy] = {}
-        else:
-            self.others = resolve_others(task, batched, others)
+        self.others: dict[str, GroupPolicy] = {} if task.role is None else resolve_others(task, batched, others)
         dt = _np_dtype(batched)
         self.observation_space = observation_space(self.group, (), dt)
         self.action_space = action_space(self.group, (), dt)
@@ -175,7 +173,7 @@ class RoleView:
 
 
 def make_view(
-    task_id: str,
+    task_id: "str | Task",
     n_envs: int,
     backend: str = "numpy",
     dtype: str = "float64",
