@@ -1,0 +1,32 @@
+"""The reference scores printed in the task cards are what the code produces today."""
+
+from __future__ import annotations
+
+import pytest
+
+from econbench.cards import load_card
+from econbench.metrics import equilibrium_gap, evaluate, optimality_gap
+from econbench.registry import make_task
+from tests.conftest import ALL_IDS
+
+CASES = [(t, name) for t in ALL_IDS for name in load_card(t).get("reference_scores", {}) if name in make_task(t).policies]
+
+
+def test_every_card_lists_its_named_policies() -> None:
+    for task_id in ALL_IDS:
+        assert set(make_task(task_id).policies) <= set(load_card(task_id)["reference_scores"]), task_id
+
+
+@pytest.mark.parametrize("task_id, policy", CASES)
+def test_card_reference_score_is_reproduced(task_id: str, policy: str) -> None:
+    entry = load_card(task_id)["reference_scores"][policy]
+    task = make_task(task_id)
+    res = evaluate(task, policy)
+    assert res.mean == pytest.approx(entry["score"], rel=1e-8)
+    if task.is_single_agent:
+        gap = optimality_gap(task, policy)
+        assert gap.normalized == pytest.approx(entry["normalized_regret"], rel=1e-5, abs=1e-12)
+    else:
+        (gap,) = equilibrium_gap(task, policy)
+        assert gap.relative == pytest.approx(entry["equilibrium_gap_relative"], rel=1e-4, abs=1e-12)
+        assert gap.method == entry["gap_method"]
