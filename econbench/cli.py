@@ -113,21 +113,24 @@ def cmd_gap(args: argparse.Namespace) -> None:
     _emit(out, args.json)
 
 
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return _fmt(value)
+    if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return str(value)
+
+
 def _emit(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(out, indent=2))
         return
     for key, value in out.items():
-        if isinstance(value, float):
-            value = _fmt(value)
-        elif isinstance(value, list) and value and isinstance(value[0], float):
-            value = "[" + ", ".join(_fmt(v) for v in value) + "]"
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
+        if isinstance(value, list) and value and isinstance(value[0], dict):
             for row in value:
-                print(f"{key}: " + ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in row.items()
-                                             if not isinstance(v, list) or k.endswith("ci95")))
-            continue
-        print(f"{key}: {value}")
+                print(f"{key}: " + ", ".join(f"{k}={_show(v)}" for k, v in row.items()))
+        else:
+            print(f"{key}: {_show(value)}")
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
