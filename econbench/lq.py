@@ -218,7 +218,6 @@ def best_response_gain(
     This is the exact per-player equilibrium gap (exploitability) of a linear profile.
     """
     x0 = np.asarray(x0, dtype=float)
-    A_i = _closed_loop_without(A, Bs, Fs, i)
-    P_br, _ = solve_lq(A_i, Bs[i], Rs[i], Qs[i], beta)
-    P_pi = evaluate_linear_policy(A_i, Bs[i], Rs[i], Qs[i], Fs[i], beta)
+    _, P_br = best_response(A, Bs, Rs, Qs, Fs, i, beta)
+    P_pi = evaluate_linear_policy(_closed_loop_without(A, Bs, Fs, i), Bs[i], Rs[i], Qs[i], Fs[i], beta)
     return float(x0 @ (P_pi - P_br) @ x0)

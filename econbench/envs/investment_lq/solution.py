@@ -137,11 +137,8 @@ def price_taker_gain(
 ) -> float:
     """``V_BR - V_pi`` at ``(y0, Y0)``: the exact gain of a price-taking firm from
     switching from rule ``h`` to its LQ best response to the industry law."""
-    A, B, R, Q = _firm_matrices(p, kappa0, kappa1)
-    P_br, _ = solve_lq(A, B, R, Q, p.beta)
-    P_pi = evaluate_linear_policy(A, B, R, Q, _rule_to_F(h), p.beta)
-    x0 = np.array([y0, Y0, 1.0])
-    return float(x0 @ (P_pi - P_br) @ x0)
+    best = firm_best_response(p, kappa0, kappa1)
+    return firm_value(p, kappa0, kappa1, best, y0, Y0) - firm_value(p, kappa0, kappa1, h, y0, Y0)
 
 
 def planner_value_of_law(p: LQParams, kappa0: float, kappa1: float, Y0: float | Array) -> Array:
