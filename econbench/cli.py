@@ -88,6 +88,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if task.is_single_agent and "exact" in task.policies:
         gap = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes)
         out.update(optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci))
+    if args.plot:
+        from econbench.plots import plot_trajectories
+
+        compare = [args.policy] + (["exact"] if args.policy != "exact" else [])
+        out["plot"] = str(plot_trajectories(task, compare, args.plot))
     _emit(out, args.json)
 
 
@@ -169,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     task_cmd("solve", "print the exact solution (laws of motion, values, equilibrium policies)", cmd_solve, policy=False)
-    task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate)
+    task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate).add_argument(
+        "--plot", metavar="PNG", help="also plot the policy's trajectories against the exact solution")
     task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
     b = sub.add_parser("bench", help="the main job: reference policies and exact solutions on every task")
     b.add_argument("--task", action="append", help="restrict to these IDs (repeatable)")

@@ -76,3 +76,11 @@ def test_bench_on_one_task(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_and_argparse_errors() -> None:
     proc = subprocess.run([sys.executable, "-m", "econbench.cli", "gap"], capture_output=True, text=True)
     assert proc.returncode == 2 and "--task" in proc.stderr
+
+
+def test_evaluate_plot_writes_a_png(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "traj.png"
+    code, out, _ = run(capsys, "evaluate", "--task", "InvestmentLQ-Planner-v0", "--policy", "freeze", "--seeds", "0",
+                       "--episodes", "2", "--plot", str(target))
+    assert code == 0 and f"plot: {target}" in out
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 10_000
