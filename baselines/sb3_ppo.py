@@ -1,0 +1,390 @@
+"""PPO reference baseline for econbench's single-agent tasks (Stable-Baselines3).
+
+One file, top to bottom: arguments -> hyperparameters -> environment -> training
+-> checkpoint -> evaluation under the card's protocol. The point is a
+reproducible reference number that a new method has to beat (lightly tuned,
+see baselines/README.md), so everything a reader needs to judge it is written
+next to the checkpoint (``meta.json``, ``eval.json``).
+
+    python baselines/sb3_ppo.py --task econbench/InvestmentLQ-Planner-v0 --seed 0
+
+Training runs on :class:`econbench.adapters.sb3.EconSB3VecEnv` (the batched
+simulator speaking SB3's VecEnv protocol, no Python loop over environments),
+wrapped in ``VecMonitor`` (episode statistics in natural units) and
+``VecNormalize`` (observation and reward scaling: the LQ planner's rewards are
+~1e5 per step, the stochastic planner's ~40). PPO's discount and the
+reward normaliser's discount are the task's own, so the agent optimises the
+objective the benchmark scores.
+
+The checkpoint folder is what ``econbench.metrics.evaluate.load_checkpoint``
+reads: ``model.zip`` (SB3 PPO), ``vecnormalize.pkl`` (a pickled
+``VecNormalize`` with ``training=False``) and ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+from tqdm.auto import tqdm
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+HERE = Path(__file__).resolve().parent
+try:
+    import econbench
+except ModuleNotFoundError:  # a source checkout without `pip install -e .`: use the package next to us
+    sys.path.insert(0, str(HERE.parent))
+    import econbench
+from econbench.adapters.sb3 import EconSB3VecEnv
+from econbench.core import Task
+from econbench.metrics import evaluate, optimality_gap
+from econbench.registry import make_task
+
+DEFAULT_HYPERPARAMS = HERE / "hyperparams" / "ppo.toml"
+DEFAULT_OUT = HERE / "checkpoints"
+
+# Keys of a hyperparameter table that configure the run rather than PPO itself.
+RUN_KEYS = {"n_envs", "total_timesteps", "normalize", "lr_schedule", "init_action"}
+ACTIVATIONS: dict[str, type[torch.nn.Module]] = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
+
+
+@dataclass
+class Args:
+    """Command-line arguments; ``None`` means "take it from the hyperparameter file"."""
+
+    task: str = "econbench/InvestmentLQ-Planner-v0"
+    seed: int = 0
+    total_timesteps: int | None = None
+    n_envs: int | None = None
+    hyperparams: Path = DEFAULT_HYPERPARAMS
+    hp: list[str] = field(default_factory=list)  # extra overrides, KEY=TOML_VALUE, e.g. n_steps=64
+    out: Path = DEFAULT_OUT
+    run_name: str | None = None  # default ppo_seed<seed>
+    eval_freq: int = 0  # timesteps between intermediate gap evaluations (0: only at the end)
+    no_eval: bool = False
+    threads: int = 1  # torch CPU threads; small MLPs run fastest on one
+    verbose: int = 0  # 0: tqdm bar, 1: SB3's own tables as well
+    track: bool = False  # log to Weights & Biases (needs `pip install 'econbench[track]'`)
+    wandb_project: str = "econbench"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Args:
+    d = Args()
+    p = argparse.ArgumentParser(description="Train the SB3 PPO baseline on an econbench single-agent task, score it.")
+    p.add_argument("--task", default=d.task, help="task ID (a -Planner- or role ID)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--total-timesteps", type=int, default=None, help="default: the hyperparameter file's")
+    p.add_argument("--n-envs", type=int, default=None, help="parallel economies; default: the hyperparameter file's")
+    p.add_argument("--hyperparams", type=Path, default=d.hyperparams,
+                   help="TOML file with a [default] table and one table per task ID")
+    p.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one hyperparameter, VALUE in TOML syntax (repeatable), e.g. --hp learning_rate=1e-3")
+    p.add_argument("--out", type=Path, default=d.out, help="root folder; the run goes to OUT/<TaskName>/<run-name>/")
+    p.add_argument("--run-name", default=None, help="default: ppo_seed<seed>")
+    p.add_argument("--eval-freq", type=int, default=d.eval_freq,
+                   help="every this many timesteps, print the normalized regret on the card's protocol (0: off)")
+    p.add_argument("--no-eval", action="store_true", help="skip the final evaluation (no eval.json)")
+    p.add_argument("--threads", type=int, default=d.threads, help="torch CPU threads")
+    p.add_argument("--verbose", type=int, default=d.verbose, choices=[0, 1, 2])
+    p.add_argument("--track", action="store_true", help="log to Weights & Biases (no-op if wandb is missing)")
+    p.add_argument("--wandb-project", default=d.wandb_project)
+    ns = p.parse_args(argv)
+    return Args(**{k: v for k, v in vars(ns).items()})
+
+
+def load_hyperparams(path: Path, task_id: str, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """``[default]`` updated by the task's table (full or short ID), then by ``--hp`` overrides.
+
+    ``policy_kwargs`` and ``normalize`` merge key by key so a task table only
+    names what differs. ``gamma`` is refused: it is the task's discount.
+    """
+    with Path(path).open("rb") as f:
+        tables = tomllib.load(f)
+    short = task_id.split("/")[-1]
+    task_tables = [t for key, t in tables.items() if key in (task_id, short)]
+    if not task_tables:
+        print(f"note: {path} has no table for {task_id}; using [default] only", file=sys.stderr)
+    layers = [tables.get("default", {}), *task_tables]
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--hp expects KEY=VALUE, got {item!r}")
+        try:
+            layers.append(tomllib.loads(f"{key.strip()} = {value.strip()}"))
+        except tomllib.TOMLDecodeError:  # a bare word: --hp lr_schedule=linear
+            layers.append(tomllib.loads(f"{key.strip()} = {json.dumps(value.strip())}"))
+    hp: dict[str, Any] = {}
+    for layer in layers:
+        for key, value in layer.items():
+            if isinstance(value, dict) and isinstance(hp.get(key), dict):
+                hp[key] = {**hp[key], **value}
+            else:
+                hp[key] = value
+    if "gamma" in hp:
+        raise ValueError("gamma is the task's discount and may not be set in the hyperparameter file")
+    return hp
+
+
+def linear_schedule(initial: float) -> Callable[[float], float]:
+    """Learning rate decaying linearly to zero (SB3 passes the remaining progress, 1 -> 0)."""
+    return lambda progress_remaining: progress_remaining * initial
+
+
+def ppo_kwargs(hp: dict[str, Any]) -> dict[str, Any]:
+    """The hyperparameters PPO's constructor takes, with names turned into objects."""
+    kw = {k: v for k, v in hp.items() if k not in RUN_KEYS}
+    pk = dict(kw.pop("policy_kwargs", {}))
+    if "activation_fn" in pk:
+        pk["activation_fn"] = ACTIVATIONS[pk["activation_fn"]]
+    if "net_arch" in pk and isinstance(pk["net_arch"], dict):
+        pk["net_arch"] = {k: list(v) for k, v in pk["net_arch"].items()}
+    kw["policy_kwargs"] = pk
+    if hp.get("lr_schedule", "constant") == "linear":
+        kw["learning_rate"] = linear_schedule(float(kw.get("learning_rate", 3e-4)))
+    return kw
+
+
+def set_initial_action(model: PPO, task: Task, action: float) -> None:
+    """Start the Gaussian policy's mean at ``action`` (task units) in every state.
+
+    SB3 initialises the action head with tiny weights, so its bias alone sets
+    the initial mean. Needed where the default start (the middle of the action
+    box) is ruinous: in the stochastic planner any constant rate above delta
+    grows capacity geometrically and the quadratic term of the reward
+    overflows within an episode.
+    """
+    g = task.group(task.role.group) if task.role else task.groups[0]
+    low, high = (float(np.asarray(v).ravel()[0]) for v in g.action.bounds())  # type: ignore[union-attr]
+    normalized = 2.0 * (action - low) / (high - low) - 1.0
+    with torch.no_grad():
+        model.policy.action_net.bias.fill_(normalized)
+
+
+def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
+    """Batched economies -> episode statistics -> running observation/reward normalisation."""
+    venv = EconSB3VecEnv(task.id, num_envs=n_envs, normalize_actions=True)
+    norm = {"norm_obs": True, "norm_reward": True, "clip_obs": 10.0, "clip_reward": 10.0, **hp.get("normalize", {})}
+    return VecNormalize(VecMonitor(venv), gamma=task.discount, **norm)
+
+
+class ProgressCallback(BaseCallback):
+    """A tqdm bar over timesteps with the recent mean episode return (natural units, undiscounted)."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.total = total
+        self.bar: tqdm | None = None
+
+    def _on_training_start(self) -> None:
+        self.bar = tqdm(total=self.total, unit="step", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
+
+    def _on_step(self) -> bool:
+        assert self.bar is not None
+        self.bar.total = max(self.total, self.model.num_timesteps)  # the last rollout may overshoot
+        self.bar.update(self.model.num_timesteps - self.bar.n)
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buf = self.model.ep_info_buffer
+        if self.bar is not None and buf:
+            self.bar.set_postfix(ep_return=f"{np.mean([e['r'] for e in buf]):.4g}", refresh=False)
+
+    def _on_training_end(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def snapshot_policy(model: PPO, vecnorm: VecNormalize, task: Task) -> Callable[[np.ndarray], np.ndarray]:
+    """The current deterministic policy in natural units, as ``load_checkpoint`` would rebuild it."""
+    g = task.group(task.role.group) if task.role else task.groups[0]
+    low, high = (np.asarray(v, dtype=np.float64) for v in g.action.bounds())  # type: ignore[union-attr]
+
+    def policy(obs: np.ndarray) -> np.ndarray:
+        act, _ = model.predict(vecnorm.normalize_obs(obs).astype(np.float32), deterministic=True)
+        return low + (np.clip(np.asarray(act, dtype=np.float64), -1.0, 1.0) + 1.0) * 0.5 * (high - low)
+
+    return policy
+
+
+class GapCallback(BaseCallback):
+    """Every ``freq`` timesteps, the normalized regret on the card's protocol (exact/reference runs cached)."""
+
+    def __init__(self, task: Task, vecnorm: VecNormalize, freq: int, log: Callable[[dict[str, float]], None]) -> None:
+        super().__init__()
+        self.task, self.vecnorm, self.freq, self.log = task, vecnorm, freq, log
+        self.exact = evaluate(task, "exact")
+        self.reference = evaluate(task, "reference")
+        self.next_at = freq
+
+    def _on_step(self) -> bool:
+        if self.model.num_timesteps >= self.next_at:
+            self.next_at += self.freq
+            gap = optimality_gap(self.task, snapshot_policy(self.model, self.vecnorm, self.task),
+                                 exact=self.exact, reference=self.reference)
+            self.log({"timesteps": self.model.num_timesteps, "normalized_regret": gap.normalized, "gap": gap.raw})
+        return True
+
+
+class Tracker:
+    """Weights & Biases if asked for and installed; otherwise a no-op that says so once."""
+
+    def __init__(self, args: Args, config: dict[str, Any]) -> None:
+        self.run = None
+        if not args.track:
+            return
+        try:
+            import wandb
+        except ImportError:
+            print("--track: wandb is not installed (pip install 'econbench[track]'); continuing without tracking",
+                  file=sys.stderr)
+            return
+        self.run = wandb.init(project=args.wandb_project, name=f"{config['task_name']}/{config['run_name']}",
+                              config=config)
+
+    def log(self, metrics: dict[str, Any]) -> None:
+        if self.run is not None:
+            self.run.log(metrics)
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        if self.run is not None:
+            self.run.summary.update(summary)
+            self.run.finish()
+
+
+def train(args: Args) -> Path:
+    """Train, save the checkpoint folder, evaluate it; returns the folder."""
+    task = make_task(args.task)
+    if not task.is_single_agent:
+        raise SystemExit(f"{task.id} is multi-agent; PPO trains its single-agent views (-Planner- or role IDs)")
+    hp = load_hyperparams(args.hyperparams, task.id, args.hp)
+    if args.n_envs is not None:
+        hp["n_envs"] = args.n_envs
+    if args.total_timesteps is not None:
+        hp["total_timesteps"] = args.total_timesteps
+    n_envs, total = int(hp.get("n_envs", 16)), int(hp.get("total_timesteps", 1_000_000))
+    run_name = args.run_name or f"ppo_seed{args.seed}"
+    folder = Path(args.out) / task.name / run_name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    config = {"task_id": task.id, "task_name": task.name, "run_name": run_name, "seed": args.seed,
+              "gamma": task.discount, "hyperparameters": hp}
+    tracker = Tracker(args, config)
+    print(f"{task.id}: PPO seed {args.seed}, {total:,} timesteps on {n_envs} envs, gamma {task.discount} -> {folder}")
+    print("hyperparameters: " + json.dumps(hp))
+
+    def log_gap(m: dict[str, float]) -> None:
+        tqdm.write(f"  {m['timesteps']:>10,} steps: normalized regret {m['normalized_regret']:.4f}, gap {m['gap']:.3e}")
+        tracker.log(m)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)  # before building the nets: their initialisation depends on it too
+    try:
+        env = make_env(task, n_envs, hp)
+        model = PPO("MlpPolicy", env, gamma=task.discount, seed=args.seed, verbose=args.verbose, device="cpu",
+                    **ppo_kwargs(hp))
+        if "init_action" in hp:
+            set_initial_action(model, task, float(hp["init_action"]))
+        callbacks: list[BaseCallback] = [ProgressCallback(total)]
+        if args.eval_freq > 0:
+            callbacks.append(GapCallback(task, env, args.eval_freq, log_gap))
+        t0 = time.perf_counter()
+        model.learn(total_timesteps=total, callback=CallbackList(callbacks))
+        train_time = time.perf_counter() - t0
+    finally:
+        torch.set_num_threads(threads)  # leave the caller's setting alone (tests run in one process)
+
+    # The checkpoint: the model, the frozen normaliser, and what produced them.
+    model.save(folder / "model.zip")
+    env.training = False  # statistics frozen: loading it for evaluation must not update them
+    env.norm_reward = False  # evaluation wants rewards in natural units
+    env.save(str(folder / "vecnormalize.pkl"))
+    meta = {
+        "task_id": task.id, "algo": "ppo", "normalize_actions": True, "seed": args.seed,
+        "total_timesteps": total, "timesteps": int(model.num_timesteps), "n_envs": n_envs, "gamma": task.discount,
+        "hyperparameters": hp, "train_time_s": round(train_time, 2),
+        "econbench_version": econbench.__version__, "stable_baselines3_version": _version("stable_baselines3"),
+        "torch_version": torch.__version__, "python_version": platform.python_version(),
+        "torch_threads": args.threads, "command": _command(args),
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"trained {model.num_timesteps:,} timesteps in {train_time:.1f} s; checkpoint in {folder}")
+
+    if not args.no_eval:
+        result = score(task, folder, train_time)
+        (folder / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+        print_result(result)
+        tracker.log({f"final/{k}": v for k, v in result.items() if isinstance(v, float)})
+        tracker.finish(result)
+    else:
+        tracker.finish({})
+    env.close()
+    return folder
+
+
+def score(task: Task, folder: Path, train_time: float) -> dict[str, Any]:
+    """Score, optimality gap and normalized regret of the saved checkpoint on the card's protocol."""
+    res = evaluate(task, str(folder))
+    gap = optimality_gap(task, str(folder))
+    proto = task.card["protocol"]
+    return {
+        "task_id": task.id, "policy": str(folder.name), "eval_seeds": list(proto["eval_seeds"]),
+        "episodes_per_seed": int(proto["episodes_per_seed"]),
+        "score": res.mean, "score_ci95": list(res.ci),
+        "v_star": gap.v_star, "v_reference": gap.v_reference, "reference": gap.reference,
+        "gap": gap.raw, "gap_ci95": list(gap.raw_ci),
+        "normalized_regret": gap.normalized, "normalized_regret_ci95": list(gap.normalized_ci),
+        "train_time_s": round(train_time, 2),
+    }
+
+
+def print_result(r: dict[str, Any]) -> None:
+    lo, hi = r["score_ci95"]
+    print(f"score {r['score']:.6g} [{lo:.6g}, {hi:.6g}]  "
+          f"(V* {r['v_star']:.6g}, {r['reference']} {r['v_reference']:.6g})")
+    print(f"optimality gap {r['gap']:.4e} [{r['gap_ci95'][0]:.4e}, {r['gap_ci95'][1]:.4e}]")
+    print(f"normalized regret {r['normalized_regret']:.4f} "
+          f"[{r['normalized_regret_ci95'][0]:.4f}, {r['normalized_regret_ci95'][1]:.4f}]")
+    print(f"training time {r['train_time_s']:.1f} s")
+
+
+def _version(module: str) -> str:
+    return str(getattr(__import__(module), "__version__", "unknown"))
+
+
+def _command(args: Args) -> str:
+    """The command that reproduces this run (paths as given)."""
+    parts = ["python baselines/sb3_ppo.py", f"--task {args.task}", f"--seed {args.seed}"]
+    if args.total_timesteps is not None:
+        parts.append(f"--total-timesteps {args.total_timesteps}")
+    if args.n_envs is not None:
+        parts.append(f"--n-envs {args.n_envs}")
+    if Path(args.hyperparams).resolve() != DEFAULT_HYPERPARAMS:
+        parts.append(f"--hyperparams {args.hyperparams}")
+    parts += [f"--hp {h}" for h in args.hp]
+    if args.threads != Args.threads:
+        parts.append(f"--threads {args.threads}")
+    return " ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    args = parse_args(argv)
+    return train(args)
+
+
+if __name__ == "__main__":
+    main()
