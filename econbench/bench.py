@@ -41,7 +41,7 @@ def run_bench(tasks: list[str] | None = None, backend: str = "numpy", episodes: 
         for policy in policies:
             res = evaluate(task, policy, **kw)
             lo, hi = res.ci
-            label = res.policy if not Path(str(policy)).exists() else f"{Path(policy).parent.name}/{Path(policy).name}"
+            label = res.policy if not Path(str(policy)).exists() else f"{Path(policy).name} (checkpoint)"
             row: dict[str, Any] = {"task": task.name, "policy": label, "score": _fmt(res.mean),
                                    "score 95% CI": f"[{_fmt(lo)}, {_fmt(hi)}]"}
             if task.is_single_agent:

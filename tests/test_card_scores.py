@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from econbench.cards import load_card
@@ -10,6 +12,9 @@ from econbench.registry import make_task
 from tests.conftest import ALL_IDS
 
 CASES = [(t, name) for t in ALL_IDS for name in load_card(t).get("reference_scores", {}) if name in make_task(t).policies]
+
+
+CHECKPOINTS = [(t, name) for t in ALL_IDS for name, e in load_card(t).get("reference_scores", {}).items() if "checkpoint" in e]
 
 
 def test_every_card_lists_its_named_policies() -> None:
@@ -30,3 +35,14 @@ def test_card_reference_score_is_reproduced(task_id: str, policy: str) -> None:
         (gap,) = equilibrium_gap(task, policy)
         assert gap.relative == pytest.approx(entry["equilibrium_gap_relative"], rel=1e-4, abs=1e-12)
         assert gap.method == entry["gap_method"]
+
+
+@pytest.mark.parametrize("task_id, entry", CHECKPOINTS)
+def test_card_score_of_a_shipped_checkpoint_is_reproduced(task_id: str, entry: str) -> None:
+    pytest.importorskip("stable_baselines3")
+    card = load_card(task_id)["reference_scores"][entry]
+    folder = Path(__file__).resolve().parent.parent / card["checkpoint"]
+    gap = optimality_gap(task_id, str(folder))
+    assert gap.v_policy == pytest.approx(card["score"], rel=1e-8)
+    assert gap.normalized == pytest.approx(card["normalized_regret"], rel=1e-4)
+    assert card["normalized_regret_ci95"][1] < 0.05  # the baseline is close to the optimum, not merely above the reference
