@@ -47,7 +47,8 @@ def run_bench(tasks: list[str] | None = None, backend: str = "numpy", episodes: 
             if task.is_single_agent:
                 g = optimality_gap(task, policy, exact=exact, reference=ref, **kw)
                 row["optimality gap"] = _fmt(g.raw)
-                row["normalized regret"] = _fmt(g.normalized)
+                lo_r, hi_r = g.normalized_ci
+                row["normalized regret [95% CI]"] = f"{_fmt(g.normalized)} [{_fmt(lo_r)}, {_fmt(hi_r)}]"
                 row["gap method"] = "exact optimum on common shocks"
             elif task.equilibrium_gap is not None:
                 gaps = equilibrium_gap(task, policy, **kw)

@@ -144,7 +144,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     rows = run_bench(tasks=args.task or None, backend=args.backend, episodes=args.episodes, seeds=args.seeds,
                      include_checkpoints=not args.no_checkpoints)
-    cols = ["task", "policy", "score", "score 95% CI", "optimality gap", "normalized regret", "equilibrium eps (rel.)", "gap method"]
+    cols = ["task", "policy", "score", "score 95% CI", "optimality gap", "normalized regret [95% CI]",
+            "equilibrium eps (rel.)", "gap method"]
     print(table(rows, cols))
     print(f"\n{len(rows)} evaluations in {time.perf_counter() - t0:.1f} s "
           f"(backend {args.backend}; seeds and episodes from each task card unless overridden)")
