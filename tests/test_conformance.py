@@ -60,7 +60,7 @@ def test_lq_market_follows_the_ree_law_and_equals_the_planner() -> None:
         np.testing.assert_allclose(out.welfare, p.a0 * Y - 0.5 * p.a1 * Y**2 - 0.5 * p.gamma * u**2, rtol=1e-10)
 
 
-@pytest.mark.parametrize("n_firms", [1, 2, 4, 10])
+@pytest.mark.parametrize("n_firms", [1, 2, 4, 10, 50])
 def test_oligopoly_mpe_values_and_steady_state(n_firms: int) -> None:
     task, first, last, total, _, disc = _run("InvestmentOligopoly-v0", 8, seed=2, n_firms=n_firms)
     p = task.params
