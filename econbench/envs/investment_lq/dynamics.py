@@ -37,8 +37,10 @@ class MarketDynamics(Dynamics):
         u = actions["firms"][..., 0]
         y = state.y
         Y = self.agent_mean(y)
-        cost = (0.5 * p.gamma) * u * u
-        profit = (p.a0 - p.a1 * Y)[:, None] * y - cost
+        cost = u * u  # in-place updates of fresh temporaries: each large allocation costs page faults
+        cost *= 0.5 * p.gamma
+        profit = (p.a0 - p.a1 * Y)[:, None] * y
+        profit -= cost
         welfare = (p.a0 - 0.5 * p.a1 * Y) * Y - self.agent_mean(cost)
         return StepOutput(OutputState(y + u), {"firms": profit}, welfare)
 

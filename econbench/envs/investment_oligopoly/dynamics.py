@@ -29,8 +29,10 @@ class OligopolyDynamics(Dynamics):
         xp, p = self.xp, self.params
         u, q = actions["firms"][..., 0], state.q
         Q = self.agent_sum(q)
-        cost = p.gamma * u * u
-        profit = (p.a0 - p.a1 * Q)[:, None] * q - cost
+        cost = u * u  # in place on fresh temporaries: fewer large allocations
+        cost *= p.gamma
+        profit = (p.a0 - p.a1 * Q)[:, None] * q
+        profit -= cost
         welfare = (p.a0 - 0.5 * p.a1 * Q) * Q - self.agent_sum(cost)
         return StepOutput(OligopolyState(q + u), {"firms": profit}, welfare)
 

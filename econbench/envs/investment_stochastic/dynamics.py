@@ -73,9 +73,12 @@ class CapacityDynamics(Dynamics):
         K = self.agent_mean(k)
         u = xp.take(self.u_grid, state.s, axis=0)
         x = z * k
-        profit = (p.a0 + u - p.a1 * K)[:, None] * k - x
+        profit = (p.a0 + u - p.a1 * K)[:, None] * k
+        profit -= x  # in place on fresh temporaries: fewer large allocations
         welfare = (p.a0 + u - 0.5 * p.a1 * K) * K - self.agent_mean(x)
-        k_next = k * (1.0 - p.delta + z) ** p.alpha
+        k_next = z + (1.0 - p.delta)
+        k_next **= p.alpha
+        k_next *= k
         reward = welfare[:, None] if self.group == "planner" else profit  # the planner earns the surplus
         return StepOutput(CapacityState(k_next, self.next_shock(state.s, noise)), {self.group: reward}, welfare)
 
