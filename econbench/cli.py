@@ -154,6 +154,64 @@ def cmd_bench(args: argparse.Namespace) -> None:
             json.dump(rows, f, indent=2)
 
 
+def _store(path: str | None) -> Any:
+    from econbench.leaderboard.store import Store
+
+    try:
+        return Store(path)
+    except Exception as exc:  # noqa: BLE001 - an unusable store path is a user error
+        raise CliError(f"cannot open the store {path or '(default)'}: {exc}") from None
+
+
+def clean(text: str, limit: int = 60) -> str:
+    """Submitted strings are data: no control characters or escape sequences reach the terminal."""
+    printable = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
+
+
+def cmd_submit(args: argparse.Namespace) -> None:
+    from econbench.leaderboard.submit import SubmissionError, submit
+
+    store = _store(args.store)
+    try:
+        result = submit(args.result, store, policy=args.policy, backend=args.backend)
+    except SubmissionError as exc:
+        raise CliError(f"refused, nothing stored: {exc}") from None
+    state = "verified by re-evaluation" if result.verified else "unverified (no --policy to re-evaluate)"
+    print(f"stored {result.key()} in {store.path}: {clean(result.task.id)} / {clean(result.method)}, "
+          f"score {_fmt(result.score)}, {state}")
+    if args.publish:
+        print(f"published as {store.export(args.publish, result.key())} (commit it for review)")
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> None:
+    store = _store(args.store)
+    if args.action == "show":
+        from econbench.leaderboard.results import summary_row
+
+        rows = []
+        for r in store.results(args.task):
+            s = summary_row(r)
+            rows.append({"task": clean(r.task.id.split("/")[-1]), "method": clean(r.method), "policy": clean(r.policy, 30),
+                         "score": _fmt(s["score"]), "95% CI": f"[{_fmt(s['ci95'][0])}, {_fmt(s['ci95'][1])}]",
+                         "gap": "" if s["gap"] is None else _fmt(s["gap"]), "verified": "yes" if r.verified else "no",
+                         "key": s["key"]})
+        print(table(rows, ["task", "method", "policy", "score", "95% CI", "gap", "verified", "key"]) if rows
+              else f"no entries in {store.path}")
+    elif args.action == "export":
+        if not args.key:
+            raise CliError("export needs --key (see `econbench leaderboard show`)")
+        try:
+            print(store.export(args.dir, args.key))
+        except KeyError as exc:
+            raise CliError(str(exc)) from None
+    elif args.action == "rebuild":
+        try:
+            print(f"{store.rebuild(args.dir)} entries from {args.dir} into {store.path}")
+        except ValueError as exc:
+            raise CliError(f"nothing rebuilt: {exc}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="econbench", description="Benchmark tasks for learning solutions of economic games.")
     parser.add_argument("--version", action="version", version=f"econbench {__version__}")
@@ -178,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
     task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate).add_argument(
         "--plot", metavar="PNG", help="also plot the policy's trajectories against the exact solution")
     task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
+    s = sub.add_parser("submit", help="validate a result file and add it to the leaderboard store")
+    s.add_argument("result", help="result JSON file (schema: econbench.leaderboard.schema.Result)")
+    s.add_argument("--policy", help="checkpoint to re-evaluate: the entry is marked verified only if its numbers agree")
+    s.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
+    s.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
+    s.add_argument("--publish", metavar="DIR", help="also write the entry as DIR/<key>.json for review (e.g. leaderboard/entries)")
+    s.set_defaults(func=cmd_submit)
+    lb = sub.add_parser("leaderboard", help="show, export or rebuild the leaderboard store")
+    lb.add_argument("action", choices=["show", "export", "rebuild"])
+    lb.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
+    lb.add_argument("--task", help="show one task only")
+    lb.add_argument("--key", help="the entry to export")
+    lb.add_argument("--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)")
+    lb.set_defaults(func=cmd_leaderboard)
     b = sub.add_parser("bench", help="the main job: reference policies and exact solutions on every task")
     b.add_argument("--task", action="append", help="restrict to these IDs (repeatable)")
     b.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])

@@ -1,0 +1,179 @@
+"""The versioned result schema: what a leaderboard entry claims, and how it is tied to a task.
+
+A result names its task by ID and by a fingerprint of the task's card and
+dynamics, so a score measured on an older definition of the task is refused
+rather than silently compared with new ones. Strings are data: length-limited
+here, escaped wherever they are shown.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import inspect
+import json
+import math
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from econbench.cards import load_card, short_name
+
+SCHEMA_VERSION = 1
+MAX_FILE_BYTES = 1_000_000  # a result is a few KB; anything near this is not a result file
+GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "trained best response")
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(max_length=2000)]
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+    return tree
+
+
+def task_fingerprint(task_id: str) -> str:
+    """SHA-256 (first 16 hex digits) of the task's merged card, without its reference scores,
+    and of its dynamics and parameter code with comments and docstrings removed.
+
+    Prose edits leave it unchanged; any change to a parameter, the protocol or
+    the equations changes it.
+    """
+    card = {k: v for k, v in load_card(task_id).items() if k not in ("reference_scores", "summary", "description")}
+    package = card["factory"].split(":")[0].rsplit(".", 1)[0]
+    h = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode())
+    for name in ("dynamics", "params"):
+        source = inspect.getsource(importlib.import_module(f"{package}.{name}"))
+        h.update(ast.dump(_strip_docstrings(ast.parse(source))).encode())
+    return h.hexdigest()[:16]
+
+
+def task_version(task_id: str) -> int:
+    match = re.search(r"-v(\d+)$", short_name(task_id))
+    if not match:
+        raise ValueError(f"task ID {task_id!r} has no version suffix -vN")
+    return int(match.group(1))
+
+
+class TaskRef(BaseModel):
+    """Which task, which version, which definition."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Annotated[str, Field(pattern=r"^econbench/[A-Za-z0-9_.-]+-v\d+$", max_length=100)]
+    version: Annotated[int, Field(ge=0)]
+    fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
+
+    @model_validator(mode="after")
+    def _version_matches_id(self) -> "TaskRef":
+        if task_version(self.id) != self.version:
+            raise ValueError(f"version {self.version} does not match the ID {self.id}")
+        return self
+
+
+def _finite(v: float) -> float:
+    if not math.isfinite(v):
+        raise ValueError("must be a finite number")
+    return v
+
+
+class Gap(BaseModel):
+    """An optimality or equilibrium gap with the method that measured it."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["optimality", "equilibrium"]
+    method: Literal[GAP_METHODS]  # type: ignore[valid-type]
+    group: Text | None = None
+    value: float  # optimality: raw (V*-V)/|V*|; equilibrium: epsilon, the largest mean best-response gain
+    relative: float | None = None  # equilibrium: epsilon relative to |V|
+    normalized: float | None = None  # optimality: (V*-V)/(V*-V_ref)
+    ci95: tuple[float, float] | None = None
+    description: LongText = ""
+
+    @field_validator("value")
+    @classmethod
+    def _finite_value(cls, v: float) -> float:
+        return _finite(v)
+
+
+class Result(BaseModel):
+    """One leaderboard entry: a method's scores on one task under the task's protocol."""
+
+    model_config = ConfigDict(extra="forbid")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    task: TaskRef
+    method: Text
+    authors: Annotated[list[Text], Field(min_length=1, max_length=50)]
+    code_url: Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")] | None = None
+    policy: Text  # a named policy of the task, or a description of the submitted checkpoint
+    seeds: Annotated[list[int], Field(min_length=1, max_length=1000)]
+    episodes_per_seed: Annotated[int, Field(ge=1, le=1_000_000)]
+    per_seed_scores: Annotated[list[float], Field(min_length=1, max_length=1000)]
+    score: float
+    score_ci95: tuple[float, float]
+    score_iqm: float  # interquartile mean over seeds' scores (rliable)
+    gaps: Annotated[list[Gap], Field(max_length=20)] = []
+    econbench_version: Text
+    backend: Text
+    hardware: Text
+    date: datetime
+    wandb_run: Annotated[str, Field(max_length=300)] | None = None
+    verified: bool = False
+    notes: LongText = ""
+
+    @field_validator("per_seed_scores")
+    @classmethod
+    def _finite_scores(cls, v: list[float]) -> list[float]:
+        return [_finite(x) for x in v]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Result":
+        if len(self.per_seed_scores) != len(self.seeds):
+            raise ValueError(f"{len(self.per_seed_scores)} per-seed scores for {len(self.seeds)} seeds")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds repeat")
+        _finite(self.score)
+        lo, hi = self.score_ci95
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+            raise ValueError("score_ci95 must be a finite interval (low <= high)")
+        mean = sum(self.per_seed_scores) / len(self.per_seed_scores)
+        if not math.isclose(mean, self.score, rel_tol=1e-9, abs_tol=1e-9):
+            raise ValueError(f"score {self.score} is not the mean of the per-seed scores ({mean})")
+        if self.date.tzinfo is None:
+            raise ValueError("date needs a time zone (ISO 8601 with offset, e.g. 2026-11-21T12:00:00+00:00)")
+        return self
+
+    def key(self) -> str:
+        """Identity of an entry: same task definition, method, policy and protocol means the same entry."""
+        ident = [self.task.id, self.task.fingerprint, self.method, self.policy, self.seeds, self.episodes_per_seed, self.backend]
+        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def parse_result(data: bytes | str | dict[str, Any]) -> Result:
+    """Validate raw JSON (or a dict) into a :class:`Result`; raises ``ValueError`` with a readable message."""
+    if isinstance(data, (bytes, str)):
+        if len(data) > MAX_FILE_BYTES:
+            raise ValueError(f"result file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        try:
+            data = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a result file holds one JSON object")
+    from pydantic import ValidationError
+
+    try:
+        return Result.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}" for e in exc.errors()[:10])
+        raise ValueError(f"malformed result: {problems}") from None
