@@ -189,6 +189,7 @@ class ProgressCallback(BaseCallback):
         super().__init__()
         self.total = total
         self.bar: tqdm | None = None
+        self.curve: list[tuple[int, float]] = []  # (timesteps, mean episode return): the learning curve
 
     def _on_training_start(self) -> None:
         self.bar = tqdm(total=self.total, unit="step", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
@@ -201,6 +202,8 @@ class ProgressCallback(BaseCallback):
 
     def _on_rollout_end(self) -> None:
         buf = self.model.ep_info_buffer
+        if buf:
+            self.curve.append((int(self.model.num_timesteps), float(np.mean([e["r"] for e in buf]))))
         if self.bar is not None and buf:
             self.bar.set_postfix(ep_return=f"{np.mean([e['r'] for e in buf]):.4g}", refresh=False)
 
@@ -299,7 +302,8 @@ def train(args: Args) -> Path:
                     **ppo_kwargs(hp))
         if "init_action" in hp:
             set_initial_action(model, task, float(hp["init_action"]))
-        callbacks: list[BaseCallback] = [ProgressCallback(total)]
+        progress = ProgressCallback(total)
+        callbacks: list[BaseCallback] = [progress]
         if args.eval_freq > 0:
             callbacks.append(GapCallback(task, env, args.eval_freq, log_gap))
         t0 = time.perf_counter()
@@ -322,6 +326,8 @@ def train(args: Args) -> Path:
         "torch_threads": args.threads, "command": _command(args),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    curve = "timesteps,mean_episode_return\n" + "".join(f"{t},{r:.10g}\n" for t, r in progress.curve)
+    (folder / "curve.csv").write_text(curve)  # undiscounted return of the last 100 episodes, natural units
     print(f"trained {model.num_timesteps:,} timesteps in {train_time:.1f} s; checkpoint in {folder}")
 
     if not args.no_eval:

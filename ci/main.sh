@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: evaluates the shipped reference policies and exact solutions on every task
-# and prints a table of scores and gaps. Extra arguments go to `econbench bench`.
+# The main job, quick mode: every task's exact solution, fixed policies and shipped SB3 checkpoints
+# into the leaderboard store, then leaderboard/index.html. Extra arguments go to `econbench bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source ci/env.sh marl,baselines,dev
-exec econbench bench "$@"
+source ci/env.sh marl,baselines,track,distributed,dev
+exec econbench bench --quick "$@"

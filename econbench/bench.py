@@ -1,59 +1,177 @@
-"""The main job: every task's named policies (exact solution, reference, others) and shipped
-trained baselines, with scores, optimality gaps and equilibrium gaps."""
+"""The main job: every task's reference baselines measured into the leaderboard.
+
+A run is a list of jobs (exact solution, fixed policies, SB3 PPO: the shipped
+checkpoints in ``--quick`` mode, trained with each card's budget otherwise).
+Each job's entry key is known before it runs, so a resumed run skips what the
+store already holds. Jobs run in-process or fan out on Ray; afterwards the
+figures and the page are rendered from the store, and entries are logged to
+W&B when asked (offline when there is no key; a W&B failure never loses an
+entry, the store is written first).
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from tqdm.auto import tqdm
 
-from econbench.metrics import equilibrium_gap, evaluate, optimality_gap
+from econbench.leaderboard.results import measure, task_ref
+from econbench.leaderboard.schema import Result, entry_key
+from econbench.leaderboard.store import Store
 from econbench.registry import make_task, task_ids
+
+REPO = Path(__file__).resolve().parent.parent
+AUTHORS = ["econbench reference baselines"]
+FULL_MODE_EXPECTED = "about 16 minutes on 2 CPU cores in-process (SB3 PPO trains 3 seeds per planner task), about 9 with --executor ray"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One entry to produce: evaluate a named policy or checkpoint, or train PPO first."""
+
+    task_id: str
+    method: str
+    policy: str  # a named policy, or the checkpoint folder to evaluate (and to train into, for kind "train")
+    label: str  # the policy as the entry names it
+    kind: str = "evaluate"  # or "train"
+    seed: int | None = None
+    total_timesteps: int | None = None
+
+    def key(self, backend: str) -> str:
+        task = make_task(self.task_id)
+        ref, proto = task_ref(task), task.card["protocol"]
+        return entry_key(task.id, ref.fingerprint, self.method, self.label, list(proto["eval_seeds"]),
+                         int(proto["episodes_per_seed"]), backend)
 
 
 def checkpoint_dirs(task_name: str) -> list[Path]:
     """Trained baselines shipped in ``baselines/checkpoints/<Task>/<run>/`` of a source checkout."""
-    root = Path(__file__).resolve().parent.parent / "baselines" / "checkpoints" / task_name
+    root = REPO / "baselines" / "checkpoints" / task_name
     return sorted(p for p in root.glob("*") if (p / "model.zip").is_file()) if root.is_dir() else []
 
 
-def _fmt(x: float) -> str:
-    if x == 0:
-        return "0"
-    if 1e-3 <= abs(x) < 1e6:
-        return f"{x:.4g}"
-    return f"{x:.3e}"
-
-
-def run_bench(tasks: list[str] | None = None, backend: str = "numpy", episodes: int | None = None,
-              seeds: list[int] | None = None, include_checkpoints: bool = True) -> list[dict[str, Any]]:
-    """One row per (task, policy): score with its 95% bootstrap interval and the task's gap."""
-    rows: list[dict[str, Any]] = []
-    kw: dict[str, Any] = dict(backend=backend, seeds=seeds, episodes=episodes)
-    for task_id in tqdm(tasks or task_ids(), desc="econbench bench"):
+def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path | None = None) -> list[Job]:
+    """The jobs of a run, in a stable order."""
+    runs_dir = runs_dir or REPO / "runs" / "bench"
+    jobs: list[Job] = []
+    for task_id in tasks or task_ids():
         task = make_task(task_id)
-        policies: list[Any] = ["exact", *sorted(p for p in task.policies if p != "exact")]
-        if include_checkpoints and task.is_single_agent:
-            policies += [str(p) for p in checkpoint_dirs(task.name)]
-        exact = evaluate(task, "exact", **kw) if task.is_single_agent else None
-        ref = evaluate(task, "reference", **kw) if task.is_single_agent else None
-        for policy in policies:
-            res = evaluate(task, policy, **kw)
-            lo, hi = res.ci
-            label = res.policy if not Path(str(policy)).exists() else f"{Path(policy).name} (checkpoint)"
-            row: dict[str, Any] = {"task": task.name, "policy": label, "score": _fmt(res.mean),
-                                   "score 95% CI": f"[{_fmt(lo)}, {_fmt(hi)}]"}
-            if task.is_single_agent:
-                g = optimality_gap(task, policy, exact=exact, reference=ref, **kw)
-                row["optimality gap"] = _fmt(g.raw)
-                lo_r, hi_r = g.normalized_ci
-                row["normalized regret [95% CI]"] = f"{_fmt(g.normalized)} [{_fmt(lo_r)}, {_fmt(hi_r)}]"
-                row["gap method"] = "exact optimum on common shocks"
-            elif task.equilibrium_gap is not None:
-                gaps = equilibrium_gap(task, policy, **kw)
-                worst = max(gaps, key=lambda r: r.relative)
-                row["equilibrium eps (rel.)"] = f"{_fmt(worst.epsilon)} ({_fmt(worst.relative)})"
-                row["gap method"] = worst.method.split(":")[0]
-            rows.append(row)
-    return rows
+        reference = task.card["protocol"]["reference_policy"]
+        jobs.append(Job(task.id, "exact solution", "exact", "exact"))
+        for name in sorted(p for p in task.policies if p != "exact"):
+            kind = "reference policy" if name == reference else "fixed policy"
+            jobs.append(Job(task.id, f"{kind}: {name}", name, name))
+        budget = task.card.get("baselines", {}).get("sb3_ppo")
+        if budget is None:
+            continue
+        if quick:
+            jobs += [Job(task.id, "SB3 PPO (shipped checkpoint)", str(p), p.name) for p in checkpoint_dirs(task.name)]
+        else:
+            for seed in budget["seeds"]:
+                folder = runs_dir / task.name / f"ppo_seed{seed}"
+                jobs.append(Job(task.id, "SB3 PPO", str(folder), f"ppo_seed{seed}", "train", seed, int(budget["total_timesteps"])))
+    return jobs
+
+
+def _train(job: Job) -> None:
+    """Train with the baseline script (a file of the checkout, not a module of the package)."""
+    spec = importlib.util.spec_from_file_location("econbench_sb3_ppo", REPO / "baselines" / "sb3_ppo.py")
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError("baselines/sb3_ppo.py not found: training needs a source checkout")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    folder = Path(job.policy)
+    module.main(["--task", job.task_id, "--seed", str(job.seed), "--total-timesteps", str(job.total_timesteps),
+                 "--out", str(folder.parent.parent), "--run-name", folder.name, "--no-eval"])
+
+
+def run_job(job: Job, store_path: str, backend: str = "numpy") -> dict[str, Any]:
+    """Produce one entry (skipped when the store has it); returns what happened, for the progress report."""
+    store = Store(store_path)
+    key = job.key(backend)
+    if store.has(key):
+        return {"key": key, "job": job, "status": "skipped (stored)", "seconds": 0.0}
+    t0 = time.perf_counter()
+    if job.kind == "train" and not (Path(job.policy) / "model.zip").is_file():
+        _train(job)
+    result = measure(job.task_id, job.policy, job.method, AUTHORS, policy_label=job.label, backend=backend)
+    store.add(result.model_copy(update={"verified": True}))  # measured by econbench itself
+    return {"key": key, "job": job, "status": "done", "seconds": time.perf_counter() - t0}
+
+
+def _run_local(jobs: list[Job], store_path: str, backend: str, progress: bool) -> list[dict[str, Any]]:
+    out = []
+    with tqdm(jobs, desc="econbench bench", disable=not progress) as bar:
+        for job in bar:
+            bar.set_postfix_str(f"{job.task_id.split('/')[-1]}: {job.label}", refresh=False)
+            out.append(run_job(job, store_path, backend))
+    return out
+
+
+def _run_ray(jobs: list[Job], store_path: str, backend: str, progress: bool, address: str | None) -> list[dict[str, Any]]:
+    """One Ray task per job (1 CPU each); the store serialises their writes."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ImportError("--executor ray needs Ray: pip install 'econbench[distributed]'") from exc
+    started = not ray.is_initialized()
+    if started:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            # workers import econbench from this checkout even when it is not pip-installed
+            ray.init(include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+    try:
+        remote = ray.remote(num_cpus=1)(run_job)
+        pending = [remote.remote(job, store_path, backend) for job in jobs]
+        out: list[dict[str, Any]] = []
+        with tqdm(total=len(pending), desc="econbench bench (ray)", disable=not progress) as bar:
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                out += ray.get(done)
+                bar.update(len(done))
+        return out
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_bench(tasks: Sequence[str] | None = None, quick: bool = True, backend: str = "numpy",
+              store: str | Path | None = None, out_dir: str | Path | None = None, executor: str = "local",
+              address: str | None = None, wandb: Any = None, progress: bool = True,
+              runs_dir: Path | None = None, log: Callable[[str], None] = print) -> list[Result]:
+    """Run the jobs, then render figures and the page from the store; returns the store's entries."""
+    store_obj = Store(store)
+    jobs = plan(tasks, quick, runs_dir)
+    t0 = time.perf_counter()
+    if executor == "local":
+        done = _run_local(jobs, str(store_obj.path), backend, progress)
+    elif executor == "ray":
+        done = _run_ray(jobs, str(store_obj.path), backend, progress, address)
+    else:
+        raise ValueError(f"unknown executor {executor!r}; choose local or ray")
+    new = [d for d in done if d["status"] == "done"]
+    log(f"{len(new)} entries measured, {len(done) - len(new)} already stored, in {time.perf_counter() - t0:.1f} s "
+        f"({'quick' if quick else 'full'} mode, {executor} executor); store: {store_obj.path}")
+    wanted = {make_task(t).id for t in (tasks or task_ids())}
+    results = [r for r in store_obj.results() if r.task.id in wanted]
+    if out_dir is not None:
+        from econbench.leaderboard.figures import write_figures
+        from econbench.leaderboard.render import render
+
+        out = Path(out_dir)
+        write_figures(sorted(wanted), out / "figures")
+        page, table = render(store_obj.results(), out)
+        log(f"page: {page}\ntable: {table}")
+    if wandb is not None:
+        from econbench.leaderboard import wandb_sync
+
+        for d in new:
+            wandb_sync.log_entry(store_obj.get(d["key"]), wandb)
+        wandb_sync.log_table(store_obj.results(), wandb)
+    return results

@@ -139,19 +139,36 @@ def _emit(out: dict[str, Any], as_json: bool) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
-    from econbench.bench import run_bench
+    from econbench.bench import FULL_MODE_EXPECTED, run_bench
 
+    wandb_cfg = None
+    if args.wandb:
+        from econbench.leaderboard.wandb_sync import WandbConfig
+
+        wandb_cfg = WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
+    if not args.quick:
+        print(f"full mode: {FULL_MODE_EXPECTED}; --quick evaluates the shipped checkpoints instead of training", file=sys.stderr)
     t0 = time.perf_counter()
-    rows = run_bench(tasks=args.task or None, backend=args.backend, episodes=args.episodes, seeds=args.seeds,
-                     include_checkpoints=not args.no_checkpoints)
-    cols = ["task", "policy", "score", "score 95% CI", "optimality gap", "normalized regret [95% CI]",
-            "equilibrium eps (rel.)", "gap method"]
-    print(table(rows, cols))
-    print(f"\n{len(rows)} evaluations in {time.perf_counter() - t0:.1f} s "
-          f"(backend {args.backend}; seeds and episodes from each task card unless overridden)")
+    try:
+        results = run_bench(tasks=args.task or None, quick=args.quick, backend=args.backend, store=args.store,
+                            out_dir=None if args.no_page else args.out, executor=args.executor, address=args.address,
+                            wandb=wandb_cfg, progress=True, log=lambda m: print(m, file=sys.stderr))
+    except (ImportError, ValueError, UnknownTaskError) as exc:
+        raise CliError(str(exc)) from None
+    rows = []
+    for r in results:
+        gap = r.gaps[0] if r.gaps else None
+        shown = "" if gap is None else (gap.normalized if gap.kind == "optimality" else gap.relative)
+        rows.append({"task": r.task.id.split("/")[-1], "method": clean(r.method, 40), "policy": clean(r.policy, 30),
+                     "score": _fmt(r.score), "score 95% CI": f"[{_fmt(r.score_ci95[0])}, {_fmt(r.score_ci95[1])}]",
+                     "gap": "" if gap is None else f"{gap.kind[:3]}. {_fmt(shown)}" if shown is not None else "",
+                     "gap method": "" if gap is None else gap.method})
+    print(table(rows, ["task", "method", "policy", "score", "score 95% CI", "gap", "gap method"]))
+    print(f"\n{len(rows)} entries, {time.perf_counter() - t0:.1f} s. gap: opt. = normalized regret (V*-V)/(V*-V_ref), "
+          "equ. = largest relative best-response gain")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(rows, f, indent=2)
+            json.dump([json.loads(r.model_dump_json()) for r in results], f, indent=2)
 
 
 def _store(path: str | None) -> Any:
@@ -182,6 +199,11 @@ def cmd_submit(args: argparse.Namespace) -> None:
           f"score {_fmt(result.score)}, {state}")
     if args.publish:
         print(f"published as {store.export(args.publish, result.key())} (commit it for review)")
+    if args.wandb:  # after the store write: a W&B failure cannot lose the entry
+        from econbench.leaderboard import wandb_sync
+
+        where = wandb_sync.log_entry(result, wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project))
+        print(f"W&B: {where}" if where else "W&B: not logged (see the warning); the entry is stored")
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
@@ -205,6 +227,23 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
             print(store.export(args.dir, args.key))
         except KeyError as exc:
             raise CliError(str(exc)) from None
+    elif args.action in ("sync", "pull"):
+        from econbench.leaderboard import wandb_sync
+
+        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
+        try:
+            if args.action == "sync":
+                synced = wandb_sync.sync(cfg)
+                print(f"uploaded {len(synced)} queued run(s) from {cfg.wandb_folder()}")
+            else:
+                print(f"{wandb_sync.pull(cfg, store)} entries pulled from W&B into {store.path}")
+        except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
+            raise CliError(f"{args.action} failed, the local store is unchanged: {exc}") from None
+    elif args.action == "render":
+        from econbench.leaderboard.render import render
+
+        page, md = render(store.results(), args.out)
+        print(f"page: {page}\ntable: {md}")
     elif args.action == "rebuild":
         try:
             print(f"{store.rebuild(args.dir)} entries from {args.dir} into {store.path}")
@@ -242,21 +281,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     s.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
     s.add_argument("--publish", metavar="DIR", help="also write the entry as DIR/<key>.json for review (e.g. leaderboard/entries)")
+    s.add_argument("--wandb", action="store_true", help="also log the entry as a W&B run (offline without a key)")
+    s.add_argument("--wandb-project", default="econbench-leaderboard")
+    s.add_argument("--wandb-entity")
     s.set_defaults(func=cmd_submit)
     lb = sub.add_parser("leaderboard", help="show, export or rebuild the leaderboard store")
-    lb.add_argument("action", choices=["show", "export", "rebuild"])
+    lb.add_argument("action", choices=["show", "export", "rebuild", "render", "sync", "pull"],
+                    help="show the store; export an entry for review; rebuild the store from published entries; "
+                         "render the page; sync queued offline W&B runs; pull entries from a W&B project")
     lb.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     lb.add_argument("--task", help="show one task only")
     lb.add_argument("--key", help="the entry to export")
     lb.add_argument("--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)")
+    lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")
+    lb.add_argument("--wandb-project", default="econbench-leaderboard")
+    lb.add_argument("--wandb-entity")
     lb.set_defaults(func=cmd_leaderboard)
-    b = sub.add_parser("bench", help="the main job: reference policies and exact solutions on every task")
+    b = sub.add_parser("bench", help="the main job: every task's reference baselines into the leaderboard, then the page")
+    b.add_argument("--quick", action="store_true", help="evaluate shipped SB3 checkpoints instead of training them (minutes)")
     b.add_argument("--task", action="append", help="restrict to these IDs (repeatable)")
     b.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
-    b.add_argument("--seeds", type=int, nargs="+")
-    b.add_argument("--episodes", type=int)
-    b.add_argument("--no-checkpoints", action="store_true", help="skip the shipped trained baselines")
-    b.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    b.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
+    b.add_argument("--out", default="leaderboard", help="where index.html, LEADERBOARD.md and figures/ go")
+    b.add_argument("--no-page", action="store_true", help="skip the figures and the page")
+    b.add_argument("--executor", default="local", choices=["local", "ray"], help="run jobs in-process or on Ray")
+    b.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
+    b.add_argument("--wandb", action="store_true", help="log entries to W&B (offline without a key; `econbench leaderboard sync` uploads)")
+    b.add_argument("--wandb-project", default="econbench-leaderboard")
+    b.add_argument("--wandb-entity")
+    b.add_argument("--json", metavar="PATH", help="also write the entries as JSON")
     b.set_defaults(func=cmd_bench)
     return parser
 

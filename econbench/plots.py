@@ -1,9 +1,9 @@
-"""Trajectory plots: how a policy moves the economy compared with the exact solution."""
+"""Figures people would rather look at than read: rollouts against the exact solution, learning curves."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -11,10 +11,7 @@ from econbench.core import Task
 from econbench.metrics.evaluate import PolicySpec, resolve_policy, rollout
 
 
-def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
-                      episodes: int = 4) -> Path:
-    """Write a PNG with, per policy, the agents' mean state (output or capacity) over time and
-    the cumulative discounted score, on the same initial states and shocks."""
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -22,28 +19,67 @@ def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Pa
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib ships with the dev and plot extras
         raise ImportError("plots need matplotlib: pip install 'econbench[plot]'") from exc
+    return plt
+
+
+def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
+                      episodes: int = 4, labels: Sequence[str] | None = None) -> Path:
+    """Per policy, on the same initial states and shocks: the agents' mean state (output or capacity),
+    their mean action, and the cumulative discounted reward, period by period."""
+    plt = _pyplot()
     seed = int(task.card["protocol"]["eval_seeds"][0]) if seed is None else seed
     group = task.role.group if task.role else task.groups[0].name
-    fig, (ax_state, ax_score) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, spec in enumerate(policies):
         name, profile = resolve_policy(task, spec)
+        name = labels[k] if labels else name
         run = rollout(task, profile, episodes, seed, record=True)
-        state = run.obs[group][..., 0].mean(axis=2)  # (T+1, episodes): mean of the agents' own level
-        rewards = run.rewards[group].mean(axis=2)
-        cum = np.cumsum(rewards * task.discount ** np.arange(rewards.shape[0])[:, None], axis=0)
-        style = dict(color=colours[k % len(colours)], lw=1.2)
-        for e in range(episodes):
-            ax_state.plot(state[:, e], label=name if e == 0 else None, **style)
-            ax_score.plot(cum[:, e], label=name if e == 0 else None, **style)
-    fig.suptitle(f"{task.name}: {episodes} episodes on the common initial states and shocks of seed {seed}")
-    ax_state.set(title="mean state of the agents", xlabel="period", ylabel="output / capacity")
-    ax_score.set(title="cumulative discounted reward", xlabel="period")
-    for ax in (ax_state, ax_score):
-        ax.legend()
+        agent = slice(task.role.agent, task.role.agent + 1) if task.role else slice(None)
+        series = [
+            run.obs[group][:, :, agent, 0].mean(axis=2),
+            run.actions[group][:, :, agent, 0].mean(axis=2),
+            np.cumsum(run.rewards[group][:, :, agent].mean(axis=2) * task.discount ** np.arange(run.rewards[group].shape[0])[:, None], axis=0),
+        ]
+        for ax, data in zip(axes, series):
+            for e in range(episodes):
+                ax.plot(data[:, e], color=colours[k % len(colours)], lw=1.1, alpha=0.85, label=name if e == 0 else None)
+    who = f"agent {task.role.agent} of {group}" if task.role else f"mean over {group}"
+    fig.suptitle(f"{task.name}: {episodes} episodes on the common initial states and shocks of seed {seed} ({who})")
+    titles = [("state (output / capacity)", "period"), ("action (natural units)", "period"),
+              ("cumulative discounted reward", "period")]
+    for ax, (title, xlabel) in zip(axes, titles):
+        ax.set(title=title, xlabel=xlabel)
         ax.grid(alpha=0.3)
+    axes[0].legend()
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=110)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_learning_curves(curves: dict[str, np.ndarray], path: str | Path, title: str,
+                         reference: dict[str, float] | None = None) -> Path:
+    """Mean episode return against timesteps, one line per run; horizontal lines for reference levels."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, curve in curves.items():
+        ax.plot(curve[:, 0], curve[:, 1], lw=1.2, label=name)
+    for name, level in (reference or {}).items():
+        ax.axhline(level, ls="--", lw=1, color="grey")
+        ax.annotate(name, (ax.get_xlim()[1], level), ha="right", va="bottom", fontsize=8, color="grey")
+    finals = np.concatenate([c[len(c) // 5:, 1] for c in curves.values()]) if curves else np.array([0.0])
+    lo, hi = np.percentile(finals, [1, 100])
+    pad = 0.1 * (hi - lo + 1e-12)
+    ax.set_ylim(lo - pad, hi + pad)  # the early, very poor episodes would squash the interesting part
+    ax.set(title=title, xlabel="timesteps", ylabel="mean undiscounted episode return (last 100 episodes)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -64,13 +64,17 @@ def test_bad_arguments_give_one_line_errors(capsys: pytest.CaptureFixture[str], 
     assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_bench_on_one_task(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "bench", "--task", "econbench/InvestmentOligopoly-v0", "--seeds", "0", "--episodes", "4")
-    assert code == 0
+def test_bench_on_one_task_is_resumable(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    argv = ["bench", "--quick", "--task", "econbench/InvestmentOligopoly-v0", "--store", str(tmp_path / "s.sqlite"),
+            "--no-page"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "3 entries measured, 0 already stored" in err
     rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| InvestmentOligopoly-v0")]
-    assert [r[1] for r in rows] == ["exact", "competitive", "freeze"]
-    relative = [float(r[-2].split("(")[1].rstrip(")")) for r in rows]  # "eps (relative eps)"
-    assert rows[0][-1] == "exact" and abs(relative[0]) < 1e-9 and relative[2] > 1e-2
+    assert sorted(r[2] for r in rows) == ["competitive", "exact", "freeze"]
+    exact = next(r for r in rows if r[2] == "exact")
+    assert exact[-1] == "exact" and abs(float(exact[-2].split()[-1])) < 1e-9
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "0 entries measured, 3 already stored" in err
 
 
 def test_console_script_and_argparse_errors() -> None:

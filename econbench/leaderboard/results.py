@@ -56,7 +56,7 @@ def measure(task: Task | str, policy: PolicySpec, method: str, authors: list[str
     return Result(
         task=task_ref(task), method=method, authors=authors, code_url=code_url,
         policy=policy_label or res.policy, seeds=res.seeds, episodes_per_seed=int(res.scores.shape[1]),
-        per_seed_scores=per_seed, score=float(np.mean(per_seed)), score_ci95=res.ci, score_iqm=iqm(res.scores),
+        per_seed_scores=per_seed, score=float(np.mean(per_seed)), score_ci95=res.ci, score_iqm=iqm(np.asarray(per_seed)),
         gaps=gaps, econbench_version=__version__, backend=backend, hardware=hardware(), date=now(), notes=notes,
     )
 

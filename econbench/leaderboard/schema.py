@@ -40,13 +40,13 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 
 
 def task_fingerprint(task_id: str) -> str:
-    """SHA-256 (first 16 hex digits) of the task's merged card, without its reference scores,
+    """SHA-256 (first 16 hex digits) of the task's merged card, without its reference scores and baselines,
     and of its dynamics and parameter code with comments and docstrings removed.
 
     Prose edits leave it unchanged; any change to a parameter, the protocol or
     the equations changes it.
     """
-    card = {k: v for k, v in load_card(task_id).items() if k not in ("reference_scores", "summary", "description")}
+    card = {k: v for k, v in load_card(task_id).items() if k not in ("reference_scores", "baselines", "summary", "description")}
     package = card["factory"].split(":")[0].rsplit(".", 1)[0]
     h = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode())
     for name in ("dynamics", "params"):
@@ -151,8 +151,15 @@ class Result(BaseModel):
 
     def key(self) -> str:
         """Identity of an entry: same task definition, method, policy and protocol means the same entry."""
-        ident = [self.task.id, self.task.fingerprint, self.method, self.policy, self.seeds, self.episodes_per_seed, self.backend]
-        return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]
+        return entry_key(self.task.id, self.task.fingerprint, self.method, self.policy, self.seeds,
+                         self.episodes_per_seed, self.backend)
+
+
+def entry_key(task_id: str, fingerprint: str, method: str, policy: str, seeds: list[int], episodes: int,
+              backend: str) -> str:
+    """Known before anything is measured, so a resumed run can skip what it already stored."""
+    ident = [task_id, fingerprint, method, policy, list(seeds), int(episodes), backend]
+    return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]
 
 
 def now() -> datetime:

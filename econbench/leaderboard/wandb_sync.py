@@ -1,0 +1,401 @@
+"""Weights & Biases mirror of the leaderboard: one run per entry, a table run, sync and pull.
+
+The local store is the source of truth. W&B is a mirror that may be offline,
+misconfigured or down, so every W&B call here is wrapped: a failure warns and
+returns ``None`` and never touches (or waits on) the store, which the caller
+has written first. Each entry's run carries the full entry JSON in its summary
+(``econbench_result``), so :func:`pull` can rebuild the exact entry, and uses
+fixed run/config/metric names so runs can be filtered like Open RL Benchmark
+projects (``tags``, ``jobType``, ``config.<key>``).
+
+``wandb`` is an optional dependency (the ``track`` extra); it is imported lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import netrc
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Literal, Protocol
+from urllib.parse import urlsplit
+
+from econbench.cards import short_name
+from econbench.leaderboard.schema import Result, parse_result
+from econbench.leaderboard.store import Store, default_store_path
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["auto", "online", "offline", "disabled"]
+
+ENTRY_JOB_TYPE = "leaderboard-entry"
+TABLE_JOB_TYPE = "leaderboard-table"
+RESULT_KEY = "econbench_result"
+TABLE_KEY = "leaderboard"
+TABLE_COLUMNS = ["task", "method", "policy", "score", "ci_low", "ci_high", "iqm", "gap_kind", "gap", "verified", "entry_key"]
+CONFIG_KEYS = ("task_id", "task_version", "task_fingerprint", "method", "policy", "authors", "code_url", "seeds",
+               "episodes_per_seed", "backend", "econbench_version", "entry_key", "schema_version")
+PULL_FILTERS: dict[str, Any] = {"$and": [{"tags": {"$in": ["leaderboard"]}}, {"jobType": ENTRY_JOB_TYPE}]}
+_MAX_TAG = 64  # W&B rejects longer tags
+
+
+class WandbSyncError(RuntimeError):
+    """Queued offline runs could not be uploaded (no credentials, or ``wandb sync`` failed); they stay queued."""
+
+
+@dataclass
+class WandbConfig:
+    """Where and how entries are mirrored. ``mode="auto"`` goes online only with credentials, so a fresh
+    machine never blocks on a login prompt: it queues offline runs for :func:`sync` instead."""
+
+    entity: str | None = None
+    project: str = "econbench-leaderboard"
+    mode: Mode = "auto"
+    dir: str | Path | None = None  # parent of the ``wandb/`` folder; None: $WANDB_DIR, else next to the store
+
+    def resolved_dir(self) -> Path:
+        if self.dir is not None:
+            return Path(self.dir).expanduser()
+        if os.environ.get("WANDB_DIR"):
+            return Path(os.environ["WANDB_DIR"]).expanduser()
+        return default_store_path().parent  # -> ~/.local/share/econbench/wandb/
+
+    def wandb_folder(self) -> Path:
+        """The ``wandb/`` folder where offline runs are queued."""
+        return self.resolved_dir() / "wandb"
+
+    def resolved_mode(self) -> Literal["online", "offline", "disabled"]:
+        if self.mode != "auto":
+            return self.mode
+        env = os.environ.get("WANDB_MODE", "").strip().lower()
+        if env in ("disabled", "dryrun") or os.environ.get("WANDB_DISABLED", "").lower() in ("true", "1"):
+            return "disabled"
+        if env == "offline" or not api_key_available():
+            return "offline"
+        return "online"
+
+
+def api_key_available() -> bool:
+    """Whether W&B credentials exist (``WANDB_API_KEY`` or a netrc entry for the W&B host); reads no network."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    host = urlsplit(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai").hostname
+    if not host:
+        return False
+    if os.environ.get("NETRC"):
+        candidates = [Path(os.environ["NETRC"]).expanduser()]
+    else:
+        candidates = [Path("~/.netrc").expanduser(), Path("~/_netrc").expanduser()]
+    for path in candidates:
+        try:
+            creds = netrc.netrc(str(path)).authenticators(host)
+        except (OSError, netrc.NetrcParseError):
+            continue
+        if creds and creds[2]:
+            return True
+    return False
+
+
+def method_slug(method: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", method.lower()).strip("-")
+    return slug[:40].rstrip("-") or "method"
+
+
+def run_name(result: Result) -> str:
+    return f"{short_name(result.task.id)}__{method_slug(result.method)}__{result.key()}"
+
+
+def entry_tags(result: Result) -> list[str]:
+    return ["econbench", "leaderboard", short_name(result.task.id)[:_MAX_TAG], "verified" if result.verified else "unverified"]
+
+
+def entry_config(result: Result) -> dict[str, Any]:
+    return {
+        "task_id": result.task.id,
+        "task_version": result.task.version,
+        "task_fingerprint": result.task.fingerprint,
+        "method": result.method,
+        "policy": result.policy,
+        "authors": list(result.authors),
+        "code_url": result.code_url,
+        "seeds": list(result.seeds),
+        "episodes_per_seed": result.episodes_per_seed,
+        "backend": result.backend,
+        "econbench_version": result.econbench_version,
+        "entry_key": result.key(),
+        "schema_version": result.schema_version,
+    }
+
+
+def _gap_base(kind: str, group: str | None) -> str:
+    # a "/" or blank inside a group name would add a level to W&B's metric grouping
+    return f"gap/{kind}" + ("/" + re.sub(r"[/\s]+", "_", group) if group else "")
+
+
+def entry_metrics(result: Result) -> dict[str, float]:
+    """The numbers of an entry under fixed names, so W&B charts and filters line up across entries."""
+    metrics: dict[str, float] = {
+        "score": result.score,
+        "score_ci95_low": result.score_ci95[0],
+        "score_ci95_high": result.score_ci95[1],
+        "score_iqm": result.score_iqm,
+    }
+    for seed, s in zip(result.seeds, result.per_seed_scores):
+        metrics[f"score/seed_{seed}"] = s
+    for gap in result.gaps:
+        base = _gap_base(gap.kind, gap.group)
+        if base in metrics:  # two methods measured the same gap: keep both, the later one qualified
+            base = f"{base}/{method_slug(gap.method)}"
+        metrics[base] = gap.value
+        if gap.relative is not None:
+            metrics[f"{base}/relative"] = gap.relative
+        if gap.normalized is not None:
+            metrics[f"{base}/normalized"] = gap.normalized
+        if gap.ci95 is not None:
+            metrics[f"{base}/ci95_low"], metrics[f"{base}/ci95_high"] = gap.ci95
+    return {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(v)}
+
+
+def headline_gap(result: Result) -> tuple[str | None, float | None]:
+    """The gap a table row shows: the worst (largest) one, equilibrium before optimality."""
+    for kind in ("equilibrium", "optimality"):
+        values = [g.value for g in result.gaps if g.kind == kind]
+        if values:
+            return kind, max(values)
+    return None, None
+
+
+def table_rows(results: Iterable[Result]) -> list[list[Any]]:
+    rows = []
+    for r in results:
+        kind, gap = headline_gap(r)
+        rows.append([r.task.id, r.method, r.policy, r.score, r.score_ci95[0], r.score_ci95[1], r.score_iqm,
+                     kind, gap, r.verified, r.key()])
+    return rows
+
+
+def _warn(what: str, exc: BaseException) -> None:
+    msg = f"W&B: {what} failed ({type(exc).__name__}: {exc}); the local leaderboard is unaffected"
+    log.warning(msg)
+    warnings.warn(msg, RuntimeWarning, stacklevel=3)
+
+
+def _init(cfg: WandbConfig, mode: str, **kwargs: Any) -> Any:
+    import wandb
+
+    folder = cfg.resolved_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:  # no console capture, code, git or system metrics: an entry run records the entry, not this process
+        settings = wandb.Settings(silent=True, console="off", save_code=False, disable_git=True,
+                                  disable_job_creation=True, x_disable_stats=True, x_disable_machine_info=True)
+    except Exception:  # noqa: BLE001 - private x_* settings may be renamed in another wandb release
+        settings = wandb.Settings(silent=True, console="off")
+    return wandb.init(entity=cfg.entity, project=cfg.project, dir=str(folder), mode=mode,
+                      reinit="create_new",  # never finish or hijack a run the caller has open
+                      settings=settings, **kwargs)
+
+
+def _run_location(run: Any, mode: str) -> str:
+    if mode == "offline":
+        return str(run.settings.sync_dir)
+    return str(run.path)
+
+
+def _finish(run: Any, failed: bool) -> None:
+    try:
+        run.finish(exit_code=1 if failed else 0)
+    except Exception as exc:  # noqa: BLE001 - finishing a broken run must not raise either
+        log.debug("W&B: finishing the run failed: %s", exc)
+
+
+def log_entry(result: Result, cfg: WandbConfig | None = None) -> str | None:
+    """Mirror one stored entry as its own W&B run.
+
+    Returns the run path (``entity/project/run_id``), the offline run directory,
+    or ``None`` when disabled or when anything in W&B failed (with a warning).
+    """
+    cfg = cfg or WandbConfig()
+    mode = cfg.resolved_mode()
+    if mode == "disabled":
+        return None
+    run = None
+    try:
+        run = _init(cfg, mode, name=run_name(result), group=result.task.id, job_type=ENTRY_JOB_TYPE,
+                    tags=entry_tags(result), config=entry_config(result))
+        run.log(entry_metrics(result))
+        run.summary[RESULT_KEY] = result.model_dump_json()
+        location = _run_location(run, mode)
+        run.finish()
+        return location
+    except Exception as exc:  # noqa: BLE001 - the mirror must never break a local submission
+        if run is not None:
+            _finish(run, failed=True)
+        _warn(f"logging entry {result.key()} ({result.task.id}, {result.method!r})", exc)
+        return None
+
+
+def log_table(results: Iterable[Result], cfg: WandbConfig | None = None) -> str | None:
+    """Log the whole leaderboard as one ``wandb.Table`` run (a snapshot to browse, not the source of truth).
+
+    Returns the run path / offline run directory, or ``None`` when disabled or on failure.
+    """
+    cfg = cfg or WandbConfig()
+    mode = cfg.resolved_mode()
+    if mode == "disabled":
+        return None
+    results = list(results)
+    run = None
+    try:
+        import wandb
+
+        from econbench import __version__
+
+        run = _init(cfg, mode, name="leaderboard-table", job_type=TABLE_JOB_TYPE, tags=["econbench", "leaderboard"],
+                    config={"n_entries": len(results), "econbench_version": __version__})
+        table = wandb.Table(columns=TABLE_COLUMNS, data=table_rows(results), allow_mixed_types=True)
+        run.log({TABLE_KEY: table})
+        location = _run_location(run, mode)
+        run.finish()
+        return location
+    except Exception as exc:  # noqa: BLE001
+        if run is not None:
+            _finish(run, failed=True)
+        _warn(f"logging the leaderboard table ({len(results)} entries)", exc)
+        return None
+
+
+def wandb_command() -> list[str]:
+    """The ``wandb`` CLI of this interpreter's environment (the pinned one), not whatever is first on PATH."""
+    exe = Path(sys.executable).parent / ("wandb.exe" if os.name == "nt" else "wandb")
+    if exe.is_file():
+        return [str(exe)]
+    found = shutil.which("wandb")
+    return [found] if found else [sys.executable, "-m", "wandb"]
+
+
+def queued_runs(cfg: WandbConfig | None = None) -> list[Path]:
+    """Offline run directories not yet uploaded (no ``run-<id>.wandb.synced`` marker), oldest first."""
+    folder = (cfg or WandbConfig()).wandb_folder()
+    if not folder.is_dir():
+        return []
+    runs = []
+    for d in sorted(folder.glob("offline-run-*")):
+        logs = list(d.glob("run-*.wandb"))
+        if d.is_dir() and logs and not all(f.with_name(f.name + ".synced").exists() for f in logs):
+            runs.append(d)
+    return runs
+
+
+def sync(cfg: WandbConfig | None = None) -> list[str]:
+    """Upload queued offline runs with ``wandb sync``; returns the run directories synced.
+
+    Raises :class:`WandbSyncError` without credentials or when the upload fails; nothing is deleted,
+    so the runs stay queued for the next attempt.
+    """
+    cfg = cfg or WandbConfig()
+    pending = queued_runs(cfg)
+    if not api_key_available():
+        raise WandbSyncError(
+            f"no W&B API key: set WANDB_API_KEY or run `wandb login` (or add a netrc entry); "
+            f"{len(pending)} offline run(s) stay queued in {cfg.wandb_folder()}")
+    if not pending:
+        return []
+    cmd = [*wandb_command(), "sync", "--project", cfg.project]
+    if cfg.entity:
+        cmd += ["--entity", cfg.entity]
+    cmd += [str(p) for p in pending]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as exc:
+        raise WandbSyncError(f"could not run `wandb sync` ({exc}); {len(pending)} run(s) stay queued") from exc
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout or "").strip()[-2000:]
+        raise WandbSyncError(f"`wandb sync` exited with {proc.returncode}; {len(pending)} run(s) stay queued:\n{tail}")
+    return [str(p) for p in pending]
+
+
+class _ApiRun(Protocol):
+    summary: Any
+    config: Any
+    tags: Any
+
+
+class RunSource(Protocol):
+    """What :func:`pull` needs from ``wandb.Api``; tests pass a fake."""
+
+    def runs(self, path: str, filters: dict[str, Any] | None = None) -> Iterable[_ApiRun]: ...
+
+
+def _run_label(run: Any) -> str:
+    for attr in ("path", "id", "name"):
+        value = getattr(run, attr, None)
+        if value:
+            return "/".join(value) if isinstance(value, (list, tuple)) else str(value)
+    return repr(run)
+
+
+def pull(cfg: WandbConfig | None, store: Store, api: RunSource | None = None) -> int:
+    """Rebuild entries in ``store`` from the entry runs of a W&B project (replacing same keys).
+
+    Runs whose ``econbench_result`` is missing or fails validation are skipped and reported in one warning.
+    Returns the number of distinct entries written.
+    """
+    cfg = cfg or WandbConfig()
+    if api is None:
+        import wandb
+
+        api = wandb.Api()
+    path = f"{cfg.entity}/{cfg.project}" if cfg.entity else cfg.project
+    written: set[str] = set()
+    bad: list[str] = []
+    for run in api.runs(path, filters=PULL_FILTERS):
+        label = _run_label(run)
+        try:
+            raw = run.summary[RESULT_KEY]
+        except (KeyError, TypeError):
+            bad.append(f"{label}: no {RESULT_KEY} in its summary")
+            continue
+        try:
+            result = parse_result(raw if isinstance(raw, (str, bytes, dict)) else dict(raw))
+        except (ValueError, TypeError) as exc:
+            bad.append(f"{label}: {exc}")
+            continue
+        written.add(store.add(result, replace=True))
+    if bad:
+        msg = f"W&B pull skipped {len(bad)} run(s) of {path}: " + "; ".join(bad)
+        log.warning(msg)
+        warnings.warn(msg, RuntimeWarning, stacklevel=2)
+    return len(written)
+
+
+def read_offline_run(run_dir: str | Path) -> dict[str, Any]:
+    """An offline run as W&B itself reads it back (``wandb leet inspect --summary --json``), plus the
+    ``group`` and ``job_type`` from its run record, which the summary view leaves out.
+
+    ``leet`` is a beta surface of the pinned wandb (0.31); there is no Python-side reader.
+    """
+    cmd = [*wandb_command(), "leet", "inspect"]
+    env = {**os.environ, "WANDB_SILENT": "true"}
+    proc = subprocess.run([*cmd, "--summary", "--json", str(run_dir)], capture_output=True, text=True, env=env, timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"`wandb leet inspect` failed on {run_dir} ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    data: dict[str, Any] = json.loads(proc.stdout)
+    records = subprocess.run([*cmd, "--json", str(run_dir)], capture_output=True, text=True, env=env, timeout=120)
+    for line in records.stdout.splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("type") == "run":
+            data.setdefault("group", rec["run"].get("run_group"))
+            data.setdefault("job_type", rec["run"].get("job_type"))
+            break
+    return data

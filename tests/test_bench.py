@@ -1,0 +1,45 @@
+"""The main job: planning, resumable runs, and the Ray fan-out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from econbench.bench import plan, run_bench
+from econbench.leaderboard.store import Store
+
+
+def test_plan_quick_and_full() -> None:
+    quick = plan(["InvestmentLQ-Planner-v0"], quick=True)
+    assert [j.label for j in quick] == ["exact", "freeze", "ppo_seed0", "ppo_seed1", "ppo_seed2"]
+    assert quick[1].method == "reference policy: freeze" and quick[2].kind == "evaluate"
+    full = plan(["InvestmentLQ-Planner-v0"], quick=False, runs_dir=Path("/tmp/runs"))
+    trains = [j for j in full if j.kind == "train"]
+    assert [j.seed for j in trains] == [0, 1, 2] and {j.total_timesteps for j in trains} == {1_000_000}
+    assert len({j.key("numpy") for j in quick}) == len(quick)  # keys are distinct and known before running
+
+
+def test_run_is_resumable_and_entries_are_verified(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    logs: list[str] = []
+    first = run_bench(["InvestmentStochastic-v0"], store=store, progress=False, log=logs.append)
+    assert {r.policy for r in first} == {"exact", "maintain"} and all(r.verified for r in first)
+    second = run_bench(["InvestmentStochastic-v0"], store=store, progress=False, log=logs.append)
+    assert "0 entries measured, 2 already stored" in logs[-1]
+    assert [r.key() for r in second] == [r.key() for r in first]
+
+
+def test_ray_executor_fans_out_and_the_store_serialises(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}})
+    try:
+        results = run_bench(["InvestmentOligopoly-v0", "InvestmentLQ-v0"], store=tmp_path / "s.sqlite",
+                            executor="ray", progress=False, log=lambda m: None)
+    finally:
+        ray.shutdown()
+    assert len(results) == 5 and Store(tmp_path / "s.sqlite").integrity_ok()
+    local = run_bench(["InvestmentOligopoly-v0", "InvestmentLQ-v0"], store=tmp_path / "local.sqlite",
+                      progress=False, log=lambda m: None)
+    assert sorted((r.key(), r.score) for r in results) == sorted((r.key(), r.score) for r in local)
