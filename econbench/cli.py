@@ -306,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-page", action="store_true", help="skip the figures and the page")
     b.add_argument("--executor", default="local", choices=["local", "ray"], help="run jobs in-process or on Ray")
     b.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
-    b.add_argument("--wandb", action="store_true", help="log entries to W&B (offline without a key; `econbench leaderboard sync` uploads)")
+    b.add_argument("--no-wandb", dest="wandb", action="store_false",
+                   help="do not log the new entries to W&B (by default they are, offline without a key; "
+                        "`econbench leaderboard sync` uploads the queue)")
     b.add_argument("--wandb-project", default="econbench-leaderboard")
     b.add_argument("--wandb-entity")
     b.add_argument("--json", metavar="PATH", help="also write the entries as JSON")

@@ -43,3 +43,21 @@ def test_ray_executor_fans_out_and_the_store_serialises(tmp_path: Path) -> None:
     local = run_bench(["InvestmentOligopoly-v0", "InvestmentLQ-v0"], store=tmp_path / "local.sqlite",
                       progress=False, log=lambda m: None)
     assert sorted((r.key(), r.score) for r in results) == sorted((r.key(), r.score) for r in local)
+
+
+def test_bench_logs_new_entries_to_wandb_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("wandb")
+    from econbench.leaderboard.wandb_sync import WandbConfig, queued_runs, read_offline_run
+
+    for var in ("WANDB_DIR", "WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"):
+        monkeypatch.setenv(var, str(tmp_path / var.lower()))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    cfg = WandbConfig(mode="offline", dir=tmp_path / "wb")
+    results = run_bench(["InvestmentOligopoly-Firm-v0"], store=tmp_path / "s.sqlite", progress=False, wandb=cfg,
+                        log=lambda m: None)
+    runs = queued_runs(cfg)
+    assert len(runs) == len(results) + 1  # one run per entry, plus the leaderboard table
+    logged = {read_offline_run(r)["config"].get("entry_key") for r in runs}
+    assert {r.key() for r in results} <= logged

@@ -66,7 +66,7 @@ def test_bad_arguments_give_one_line_errors(capsys: pytest.CaptureFixture[str], 
 
 def test_bench_on_one_task_is_resumable(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
     argv = ["bench", "--quick", "--task", "econbench/InvestmentOligopoly-v0", "--store", str(tmp_path / "s.sqlite"),
-            "--no-page"]
+            "--no-page", "--no-wandb"]
     code, out, err = run(capsys, *argv)
     assert code == 0 and "3 entries measured, 0 already stored" in err
     rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| InvestmentOligopoly-v0")]
