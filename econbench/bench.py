@@ -12,6 +12,7 @@ entry, the store is written first).
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,11 @@ def _train(job: Job) -> None:
     spec = importlib.util.spec_from_file_location("econbench_sb3_ppo", REPO / "baselines" / "sb3_ppo.py")
     if spec is None or spec.loader is None:
         raise FileNotFoundError("baselines/sb3_ppo.py not found: training needs a source checkout")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up while the file executes
+        spec.loader.exec_module(module)
     folder = Path(job.policy)
     module.main(["--task", job.task_id, "--seed", str(job.seed), "--total-timesteps", str(job.total_timesteps),
                  "--out", str(folder.parent.parent), "--run-name", folder.name, "--no-eval"])

@@ -61,3 +61,16 @@ def test_bench_logs_new_entries_to_wandb_offline(tmp_path: Path, monkeypatch: py
     assert len(runs) == len(results) + 1  # one run per entry, plus the leaderboard table
     logged = {read_offline_run(r)["config"].get("entry_key") for r in runs}
     assert {r.key() for r in results} <= logged
+
+
+def test_full_mode_trains_then_measures(tmp_path: Path) -> None:
+    pytest.importorskip("stable_baselines3")
+    from econbench.bench import Job, run_job
+
+    folder = tmp_path / "runs" / "InvestmentLQ-Planner-v0" / "ppo_seed0"
+    job = Job("econbench/InvestmentLQ-Planner-v0", "SB3 PPO", str(folder), "ppo_seed0", "train", 0, 2048)
+    out = run_job(job, str(tmp_path / "s.sqlite"), "numpy")
+    assert out["status"] == "done" and (folder / "model.zip").is_file() and (folder / "curve.csv").is_file()
+    entry = Store(tmp_path / "s.sqlite").get(out["key"])
+    assert entry.policy == "ppo_seed0" and entry.verified and entry.gaps[0].kind == "optimality"
+    assert run_job(job, str(tmp_path / "s.sqlite"), "numpy")["status"] == "skipped (stored)"
