@@ -22,6 +22,15 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
                       episodes: int = 4, labels: Sequence[str] | None = None) -> Path:
     """Per policy, on the same initial states and shocks: the agents' mean state (output or capacity),
@@ -52,12 +61,7 @@ def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Pa
         ax.set(title=title, xlabel=xlabel)
         ax.grid(alpha=0.3)
     axes[0].legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_learning_curves(curves: dict[str, np.ndarray], path: str | Path, title: str,
@@ -77,9 +81,4 @@ def plot_learning_curves(curves: dict[str, np.ndarray], path: str | Path, title:
     ax.set(title=title, xlabel="timesteps", ylabel="mean undiscounted episode return (last 100 episodes)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
