@@ -345,7 +345,9 @@ def load_profile(run: str | Path) -> tuple[Task, dict[str, Any]]:
     for k, state in ck["agents"].items():
         agents[k] = GroupAgent(task.group(k), args.hidden, args.log_std_init)
         agents[k].load_state_dict(state)
-    fixed = {g: f for g, f in task.policy(args.fixed).items() if g not in agents}
+    fixed = {}
+    if len(agents) < len(task.groups):
+        fixed = {g: f for g, f in task.policy(args.fixed).items() if g not in agents}
     return task, {**fixed, **learned_profile(task, agents)}
 
 
