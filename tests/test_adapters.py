@@ -44,7 +44,7 @@ def test_same_seed_same_trajectory(task_id: str) -> None:
     b = _rollout(gym.make(task_id), seed=7, steps=40)
     c = _rollout(gym.make(task_id), seed=8, steps=40)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not np.array_equal(a[0], c[0])
+    assert any(not np.array_equal(x, y) for x, y in zip(a, c))  # RBC's reset is deterministic: only later steps differ
 
 
 @pytest.mark.parametrize("task_id", ALL_IDS)
@@ -145,7 +145,8 @@ def test_pettingzoo_parallel_api(task_id: str) -> None:
 
     env = econbench.parallel_env(task_id.split("/")[-1])
     parallel_api_test(env, num_cycles=400)
-    assert env.possible_agents == [f"firm_{i}" for i in range(make_task(task_id).group("firms").n_agents)]
+    task = make_task(task_id)
+    assert env.possible_agents == [a for g in task.groups for a in g.agent_ids()]
 
 
 @pytest.mark.parametrize("task_id", MULTI_IDS)
@@ -161,7 +162,8 @@ def test_pettingzoo_multi_step_seed(task_id: str) -> None:
         while env.agents:
             acts = {a: env.action_space(a).sample() for a in env.agents}
             obs, rew, term, trunc, _ = env.step(acts)
-            trace += [float(np.sum(o)) for o in obs.values()] + list(rew.values())
+            trace += [float(np.sum(gym.spaces.flatten(env.observation_space(a), o))) for a, o in obs.items()]
+            trace += list(rew.values())
         return trace
 
     first = run(3)
@@ -183,19 +185,26 @@ def test_pettingzoo_max_cycles_and_state() -> None:
 def test_sb3_vecenv_protocol(task_id: str) -> None:
     from econbench.adapters.sb3 import EconSB3VecEnv
 
-    venv = EconSB3VecEnv(task_id, num_envs=4, normalize_actions=True, max_episode_steps=3)
+    box = isinstance(gym.make(task_id).action_space, gym.spaces.Box)
+    venv = EconSB3VecEnv(task_id, num_envs=4, normalize_actions=box, max_episode_steps=3)
     venv.seed(11)
     obs = venv.reset()
-    assert obs.shape == (4, *venv.observation_space.shape)
+    flat = lambda o: gym.spaces.flatten(venv.observation_space, o)  # noqa: E731 - dict observations carry masks
+    assert venv.observation_space.contains(_index(obs, 0))
+    action = np.zeros((4, 1), dtype=np.float32 if box else np.int64)
     for t in range(3):
-        obs, rew, done, infos = venv.step(np.zeros((4, 1), dtype=np.float32))
+        obs, rew, done, infos = venv.step(action)
     assert done.all()
     assert all(info["TimeLimit.truncated"] for info in infos)
-    assert all(info["terminal_observation"].shape == venv.observation_space.shape for info in infos)
+    assert all(venv.observation_space.contains(info["terminal_observation"]) for info in infos)
     venv.seed(11)
     again = venv.reset()
     venv.seed(11)
-    np.testing.assert_array_equal(again, venv.reset())
+    np.testing.assert_array_equal(flat(_index(again, 1)), flat(_index(venv.reset(), 1)))
+
+
+def _index(obs: object, i: int) -> object:
+    return {k: v[i] for k, v in obs.items()} if isinstance(obs, dict) else obs[i]  # type: ignore[union-attr]
 
 
 def test_sb3_action_normalisation_maps_onto_bounds() -> None:

@@ -14,6 +14,15 @@ from econbench.core import ActionError, BatchedEnv, DiscreteSpec, GroupSpec, Tas
 from econbench.registry import make_task
 
 
+class FlatMaskMultiDiscrete(spaces.MultiDiscrete):
+    """``MultiDiscrete`` whose ``sample`` accepts one flat mask over all heads, split per head."""
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+        if mask is not None and not isinstance(mask, tuple):
+            mask = tuple(np.split(np.asarray(mask, dtype=np.int8), np.cumsum(self.nvec)[:-1]))
+        return super().sample(mask=mask, probability=probability)
+
+
 class EconParallelEnv(ParallelEnv):
     """All agents of every group act at once; each gets its own reward.
 
@@ -39,9 +48,12 @@ class EconParallelEnv(ParallelEnv):
 
     @staticmethod
     def _agent_action_space(g: GroupSpec, dtype: Any) -> spaces.Space:
-        """``Discrete(n)`` for one-head discrete groups, as PettingZoo's masked sampling expects."""
+        """``Discrete(n)`` for one-head discrete groups; for several heads a ``MultiDiscrete`` that also
+        samples under the flat mask the observations carry (PettingZoo passes it as it is)."""
         if isinstance(g.action, DiscreteSpec) and len(g.action.nvec) == 1:
             return spaces.Discrete(g.action.nvec[0])
+        if isinstance(g.action, DiscreteSpec):
+            return FlatMaskMultiDiscrete(np.asarray(g.action.nvec))
         return action_space(g, (), dtype)
 
     @functools.lru_cache(maxsize=None)  # noqa: B019 - PettingZoo's API test wants the same object every call

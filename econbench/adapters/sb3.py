@@ -45,6 +45,8 @@ class EconSB3VecEnv(VecEnv):
 
     def to_task_action(self, actions: np.ndarray) -> np.ndarray:
         """Map policy actions onto the task's action bounds (identity without normalisation)."""
+        if not isinstance(self.view.action_space, spaces.Box):
+            return np.asarray(actions).astype(np.int64)  # discrete heads: indices as SB3 samples them
         actions = np.asarray(actions, dtype=np.float64)
         if self._scale is None:
             return actions
@@ -70,7 +72,9 @@ class EconSB3VecEnv(VecEnv):
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         if done.any():
             for i in np.flatnonzero(done):  # only at episode ends
-                infos[i]["terminal_observation"] = obs[i].copy()
+                infos[i]["terminal_observation"] = (
+                    {k: v[i].copy() for k, v in obs.items()} if isinstance(obs, dict) else obs[i].copy()
+                )
                 infos[i]["TimeLimit.truncated"] = bool(trunc[i] and not term[i])
             obs = self.view.reset(mask=done)
         return obs, reward.astype(np.float32), done, infos

@@ -27,8 +27,9 @@ def write_figures(task_ids: Sequence[str], folder: str | Path) -> list[Path]:
     for task_id in task_ids:
         task = make_task(task_id)
         runs = trained_runs(task.name)
-        policies: list[str] = ["exact", task.card["protocol"]["reference_policy"]]
-        labels = ["exact", f"{policies[1]} (reference)"]
+        reference = task.card["protocol"]["reference_policy"]
+        policies: list[str] = (["exact"] if "exact" in task.policies else []) + [reference]
+        labels = (["exact"] if "exact" in task.policies else []) + [f"{reference} (reference)"]
         if runs and task.is_single_agent:
             policies.append(str(runs[0]))
             labels.append(f"SB3 PPO {runs[0].name}")

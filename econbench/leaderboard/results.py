@@ -22,6 +22,8 @@ def gap_method(description: str) -> str:
         return "exact"
     if "DP" in description:
         return "dp lower bound"
+    if "deviation" in description:
+        return "deviation-search lower bound"
     if description.startswith("lower bound"):
         return "linear-fit lower bound"
     if "trained" in description:
@@ -49,7 +51,7 @@ def measure(task: Task | str, policy: PolicySpec, method: str, authors: list[str
         g = optimality_gap(task, policy, backend=backend, exact=exact, reference=reference)
         gaps.append(Gap(kind="optimality", method="exact", value=g.raw, normalized=g.normalized, ci95=g.normalized_ci,
                         description=f"exact optimum on common shocks; ci95 is the normalized regret's against {g.reference!r}"))
-    elif task.equilibrium_gap is not None:
+    elif task.equilibrium_gap is not None and not task.is_single_agent:
         for r in equilibrium_gap(task, policy, backend=backend):
             gaps.append(Gap(kind="equilibrium", method=gap_method(r.method), group=r.group, value=r.epsilon,
                             relative=r.relative, ci95=r.epsilon_ci, description=r.method))

@@ -24,7 +24,7 @@ from econbench.cards import load_card, short_name
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a result is a few KB; anything near this is not a result file
-GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "trained best response")
+GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "deviation-search lower bound", "trained best response")
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=2000)]

@@ -90,7 +90,9 @@ class GapResult:
 
     @property
     def relative(self) -> float:
-        return float((self.gains.mean(axis=0) / np.abs(self.values.mean(axis=0))).max())
+        gain, value = self.gains.mean(axis=0), np.abs(self.values.mean(axis=0))
+        ratio = np.divide(gain, value, out=np.where(gain == 0, 0.0, np.inf), where=value > 0)  # 0/0 is no gain
+        return float(ratio.max())
 
     @property
     def epsilon_ci(self) -> tuple[float, float]:

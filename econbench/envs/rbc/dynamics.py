@@ -1,0 +1,323 @@
+"""Batched dynamics of the RBC tax-design economy (spec ``shared/specs/rbc.md`` sections 2-7).
+
+One step is one quarter of upstream's ``CudaStep`` (salesforce/ai-economist,
+``real_business_cycle/rbc/cuda/firm_rbc.cu``): budget-feasible demand,
+aggregation, proportional rationing, consumers' accounts, the export market,
+firms' accounts and production, the next posted prices/wages/taxes, lump-sum
+redistribution of the tax revenue, budgets with interest on positive balances,
+capital. The kernel's block-shared sums become reductions over the agent axis;
+there is no loop over environments or agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from econbench.backend import Backend, BackendRNG
+from econbench.core import ActionError, Array, Dynamics, StepOutput
+from econbench.envs.rbc.params import RBCParams
+
+
+@dataclass(frozen=True)
+class RBCState:
+    """Upstream's state vectors split by meaning; leading axis ``n_envs``.
+
+    ``consumed`` and ``exported`` are upstream's "aux" logs (the last step's
+    realised consumption per consumer and good, and export sales per firm):
+    carried for diagnostics and conformance, observed by nobody.
+    """
+
+    prices: Array  # (E, F): posted by firms last step, apply this step
+    wages: Array  # (E, F)
+    stocks: Array  # (E, F): inventories y_i
+    overdemanded: Array  # (E, F): 1.0 where good i was rationed last step
+    income_tax: Array  # (E,): tau
+    corporate_tax: Array  # (E,): sigma
+    time: Array  # (E,): steps taken (a float, as upstream's state)
+    consumer_budget: Array  # (E, C)
+    consumer_theta: Array  # (E, C): annealed labour-disutility coefficient
+    firm_budget: Array  # (E, F)
+    firm_capital: Array  # (E, F)
+    firm_alpha: Array  # (E, F)
+    consumed: Array  # (E, C, F)
+    exported: Array  # (E, F)
+
+
+def consumer_thetas(p: RBCParams) -> np.ndarray:
+    """theta_j = theta / Q(j/N) with Q the Pareto(b) quantile (1 - q)^(-1/b), before annealing."""
+    q = np.arange(p.n_consumers) / p.n_consumers
+    return p.consumer_theta * (1.0 - q) ** (1.0 / p.pareto_scale_theta)
+
+
+def firm_action_table(p: RBCParams) -> np.ndarray:
+    """``(n_firm_actions, 3)`` rows (price, wage, investment fraction), index ``a * n_wages + b``."""
+    price = np.repeat(np.asarray(p.price_levels), len(p.wage_levels))
+    wage = np.tile(np.asarray(p.wage_levels), len(p.price_levels))
+    return np.stack([price, wage, np.full(price.size, p.investment_fraction)], axis=1)
+
+
+def government_action_table(p: RBCParams) -> np.ndarray:
+    """``(n_government_actions, 2)`` rows (income tax, corporate tax), index ``a * n_rates + b``."""
+    rates = np.asarray(p.tax_levels)
+    return np.stack([np.repeat(rates, rates.size), np.tile(rates, rates.size)], axis=1)
+
+
+_TOL = 1e-9  # mask bounds are computed in floating point; do not lose a grid point to rounding
+
+
+def firm_action_mask(p: RBCParams) -> np.ndarray:
+    """Allowed firm actions at curriculum progress ``f = firm_mask_progress`` (cuda_manager.firm_action_mask).
+
+    Price allowed iff ``p0 - (p0 - min p) f <= price <= p0 + (max p - p0) f``,
+    wage likewise around ``w0``; ``f >= 1`` allows the whole grid.
+    """
+    t = firm_action_table(p)
+    f = max(p.firm_mask_progress, 0.0)
+    p0, w0 = p.firm_mask_price_start, p.firm_mask_wage_start
+    lo_p, hi_p = p0 - (p0 - min(p.price_levels)) * f, p0 + (max(p.price_levels) - p0) * f
+    lo_w, hi_w = w0 - (w0 - min(p.wage_levels)) * f, w0 + (max(p.wage_levels) - w0) * f
+    ok_p = (t[:, 0] >= lo_p - _TOL * max(abs(p0), 1.0)) & (t[:, 0] <= hi_p + _TOL * max(abs(p0), 1.0))
+    ok_w = (t[:, 1] >= lo_w - _TOL * max(abs(w0), 1.0)) & (t[:, 1] <= hi_w + _TOL * max(abs(w0), 1.0))
+    return ok_p & ok_w
+
+
+def government_action_mask(p: RBCParams) -> np.ndarray:
+    """Allowed tax pairs: both rates at most ``start + government_mask_progress``.
+
+    Upstream: cuda_manager.government_action_mask.
+    """
+    t = government_action_table(p)
+    cap = p.government_mask_tax_start + max(p.government_mask_progress, 0.0) + _TOL
+    return (t[:, 0] <= cap) & (t[:, 1] <= cap)
+
+
+class RBCDynamics(Dynamics):
+    """Consumers (12 categorical heads), firms (30 joint actions) and a government (36 joint actions)."""
+
+    params: RBCParams
+
+    def __init__(self, params: RBCParams, backend: Backend) -> None:
+        super().__init__(params, backend)
+        p, xp = params, self.xp
+        F, C = p.n_firms, p.n_consumers
+        fa, ga = firm_action_table(p), government_action_table(p)
+        self.cons_table = backend.asarray(np.asarray(p.consumption_levels))
+        self.hours_table = backend.asarray(np.asarray(p.hours_levels))
+        self.firm_price, self.firm_wage, self.firm_invest = (backend.asarray(fa[:, i]) for i in range(3))
+        self.gov_income, self.gov_corporate = backend.asarray(ga[:, 0]), backend.asarray(ga[:, 1])
+        self.firm_ids = backend.asarray(np.arange(F), dtype=xp.int64)
+        self.firm_eye = backend.asarray(np.eye(F))
+        # per-env rows of the initial state (CudaResetEnv copies this checkpoint)
+        self.theta0 = backend.asarray(consumer_thetas(p))
+        self.alpha0 = backend.asarray(np.asarray(p.production_alpha))
+        self.capital0 = backend.asarray(np.asarray(p.initial_capital))
+        self.pow10 = backend.asarray(10.0 ** np.arange(1, p.obs_digits + 1))
+        self.firm_mask = backend.asarray(firm_action_mask(p), dtype=xp.bool)
+        self.gov_mask = backend.asarray(government_action_mask(p), dtype=xp.bool)
+        self.consumer_mask = backend.asarray(np.ones(sum(p.consumer_nvec), dtype=bool), dtype=xp.bool)
+        self._firm_mask_all = bool(firm_action_mask(p).all())
+        self._gov_mask_all = bool(government_action_mask(p).all())
+        self._C, self._F = C, F
+
+    # ------------------------------------------------------------------ reset
+    def initial_state(self, rng: BackendRNG, n_envs: int) -> RBCState:
+        """Deterministic (upstream draws nothing at reset); theta is annealed as in CudaResetEnv."""
+        p, b = self.params, self.backend
+        E, C, F = n_envs, self._C, self._F
+        zf = b.zeros((E, F))
+        ze = b.zeros((E,))
+        return RBCState(
+            prices=zf + p.initial_prices,
+            wages=zf + p.initial_wages,
+            stocks=zf + p.initial_stocks,
+            overdemanded=b.zeros((E, F)),
+            income_tax=ze,
+            corporate_tax=b.zeros((E,)),
+            time=b.zeros((E,)),
+            consumer_budget=b.zeros((E, C)) + p.initial_consumer_endowment,
+            consumer_theta=(b.zeros((E, C)) + self.theta0) * p.theta_anneal_factor,
+            firm_budget=b.zeros((E, F)) + p.initial_firm_endowment,
+            firm_capital=b.zeros((E, F)) + self.capital0,
+            firm_alpha=b.zeros((E, F)) + self.alpha0,
+            consumed=b.zeros((E, C, F)),
+            exported=b.zeros((E, F)),
+        )
+
+    # ------------------------------------------------------------------ actions
+    def _lookup(self, table: Array, index: Array) -> Array:
+        """``table[index]`` for an index array of any shape (array-API ``take`` wants 1-D indices)."""
+        xp = self.xp
+        return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), index.shape)
+
+    def decode(self, actions: Mapping[str, Array]) -> dict[str, Array]:
+        """Integer actions to the kernel's float actions (upstream ``_update_consumer_actions_inplace``, GetAction)."""
+        xp, F = self.xp, self._F
+        ca = actions["consumers"]
+        fk = actions["firms"][..., 0]
+        gk = actions["government"][:, 0, 0]
+        return {
+            "demand": self._lookup(self.cons_table, ca[..., :F]),  # (E, C, F) attempted units
+            "hours": self._lookup(self.hours_table, ca[..., F]),  # (E, C)
+            "employer": xp.astype(ca[..., F + 1][..., None] == self.firm_ids, self.backend.dtype),  # (E, C, F) one-hot
+            "price": self._lookup(self.firm_price, fk),  # (E, F) next price
+            "wage": self._lookup(self.firm_wage, fk),
+            "invest": self._lookup(self.firm_invest, fk),
+            "tau": xp.take(self.gov_income, gk, axis=0),  # (E,) next income tax
+            "sigma": xp.take(self.gov_corporate, gk, axis=0),
+        }
+
+    def _check_masks(self, actions: Mapping[str, Array]) -> None:
+        xp = self.xp
+        if not self._firm_mask_all:
+            ok = self._lookup(self.firm_mask, actions["firms"][..., 0])
+            if not bool(xp.all(ok)):
+                raise ActionError("RBC: a firm chose an action its curriculum mask forbids (enforce_masks=True)")
+        if not self._gov_mask_all:
+            ok = xp.take(self.gov_mask, actions["government"][:, 0, 0], axis=0)
+            if not bool(xp.all(ok)):
+                raise ActionError(
+                    "RBC: the government chose a tax pair its curriculum mask forbids (enforce_masks=True)")
+
+    # ------------------------------------------------------------------ step
+    def step(self, state: RBCState, actions: Mapping[str, Array], noise: Any, t: Array) -> StepOutput:
+        xp, p = self.xp, self.params
+        if p.enforce_masks:
+            self._check_masks(actions)
+        a = self.decode(actions)
+        price, wage, y = state.prices, state.wages, state.stocks
+        tau, sigma = state.income_tax, state.corporate_tax
+        B = state.consumer_budget
+        hours, onehot = a["hours"], a["employer"]
+
+        # 1. budget-feasible demand: scale every attempted amount by B / cost when cost exceeds B
+        want = a["demand"]
+        cost = xp.sum(want * price[:, None, :], axis=2)  # (E, C)
+        over_budget = (cost > 0.0) & (cost > B)
+        scale = xp.where(over_budget, xp.maximum(B, 0.0) / xp.where(over_budget, cost, 1.0), 1.0)
+        d = want * scale[..., None]  # (E, C, F)
+
+        # 2. aggregation: demand per good, hours per employer (no labour-market clearing)
+        D = xp.sum(d, axis=1)  # (E, F)
+        L = xp.sum(onehot * hours[..., None], axis=1)  # (E, F)
+
+        # 3. proportional rationing of over-demanded goods
+        rationed = (D > 0.0) & (D > y)
+        ration = xp.where(rationed, y / xp.where(rationed, D, 1.0), 1.0)
+        c = d * ration[:, None, :]
+        Ctot = xp.sum(c, axis=1)  # (E, F)
+
+        # 4. consumers' accounts and rewards
+        spend = xp.sum(c * price[:, None, :], axis=2)  # (E, C)
+        gross = xp.sum(onehot * wage[:, None, :], axis=2) * hours  # w_{e_j} h_j
+        income_tax = tau[:, None] * gross
+        one_minus_eta = 1.0 - p.crra_param
+        util = xp.sum(((c + 1.0) ** one_minus_eta - 1.0) / one_minus_eta, axis=2)
+        disutility = 0.5 if p.halve_labour_disutility else 1.0
+        r_consumer = util - (state.consumer_theta * disutility) * hours
+
+        # 5. export market after domestic sales (open economy)
+        if p.use_importer:
+            sells = (price > p.importer_price) if p.export_price_strict else (price >= p.importer_price)
+            left = xp.maximum(xp.minimum(y - Ctot, p.importer_quantity), 0.0)
+            X = xp.where(sells, left, 0.0)
+        else:
+            X = xp.zeros_like(y)
+
+        # 6. firms' accounts: investment before corporate tax (code) or out of the budget (paper option)
+        revenue = (Ctot + X) * price
+        G = revenue - L * wage
+        f = a["invest"]
+        if p.investment_base == "gross_income":
+            dK = xp.maximum(f * G, 0.0)
+            profit = G - dK
+            corp = sigma[:, None] * xp.maximum(profit, 0.0)
+            r_firm = profit - corp
+        else:  # paper wording: invest a fraction of the available (positive) budget; tax on positive gross income
+            dK = f * xp.maximum(state.firm_budget, 0.0)
+            corp = sigma[:, None] * xp.maximum(G, 0.0)
+            r_firm = G - corp - dK
+
+        # 7. production with pre-investment capital; output is sellable next step
+        labour = xp.where(L < p.labor_floor, 0.0, L)
+        alpha = state.firm_alpha
+        Y = p.technology * state.firm_capital ** (1.0 - alpha) * labour**alpha
+
+        # 9.-10. redistribution (equal lump sum) and budgets with interest on positive balances
+        revenue_pool = xp.sum(income_tax, axis=1) + xp.sum(corp, axis=1)  # (E,)
+        B_next = B + (p.consumer_budget_topup - spend + (gross - income_tax) + (revenue_pool / self._C)[:, None])
+        FB_next = state.firm_budget + r_firm
+        if p.interest_rate != 0.0:
+            B_next = xp.where(B_next > 0.0, B_next + B_next * p.interest_rate, B_next)
+            FB_next = xp.where(FB_next > 0.0, FB_next + FB_next * p.interest_rate, FB_next)
+
+        nxt = RBCState(
+            prices=a["price"],
+            wages=a["wage"],
+            stocks=y - Ctot - X + Y,
+            overdemanded=xp.astype(rationed, self.backend.dtype),
+            income_tax=a["tau"],
+            corporate_tax=a["sigma"],
+            time=state.time + 1.0,
+            consumer_budget=B_next,
+            consumer_theta=state.consumer_theta,
+            firm_budget=FB_next,
+            firm_capital=state.firm_capital + dK,
+            firm_alpha=alpha,
+            consumed=c,
+            exported=X,
+        )
+        welfare = xp.sum(r_consumer, axis=1)
+        if p.government_counts_firm_reward:
+            welfare = welfare + p.firm_reward_for_government_factor * xp.sum(r_firm, axis=1)
+        rewards = {"consumers": r_consumer, "firms": r_firm, "government": welfare[:, None]}
+        return StepOutput(nxt, rewards, welfare)
+
+    # ------------------------------------------------------------------ observations
+    def _digits(self, x: Array) -> Array:
+        """Upstream's digit expansion ``(x mod 10^(k+1)) / 10^(k+1)``, k = 0..D-1 (floor modulo), on a new last axis."""
+        return self.xp.remainder(x[..., None], self.pow10) / self.pow10
+
+    def global_features(self, s: RBCState) -> Array:
+        """``(E, global_dim)``: prices, wages, stocks, flags, taxes, time, scaled as upstream's networks see them."""
+        xp, p = self.xp, self.params
+        E = s.prices.shape[0]
+        if p.obs_encoding == "raw":
+            stock, price, wage, time = s.stocks, s.prices, s.wages, s.time
+        else:
+            # a rationed-out good can keep a -1e-15 rounding residue; its digits would flip to ~1 (floor modulo)
+            stock = xp.reshape(self._digits(xp.maximum(s.stocks, 0.0)), (E, -1))
+            price, wage = s.prices / max(p.price_levels), s.wages / max(p.wage_levels)
+            time = s.time / float(p.horizon)
+        taxes = [s.income_tax[:, None], s.corporate_tax[:, None]]
+        return xp.concat([price, wage, stock, s.overdemanded, *taxes, time[:, None]], axis=1)
+
+    def _budget(self, budget: Array) -> Array:
+        return budget[..., None] if self.params.obs_encoding == "raw" else self._digits(budget)
+
+    def observe(self, state: RBCState) -> dict[str, Array]:
+        xp, p = self.xp, self.params
+        g = self.global_features(state)
+        E, G = g.shape
+        C, F = self._C, self._F
+        raw = p.obs_encoding == "raw"
+        theta = state.consumer_theta if raw else state.consumer_theta / p.consumer_theta
+        capital = state.firm_capital if raw else state.firm_capital / p.capital_obs_scale
+        consumers = xp.concat(
+            [xp.broadcast_to(g[:, None, :], (E, C, G)), self._budget(state.consumer_budget), theta[..., None]], axis=2)
+        firms = xp.concat(
+            [xp.broadcast_to(g[:, None, :], (E, F, G)), self._budget(state.firm_budget), capital[..., None],
+             state.firm_alpha[..., None], xp.broadcast_to(self.firm_eye[None, ...], (E, F, F))], axis=2)
+        return {"consumers": consumers, "firms": firms, "government": g[:, None, :]}
+
+    def action_masks(self, state: RBCState) -> dict[str, Array]:
+        """Curriculum masks from the parameters (the same in every env); consumers are never restricted upstream."""
+        xp = self.xp
+        E = state.prices.shape[0]
+        return {
+            "consumers": xp.broadcast_to(self.consumer_mask[None, None, :], (E, self._C, self.consumer_mask.shape[0])),
+            "firms": xp.broadcast_to(self.firm_mask[None, None, :], (E, self._F, self.firm_mask.shape[0])),
+            "government": xp.broadcast_to(self.gov_mask[None, None, :], (E, 1, self.gov_mask.shape[0])),
+        }
