@@ -18,6 +18,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         cells = "".join(f"{bt.RATES[(task_id, n)] / 1e6:>13.3f}M" if (task_id, n) in bt.RATES else f"{'-':>14s}" for n in sizes)
         ratio = f"{bt.RATIOS[task_id]:>13.0f}x" if task_id in bt.RATIOS else f"{'-':>14s}"
         tr.write_line(f"{task_id:44s}{cells}{ratio}")
-    tr.write_line("goals: native/sync >= 20x at 4,096 envs; LQ tasks >= 10M env-steps/s at 65,536 envs")
+    tr.write_line("goals: native/sync >= 20x at 4,096 envs (investment tasks); LQ tasks >= 10M env-steps/s at 65,536 envs")
     for task_id, rate in sorted(bt.GOALS.items()):
         tr.write_line(f"  {task_id}: {rate / 1e6:.2f}M env-steps/s at 65,536 envs (separate run of {bt.ROUNDS} rounds)")
