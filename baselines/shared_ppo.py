@@ -58,11 +58,14 @@ class Args:
     hidden: int = 64
     log_std_init: float = -1.0
     learn: list[str] = field(default_factory=list)  # groups that learn; empty = all (others keep --fixed policies)
-    fixed: str = "exact"  # named policy of the non-learning groups
+    fixed: str = "exact"  # the non-learning groups' policy: a named policy, or a run folder of this script
+    init: str = ""  # a run folder whose networks start the learning groups (a best response starts from them)
     out: str = str(HERE / "runs")
     run_name: str = ""
     resume: bool = False
     eval_episodes: int | None = None  # default: the card's protocol
+    skip_eval: bool = False  # no final evaluation (a best-response run is scored by its caller)
+    deviate: int = -1  # >= 0: only this agent of the (single) learning group learns; its peers keep --fixed's policy
     threads: int = 1
     params: dict[str, Any] = field(default_factory=dict)  # task parameter overrides (--param KEY=VALUE)
 
@@ -198,13 +201,24 @@ def train(args: Args) -> Path:
     unknown = set(learn) - {g.name for g in task.groups}
     if unknown:
         raise SystemExit(f"{task.id} has no group(s) {sorted(unknown)}")
-    fixed = {g: f for g, f in task.policy(args.fixed).items() if g not in learn} if len(learn) < len(task.groups) else {}
+    fixed = fixed_policies(task, args.fixed, learn)
+    peers = None  # a unilateral deviation: the learner's own group keeps its policy for every other agent
+    if args.deviate >= 0:
+        if len(learn) != 1 or not 0 <= args.deviate < task.group(learn[0]).n_agents:
+            raise SystemExit("--deviate needs exactly one --learn group and an agent index inside it")
+        peers = fixed_policies(task, args.fixed, [])[learn[0]] if (Path(args.fixed) / "checkpoint.pt").is_file() \
+            else task.policy(args.fixed)[learn[0]]
     run = Path(args.out) / task.name / (args.run_name or f"shared_ppo_seed{args.seed}")
     run.mkdir(parents=True, exist_ok=True)
     env = BatchedEnv(task, args.n_envs, seed=args.seed)
     agents = {g.name: GroupAgent(g, args.hidden, args.log_std_init) for g in task.groups if g.name in learn}
     optims = {k: torch.optim.Adam(a.parameters(), lr=args.learning_rate, eps=1e-5) for k, a in agents.items()}
     step, curve = 0, []
+    if args.init:
+        start = torch.load(Path(args.init) / "checkpoint.pt", weights_only=False)
+        for k in agents:
+            if k in start["agents"]:
+                agents[k].load_state_dict(start["agents"][k])
     if args.resume and (run / "checkpoint.pt").is_file():
         ck = torch.load(run / "checkpoint.pt", weights_only=False)
         for k in agents:
@@ -239,6 +253,10 @@ def train(args: Args) -> Path:
                     buf[k]["x"].append(x), buf[k]["a"].append(a), buf[k]["logp"].append(logp)
                     buf[k]["v"].append(agent.value(x)), buf[k]["m"].append(m if m is not None else torch.ones(0))
                     actions[k] = to_env_action(groups[k], a)
+                    if peers is not None:
+                        mixed = np.array(peers(obs[k]), copy=True)
+                        mixed[:, args.deviate] = actions[k][:, args.deviate]
+                        actions[k] = mixed
             obs, out, term, trunc = env.step(actions)
             done, term = np.asarray(term | trunc), np.asarray(term)
             with torch.no_grad():  # V(s') before any reset: a truncated economy still has a future to bootstrap
@@ -256,8 +274,9 @@ def train(args: Args) -> Path:
             if done.any():
                 obs = env.reset(mask=done)
             step += args.n_envs
+        rows = slice(None) if peers is None else slice(args.deviate, args.deviate + 1)
         for k, agent in agents.items():
-            update(agent, optims[k], buf[k], args, gamma)
+            update(agent, optims[k], buf[k], args, gamma, rows)
         bar.update(args.n_envs * args.num_steps)
         if all(finished[k] for k in agents):
             curve.append((step, *[float(np.mean(finished[k][-100:])) for k in agents]))
@@ -269,17 +288,18 @@ def train(args: Args) -> Path:
     train_time = time.perf_counter() - t0
     header = "timesteps," + ",".join(f"mean_episode_return_{k}" for k in agents)
     (run / "curve.csv").write_text(header + "\n" + "".join(",".join(f"{v:.10g}" for v in row) + "\n" for row in curve))
-    result = evaluate_run(task, agents, fixed, train_time, args)
-    (run / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    if not args.skip_eval:
+        result = evaluate_run(task, agents, fixed, train_time, args)
+        (run / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
     return run
 
 
 def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[torch.Tensor]], args: Args,
-           gamma: float) -> None:
-    """GAE over the rollout (rows = env x agent), then clipped PPO epochs on shuffled minibatches."""
-    x, a, logp, v, nv = (torch.stack(b[n]) for n in ("x", "a", "logp", "v", "nv"))
-    r, d = torch.stack(b["r"]).float(), torch.stack(b["d"]).float()
+           gamma: float, rows: slice = slice(None)) -> None:
+    """GAE over the rollout (rows = env x agent; ``rows`` picks the learning agents), then clipped PPO epochs."""
+    x, a, logp, v, nv = (torch.stack(b[n])[:, :, rows] for n in ("x", "a", "logp", "v", "nv"))
+    r, d = torch.stack(b["r"]).float()[:, :, rows], torch.stack(b["d"]).float()[:, :, rows]
     agent.ret_norm.update(r)
     r = r / torch.sqrt(agent.ret_norm.var + 1e-8).float()  # scale, not shift: keeps the sign of profits
     adv, last = torch.zeros_like(r), torch.zeros_like(r[0])
@@ -290,7 +310,7 @@ def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[to
     ret = adv + v
     flat = lambda z: z.reshape(-1, *z.shape[3:]) if z.dim() > 3 else z.reshape(-1)  # noqa: E731
     X, A, LP, ADV, RET = x.reshape(-1, x.shape[-1]), a.reshape(-1, *a.shape[3:]), flat(logp), flat(adv), flat(ret)
-    M = torch.stack(b["m"]).reshape(-1, b["m"][0].shape[-1]) if b["m"][0].numel() else None
+    M = torch.stack(b["m"])[:, :, rows].reshape(-1, b["m"][0].shape[-1]) if b["m"][0].numel() else None
     n = X.shape[0]
     size = max(1, n // args.num_minibatches)
     for _ in range(args.update_epochs):
@@ -345,10 +365,21 @@ def load_profile(run: str | Path) -> tuple[Task, dict[str, Any]]:
     for k, state in ck["agents"].items():
         agents[k] = GroupAgent(task.group(k), args.hidden, args.log_std_init)
         agents[k].load_state_dict(state)
-    fixed = {}
-    if len(agents) < len(task.groups):
-        fixed = {g: f for g, f in task.policy(args.fixed).items() if g not in agents}
-    return task, {**fixed, **learned_profile(task, agents)}
+    return task, {**fixed_policies(task, args.fixed, list(agents)), **learned_profile(task, agents)}
+
+
+def fixed_policies(task: Task, spec: str, learn: Sequence[str]) -> dict[str, Any]:
+    """Policies of the groups that do not learn: from a run folder of this script, or a named policy."""
+    if len(learn) == len(task.groups):
+        return {}
+    if (Path(spec) / "checkpoint.pt").is_file():
+        _, profile = load_profile(spec)
+    else:
+        profile = task.policy(spec)
+    missing = [g.name for g in task.groups if g.name not in learn and g.name not in profile]
+    if missing:
+        raise SystemExit(f"{spec} has no policy for the fixed group(s) {missing}")
+    return {g: f for g, f in profile.items() if g not in learn}
 
 
 def main(argv: Sequence[str] | None = None) -> Path:

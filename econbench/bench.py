@@ -11,8 +11,6 @@ entry, the store is written first).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,17 +79,12 @@ def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path 
 
 def _train(job: Job) -> None:
     """Train with the baseline script (a file of the checkout, not a module of the package)."""
-    spec = importlib.util.spec_from_file_location("econbench_sb3_ppo", REPO / "baselines" / "sb3_ppo.py")
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError("baselines/sb3_ppo.py not found: training needs a source checkout")
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # its dataclasses look their module up while the file executes
-        spec.loader.exec_module(module)
+    from econbench.baseline_scripts import load_baseline
+
     folder = Path(job.policy)
-    module.main(["--task", job.task_id, "--seed", str(job.seed), "--total-timesteps", str(job.total_timesteps),
-                 "--out", str(folder.parent.parent), "--run-name", folder.name, "--no-eval"])
+    load_baseline("sb3_ppo").main(["--task", job.task_id, "--seed", str(job.seed), "--total-timesteps",
+                                   str(job.total_timesteps), "--out", str(folder.parent.parent), "--run-name",
+                                   folder.name, "--no-eval"])
 
 
 def run_job(job: Job, store_path: str, backend: str = "numpy") -> dict[str, Any]:

@@ -100,6 +100,9 @@ def cmd_gap(args: argparse.Namespace) -> None:
     from econbench.metrics import equilibrium_gap, optimality_gap
 
     task = _task(args.task, _params(args.param))
+    if args.method == "trained":
+        _trained_gap(task, args)
+        return
     try:
         if task.is_single_agent:
             g = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
@@ -124,6 +127,28 @@ def _show(value: Any) -> str:
     if isinstance(value, list) and value and all(isinstance(v, float) for v in value):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     return str(value)
+
+
+def _trained_gap(task: Any, args: argparse.Namespace) -> None:
+    from econbench.metrics.trained_br import trained_best_response_gap
+
+    if task.is_single_agent:
+        raise CliError("--method trained applies to multi-agent tasks (it retrains one group against the others)")
+    groups = args.group or [g.name for g in task.groups]
+    rows = []
+    for name in groups:
+        try:
+            # one group only (the oligopoly): a unilateral deviation of agent 0, its peers frozen
+            agent = 0 if len(task.groups) == 1 else None
+            r = trained_best_response_gap(task.id, args.policy, name, args.budget, seeds=args.br_seeds,
+                                          episodes=args.episodes, agent=agent)
+        except (KeyError, ValueError, FileNotFoundError) as exc:
+            raise CliError(str(exc)) from None
+        rows.append({"group": name, "method": r.method, "epsilon": r.epsilon, "epsilon_ci95": list(r.epsilon_ci),
+                     "relative": r.relative, "per_seed_gain": r.gains.max(axis=1).tolist()})
+    out = {"task": task.id, "policy": args.policy, "kind": "equilibrium (trained best response)", "groups": rows,
+           "epsilon": max(r["relative"] for r in rows)}
+    _emit(out, args.json)
 
 
 def _emit(out: dict[str, Any], as_json: bool) -> None:
@@ -274,7 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     task_cmd("solve", "print the exact solution (laws of motion, values, equilibrium policies)", cmd_solve, policy=False)
     task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate).add_argument(
         "--plot", metavar="PNG", help="also plot the policy's trajectories against the exact solution")
-    task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
+    gap = task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
+    gap.add_argument("--method", choices=["auto", "trained"], default="auto",
+                     help="auto: the task's exact or lower-bound method; trained: retrain each group alone (shared PPO)")
+    gap.add_argument("--group", action="append", help="--method trained: the groups to retrain (default: all)")
+    gap.add_argument("--budget", type=int, default=200_000, help="--method trained: PPO steps per group and seed")
+    gap.add_argument("--br-seeds", type=int, nargs="+", default=[0, 1, 2], help="--method trained: training seeds")
     s = sub.add_parser("submit", help="validate a result file and add it to the leaderboard store")
     s.add_argument("result", help="result JSON file (schema: econbench.leaderboard.schema.Result)")
     s.add_argument("--policy", help="checkpoint to re-evaluate: the entry is marked verified only if its numbers agree")

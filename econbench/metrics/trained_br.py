@@ -1,0 +1,107 @@
+"""Trained best-response gap: freeze every group but one, keep training that one for a fixed budget.
+
+The AI Economist's RBC analysis measures equilibrium quality this way: if one
+agent type, trained further against the others' frozen policies, gains a lot,
+the profile was far from an equilibrium. The gain is an estimate (a budgeted
+best response is not the best response), reported with an interval over
+training seeds, and it is the gap method for tasks without an exact one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from econbench.metrics.evaluate import evaluate
+from econbench.metrics.gaps import GapResult
+from econbench.registry import make_task
+
+
+def _profile(task_id: str, policy: str) -> tuple[Any, dict[str, Any], str | None]:
+    """The task, the profile, and the run folder it came from (None for named policies)."""
+    from econbench.baseline_scripts import load_baseline
+
+    if (Path(policy) / "checkpoint.pt").is_file():
+        task, profile = load_baseline("shared_ppo").load_profile(policy)
+        if task.id != make_task(task_id).id:
+            raise ValueError(f"{policy} was trained on {task.id}, not {task_id}")
+        return task, profile, policy
+    task = make_task(task_id)
+    return task, task.policy(policy), None
+
+
+def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: int, seeds: Sequence[int] = (0, 1, 2),
+                              n_envs: int = 64, num_steps: int = 64, episodes: int | None = None,
+                              workdir: str | Path | None = None, agent: int | None = None, **ppo: Any) -> GapResult:
+    """Gain of ``group`` after ``timesteps`` more steps of shared-parameter PPO against the frozen others.
+
+    ``policy`` is a named policy of the task or a run folder of
+    ``baselines/shared_ppo.py``; from a run folder the group restarts from its
+    trained networks. With ``agent`` only that agent deviates and its peers
+    keep their policy (a unilateral deviation: the right test when the task
+    has one group, as the oligopoly); otherwise the whole group retrains, as
+    the AI Economist's analysis does for agent types. ``gains[s, i]`` is agent
+    i's mean gain over the protocol's episodes for training seed s, so
+    ``epsilon_ci`` is an interval over seeds.
+    """
+    from econbench.baseline_scripts import load_baseline
+
+    task, profile, run = _profile(task_id, policy)
+    task.group(group)  # a clear KeyError for an unknown group
+    sppo = load_baseline("shared_ppo")
+    base = evaluate(task, profile, episodes=episodes)
+    base_values = base.returns[group].mean(axis=(0, 1))  # (n_agents,)
+    gains = []
+    with tempfile.TemporaryDirectory() if workdir is None else _keep(workdir) as out:
+        for seed in seeds:
+            args = [
+                "--task", task.id, "--learn", group, "--fixed", run or policy, "--seed", str(seed),
+                "--total-timesteps", str(timesteps), "--n-envs", str(n_envs), "--num-steps", str(num_steps),
+                "--out", str(out), "--run-name", f"br_{group}_seed{seed}", "--skip-eval",
+            ]
+            if run is not None:
+                args += ["--init", run]
+            if agent is not None:
+                args += ["--deviate", str(agent)]
+            for key, value in ppo.items():
+                args += [f"--{key.replace('_', '-')}", str(value)]
+            trained = sppo.main(args)
+            _, deviated = sppo.load_profile(trained)
+            after = evaluate(task, {**profile, group: _only(agent, deviated[group], profile[group])}, episodes=episodes)
+            gain = after.returns[group].mean(axis=(0, 1)) - base_values
+            gains.append(gain if agent is None else np.where(np.arange(gain.size) == agent, gain, 0.0))
+    who = group if agent is None else f"agent {agent} of {group}"
+    method = (f"trained best response: {who} retrained alone with shared-parameter PPO for {timesteps:,} steps"
+              f"{' from the run' if run else ' from scratch'}, {len(seeds)} seeds (interval over seeds)")
+    values = np.broadcast_to(base_values, (len(seeds), base_values.size)).copy()
+    return GapResult(task.id, Path(policy).name if run else policy, group, method, np.stack(gains), values)
+
+
+def _only(agent: int | None, learned: Any, base: Any) -> Any:
+    """The group's policy with the learned actions for ``agent`` only (all agents when None)."""
+    if agent is None:
+        return learned
+
+    def policy(obs: Any) -> Any:
+        out = np.array(base(obs), copy=True)
+        out[:, agent] = np.asarray(learned(obs))[:, agent]
+        return out
+
+    return policy
+
+
+class _keep:
+    """A context manager yielding a folder that outlives it (``workdir``: keep the best-response runs)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __enter__(self) -> str:
+        self.path.mkdir(parents=True, exist_ok=True)
+        return str(self.path)
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -1,0 +1,29 @@
+"""The trained best-response gap against the exact one, where theory gives both."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from econbench.metrics import equilibrium_gap
+from econbench.metrics.trained_br import trained_best_response_gap
+
+pytest.importorskip("torch")
+
+
+def test_trained_deviation_recovers_most_of_the_exact_lq_gain() -> None:
+    """Against frozen duopolists, firm 0 retrained alone finds most of its exact LQ best-response gain."""
+    exact = equilibrium_gap("InvestmentOligopoly-v0", "freeze", episodes=16)[0].gains.mean(axis=0)[0]
+    trained = trained_best_response_gap("InvestmentOligopoly-v0", "freeze", "firms", 65_536, seeds=[0], episodes=16,
+                                        agent=0)
+    gain = trained.gains[0, 0]
+    assert trained.gains[0, 1] == 0.0  # only firm 0 deviated
+    assert 0.5 * exact < gain <= exact * 1.01  # a budgeted best response cannot beat the exact one
+    assert trained.method.startswith("trained best response: agent 0 of firms")
+
+
+def test_group_retraining_on_rbc_runs_and_reports_per_seed() -> None:
+    gap = trained_best_response_gap("RBCTax-v0", "no_tax", "government", 256, seeds=[0, 1], n_envs=8, num_steps=16)
+    assert gap.gains.shape == (2, 1) and np.isfinite(gap.gains).all()
+    lo, hi = gap.epsilon_ci
+    assert lo <= hi
