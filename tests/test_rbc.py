@@ -229,7 +229,7 @@ def test_paper_options_change_what_they_name() -> None:
 
 # ---------------------------------------------------------------------------- observations and masks
 def test_observations_encode_the_state_as_upstream() -> None:
-    env = econbench.make_batched("RBCTax-v0", n_envs=2, seed=0)
+    env = econbench.make_batched("RBCTax-v0", n_envs=2, seed=0, obs_encoding="digits")
     obs = env.reset()
     assert obs["consumers"].shape == (2, 100, 144) and obs["firms"].shape == (2, 10, 155)
     assert obs["government"].shape == (2, 1, 133)
@@ -241,7 +241,7 @@ def test_observations_encode_the_state_as_upstream() -> None:
     f = obs["firms"][0]
     np.testing.assert_allclose(f[:, 143], np.asarray(env.task.params.initial_capital) / 1e4)
     np.testing.assert_array_equal(f[:, 145:], np.eye(10))
-    raw = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, obs_encoding="raw").reset()
+    raw = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0).reset()  # the default
     assert raw["consumers"].shape == (1, 100, 45) and raw["firms"].shape == (1, 10, 56)
     assert raw["government"].shape == (1, 1, 43)
     assert raw["consumers"][0, 0, 43] == 2000.0 and raw["firms"][0, 3, 44] == 5000.0
@@ -377,7 +377,7 @@ def test_gymnasium_check_env(task_id: str) -> None:
 def test_government_view_rewards_the_welfare() -> None:
     env = gym.make("econbench/RBCTax-Government-v0").unwrapped
     obs, _ = env.reset(seed=0)
-    assert obs["observation"].shape == (133,) and obs["action_mask"].shape == (36,)
+    assert obs["observation"].shape == (43,) and obs["action_mask"].shape == (36,)
     assert env.action_space == gym.spaces.MultiDiscrete([36])
     game = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0)
     gobs = game.reset()

@@ -9,6 +9,7 @@ import numpy as np
 
 from econbench.adapters.views import GameView, Others, RoleView, make_view
 from econbench.core import ActionError, Task
+from econbench.curriculum import Point, set_curriculum
 
 
 def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
@@ -54,6 +55,10 @@ class EconEnv(gym.Env):
         self.action_space = self.view.action_space
         self.render_mode = render_mode
         self._last: Any = None
+
+    def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
+        """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
+        return set_curriculum(self.view.batched, iteration, name)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)

@@ -11,6 +11,7 @@ from pettingzoo import ParallelEnv
 
 from econbench.adapters.views import action_space, observation_space
 from econbench.core import ActionError, BatchedEnv, DiscreteSpec, GroupSpec, Task
+from econbench.curriculum import Point, set_curriculum
 from econbench.registry import make_task
 
 
@@ -74,6 +75,10 @@ class EconParallelEnv(ParallelEnv):
             o = host[g.name][i].copy()
             out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()} if g.masked else o
         return out
+
+    def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
+        """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
+        return set_curriculum(self.batched, iteration, name)
 
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         if seed is None and self.batched.state is None:

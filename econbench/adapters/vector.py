@@ -17,6 +17,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from econbench.core import Task
+from econbench.curriculum import Point, set_curriculum
 from econbench.adapters.views import GameView, Others, RoleView, make_view
 
 
@@ -52,6 +53,10 @@ class EconVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._done = np.zeros(num_envs, dtype=bool)
         self._started = False
+
+    def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
+        """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
+        return set_curriculum(self.view.batched, iteration, name)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)

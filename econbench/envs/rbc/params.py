@@ -16,7 +16,6 @@ and the paper's is a named option: ``export_price_strict``,
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -146,24 +145,18 @@ class RBCParams:
         return self.global_dim
 
 
-def curriculum_overrides(iteration: int, schedule: str = "short") -> dict[str, Any]:
-    """Parameter overrides that reproduce upstream's structured curriculum at a training iteration.
+def curriculum_overrides(iteration: float, schedule: str = "short") -> dict[str, Any]:
+    """Parameter overrides of upstream's structured curriculum at a training iteration.
 
-    ``schedule="short"`` is ``all_agents_short_export_experiment_template`` (the
-    paper's sweep: theta decay 10 000, firm masks widen over iterations 0-30 000,
-    government masks over 30 000-60 000); ``"full"`` is
-    ``all_agents_export_experiment_template`` (30 000; 100 000; 100 000-200 000).
-    Pass the result to ``make_task("RBCTax-v0", **overrides)``.
+    ``schedule`` names a ``[curriculum.<name>]`` table of the RBCTax-v0 card:
+    ``"short"`` is ``all_agents_short_export_experiment_template`` (the paper's
+    sweep), ``"full"`` ``all_agents_export_experiment_template``. Pass the result
+    to ``make_task("RBCTax-v0", **overrides)``; a trainer uses
+    :mod:`econbench.curriculum` directly.
     """
-    if schedule == "short":
-        decay, firm_len, gov_start, gov_len = 10_000, 30_000, 30_000, 30_000
-    elif schedule == "full":
-        decay, firm_len, gov_start, gov_len = 30_000, 100_000, 100_000, 100_000
-    else:
-        raise ValueError(f"schedule must be 'short' or 'full', got {schedule!r}")
-    n = max(int(iteration), 0)
-    return {
-        "theta_anneal_factor": 1.0 - math.exp(-n / decay),
-        "firm_mask_progress": n / firm_len,
-        "government_mask_progress": max(n - gov_start, 0) / gov_len,
-    }
+    from econbench import curriculum
+    from econbench.registry import make_task
+
+    cur = curriculum.from_task(make_task("RBCTax-v0"), schedule)
+    assert cur is not None
+    return cur.at(max(float(iteration), 0.0)).params

@@ -1,0 +1,239 @@
+"""The RBC paper's headline comparisons at CPU scale, with baselines/shared_ppo.py.
+
+Curry, Trott, Phade, Bai, Zheng (arXiv 2201.01163) report that the learned tax
+policy reaches almost 15 % more social welfare than the best fixed rate, and
+that retraining one agent type alone gains little at the end of training
+(under 3 % consumers, 10 % firms, 1 % government). This script runs the same
+protocol on this machine's scale (the budget is in hyperparams/shared_ppo.toml):
+
+1. ``learned``: the whole economy trained with the card's curriculum, one run per ``--seeds``;
+2. ``fixed``: consumers and firms trained the same way under each flat rate
+   (``--rates``; the government frozen, upstream's fixed-rate baselines), one
+   seed each, then the best rate with the remaining seeds;
+3. ``br``: each learned run's groups retrained alone for ``--br-timesteps``
+   from their trained networks (``econbench gap --method trained``);
+4. ``report``: ``summary.json``, ``summary.md`` and ``rbc_reproduction.png`` in ``--out``.
+
+    python baselines/rbc_reproduce.py --workers 2     # all stages; finished runs are skipped
+    python baselines/rbc_reproduce.py --stage report  # tables and figure from finished runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+TASK = "econbench/RBCTax-v0"
+GROUPS = ("consumers", "firms", "government")
+PAPER = {"welfare_gain_over_best_fixed": 0.15, "br_relative": {"consumers": 0.03, "firms": 0.10, "government": 0.01}}
+
+
+def rate_policy(rate: int) -> str:
+    return "no_tax" if rate == 0 else f"flat_tax_{rate}"
+
+
+def run_jobs(commands: list[list[str]], workers: int) -> None:
+    """Each command in its own process (one core each); a failure stops the stage with its output."""
+    def one(cmd: list[str]) -> None:
+        print("$ " + " ".join(cmd), flush=True)
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        list(pool.map(one, commands))
+
+
+TIMESTEPS: list[str] = []  # --timesteps: ["--total-timesteps", N]; empty = the hyperparameter file's budget
+
+
+def train_command(out: Path, name: str, seed: int, extra: Sequence[str] = ()) -> list[str] | None:
+    if (out / "RBCTax-v0" / name / "eval.json").is_file():
+        return None
+    return [sys.executable, str(HERE / "shared_ppo.py"), "--task", TASK, "--seed", str(seed), "--out", str(out),
+            "--run-name", name, "--resume", *TIMESTEPS, *extra]
+
+
+def score(out: Path, name: str) -> float:
+    return float(json.loads((out / "RBCTax-v0" / name / "eval.json").read_text())["score"])
+
+
+def stage_train(out: Path, seeds: Sequence[int], rates: Sequence[int], workers: int) -> None:
+    first = [train_command(out, f"learned_seed{s}", s) for s in seeds]
+    first += [train_command(out, f"fixed{r}_seed{seeds[0]}", seeds[0], ["--learn", "consumers", "firms", "--fixed",
+                                                                          rate_policy(r)]) for r in rates]
+    run_jobs([c for c in first if c], workers)
+    best = max(rates, key=lambda r: score(out, f"fixed{r}_seed{seeds[0]}"))
+    more = [train_command(out, f"fixed{best}_seed{s}", s, ["--learn", "consumers", "firms", "--fixed", rate_policy(best)])
+            for s in seeds[1:]]
+    run_jobs([c for c in more if c], workers)
+
+
+def stage_br(out: Path, seeds: Sequence[int], br_timesteps: int, workers: int) -> None:
+    cmds = []
+    for s in seeds:
+        for g in GROUPS:
+            dest = out / "br" / f"learned_seed{s}_{g}.json"
+            if not dest.is_file():
+                cmds.append([sys.executable, __file__, "--br-job", str(out / "RBCTax-v0" / f"learned_seed{s}"), g,
+                             str(s), str(br_timesteps), str(dest)])
+    run_jobs(cmds, workers)
+
+
+def br_job(run: str, group: str, seed: int, timesteps: int, dest: str) -> None:
+    """One group of one run retrained alone; writes the per-agent gains and values."""
+    from econbench.metrics.trained_br import trained_best_response_gap
+
+    res = trained_best_response_gap(TASK, run, group, timesteps, seeds=(seed,), workdir=Path(dest).parent / "runs")
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
+    Path(dest).write_text(json.dumps({"run": Path(run).name, "group": group, "seed": seed, "timesteps": timesteps,
+                                      "method": res.method, "gains": res.gains.tolist(),
+                                      "values": res.values.tolist()}) + "\n")
+
+
+def interval(values: Sequence[float]) -> dict[str, Any]:
+    """Mean and a 95 % Student-t interval over seeds (few seeds: wide, as it should be)."""
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
+    return {"mean": float(x.mean()), "ci95": [float(x.mean() - half), float(x.mean() + half)], "per_seed": x.tolist()}
+
+
+def group_returns(run: Path) -> dict[str, float]:
+    """Mean episode return per agent of each group under the run's deterministic profile."""
+    from econbench.baseline_scripts import load_baseline
+    from econbench.metrics import evaluate
+
+    task, profile = load_baseline("shared_ppo").load_profile(run)
+    res = evaluate(task, profile)
+    return {g: float(np.mean(res.returns[g])) for g in GROUPS}
+
+
+def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[str, Any]:
+    runs = out / "RBCTax-v0"
+    fixed = {r: sorted(runs.glob(f"fixed{r}_seed*/eval.json")) for r in rates}
+    fixed_scores = {r: [json.loads(p.read_text())["score"] for p in ps] for r, ps in fixed.items() if ps}
+    best = max(fixed_scores, key=lambda r: fixed_scores[r][0])
+    learned = [runs / f"learned_seed{s}" for s in seeds if (runs / f"learned_seed{s}" / "eval.json").is_file()]
+    learned_scores = [score(out, p.name) for p in learned]
+    summary: dict[str, Any] = {
+        "task": TASK, "paper": PAPER,
+        "learned": {**interval(learned_scores), "groups": {p.name: group_returns(p) for p in learned},
+                    "train_time_s": [json.loads((p / "eval.json").read_text())["train_time_s"] for p in learned]},
+        "fixed": {rate_policy(r): interval(v) for r, v in fixed_scores.items()},
+        "best_fixed": rate_policy(best),
+    }
+    b = np.asarray(fixed_scores[best])
+    ratios = np.asarray(learned_scores)[:, None] / b[None, :] - 1.0 if b.size else np.array([])
+    summary["welfare_gain_over_best_fixed"] = {"mean": float(np.mean(learned_scores) / np.mean(b) - 1.0),
+                                               "pairs_min_max": [float(ratios.min()), float(ratios.max())]}
+    br: dict[str, Any] = {}
+    for g in GROUPS:
+        rows = [json.loads(p.read_text()) for p in sorted((out / "br").glob(f"learned_seed*_{g}.json"))]
+        if not rows:
+            continue
+        mean_gain = [float(np.mean(r["gains"])) for r in rows]  # the type's mean reward change, as upstream reports
+        rel = [float(np.mean(r["gains"]) / abs(np.mean(r["values"]))) for r in rows]
+        worst_agent = [float(np.max(np.mean(r["gains"], axis=0) / np.abs(np.mean(r["values"], axis=0)))) for r in rows]
+        br[g] = {"gain": interval(mean_gain), "relative": interval(rel), "worst_agent_relative": interval(worst_agent),
+                 "timesteps": rows[0]["timesteps"], "method": rows[0]["method"]}
+    summary["best_response"] = br
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(markdown(summary))
+    figure(summary, out / "rbc_reproduction.png")
+    print(markdown(summary))
+    return summary
+
+
+def markdown(s: dict[str, Any]) -> str:
+    def ci(d: dict[str, Any], fmt: str = "{:,.0f}") -> str:
+        lo, hi = d["ci95"]
+        return f"{fmt.format(d['mean'])} [{fmt.format(lo)}, {fmt.format(hi)}] (n={len(d['per_seed'])})"
+
+    lines = ["| profile | welfare, mean [95% CI over seeds] |", "|---|---|", f"| learned tax policy | {ci(s['learned'])} |"]
+    lines += [f"| {k} (consumers, firms learn) | {ci(v)} |" for k, v in s["fixed"].items()]
+    g = s["welfare_gain_over_best_fixed"]
+    lines += ["", f"Learned vs best fixed rate ({s['best_fixed']}): {g['mean']:+.1%} "
+              f"(seed pairs {g['pairs_min_max'][0]:+.1%} to {g['pairs_min_max'][1]:+.1%}); paper: about +15 %.", ""]
+    if s["best_response"]:
+        lines += ["| group | BR gain per agent | relative to the group's return | worst agent | paper bound |",
+                  "|---|---|---|---|---|"]
+        for grp, d in s["best_response"].items():
+            lines.append(f"| {grp} | {ci(d['gain'], '{:,.3g}')} | {ci(d['relative'], '{:.2%}')} | "
+                         f"{ci(d['worst_agent_relative'], '{:.2%}')} | {PAPER['br_relative'][grp]:.0%} |")
+    return "\n".join(lines) + "\n"
+
+
+def figure(s: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    names = [*s["fixed"], "learned"]
+    data = [*s["fixed"].values(), s["learned"]]
+    ax = axes[0]
+    for i, d in enumerate(data):
+        lo, hi = d["ci95"]
+        ax.bar(i, d["mean"], color="tab:orange" if names[i] == "learned" else "tab:blue", alpha=0.6)
+        if np.isfinite(lo):
+            ax.errorbar(i, d["mean"], yerr=[[d["mean"] - lo], [hi - d["mean"]]], color="k", capsize=4)
+        ax.scatter([i] * len(d["per_seed"]), d["per_seed"], color="k", s=12, zorder=3)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel("social welfare per episode")
+    ax.set_title("Learned tax policy vs fixed rates (consumers and firms learn in both)")
+    ax = axes[1]
+    groups = list(s["best_response"])
+    for i, g in enumerate(groups):
+        d = s["best_response"][g]["relative"]
+        ax.bar(i, d["mean"] * 100, color="tab:green", alpha=0.6)
+        ax.scatter([i] * len(d["per_seed"]), np.asarray(d["per_seed"]) * 100, color="k", s=12, zorder=3)
+        ax.hlines(PAPER["br_relative"][g] * 100, i - 0.4, i + 0.4, colors="tab:red", linestyles="--")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel("best-response gain, % of the group's return")
+    ax.set_title("Trained best response per group (dashed: the paper's bound)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", default=str(HERE / "runs" / "rbc_reproduction"))
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--rates", type=int, nargs="+", default=[0, 20, 40, 60, 80], help="flat tax rates in percent")
+    p.add_argument("--timesteps", type=int, default=0, help="training budget per run (default: hyperparams/shared_ppo.toml)")
+    p.add_argument("--br-timesteps", type=int, default=80_000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--stage", choices=("all", "train", "br", "report"), default="all")
+    p.add_argument("--br-job", nargs=5, metavar=("RUN", "GROUP", "SEED", "TIMESTEPS", "DEST"), help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.br_job:
+        run, group, seed, steps, dest = a.br_job
+        return br_job(run, group, int(seed), int(steps), dest)
+    bad = [r for r in a.rates if r not in (0, 20, 40, 60, 80)]
+    if bad:
+        p.error(f"--rates: the task names fixed policies for 0, 20, 40, 60, 80 only; got {bad}")
+    out = Path(a.out)
+    if a.timesteps:
+        TIMESTEPS[:] = ["--total-timesteps", str(a.timesteps)]
+    if a.stage in ("all", "train"):
+        stage_train(out, a.seeds, a.rates, a.workers)
+    if a.stage in ("all", "br"):
+        stage_br(out, a.seeds, a.br_timesteps, a.workers)
+    if a.stage in ("all", "report"):
+        stage_report(out, a.seeds, a.rates)
+
+
+if __name__ == "__main__":
+    main()
