@@ -89,10 +89,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         gap = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes)
         out.update(optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci))
     if args.plot:
-        from econbench.plots import plot_trajectories
+        from econbench.plots import plot_rollout
 
-        compare = [args.policy] + (["exact"] if args.policy != "exact" else [])
-        out["plot"] = str(plot_trajectories(task, compare, args.plot))
+        # against the exact solution, or the card's reference policy where none is known (RBC)
+        reference = task.card["protocol"]["reference_policy"]
+        other = "exact" if "exact" in task.policies else reference
+        same = args.policy == other or (args.policy == "reference" and other == reference)
+        out["plot"] = str(plot_rollout(task, [args.policy] + ([] if same else [other]), args.plot))
     _emit(out, args.json)
 
 
@@ -298,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     task_cmd("solve", "print the exact solution (laws of motion, values, equilibrium policies)", cmd_solve, policy=False)
     task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate).add_argument(
-        "--plot", metavar="PNG", help="also plot the policy's trajectories against the exact solution")
+        "--plot", metavar="PNG",
+        help="also plot the policy's trajectories against the exact solution (or the reference policy where none is "
+             "known); RBC tasks get a per-firm, per-consumer-group figure")
     gap = task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
     gap.add_argument("--method", choices=["auto", "trained"], default="auto",
                      help="auto: the task's exact or lower-bound method; trained: retrain each group alone (shared PPO)")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,8 +23,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(plt: Any, fig: Any, path: str | Path) -> Path:
-    fig.tight_layout()
+def _save(plt: Any, fig: Any, path: str | Path, rect: tuple[float, float, float, float] | None = None) -> Path:
+    """``rect`` keeps part of the figure free of axes (for legends placed on the figure)."""
+    fig.tight_layout(rect=rect)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
@@ -62,6 +64,28 @@ def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Pa
         ax.grid(alpha=0.3)
     axes[0].legend()
     return _save(plt, fig, path)
+
+
+ROLLOUT_FIGURES: dict[str, str] = {"econbench.envs.rbc": "econbench.plots_rbc:plot_rbc_rollout"}
+"""Task package -> its own rollout figure (``module:function``, imported when used); others get
+:func:`plot_trajectories`, whose state and action feature 0 mean something only in the investment games."""
+
+
+def rollout_figure(task: Task) -> Callable[..., Path]:
+    """The rollout figure for a task, chosen by the package of its card's factory (or of its dynamics)."""
+    module = str(task.card.get("factory") or task.dynamics.__module__).partition(":")[0]
+    for package, target in ROLLOUT_FIGURES.items():
+        if module == package or module.startswith(package + "."):
+            name, _, attr = target.partition(":")
+            figure: Callable[..., Path] = getattr(importlib.import_module(name), attr)
+            return figure
+    return plot_trajectories
+
+
+def plot_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
+                 labels: Sequence[str] | None = None) -> Path:
+    """The task's rollout figure for these policies (see :data:`ROLLOUT_FIGURES`)."""
+    return rollout_figure(task)(task, policies, path, seed=seed, labels=labels)
 
 
 def plot_learning_curves(curves: dict[str, np.ndarray], path: str | Path, title: str,

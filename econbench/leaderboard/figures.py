@@ -20,7 +20,7 @@ def trained_runs(task_name: str) -> list[Path]:
 
 def write_figures(task_ids: Sequence[str], folder: str | Path) -> list[Path]:
     """``<Task>-rollout.png`` for every task, ``<Task>-learning.png`` where trained runs have curves."""
-    from econbench.plots import plot_learning_curves, plot_trajectories
+    from econbench.plots import plot_learning_curves, plot_rollout
 
     folder = Path(folder)
     written = []
@@ -33,7 +33,7 @@ def write_figures(task_ids: Sequence[str], folder: str | Path) -> list[Path]:
         if runs and task.is_single_agent:
             policies.append(str(runs[0]))
             labels.append(f"SB3 PPO {runs[0].name}")
-        written.append(plot_trajectories(task, policies, folder / f"{task.name}-rollout.png", labels=labels))
+        written.append(plot_rollout(task, policies, folder / f"{task.name}-rollout.png", labels=labels))
         curves = {}
         for run in runs:
             csv = run / "curve.csv"
