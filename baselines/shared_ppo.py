@@ -257,7 +257,9 @@ def to_env_action(g: GroupSpec, a: torch.Tensor, host: bool = True) -> Any:
 
 def as_tensor(x: Any, device: torch.device | str = "cpu") -> torch.Tensor:
     """An env array (NumPy, or torch on any device) on the networks' device; no host round trip for torch."""
-    return x.to(device) if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x), device=device)
+    if isinstance(x, torch.Tensor):
+        return x.to(device)
+    return torch.as_tensor(np.ascontiguousarray(x), device=device)  # broadcast (read-only) views become copies
 
 
 def learned_profile(task: Task, agents: dict[str, GroupAgent]) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Throughput benchmarks: env-steps/s of every task's native vector env, and its ratio to
-Gymnasium's ``SyncVectorEnv`` over single envs, measured in the same run.
+Gymnasium's ``SyncVectorEnv`` over single envs, measured in the same run; agent-steps/s of the
+RBC economy's batched core; end-to-end env-steps/s of the shared-parameter PPO baseline.
 
 Run with ``ci/throughput.sh`` (full) or ``ci/throughput.sh --short`` (CI). Results:
 pytest-benchmark's table (seconds per batch of steps) and, per case,
-``extra_info["env_steps_per_sec"]``; the JSON lands in ``.benchmarks/``.
-Machines are shared and noisy, so the only gates are same-run ratios and
+``extra_info["env_steps_per_sec"]`` (``agent_steps_per_sec`` for RBC); the JSON lands in
+``.benchmarks/``. Machines are shared and noisy, so the only gates are same-run ratios and
 generous absolute floors; ci/conftest.py prints the figures with the issue's goals.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -130,3 +132,133 @@ def test_lq_goal_at_65536_envs(task_id: str) -> None:
     rate = float(np.median([_steps_per_sec(vec, actions, STEPS[65536]) for _ in range(ROUNDS)]))
     GOALS[task_id] = rate
     assert rate >= 2e6
+
+
+# ---------------------------------------------------------------------------- RBC: agent-steps/s of the batched core
+RBC_ID = "econbench/RBCTax-v0"
+RBC_SIZES = [1, 64, 1024]
+RBC_STEPS = {1: 300, 64: 60, 1024: 6} if SHORT else {1: 2000, 64: 400, 1024: 40}
+RBC_AGENT_GOAL = 1e6  # the RBC issue's goal: agent-steps/s at 1,024 envs (gate: RBC_AGENT_FLOOR, for noisy CI)
+RBC_AGENT_FLOOR = 2e5
+RBC_RATIO_GOAL = 100.0  # ... and 1,024 envs at >= 100x the per-env rate of one env (gate: RBC_RATIO_FLOOR)
+RBC_RATIO_FLOOR = 2.0
+
+RBC_RATES: dict[int, float] = {}  # n_envs -> median agent-steps/s
+RBC_RATIO: list[float] = []  # [median env-steps/s at 1,024 envs over that of one env], same-process rounds
+RBC_AGENTS = sum(g.n_agents for g in econbench.make_batched(RBC_ID, n_envs=1).groups)  # 100 consumers, 10 firms, 1 gov.
+
+
+def _rbc_core(n_envs: int) -> tuple[Any, dict[str, np.ndarray]]:
+    """The batched core on NumPy (float64, actions validated, observations built) and fixed random valid actions."""
+    env = econbench.make_batched(RBC_ID, n_envs=n_envs, seed=0)
+    env.reset()
+    rng = np.random.default_rng(0)
+    nvecs = {g.name: np.asarray(g.action.nvec) for g in env.groups}  # type: ignore[union-attr]
+    actions = {g.name: rng.integers(0, nvecs[g.name], (n_envs, g.n_agents, nvecs[g.name].size)) for g in env.groups}
+    return env, actions
+
+
+def _core_env_steps_per_sec(env: Any, actions: dict[str, np.ndarray], steps: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        env.step(actions)  # past the horizon too: the dynamics have no data-dependent cost
+    return env.n_envs * steps / (time.perf_counter() - t0)
+
+
+@pytest.mark.parametrize("n_envs", RBC_SIZES)
+def test_rbc_agent_steps(benchmark: Any, n_envs: int) -> None:
+    """Agent-steps/s of ``BatchedEnv.step`` for RBCTax-v0: one env-step moves 100 consumers, 10 firms, 1 government."""
+    env, actions = _rbc_core(n_envs)
+    steps = RBC_STEPS[n_envs]
+    benchmark.group = f"RBCTax-v0 batched core (agent-steps), {steps} steps per round"
+
+    def run() -> None:
+        for _ in range(steps):
+            env.step(actions)
+
+    benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1, iterations=1)
+    if benchmark.enabled and benchmark.stats is not None:
+        env_rate = n_envs * steps / benchmark.stats.stats.median
+        benchmark.extra_info["env_steps_per_sec"] = env_rate
+        benchmark.extra_info["agent_steps_per_sec"] = RBC_RATES[n_envs] = env_rate * RBC_AGENTS
+        if n_envs == 1024:
+            assert RBC_RATES[n_envs] >= RBC_AGENT_FLOOR, (f"{RBC_RATES[n_envs]:.3g} agent-steps/s at 1,024 envs "
+                                                          f"(floor {RBC_AGENT_FLOOR:.0g}, goal {RBC_AGENT_GOAL:.0g})")
+
+
+def test_rbc_batching_ratio(benchmark: Any) -> None:
+    """Env-steps/s at 1,024 envs over one env's, from interleaved rounds in this process (noise hits both alike)."""
+    (one, a_one), (many, a_many) = _rbc_core(1), _rbc_core(1024)
+    _core_env_steps_per_sec(one, a_one, 10)  # warm-up
+    _core_env_steps_per_sec(many, a_many, 1)
+    ratios = []
+
+    def round_() -> None:
+        slow = _core_env_steps_per_sec(one, a_one, RBC_STEPS[1])
+        fast = _core_env_steps_per_sec(many, a_many, RBC_STEPS[1024])
+        ratios.append(fast / slow)
+
+    benchmark.group = "RBCTax-v0: 1,024 envs / 1 env (env-steps/s)"
+    benchmark.pedantic(round_, rounds=ROUNDS, warmup_rounds=0, iterations=1)
+    ratio = float(np.median(ratios))
+    benchmark.extra_info["ratio_1024_over_1"] = ratio
+    RBC_RATIO[:] = [ratio]
+    assert ratio >= RBC_RATIO_FLOOR, (f"1,024 envs only {ratio:.1f}x one env's rate "
+                                      f"(floor {RBC_RATIO_FLOOR}, goal {RBC_RATIO_GOAL:.0f}x)")
+
+
+# ---------------------------------------------------------------------------- PPO end to end
+PPO_IDS = [RBC_ID, "econbench/InvestmentOligopoly-v0"]
+PPO_UPDATES = 2 if SHORT else 10  # measured updates, each of the task's own batch (n_envs x num_steps)
+PPO_ROUNDS = 1 if SHORT else 3
+
+PPO_RATES: dict[str, dict[str, Any]] = {}  # task -> env-steps/s, agent-steps/s, batch, simulation share
+
+
+@pytest.mark.parametrize("task_id", PPO_IDS)
+def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Env-steps/s of baselines/shared_ppo.py training (simulation, inference and learning) with the task's settings.
+
+    The script's own hyperparameters for the task (``parse_args``), a budget of
+    ``PPO_UPDATES`` updates after a one-update warm-up run, no evaluation. The
+    batched core's share of the wall time is timed alongside.
+    """
+    pytest.importorskip("torch")
+    from econbench.baseline_scripts import load_baseline
+    from econbench.core import BatchedEnv
+
+    sppo = load_baseline("shared_ppo")
+
+    def args(updates: int, run: str) -> Any:
+        a = sppo.parse_args(["--task", task_id, "--skip-eval", "--out", str(tmp_path), "--run-name", run])
+        a.total_timesteps = updates * a.n_envs * a.num_steps
+        return a
+
+    sim = [0.0]
+
+    def timed(method: Any) -> Any:
+        def wrapper(self: Any, *a: Any, **k: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return method(self, *a, **k)
+            finally:
+                sim[0] += time.perf_counter() - t0
+        return wrapper
+
+    for name in ("step", "reset", "action_masks"):
+        monkeypatch.setattr(BatchedEnv, name, timed(getattr(BatchedEnv, name)))
+    sppo.train(args(1, "warmup"))
+    measured = args(PPO_UPDATES, "measured")
+    sim[0] = 0.0
+    benchmark.group = "shared_ppo end to end (simulation + inference + learning)"
+    benchmark.pedantic(lambda: sppo.train(measured), rounds=PPO_ROUNDS, warmup_rounds=0, iterations=1)
+    if benchmark.enabled and benchmark.stats is not None:
+        stats = benchmark.stats.stats
+        agents = sum(g.n_agents for g in econbench.make_batched(task_id, n_envs=1).groups)
+        rate = measured.total_timesteps / stats.median
+        info = {"env_steps_per_sec": rate, "agent_steps_per_sec": rate * agents, "n_envs": measured.n_envs,
+                "num_steps": measured.num_steps, "threads": measured.threads,
+                "simulation_share": sim[0] / (stats.mean * stats.rounds)}
+        benchmark.extra_info.update(info)
+        PPO_RATES[task_id] = info
+        assert rate > 0

@@ -1,4 +1,4 @@
-"""Prints the throughput figures (env-steps/s and ratios) as one table after the benchmark run."""
+"""Prints the throughput figures (env-steps/s and ratios) as tables after the benchmark run, with the issues' goals."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ from typing import Any
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     import bench_throughput as bt  # noqa: PLC0415 - only once the benchmarks ran
 
-    if not bt.RATES and not bt.RATIOS and not bt.GOALS:
-        return
     tr = terminalreporter
+    if bt.RATES or bt.RATIOS or bt.GOALS:
+        _vector_summary(tr, bt)
+    _rbc_summary(tr, bt)
+
+
+def _vector_summary(tr: Any, bt: Any) -> None:
     tr.section("econbench throughput (median env-steps/s)")
     sizes = sorted({n for _, n in bt.RATES})
     tr.write_line(f"{'task':44s}" + "".join(f"{n:>14,d}" for n in sizes) + f"{'native/sync':>14s}")
@@ -21,3 +25,33 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     tr.write_line("goals: native/sync >= 20x at 4,096 envs (investment tasks); LQ tasks >= 10M env-steps/s at 65,536 envs")
     for task_id, rate in sorted(bt.GOALS.items()):
         tr.write_line(f"  {task_id}: {rate / 1e6:.2f}M env-steps/s at 65,536 envs (separate run of {bt.ROUNDS} rounds)")
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _rbc_summary(tr: Any, bt: Any) -> None:
+    """RBCTax-v0's agent-steps/s and batching ratio against the RBC issue's goals; shared PPO's end-to-end rate."""
+    if bt.RBC_RATES or bt.RBC_RATIO:
+        tr.section(f"{bt.RBC_ID} batched core: NumPy float64, BatchedEnv.step with validation and observations")
+        tr.write_line(f"{'n_envs':>8s}{'ms/step':>12s}{'env-steps/s':>14s}{'agent-steps/s':>16s}")
+        for n, rate in sorted(bt.RBC_RATES.items()):
+            env_rate = rate / bt.RBC_AGENTS
+            tr.write_line(f"{n:>8,d}{1e3 * n / env_rate:>12.3f}{env_rate:>14,.0f}{rate / 1e6:>15.2f}M")
+        if 1024 in bt.RBC_RATES:
+            rate = bt.RBC_RATES[1024]
+            tr.write_line(f"goal >= {bt.RBC_AGENT_GOAL / 1e6:.0f}M agent-steps/s at 1,024 envs: {rate / 1e6:.2f}M, "
+                          f"{_met(rate >= bt.RBC_AGENT_GOAL)} (CI floor {bt.RBC_AGENT_FLOOR / 1e6:.1f}M)")
+        if bt.RBC_RATIO:
+            ratio = bt.RBC_RATIO[0]
+            tr.write_line(f"goal 1,024 envs >= {bt.RBC_RATIO_GOAL:.0f}x one env's per-env rate: {ratio:.1f}x "
+                          f"(median of same-process rounds), {_met(ratio >= bt.RBC_RATIO_GOAL)} "
+                          f"(CI floor {bt.RBC_RATIO_FLOOR:.0f}x)")
+    if bt.PPO_RATES:
+        tr.section("shared PPO end to end (baselines/shared_ppo.py: simulation + inference + learning)")
+        for task_id, r in sorted(bt.PPO_RATES.items()):
+            tr.write_line(f"  {task_id}: {r['env_steps_per_sec']:,.0f} env-steps/s "
+                          f"({r['agent_steps_per_sec']:,.0f} agent-steps/s); "
+                          f"{r['n_envs']} envs x {r['num_steps']} steps per update, {r['threads']} torch thread(s); "
+                          f"simulation {100 * r['simulation_share']:.1f}% of the time")

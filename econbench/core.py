@@ -13,6 +13,7 @@ array-api-strict the very same inputs.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -23,6 +24,7 @@ from econbench.backend import Backend, BackendRNG, get_backend
 Array = Any
 GroupPolicy = Callable[[Array], Array]
 """Maps one group's observations ``(n_envs, n_agents, *obs_shape)`` to its actions."""
+_REDUCE_FROM = 4096  # action elements from which BatchedEnv checks discrete ranges with reductions
 
 
 class ActionError(ValueError):
@@ -223,6 +225,9 @@ class BatchedEnv:
         self.validate = validate
         self.dynamics = task.dynamics(task.params, self.backend)
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
+        discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
+        self._nvec = {g.name: self.backend.asarray(np.asarray(g.action.nvec), dtype=self.xp.int64) for g in discrete}
+        self._head_bounds = {g.name: head_bounds(g.action.nvec) for g in discrete}
         self._rng = self.backend.rng(seed)
         self.state: Any = None
         self.t: Array = None
@@ -256,6 +261,20 @@ class BatchedEnv:
             f"{self.task.name}: action for group {g.name!r} is out of range [{g.action.low}, {g.action.high}] "
             f"(min {float(xp.min(a)):.6g}, max {float(xp.max(a)):.6g})"
         )
+
+    def _in_range(self, a: Array, group: str) -> bool:
+        """``0 <= a < nvec`` for every head of a discrete group's actions.
+
+        Small batches: one elementwise comparison (fewest calls). Large ones:
+        reductions, which read the array without writing a mask as big as it,
+        the minimum against 0 and the maxima of :func:`head_bounds`' runs of heads.
+        """
+        xp = self.xp
+        if math.prod(a.shape) < _REDUCE_FROM:
+            return bool(xp.all((a >= 0) & (a < self._nvec[group])))
+        if not bool(xp.min(a) >= 0):
+            return False
+        return all(bool(xp.max(a if heads is None else a[..., heads]) < n) for heads, n in self._head_bounds[group])
 
     def reset(self, seed: int | None = None, mask: Array | None = None) -> dict[str, Array]:
         """Draw initial states (all envs, or where ``mask`` is true); a seed restarts the stream."""
@@ -311,7 +330,7 @@ class BatchedEnv:
         for g in self.groups:
             a = actions[g.name]
             shape = (self.n_envs, g.n_agents, *g.action.shape)
-            got = tuple(getattr(a, "shape", np.shape(a)))
+            got = tuple(a.shape) if hasattr(a, "shape") else np.shape(a)
             if got != shape:
                 raise ActionError(
                     f"{name}: action for group {g.name!r} has shape {got}, expected {shape} = (n_envs, n_agents, *action_shape)"
@@ -327,11 +346,28 @@ class BatchedEnv:
                 if kind not in ("i", "u"):
                     raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
                 a = self.backend.asarray(a, dtype=xp.int64)
-                nvec = self.backend.asarray(np.asarray(g.action.nvec), dtype=xp.int64)
-                if not bool(xp.all((a >= 0) & (a < nvec))):
+                if not self._in_range(a, g.name):
                     raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
             out[g.name] = a
         return out
+
+
+def head_bounds(nvec: tuple[int, ...]) -> list[tuple[slice | None, int]]:
+    """``(heads, n)`` pairs whose maxima must stay below ``n`` for every head ``j`` to satisfy ``a_j < nvec[j]``.
+
+    First all heads (``None``) against the largest size, then each contiguous run
+    of heads with a smaller size: one reduction per run instead of a comparison
+    per element.
+    """
+    top = max(nvec)
+    out: list[tuple[slice | None, int]] = [(None, top)]
+    start = 0
+    for j in range(1, len(nvec) + 1):
+        if j == len(nvec) or nvec[j] != nvec[start]:
+            if nvec[start] < top:
+                out.append((slice(start, j), nvec[start]))
+            start = j
+    return out
 
 
 def dtype_kind(a: Any) -> str:

@@ -76,6 +76,27 @@ def test_batched_core_validates_too() -> None:
         econbench.make_batched("InvestmentLQ-v0").step({"firms": np.zeros((1, 10, 1))})
 
 
+@pytest.mark.parametrize("n_envs", [1, 64])  # 1,200 and 76,800 consumer action entries: both ways of checking ranges
+def test_discrete_ranges_are_checked_head_by_head(n_envs: int) -> None:
+    """Every head's own bound, at the edge of each run of equal sizes (RBC consumers: [11]*10 + [5, 10])."""
+    env = econbench.make_batched("RBCTax-v0", n_envs=n_envs, seed=0)
+    env.reset()
+    nvec = [g for g in env.groups if g.name == "consumers"][0].action.nvec
+    good = {g.name: np.zeros((n_envs, g.n_agents, len(g.action.nvec)), dtype=np.int64) for g in env.groups}
+    for head, n in enumerate(nvec):
+        for value, ok in [(n - 1, True), (n, False), (-1, False)]:
+            acts = {k: v.copy() for k, v in good.items()}
+            acts["consumers"][n_envs - 1, 7, head] = value
+            if ok:
+                env.check_actions(acts)
+            else:
+                with pytest.raises(ActionError, match=r"group 'consumers' is out of range \[0, nvec\)"):
+                    env.check_actions(acts)
+    for group, n in [("firms", 30), ("government", 36)]:
+        with pytest.raises(ActionError, match=rf"group '{group}' is out of range"):
+            env.check_actions({**good, group: np.full_like(good[group], n)})
+
+
 def test_vector_and_pettingzoo_views_validate() -> None:
     vec = gym.make_vec("econbench/InvestmentLQ-Planner-v0", num_envs=3)
     vec.reset(seed=0)

@@ -106,10 +106,10 @@ class RBCDynamics(Dynamics):
         fa, ga = firm_action_table(p), government_action_table(p)
         self.cons_table = backend.asarray(np.asarray(p.consumption_levels))
         self.hours_table = backend.asarray(np.asarray(p.hours_levels))
-        self.firm_price, self.firm_wage, self.firm_invest = (backend.asarray(fa[:, i]) for i in range(3))
-        self.gov_income, self.gov_corporate = backend.asarray(ga[:, 0]), backend.asarray(ga[:, 1])
-        self.firm_ids = backend.asarray(np.arange(F), dtype=xp.int64)
-        self.firm_eye = backend.asarray(np.eye(F))
+        self.firm_table, self.gov_table = backend.asarray(fa), backend.asarray(ga)  # one gather per group decodes all
+        self.firm_eye = backend.asarray(np.eye(F))  # one-hot rows: employers in actions, firm ids in observations
+        # the default table is 0, 1, ..., 10 units: the head's index is the amount, a cast replaces a gather
+        self._units_are_indices = list(p.consumption_levels) == list(range(len(p.consumption_levels)))
         # per-env rows of the initial state (CudaResetEnv copies this checkpoint)
         self.theta0 = backend.asarray(consumer_thetas(p))
         self.alpha0 = backend.asarray(np.asarray(p.production_alpha))
@@ -121,6 +121,11 @@ class RBCDynamics(Dynamics):
         self._firm_mask_all = bool(firm_action_mask(p).all())
         self._gov_mask_all = bool(government_action_mask(p).all())
         self._C, self._F = C, F
+        # sums over consumers and over goods are products with these (see step)
+        self.ones_c, self.ones_f = backend.asarray(np.ones(C)), backend.asarray(np.ones(F))
+        # total hours are sums of non-negative table entries: a floor <= 0 never binds (the default is 0)
+        self._floor_binds = p.labor_floor > 0.0 or min(p.hours_levels) < 0.0
+        self._eyes: dict[int, Array] = {}  # n_envs -> firms' one-hot ids broadcast to (E, F, F)
 
     # ------------------------------------------------------------------ reset
     def initial_state(self, rng: BackendRNG, n_envs: int) -> RBCState:
@@ -148,25 +153,35 @@ class RBCDynamics(Dynamics):
 
     # ------------------------------------------------------------------ actions
     def _lookup(self, table: Array, index: Array) -> Array:
-        """``table[index]`` for an index array of any shape (array-API ``take`` wants 1-D indices)."""
+        """``table[index]`` (rows, for a 2-D table) for an index array of any shape (array-API ``take`` wants 1-D)."""
         xp = self.xp
-        return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), index.shape)
+        return xp.reshape(xp.take(table, xp.reshape(index, (-1,)), axis=0), (*index.shape, *table.shape[1:]))
 
     def decode(self, actions: Mapping[str, Array]) -> dict[str, Array]:
-        """Integer actions to the kernel's float actions (upstream ``_update_consumer_actions_inplace``, GetAction)."""
+        """Integer actions to the kernel's float actions (upstream ``_update_consumer_actions_inplace``, GetAction).
+
+        Every array is newly allocated: ``step`` scales the demand in place.
+        """
         xp, F = self.xp, self._F
         ca = actions["consumers"]
         fk = actions["firms"][..., 0]
         gk = actions["government"][:, 0, 0]
+        units = ca[..., :F]
+        if self._units_are_indices:
+            demand = xp.astype(units, self.backend.dtype)
+        else:
+            demand = self._lookup(self.cons_table, units)
+        firm = self._lookup(self.firm_table, fk)  # (E, F, 3): price, wage, investment fraction
+        gov = xp.take(self.gov_table, gk, axis=0)  # (E, 2): income and corporate tax
         return {
-            "demand": self._lookup(self.cons_table, ca[..., :F]),  # (E, C, F) attempted units
+            "demand": demand,  # (E, C, F) attempted units
             "hours": self._lookup(self.hours_table, ca[..., F]),  # (E, C)
-            "employer": xp.astype(ca[..., F + 1][..., None] == self.firm_ids, self.backend.dtype),  # (E, C, F) one-hot
-            "price": self._lookup(self.firm_price, fk),  # (E, F) next price
-            "wage": self._lookup(self.firm_wage, fk),
-            "invest": self._lookup(self.firm_invest, fk),
-            "tau": xp.take(self.gov_income, gk, axis=0),  # (E,) next income tax
-            "sigma": xp.take(self.gov_corporate, gk, axis=0),
+            "employer": self._lookup(self.firm_eye, ca[..., F + 1]),  # (E, C, F) one-hot
+            "price": firm[..., 0],  # (E, F) next price
+            "wage": firm[..., 1],
+            "invest": firm[..., 2],
+            "tau": gov[:, 0],  # (E,) next income tax
+            "sigma": gov[:, 1],
         }
 
     def _check_masks(self, actions: Mapping[str, Array]) -> None:
@@ -183,6 +198,14 @@ class RBCDynamics(Dynamics):
 
     # ------------------------------------------------------------------ step
     def step(self, state: RBCState, actions: Mapping[str, Array], noise: Any, t: Array) -> StepOutput:
+        """One quarter of ``CudaStep``.
+
+        Per (consumer, good) only three arrays are allocated: the demand (scaled
+        and rationed in place into the consumption), the employers' one-hot rows
+        and the utility terms. Every sum over consumers or goods (costs, demand,
+        hours per employer, wages, spending, utility) is a matrix product: NumPy
+        reduces the short axes of an ``(E, C, F)`` array several times slower.
+        """
         xp, p = self.xp, self.params
         if p.enforce_masks:
             self._check_masks(actions)
@@ -191,30 +214,37 @@ class RBCDynamics(Dynamics):
         tau, sigma = state.income_tax, state.corporate_tax
         B = state.consumer_budget
         hours, onehot = a["hours"], a["employer"]
+        price_col = price[:, :, None]  # (E, F, 1): a matrix product against it sums value over goods
+
+        # one (E, C, F) buffer holds the attempted units, then (scaled in place) the budget-feasible
+        # demand d, then (rationed in place) the consumption c: large temporaries cost page faults
+        c = a["demand"]
 
         # 1. budget-feasible demand: scale every attempted amount by B / cost when cost exceeds B
-        want = a["demand"]
-        cost = xp.sum(want * price[:, None, :], axis=2)  # (E, C)
+        cost = (c @ price_col)[..., 0]  # (E, C)
         over_budget = (cost > 0.0) & (cost > B)
         scale = xp.where(over_budget, xp.maximum(B, 0.0) / xp.where(over_budget, cost, 1.0), 1.0)
-        d = want * scale[..., None]  # (E, C, F)
+        c *= scale[..., None]  # d_ij
 
         # 2. aggregation: demand per good, hours per employer (no labour-market clearing)
-        D = xp.sum(d, axis=1)  # (E, F)
-        L = xp.sum(onehot * hours[..., None], axis=1)  # (E, F)
+        D = self.ones_c @ c  # (E, F)
+        L = (hours[:, None, :] @ onehot)[:, 0, :]  # (E, F)
 
         # 3. proportional rationing of over-demanded goods
         rationed = (D > 0.0) & (D > y)
         ration = xp.where(rationed, y / xp.where(rationed, D, 1.0), 1.0)
-        c = d * ration[:, None, :]
-        Ctot = xp.sum(c, axis=1)  # (E, F)
+        c *= ration[:, None, :]  # c_ij
+        Ctot = self.ones_c @ c  # (E, F)
 
         # 4. consumers' accounts and rewards
-        spend = xp.sum(c * price[:, None, :], axis=2)  # (E, C)
-        gross = xp.sum(onehot * wage[:, None, :], axis=2) * hours  # w_{e_j} h_j
+        spend = (c @ price_col)[..., 0]  # (E, C)
+        gross = (onehot @ wage[:, :, None])[..., 0] * hours  # w_{e_j} h_j
         income_tax = tau[:, None] * gross
         one_minus_eta = 1.0 - p.crra_param
-        util = xp.sum(((c + 1.0) ** one_minus_eta - 1.0) / one_minus_eta, axis=2)
+        # sum_i ((c_i + 1)^(1 - eta) - 1) / (1 - eta), with the F subtractions of 1 done once after the sum
+        u = c + 1.0
+        u **= one_minus_eta
+        util = (u @ self.ones_f - float(self._F)) / one_minus_eta
         disutility = 0.5 if p.halve_labour_disutility else 1.0
         r_consumer = util - (state.consumer_theta * disutility) * hours
 
@@ -241,12 +271,12 @@ class RBCDynamics(Dynamics):
             r_firm = G - corp - dK
 
         # 7. production with pre-investment capital; output is sellable next step
-        labour = xp.where(L < p.labor_floor, 0.0, L)
+        labour = xp.where(L < p.labor_floor, 0.0, L) if self._floor_binds else L
         alpha = state.firm_alpha
         Y = p.technology * state.firm_capital ** (1.0 - alpha) * labour**alpha
 
         # 9.-10. redistribution (equal lump sum) and budgets with interest on positive balances
-        revenue_pool = xp.sum(income_tax, axis=1) + xp.sum(corp, axis=1)  # (E,)
+        revenue_pool = income_tax @ self.ones_c + corp @ self.ones_f  # (E,)
         B_next = B + (p.consumer_budget_topup - spend + (gross - income_tax) + (revenue_pool / self._C)[:, None])
         FB_next = state.firm_budget + r_firm
         if p.interest_rate != 0.0:
@@ -269,9 +299,9 @@ class RBCDynamics(Dynamics):
             consumed=c,
             exported=X,
         )
-        welfare = xp.sum(r_consumer, axis=1)
+        welfare = r_consumer @ self.ones_c
         if p.government_counts_firm_reward:
-            welfare = welfare + p.firm_reward_for_government_factor * xp.sum(r_firm, axis=1)
+            welfare = welfare + p.firm_reward_for_government_factor * (r_firm @ self.ones_f)
         rewards = {"consumers": r_consumer, "firms": r_firm, "government": welfare[:, None]}
         return StepOutput(nxt, rewards, welfare)
 
@@ -297,6 +327,13 @@ class RBCDynamics(Dynamics):
     def _budget(self, budget: Array) -> Array:
         return budget[..., None] if self.params.obs_encoding == "raw" else self._digits(budget)
 
+    def _firm_eye(self, E: int) -> Array:
+        """The firms' one-hot ids broadcast over ``E`` envs (a view, kept per batch size)."""
+        eye = self._eyes.get(E)
+        if eye is None:
+            eye = self._eyes[E] = self.xp.broadcast_to(self.firm_eye[None, ...], (E, self._F, self._F))
+        return eye
+
     def observe(self, state: RBCState) -> dict[str, Array]:
         xp, p = self.xp, self.params
         g = self.global_features(state)
@@ -309,7 +346,7 @@ class RBCDynamics(Dynamics):
             [xp.broadcast_to(g[:, None, :], (E, C, G)), self._budget(state.consumer_budget), theta[..., None]], axis=2)
         firms = xp.concat(
             [xp.broadcast_to(g[:, None, :], (E, F, G)), self._budget(state.firm_budget), capital[..., None],
-             state.firm_alpha[..., None], xp.broadcast_to(self.firm_eye[None, ...], (E, F, F))], axis=2)
+             state.firm_alpha[..., None], self._firm_eye(E)], axis=2)
         return {"consumers": consumers, "firms": firms, "government": g[:, None, :]}
 
     def action_masks(self, state: RBCState) -> dict[str, Array]:
