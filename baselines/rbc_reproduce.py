@@ -12,10 +12,15 @@ protocol on this machine's scale (the budget is in hyperparams/shared_ppo.toml):
    seed each, then the best rate with the remaining seeds;
 3. ``br``: each learned run's groups retrained alone for ``--br-timesteps``
    from their trained networks (``econbench gap --method trained``);
-4. ``report``: ``summary.json``, ``summary.md`` and ``rbc_reproduction.png`` in ``--out``.
+4. ``report``: ``summary.json``, ``summary.md`` and ``rbc_reproduction.png`` in ``--out``;
+5. ``ship`` (not part of ``all``): each learned run's actors exported as a named
+   policy of the RBC tasks (``econbench/envs/rbc/trained/shared_ppo_cpu_seed<s>.npz``,
+   what RBCTax-Government-v0's others can follow) and its checkpoint, without
+   optimiser state, in ``baselines/checkpoints/RBCTax-v0/``.
 
     python baselines/rbc_reproduce.py --workers 2     # all stages; finished runs are skipped
     python baselines/rbc_reproduce.py --stage report  # tables and figure from finished runs
+    python baselines/rbc_reproduce.py --stage ship    # ship the learned profiles
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 TASK = "econbench/RBCTax-v0"
 GROUPS = ("consumers", "firms", "government")
+SAMPLED_EPISODES = 32  # per evaluation seed, when trained policies act by sampling (as upstream measures them)
 PAPER = {"welfare_gain_over_best_fixed": 0.15, "br_relative": {"consumers": 0.03, "firms": 0.10, "government": 0.01}}
 
 
@@ -92,7 +98,8 @@ def br_job(run: str, group: str, seed: int, timesteps: int, dest: str) -> None:
     """One group of one run retrained alone; writes the per-agent gains and values."""
     from econbench.metrics.trained_br import trained_best_response_gap
 
-    res = trained_best_response_gap(TASK, run, group, timesteps, seeds=(seed,), workdir=Path(dest).parent / "runs")
+    res = trained_best_response_gap(TASK, run, group, timesteps, seeds=(seed,), workdir=Path(dest).parent / "runs",
+                                    sampled=True, episodes=SAMPLED_EPISODES)
     Path(dest).parent.mkdir(parents=True, exist_ok=True)
     Path(dest).write_text(json.dumps({"run": Path(run).name, "group": group, "seed": seed, "timesteps": timesteps,
                                       "method": res.method, "gains": res.gains.tolist(),
@@ -108,33 +115,42 @@ def interval(values: Sequence[float]) -> dict[str, Any]:
     return {"mean": float(x.mean()), "ci95": [float(x.mean() - half), float(x.mean() + half)], "per_seed": x.tolist()}
 
 
-def group_returns(run: Path) -> dict[str, float]:
-    """Mean episode return per agent of each group under the run's deterministic profile."""
+def sampled(run: Path) -> dict[str, float]:
+    """Welfare and mean return per agent of each group with the run's policies sampling, as in training."""
+    import torch
+
     from econbench.baseline_scripts import load_baseline
     from econbench.metrics import evaluate
 
-    task, profile = load_baseline("shared_ppo").load_profile(run)
-    res = evaluate(task, profile)
-    return {g: float(np.mean(res.returns[g])) for g in GROUPS}
+    task, profile = load_baseline("shared_ppo").load_profile(run, deterministic=False)
+    torch.manual_seed(12345)
+    res = evaluate(task, profile, episodes=SAMPLED_EPISODES)
+    return {"welfare": res.mean, **{g: float(np.mean(res.returns[g])) for g in GROUPS}}
 
 
 def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[str, Any]:
+    """Headline numbers with the policies sampling (upstream's measure); argmax scores (econbench's) beside them."""
     runs = out / "RBCTax-v0"
-    fixed = {r: sorted(runs.glob(f"fixed{r}_seed*/eval.json")) for r in rates}
-    fixed_scores = {r: [json.loads(p.read_text())["score"] for p in ps] for r, ps in fixed.items() if ps}
-    best = max(fixed_scores, key=lambda r: fixed_scores[r][0])
+    fixed = {r: sorted(p.parent for p in runs.glob(f"fixed{r}_seed*/eval.json")) for r in rates}
+    fixed = {r: ps for r, ps in fixed.items() if ps}
     learned = [runs / f"learned_seed{s}" for s in seeds if (runs / f"learned_seed{s}" / "eval.json").is_file()]
-    learned_scores = [score(out, p.name) for p in learned]
+    measured = {p: sampled(p) for p in [*learned, *(p for ps in fixed.values() for p in ps)]}
+    argmax = {p: float(json.loads((p / "eval.json").read_text())["score"]) for p in measured}
+    best = max(fixed, key=lambda r: measured[fixed[r][0]]["welfare"])
+    learned_w = [measured[p]["welfare"] for p in learned]
     summary: dict[str, Any] = {
-        "task": TASK, "paper": PAPER,
-        "learned": {**interval(learned_scores), "groups": {p.name: group_returns(p) for p in learned},
+        "task": TASK, "paper": PAPER, "sampled_episodes": SAMPLED_EPISODES,
+        "learned": {**interval(learned_w), "argmax_welfare": [argmax[p] for p in learned],
+                    "groups": {p.name: measured[p] for p in learned},
                     "train_time_s": [json.loads((p / "eval.json").read_text())["train_time_s"] for p in learned]},
-        "fixed": {rate_policy(r): interval(v) for r, v in fixed_scores.items()},
+        "fixed": {rate_policy(r): {**interval([measured[p]["welfare"] for p in ps]),
+                                   "argmax_welfare": [argmax[p] for p in ps],
+                                   "groups": {p.name: measured[p] for p in ps}} for r, ps in fixed.items()},
         "best_fixed": rate_policy(best),
     }
-    b = np.asarray(fixed_scores[best])
-    ratios = np.asarray(learned_scores)[:, None] / b[None, :] - 1.0 if b.size else np.array([])
-    summary["welfare_gain_over_best_fixed"] = {"mean": float(np.mean(learned_scores) / np.mean(b) - 1.0),
+    b = np.asarray([measured[p]["welfare"] for p in fixed[best]])
+    ratios = np.asarray(learned_w)[:, None] / b[None, :] - 1.0
+    summary["welfare_gain_over_best_fixed"] = {"mean": float(np.mean(learned_w) / np.mean(b) - 1.0),
                                                "pairs_min_max": [float(ratios.min()), float(ratios.max())]}
     br: dict[str, Any] = {}
     for g in GROUPS:
@@ -143,13 +159,22 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
             continue
         mean_gain = [float(np.mean(r["gains"])) for r in rows]  # the type's mean reward change, as upstream reports
         rel = [float(np.mean(r["gains"]) / abs(np.mean(r["values"]))) for r in rows]
-        worst_agent = [float(np.max(np.mean(r["gains"], axis=0) / np.abs(np.mean(r["values"], axis=0)))) for r in rows]
+        worst_agent = [float(np.max(np.divide(np.mean(r["gains"], axis=0), np.abs(np.mean(r["values"], axis=0)),
+                                              out=np.zeros(np.shape(r["gains"])[1]),
+                                              where=np.abs(np.mean(r["values"], axis=0)) > 0))) for r in rows]
         br[g] = {"gain": interval(mean_gain), "relative": interval(rel), "worst_agent_relative": interval(worst_agent),
                  "timesteps": rows[0]["timesteps"], "method": rows[0]["method"]}
     summary["best_response"] = br
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(markdown(summary))
     figure(summary, out / "rbc_reproduction.png")
+    if learned:  # what the learned economy does, quarter by quarter, beside the best fixed rate
+        from econbench.plots_rbc import plot_rbc_rollout
+        from econbench.registry import make_task
+
+        fixed_run = fixed[best][0]
+        plot_rbc_rollout(make_task(TASK), [str(learned[0]), str(fixed_run)], out / "rbc_rollout_learned.png",
+                         labels=[f"learned tax policy ({learned[0].name})", f"{rate_policy(best)}, learned agents"])
     print(markdown(summary))
     return summary
 
@@ -159,8 +184,12 @@ def markdown(s: dict[str, Any]) -> str:
         lo, hi = d["ci95"]
         return f"{fmt.format(d['mean'])} [{fmt.format(lo)}, {fmt.format(hi)}] (n={len(d['per_seed'])})"
 
-    lines = ["| profile | welfare, mean [95% CI over seeds] |", "|---|---|", f"| learned tax policy | {ci(s['learned'])} |"]
-    lines += [f"| {k} (consumers, firms learn) | {ci(v)} |" for k, v in s["fixed"].items()]
+    def argmax(d: dict[str, Any]) -> str:
+        return ", ".join(f"{x:,.0f}" for x in d["argmax_welfare"])
+
+    lines = ["| profile | welfare, policies sampled: mean [95% CI over seeds] | argmax policies, per seed |",
+             "|---|---|---|", f"| learned tax policy | {ci(s['learned'])} | {argmax(s['learned'])} |"]
+    lines += [f"| {k} (consumers, firms learn) | {ci(v)} | {argmax(v)} |" for k, v in s["fixed"].items()]
     g = s["welfare_gain_over_best_fixed"]
     lines += ["", f"Learned vs best fixed rate ({s['best_fixed']}): {g['mean']:+.1%} "
               f"(seed pairs {g['pairs_min_max'][0]:+.1%} to {g['pairs_min_max'][1]:+.1%}); paper: about +15 %.", ""]
@@ -207,6 +236,36 @@ def figure(s: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def stage_ship(out: Path, seeds: Sequence[int]) -> None:
+    import torch
+
+    from econbench.envs.rbc import trained
+    from econbench.registry import make_task
+
+    for s in seeds:
+        run = out / "RBCTax-v0" / f"learned_seed{s}"
+        ck = torch.load(run / "checkpoint.pt", weights_only=False, map_location="cpu")
+        task = make_task(TASK, **ck["args"]["params"])
+        actors = {}
+        for g, state in ck["agents"].items():
+            layers = {"obs_mean": state["obs_norm.mean"].numpy(), "obs_var": state["obs_norm.var"].numpy()}
+            for i, idx in enumerate((0, 2, 4)):  # Linear layers of the actor's Sequential
+                layers[f"w{i}"], layers[f"b{i}"] = state[f"actor.{idx}.weight"].numpy(), state[f"actor.{idx}.bias"].numpy()
+            actors[g] = layers
+        meta = {"activation": ck["args"]["activation"], "nvec": {g.name: list(g.action.nvec) for g in task.groups},
+                "obs_encoding": task.params.obs_encoding, "source": f"baselines/rbc_reproduce.py learned_seed{s}",
+                "timesteps": ck["step"], "seed": s, "trainer": "baselines/shared_ppo.py"}
+        name = f"shared_ppo_cpu_seed{s}"
+        print(trained.export(trained.TRAINED_DIR / f"{name}.npz", actors, meta))
+        dest = HERE / "checkpoints" / "RBCTax-v0" / name
+        dest.mkdir(parents=True, exist_ok=True)
+        slim = {k: ck[k] for k in ("agents", "step", "curve", "args", "task_id")}
+        torch.save(slim, dest / "checkpoint.pt")
+        for f in ("curve.csv", "eval.json"):
+            (dest / f).write_text((run / f).read_text())
+        print(dest)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default=str(HERE / "runs" / "rbc_reproduction"))
@@ -215,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--timesteps", type=int, default=0, help="training budget per run (default: hyperparams/shared_ppo.toml)")
     p.add_argument("--br-timesteps", type=int, default=80_000)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--stage", choices=("all", "train", "br", "report"), default="all")
+    p.add_argument("--stage", choices=("all", "train", "br", "report", "ship"), default="all")
     p.add_argument("--br-job", nargs=5, metavar=("RUN", "GROUP", "SEED", "TIMESTEPS", "DEST"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.br_job:
@@ -233,6 +292,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         stage_br(out, a.seeds, a.br_timesteps, a.workers)
     if a.stage in ("all", "report"):
         stage_report(out, a.seeds, a.rates)
+    if a.stage == "ship":
+        stage_ship(out, a.seeds)
 
 
 if __name__ == "__main__":

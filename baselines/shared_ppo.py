@@ -250,7 +250,7 @@ def to_env_action(g: GroupSpec, a: torch.Tensor, host: bool = True) -> Any:
     if isinstance(g.action, DiscreteSpec):
         out = a.long()
     else:
-        low, high = (torch.as_tensor(np.asarray(v, dtype=np.float64), device=a.device) for v in g.action.bounds())
+        low, high = (torch.tensor(np.array(v, dtype=np.float64), device=a.device) for v in g.action.bounds())
         out = low + (a.double().clamp(-1.0, 1.0) + 1.0) * 0.5 * (high - low)
     return out.cpu().numpy() if host else out
 
@@ -262,8 +262,15 @@ def as_tensor(x: Any, device: torch.device | str = "cpu") -> torch.Tensor:
     return torch.as_tensor(np.ascontiguousarray(x), device=device)  # broadcast (read-only) views become copies
 
 
-def learned_profile(task: Task, agents: dict[str, GroupAgent]) -> dict[str, Any]:
-    """Deterministic group policies (mean / argmax) on NumPy observations, for econbench's metrics."""
+def learned_profile(task: Task, agents: dict[str, GroupAgent], deterministic: bool = True) -> dict[str, Any]:
+    """Group policies on NumPy observations, for econbench's metrics.
+
+    Deterministic (mean / argmax of each head) is how econbench scores a
+    trained policy; ``deterministic=False`` samples as the policy did in
+    training (torch's global generator: seed it for repeatable scores), which
+    is what upstream's RBC analysis reports: with several heads the product of
+    each head's most likely choice can behave unlike the policy itself.
+    """
 
     def make(name: str) -> Any:
         g, agent = task.group(name), agents[name]
@@ -272,7 +279,7 @@ def learned_profile(task: Task, agents: dict[str, GroupAgent]) -> dict[str, Any]
             with torch.no_grad():
                 device = agent.obs_norm.mean.device
                 x = agent.obs_norm.normalize(as_tensor(obs, device).reshape(*obs.shape[:2], -1))
-                a, _, _ = agent.act(x, None, deterministic=True)
+                a, _, _ = agent.act(x, None, deterministic=deterministic)
             return to_env_action(g, a)
 
         return policy
@@ -572,8 +579,8 @@ def evaluate_run(task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any
     return out
 
 
-def load_profile(run: str | Path) -> tuple[Task, dict[str, Any]]:
-    """A trained run's deterministic profile, for ``econbench`` metrics (fixed groups as trained)."""
+def load_profile(run: str | Path, deterministic: bool = True) -> tuple[Task, dict[str, Any]]:
+    """A trained run's profile, for ``econbench`` metrics (fixed groups as trained; see :func:`learned_profile`)."""
     ck = torch.load(Path(run) / "checkpoint.pt", weights_only=False, map_location="cpu")
     args = Args(**ck["args"])
     task = make_task(ck["task_id"], **args.params)
@@ -581,7 +588,7 @@ def load_profile(run: str | Path) -> tuple[Task, dict[str, Any]]:
     for k, state in ck["agents"].items():
         agents[k] = GroupAgent(task.group(k), args.hidden, args.log_std_init, args.activation)
         agents[k].load_state_dict(state)
-    return task, {**fixed_policies(task, args.fixed, list(agents)), **learned_profile(task, agents)}
+    return task, {**fixed_policies(task, args.fixed, list(agents)), **learned_profile(task, agents, deterministic)}
 
 
 def fixed_policies(task: Task, spec: str, learn: Sequence[str]) -> dict[str, Any]:

@@ -58,3 +58,24 @@ def test_learning_improves_the_duopoly_profile(tmp_path: Path) -> None:
                      "--num-steps", "64", "--out", str(tmp_path), "--eval-episodes", "8", "--learning-rate", "1e-3"])
     curve = np.loadtxt(run / "curve.csv", delimiter=",", skiprows=1, ndmin=2)
     assert curve[-1, 1] > curve[0, 1]  # mean episode return of the firms rose
+
+
+def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path: Path) -> None:
+    from econbench.metrics import evaluate
+
+    sppo = _module()
+    run = sppo.main(["--task", "econbench/RBCTax-v0", "--total-timesteps", "80", "--n-envs", "4", "--num-steps", "10",
+                     "--out", str(tmp_path), "--skip-eval"])
+    task, argmax = sppo.load_profile(run)
+    by_folder = evaluate("econbench/RBCTax-v0", str(run), episodes=2)  # a run folder is a policy spec
+    assert by_folder.mean == pytest.approx(evaluate(task, argmax, episodes=2).mean, rel=1e-12)
+    _, sampling = sppo.load_profile(run, deterministic=False)
+    obs = np.zeros((2, 100, *task.group("consumers").observation.shape))
+    torch.manual_seed(3)
+    a = sampling["consumers"](obs)
+    torch.manual_seed(3)
+    np.testing.assert_array_equal(a, sampling["consumers"](obs))  # seeded sampling repeats
+    assert not np.array_equal(a, sampling["consumers"](obs))  # and it does sample
+    assert np.array_equal(argmax["consumers"](obs), argmax["consumers"](obs))
+    with pytest.raises(ValueError, match="not a run folder"):
+        evaluate("econbench/RBCTax-v0", str(tmp_path), episodes=1)

@@ -170,7 +170,12 @@ def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "num
             return name, _role_profile(task, named[task.role.group], b)
         if Path(name).exists():
             if not task.is_single_agent:
-                raise ValueError(f"{task.name}: checkpoints of multi-agent policies are not supported yet; use a -Planner- or role ID")
+                if not (Path(name) / "checkpoint.pt").is_file():
+                    raise ValueError(f"{task.name}: {name} is not a run folder of baselines/shared_ppo.py (no checkpoint.pt)")
+                from econbench.baseline_scripts import load_baseline
+
+                _, profile = load_baseline("shared_ppo").load_profile(name)  # deterministic group policies
+                return Path(name).name, profile
             return Path(name).name, _role_profile(task, _single(load_checkpoint(name, task), task, b), b)
         raise ValueError(f"{task.name}: {name!r} is neither a named policy {sorted(task.policies)} nor an existing checkpoint path")
     if callable(policy):

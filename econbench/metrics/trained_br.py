@@ -20,12 +20,12 @@ from econbench.metrics.gaps import GapResult
 from econbench.registry import make_task
 
 
-def _profile(task_id: str, policy: str) -> tuple[Any, dict[str, Any], str | None]:
+def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any, dict[str, Any], str | None]:
     """The task, the profile, and the run folder it came from (None for named policies)."""
     from econbench.baseline_scripts import load_baseline
 
     if (Path(policy) / "checkpoint.pt").is_file():
-        task, profile = load_baseline("shared_ppo").load_profile(policy)
+        task, profile = load_baseline("shared_ppo").load_profile(policy, deterministic)
         if task.id != make_task(task_id).id:
             raise ValueError(f"{policy} was trained on {task.id}, not {task_id}")
         return task, profile, policy
@@ -35,7 +35,8 @@ def _profile(task_id: str, policy: str) -> tuple[Any, dict[str, Any], str | None
 
 def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: int, seeds: Sequence[int] = (0, 1, 2),
                               n_envs: int = 64, num_steps: int = 64, episodes: int | None = None,
-                              workdir: str | Path | None = None, agent: int | None = None, **ppo: Any) -> GapResult:
+                              workdir: str | Path | None = None, agent: int | None = None, sampled: bool = False,
+                              **ppo: Any) -> GapResult:
     """Gain of ``group`` after ``timesteps`` more steps of shared-parameter PPO against the frozen others.
 
     ``policy`` is a named policy of the task or a run folder of
@@ -45,13 +46,19 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
     has one group, as the oligopoly); otherwise the whole group retrains, as
     the AI Economist's analysis does for agent types. ``gains[s, i]`` is agent
     i's mean gain over the protocol's episodes for training seed s, so
-    ``epsilon_ci`` is an interval over seeds.
+    ``epsilon_ci`` is an interval over seeds. ``sampled``: trained policies act
+    by sampling, before and after (upstream's RBC analysis), with torch seeded
+    per evaluation; give ``episodes`` enough for the sampling noise.
     """
     from econbench.baseline_scripts import load_baseline
 
-    task, profile, run = _profile(task_id, policy)
+    task, profile, run = _profile(task_id, policy, deterministic=not sampled)
     task.group(group)  # a clear KeyError for an unknown group
     sppo = load_baseline("shared_ppo")
+    if sampled:
+        import torch
+
+        torch.manual_seed(12345)
     base = evaluate(task, profile, episodes=episodes)
     base_values = base.returns[group].mean(axis=(0, 1))  # (n_agents,)
     gains = []
@@ -69,13 +76,16 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
             for key, value in ppo.items():
                 args += [f"--{key.replace('_', '-')}", str(value)]
             trained = sppo.main(args)
-            _, deviated = sppo.load_profile(trained)
+            _, deviated = sppo.load_profile(trained, deterministic=not sampled)
+            if sampled:
+                torch.manual_seed(12345)
             after = evaluate(task, {**profile, group: _only(agent, deviated[group], profile[group])}, episodes=episodes)
             gain = after.returns[group].mean(axis=(0, 1)) - base_values
             gains.append(gain if agent is None else np.where(np.arange(gain.size) == agent, gain, 0.0))
     who = group if agent is None else f"agent {agent} of {group}"
     method = (f"trained best response: {who} retrained alone with shared-parameter PPO for {timesteps:,} steps"
-              f"{' from the run' if run else ' from scratch'}, {len(seeds)} seeds (interval over seeds)")
+              f"{' from the run' if run else ' from scratch'}, {len(seeds)} seeds (interval over seeds)"
+              f"{', policies sampled' if sampled else ''}")
     values = np.broadcast_to(base_values, (len(seeds), base_values.size)).copy()
     return GapResult(task.id, Path(policy).name if run else policy, group, method, np.stack(gains), values)
 

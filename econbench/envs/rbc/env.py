@@ -150,10 +150,13 @@ def _profile(income: float, corporate: float) -> Callable[[Task, Backend], dict[
 
 
 def named_policies() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolicy]]]:
+    """The fixed-rule profiles and the learned ones shipped in ``trained/`` (see :mod:`econbench.envs.rbc.trained`)."""
+    from econbench.envs.rbc import trained
+
     policies = {"no_tax": _profile(0.0, 0.0)}
     for x in FLAT_TAX_PERCENTS:
         policies[f"flat_tax_{x}"] = _profile(x / 100.0, x / 100.0)
-    return policies
+    return {**policies, **trained.shipped()}
 
 
 # ---------------------------------------------------------------------------- factories
