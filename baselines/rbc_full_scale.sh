@@ -15,9 +15,9 @@ out="${2:-baselines/runs/rbc_full_scale}"
 python baselines/shared_ppo.py --task econbench/RBCTax-v0 --seed "$seed" --out "$out" --run-name "paper_seed$seed" \
   --device cuda --backend torch --threads 8 \
   --n-envs 128 --num-steps 10 --total-timesteps 256000000 --update-rows 0 --update-epochs 4 \
-  --curriculum short --curriculum-pace source --track --resume
+  --curriculum short --curriculum-pace source --lr-scale government=0.05 --track --resume
 run="$out/RBCTax-v0/paper_seed$seed"
 for group in consumers firms government; do  # one group retrained against the others, 3 seeds (CPU, the
   econbench gap --task econbench/RBCTax-v0 --policy "$run" --method trained --group "$group" \
-    --budget 1280000 --br-seeds 0 1 2         # hyperparameter file's settings: 4,000 updates of 32 economies)
+    --budget 1280000 --br-seeds 0 1 2 --sampled --episodes 32   # hyperparameter file's settings: 4,000 updates of 32 economies)
 done

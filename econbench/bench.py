@@ -53,6 +53,9 @@ def checkpoint_dirs(task_name: str) -> list[Path]:
     return sorted(p for p in root.glob("*") if (p / "model.zip").is_file()) if root.is_dir() else []
 
 
+SHIPPED_PREFIX = "shared_ppo"  # named policies that are learned profiles shipped with a task (econbench/envs/rbc/trained)
+
+
 def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path | None = None) -> list[Job]:
     """The jobs of a run, in a stable order."""
     runs_dir = runs_dir or REPO / "runs" / "bench"
@@ -64,6 +67,8 @@ def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path 
             jobs.append(Job(task.id, "exact solution", "exact", "exact"))
         for name in sorted(p for p in task.policies if p != "exact"):
             kind = "reference policy" if name == reference else "fixed policy"
+            if name.startswith(SHIPPED_PREFIX):
+                kind = "shared-parameter PPO (shipped profile)"
             jobs.append(Job(task.id, f"{kind}: {name}", name, name))
         budget = task.card.get("baselines", {}).get("sb3_ppo")
         if budget is None:

@@ -144,7 +144,7 @@ def _trained_gap(task: Any, args: argparse.Namespace) -> None:
             # one group only (the oligopoly): a unilateral deviation of agent 0, its peers frozen
             agent = 0 if len(task.groups) == 1 else None
             r = trained_best_response_gap(task.id, args.policy, name, args.budget, seeds=args.br_seeds,
-                                          episodes=args.episodes, agent=agent)
+                                          episodes=args.episodes, agent=agent, sampled=args.sampled)
         except (KeyError, ValueError, FileNotFoundError) as exc:
             raise CliError(str(exc)) from None
         rows.append({"group": name, "method": r.method, "epsilon": r.epsilon, "epsilon_ci95": list(r.epsilon_ci),
@@ -310,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     gap.add_argument("--group", action="append", help="--method trained: the groups to retrain (default: all)")
     gap.add_argument("--budget", type=int, default=200_000, help="--method trained: PPO steps per group and seed")
     gap.add_argument("--br-seeds", type=int, nargs="+", default=[0, 1, 2], help="--method trained: training seeds")
+    gap.add_argument("--sampled", action="store_true",
+                     help="--method trained: trained policies act by sampling, before and after (upstream's RBC analysis)")
     s = sub.add_parser("submit", help="validate a result file and add it to the leaderboard store")
     s.add_argument("result", help="result JSON file (schema: econbench.leaderboard.schema.Result)")
     s.add_argument("--policy", help="checkpoint to re-evaluate: the entry is marked verified only if its numbers agree")
