@@ -220,7 +220,7 @@ def figure(s: dict[str, Any], path: Path) -> None:
         ax.scatter([i] * len(d["per_seed"]), d["per_seed"], color="k", s=12, zorder=3)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_ylabel("social welfare per episode")
-    ax.set_title("Learned tax policy vs fixed rates (consumers and firms learn in both)")
+    ax.set_title("Welfare: learned tax policy vs fixed rates\n(consumers and firms learn in both; 95% CI over seeds)", fontsize=10)
     ax = axes[1]
     groups = list(s["best_response"])
     for i, g in enumerate(groups):
@@ -230,7 +230,7 @@ def figure(s: dict[str, Any], path: Path) -> None:
         ax.hlines(PAPER["br_relative"][g] * 100, i - 0.4, i + 0.4, colors="tab:red", linestyles="--")
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel("best-response gain, % of the group's return")
-    ax.set_title("Trained best response per group (dashed: the paper's bound)")
+    ax.set_title("Trained best response per group\n(dashed: the paper's bound)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
