@@ -128,6 +128,31 @@ def sampled(run: Path) -> dict[str, float]:
     return {"welfare": res.mean, **{g: float(np.mean(res.returns[g])) for g in GROUPS}}
 
 
+def government_deviation(run: Path) -> dict[str, Any]:
+    """The best constant tax pair against the run's consumers and firms (sampling): a lower bound on the
+    government's best-response gain that needs no training."""
+    import torch
+
+    from econbench.backend import get_backend
+    from econbench.baseline_scripts import load_baseline
+    from econbench.envs.rbc.dynamics import government_action_table
+    from econbench.envs.rbc.env import constant_rule
+    from econbench.metrics import evaluate
+
+    task, profile = load_baseline("shared_ppo").load_profile(run, deterministic=False)
+    table = government_action_table(task.params)
+
+    def welfare(gov: Any) -> float:
+        torch.manual_seed(12345)
+        return evaluate(task, {**profile, "government": gov}, episodes=SAMPLED_EPISODES).mean
+
+    base = welfare(profile["government"])
+    tried = [welfare(constant_rule(get_backend("numpy"), 1, k)) for k in range(len(table))]
+    k = int(np.argmax(tried))
+    return {"learned": base, "best_constant": tried[k], "pair": [float(x) for x in table[k]],
+            "gain_relative": tried[k] / abs(base) - 1.0 if base > 0 else float("nan")}
+
+
 def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[str, Any]:
     """Headline numbers with the policies sampling (upstream's measure); argmax scores (econbench's) beside them."""
     runs = out / "RBCTax-v0"
@@ -165,6 +190,7 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
         br[g] = {"gain": interval(mean_gain), "relative": interval(rel), "worst_agent_relative": interval(worst_agent),
                  "timesteps": rows[0]["timesteps"], "method": rows[0]["method"]}
     summary["best_response"] = br
+    summary["government_constant_deviation"] = {p.name: government_deviation(p) for p in learned}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(markdown(summary))
     figure(summary, out / "rbc_reproduction.png")
@@ -199,6 +225,10 @@ def markdown(s: dict[str, Any]) -> str:
         for grp, d in s["best_response"].items():
             lines.append(f"| {grp} | {ci(d['gain'], '{:,.3g}')} | {ci(d['relative'], '{:.2%}')} | "
                          f"{ci(d['worst_agent_relative'], '{:.2%}')} | {PAPER['br_relative'][grp]:.0%} |")
+    for run, d in s.get("government_constant_deviation", {}).items():
+        lines.append(f"- {run}: the best constant tax pair (income {d['pair'][0]:.0%}, corporate {d['pair'][1]:.0%}) "
+                     f"against its consumers and firms gives welfare {d['best_constant']:,.0f} against the learned "
+                     f"government's {d['learned']:,.0f} ({d['gain_relative']:+.1%}): a lower bound on the government's gain.")
     return "\n".join(lines) + "\n"
 
 

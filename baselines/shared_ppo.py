@@ -83,6 +83,7 @@ class Args:
     hyperparams: str = str(HERE / "hyperparams" / "shared_ppo.toml")
     learn: list[str] = field(default_factory=list)  # groups that learn; empty = all (others keep --fixed policies)
     fixed: str = "exact"  # the non-learning groups' policy: a named policy, or a run folder of this script
+    fixed_sampled: bool = False  # a run folder's fixed groups sample their actions (as they trained) instead of argmax
     init: str = ""  # a run folder whose networks start the learning groups (a best response starts from them)
     out: str = str(HERE / "runs")
     run_name: str = ""
@@ -307,12 +308,12 @@ def train(args: Args) -> Path:
     unknown = set(learn) - {g.name for g in task.groups}
     if unknown:
         raise SystemExit(f"{task.id} has no group(s) {sorted(unknown)}")
-    fixed = fixed_policies(task, args.fixed, learn)
+    fixed = fixed_policies(task, args.fixed, learn, not args.fixed_sampled)
     peers = None  # a unilateral deviation: the learner's own group keeps its policy for every other agent
     if args.deviate >= 0:
         if len(learn) != 1 or not 0 <= args.deviate < task.group(learn[0]).n_agents:
             raise SystemExit("--deviate needs exactly one --learn group and an agent index inside it")
-        peers = fixed_policies(task, args.fixed, [])[learn[0]] if (Path(args.fixed) / "checkpoint.pt").is_file() \
+        peers = fixed_policies(task, args.fixed, [], not args.fixed_sampled)[learn[0]] if (Path(args.fixed) / "checkpoint.pt").is_file() \
             else task.policy(args.fixed)[learn[0]]
     run = Path(args.out) / task.name / (args.run_name or f"shared_ppo_seed{args.seed}")
     run.mkdir(parents=True, exist_ok=True)
@@ -564,7 +565,8 @@ def evaluate_run(task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any
     if task.equilibrium_gap is not None:
         gaps = equilibrium_gap(task, profile, episodes=args.eval_episodes)
         out["equilibrium_gap"] = [{"group": g.group, "method": g.method, "epsilon": g.epsilon,
-                                   "relative": g.relative, "epsilon_ci95": list(g.epsilon_ci)} for g in gaps]
+                                   "relative": g.relative if np.isfinite(g.relative) else None,  # strict JSON
+                                   "epsilon_ci95": list(g.epsilon_ci)} for g in gaps]
     if "exact" in task.policies:
         ref = evaluate(task, "exact", episodes=args.eval_episodes)
         out["exact_score"] = ref.mean
@@ -588,16 +590,18 @@ def load_profile(run: str | Path, deterministic: bool = True) -> tuple[Task, dic
     for k, state in ck["agents"].items():
         agents[k] = GroupAgent(task.group(k), args.hidden, args.log_std_init, args.activation)
         agents[k].load_state_dict(state)
-    return task, {**fixed_policies(task, args.fixed, list(agents)), **learned_profile(task, agents, deterministic)}
+    return task, {**fixed_policies(task, args.fixed, list(agents), deterministic),
+                  **learned_profile(task, agents, deterministic)}
 
 
-def fixed_policies(task: Task, spec: str, learn: Sequence[str]) -> dict[str, Any]:
-    """Policies of the groups that do not learn: from a run folder of this script, or a named policy."""
+def fixed_policies(task: Task, spec: str, learn: Sequence[str], deterministic: bool = True) -> dict[str, Any]:
+    """Policies of the groups that do not learn: from a run folder of this script (acting by argmax, or
+    sampling with ``deterministic=False``), or a named policy."""
     if len(learn) == len(task.groups):
         return {}
     run = next((d for d in (Path(spec), HERE.parent / spec) if spec and (d / "checkpoint.pt").is_file()), None)
     if run is not None:  # a run folder, as given or relative to the repository (how checkpoints record it)
-        _, profile = load_profile(run)
+        _, profile = load_profile(run, deterministic)
     else:
         profile = task.policy(spec)
     missing = [g.name for g in task.groups if g.name not in learn and g.name not in profile]

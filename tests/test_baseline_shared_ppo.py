@@ -77,5 +77,9 @@ def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path:
     np.testing.assert_array_equal(a, sampling["consumers"](obs))  # seeded sampling repeats
     assert not np.array_equal(a, sampling["consumers"](obs))  # and it does sample
     assert np.array_equal(argmax["consumers"](obs), argmax["consumers"](obs))
+    # a best response trains against the others as measured: --fixed-sampled makes a run's fixed groups sample
+    fixed = sppo.fixed_policies(task, str(run), ["government"], deterministic=False)
+    assert set(fixed) == {"consumers", "firms"} and not np.array_equal(fixed["consumers"](obs), fixed["consumers"](obs))
+    assert sppo.parse_args(["--task", "econbench/RBCTax-v0", "--fixed-sampled"]).fixed_sampled
     with pytest.raises(ValueError, match="not a run folder"):
         evaluate("econbench/RBCTax-v0", str(tmp_path), episodes=1)

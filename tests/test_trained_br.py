@@ -15,7 +15,7 @@ def test_trained_deviation_recovers_most_of_the_exact_lq_gain() -> None:
     """Against frozen duopolists, firm 0 retrained alone finds most of its exact LQ best-response gain."""
     exact = equilibrium_gap("InvestmentOligopoly-v0", "freeze", episodes=16)[0].gains.mean(axis=0)[0]
     trained = trained_best_response_gap("InvestmentOligopoly-v0", "freeze", "firms", 65_536, seeds=[0], episodes=16,
-                                        agent=0)
+                                        agent=0, n_envs=64, num_steps=64)
     gain = trained.gains[0, 0]
     assert trained.gains[0, 1] == 0.0  # only firm 0 deviated
     assert 0.5 * exact < gain <= exact * 1.01  # a budgeted best response cannot beat the exact one

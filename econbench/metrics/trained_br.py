@@ -34,7 +34,7 @@ def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any
 
 
 def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: int, seeds: Sequence[int] = (0, 1, 2),
-                              n_envs: int = 64, num_steps: int = 64, episodes: int | None = None,
+                              n_envs: int | None = None, num_steps: int | None = None, episodes: int | None = None,
                               workdir: str | Path | None = None, agent: int | None = None, sampled: bool = False,
                               **ppo: Any) -> GapResult:
     """Gain of ``group`` after ``timesteps`` more steps of shared-parameter PPO against the frozen others.
@@ -66,13 +66,19 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
         for seed in seeds:
             args = [
                 "--task", task.id, "--learn", group, "--fixed", run or policy, "--seed", str(seed),
-                "--total-timesteps", str(timesteps), "--n-envs", str(n_envs), "--num-steps", str(num_steps),
-                "--out", str(out), "--run-name", f"br_{group}_seed{seed}", "--skip-eval",
+                "--total-timesteps", str(timesteps), "--out", str(out), "--run-name", f"br_{group}_seed{seed}",
+                "--skip-eval",
             ]
+            if n_envs is not None:  # otherwise the task's settings in baselines/hyperparams/shared_ppo.toml
+                args += ["--n-envs", str(n_envs)]
+            if num_steps is not None:
+                args += ["--num-steps", str(num_steps)]
             if run is not None:
                 args += ["--init", run]
             if agent is not None:
                 args += ["--deviate", str(agent)]
+            if sampled and run is not None:  # train against the others as they are measured: sampling
+                args += ["--fixed-sampled"]
             for key, value in ppo.items():
                 args += [f"--{key.replace('_', '-')}", str(value)]
             trained = sppo.main(args)

@@ -53,13 +53,19 @@ def load(path: str | Path) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, 
 
 
 def mlp_policy(layers: Mapping[str, np.ndarray], nvec: list[int], activation: str, n_agents: int,
-               backend: Backend) -> GroupPolicy:
-    """Normalise, three linear layers, the most likely choice of each head; ``(E, n_agents, heads)`` indices."""
+               backend: Backend, allowed: np.ndarray | None = None) -> GroupPolicy:
+    """Normalise, three linear layers, the most likely allowed choice of each head; ``(E, n_agents, heads)``.
+
+    ``allowed`` (flat over the heads' choices) is the task's curriculum mask, as
+    the fixed rules respect it: a network trained on the full grid then picks
+    its best choice inside the mask.
+    """
     xp = backend.xp
     w = [backend.asarray(layers[f"w{i}"]) for i in range(N_LAYERS)]
     b = [backend.asarray(layers[f"b{i}"]) for i in range(N_LAYERS)]
     mean, scale = backend.asarray(layers["obs_mean"]), backend.asarray(1.0 / np.sqrt(layers["obs_var"] + 1e-8))
     bounds = np.cumsum([0, *nvec])
+    penalty = None if allowed is None or allowed.all() else backend.asarray(np.where(allowed, 0.0, -1e30))
 
     def act(h: Array) -> Array:
         return xp.maximum(h, 0.0) if activation == "relu" else xp.tanh(h)
@@ -72,6 +78,8 @@ def mlp_policy(layers: Mapping[str, np.ndarray], nvec: list[int], activation: st
             h = h @ xp.matrix_transpose(w[i]) + b[i]
             if i < N_LAYERS - 1:
                 h = act(h)
+        if penalty is not None:
+            h = h + penalty
         heads = [xp.argmax(h[:, int(lo):int(hi)], axis=1) for lo, hi in zip(bounds[:-1], bounds[1:])]
         return xp.reshape(xp.stack([xp.astype(a, xp.int64) for a in heads], axis=1), (E, n_agents, len(nvec)))
 
@@ -80,7 +88,10 @@ def mlp_policy(layers: Mapping[str, np.ndarray], nvec: list[int], activation: st
 
 def profile_factory(path: Path) -> Callable[[Task, Backend], dict[str, GroupPolicy]]:
     def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+        from econbench.envs.rbc.dynamics import firm_action_mask, government_action_mask
+
         layers, meta = load(path)
+        allowed = {"firms": firm_action_mask(task.params), "government": government_action_mask(task.params)}
         out = {}
         for g in task.groups:
             width = layers[g.name]["w0"].shape[1]
@@ -88,7 +99,8 @@ def profile_factory(path: Path) -> Callable[[Task, Backend], dict[str, GroupPoli
                 raise ValueError(
                     f"{path.name}: the {g.name} network reads {width} features, {task.name} gives "
                     f"{int(np.prod(g.observation.shape))} (trained with obs_encoding={meta.get('obs_encoding')!r})")
-            out[g.name] = mlp_policy(layers[g.name], meta["nvec"][g.name], meta["activation"], g.n_agents, backend)
+            out[g.name] = mlp_policy(layers[g.name], meta["nvec"][g.name], meta["activation"], g.n_agents, backend,
+                                     allowed.get(g.name))
         return out
 
     return factory
