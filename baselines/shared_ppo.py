@@ -387,10 +387,11 @@ def train(args: Args) -> Path:
             obs, out, term, trunc = env.step(actions)
             done_t, term_t = as_tensor(term | trunc, device), as_tensor(term, device)
             done = done_t.cpu().numpy()
-            with torch.no_grad():  # V(s') before any reset: a truncated economy still has a future to bootstrap
+            ended = no_future(term_t, done_t, gamma)
+            with torch.no_grad():  # V(s') before any reset: a truncated infinite economy still has a future
                 for k, agent in agents.items():
                     nv = agent.value(observe(agent, obs[k]))
-                    buf[k]["nv"].append(torch.where(term_t[:, None], torch.zeros_like(nv), nv))
+                    buf[k]["nv"].append(torch.where(ended[:, None], torch.zeros_like(nv), nv))
             for k in agents:
                 r_t = as_tensor(out.rewards[k], device).double()
                 r = r_t.cpu().numpy()
@@ -507,6 +508,19 @@ class Tracker:
         if self.run is not None:
             self.run.finish()
             self.run = None
+
+
+def no_future(terminated: torch.Tensor, done: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Economies whose next state has no value to bootstrap.
+
+    An undiscounted task is finite by definition (an infinite undiscounted sum
+    diverges), so its horizon ends the game; with gamma < 1 the horizon
+    truncates an infinite game, which still has a future. Bootstrapping past
+    the end of an undiscounted game makes V its own target plus the rewards,
+    and the critic diverges (RBC's did, and took the actors' updates with it
+    through the shared gradient clipping).
+    """
+    return done if gamma >= 1.0 else terminated
 
 
 def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[torch.Tensor]], args: Args,

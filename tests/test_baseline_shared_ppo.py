@@ -83,3 +83,11 @@ def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path:
     assert sppo.parse_args(["--task", "econbench/RBCTax-v0", "--fixed-sampled"]).fixed_sampled
     with pytest.raises(ValueError, match="not a run folder"):
         evaluate("econbench/RBCTax-v0", str(tmp_path), episodes=1)
+
+
+def test_the_end_of_an_undiscounted_game_is_not_bootstrapped() -> None:
+    """RBC (gamma 1) ends after 10 quarters; the investment tasks (gamma < 1) are infinite games truncated."""
+    sppo = _module()
+    term, done = torch.tensor([False, False, True]), torch.tensor([False, True, True])
+    assert sppo.no_future(term, done, 1.0).tolist() == [False, True, True]
+    assert sppo.no_future(term, done, 0.95).tolist() == [False, False, True]
