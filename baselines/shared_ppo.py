@@ -45,7 +45,7 @@ except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
     import econbench
 from econbench import curriculum as curricula
-from econbench.core import BatchedEnv, BoxSpec, DiscreteSpec, GroupSpec, Task
+from econbench.core import BatchedEnv, BoxSpec, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.registry import make_task
 
 if sys.version_info >= (3, 11):
@@ -169,7 +169,10 @@ class RunningNorm(nn.Module):
         self.count = total
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        return ((x.double() - self.mean) / torch.sqrt(self.var + 1e-8)).clamp(-10, 10).float()
+        """In float32: the statistics are float64, but a batch of wide observations (RICE: 1,207 features for
+        every region of every economy) would otherwise be converted and processed in float64 several times."""
+        shift, scale = self.mean.float(), torch.rsqrt(self.var + 1e-8).float()
+        return ((x.float() - shift) * scale).clamp_(-10, 10)
 
 
 def layer(i: int, o: int, std: float = np.sqrt(2)) -> nn.Linear:
@@ -276,13 +279,15 @@ def learned_profile(task: Task, agents: dict[str, GroupAgent], deterministic: bo
     def make(name: str) -> Any:
         g, agent = task.group(name), agents[name]
 
-        def policy(obs: np.ndarray) -> np.ndarray:
+        def policy(obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
             with torch.no_grad():
                 device = agent.obs_norm.mean.device
                 x = agent.obs_norm.normalize(as_tensor(obs, device).reshape(*obs.shape[:2], -1))
-                a, _, _ = agent.act(x, None, deterministic=deterministic)
+                m = None if mask is None else as_tensor(mask, device)
+                a, _, _ = agent.act(x, m, deterministic=deterministic)
             return to_env_action(g, a)
 
+        policy.uses_mask = g.masked  # type: ignore[attr-defined]
         return policy
 
     return {name: make(name) for name in agents}
@@ -370,7 +375,7 @@ def train(args: Args) -> Path:
         buf: dict[str, dict[str, list[torch.Tensor]]] = {k: {n: [] for n in ("x", "m", "a", "logp", "v", "nv", "r", "d")} for k in agents}
         for _ in range(args.num_steps):
             masks = env.action_masks()
-            actions: dict[str, np.ndarray] = {g: f(obs[g]) for g, f in fixed.items()}
+            actions: dict[str, np.ndarray] = profile_actions(fixed, obs, lambda: masks)
             with torch.no_grad():
                 for k, agent in agents.items():
                     agent.obs_norm.update(as_tensor(obs[k], device).reshape(args.n_envs, groups[k].n_agents, -1))
@@ -381,7 +386,7 @@ def train(args: Args) -> Path:
                     buf[k]["v"].append(agent.value(x)), buf[k]["m"].append(m if m is not None else torch.ones(0))
                     actions[k] = to_env_action(groups[k], a, host)
                     if peers is not None:
-                        mixed = np.array(peers(obs[k]), copy=True)
+                        mixed = np.array(profile_actions({k: peers}, obs, lambda: masks)[k], copy=True)
                         mixed[:, args.deviate] = actions[k][:, args.deviate]
                         actions[k] = mixed
             obs, out, term, trunc = env.step(actions)

@@ -1,6 +1,7 @@
 """Throughput benchmarks: env-steps/s of every task's native vector env, and its ratio to
 Gymnasium's ``SyncVectorEnv`` over single envs, measured in the same run; agent-steps/s of the
-RBC economy's batched core; end-to-end env-steps/s of the shared-parameter PPO baseline.
+RBC economy's batched core; region-steps/s of RICE-N against the reference simulator run in the
+same session (when a local copy is configured); end-to-end env-steps/s of the shared-parameter PPO baseline.
 
 Run with ``ci/throughput.sh`` (full) or ``ci/throughput.sh --short`` (CI). Results:
 pytest-benchmark's table (seconds per batch of steps) and, per case,
@@ -24,7 +25,9 @@ import econbench
 
 SHORT = os.environ.get("ECONBENCH_BENCH_MODE", "short") == "short"
 SIZES = [1, 64, 4096, 65536]
-IDS = econbench.task_ids()
+# RICE's protocol variants and role views share the base task's core: the generic cases run its two main IDs
+IDS = [t for t in econbench.task_ids() if "/RICECooperation-" not in t or t.split("/")[-1] in
+       ("RICECooperation-v0", "RICECooperation-Region-v0")]
 LQ_IDS = [t for t in IDS if "InvestmentLQ" in t or "InvestmentOligopoly" in t]
 RATIO_GOAL_IDS = [t for t in IDS if "/Investment" in t]  # the foundation issue's 20x goal; other tasks report only
 STEPS = {1: 200, 64: 100, 4096: 20, 65536: 5} if SHORT else {1: 2000, 64: 1000, 4096: 100, 65536: 20}
@@ -205,6 +208,105 @@ def test_rbc_batching_ratio(benchmark: Any) -> None:
     RBC_RATIO[:] = [ratio]
     assert ratio >= RBC_RATIO_FLOOR, (f"1,024 envs only {ratio:.1f}x one env's rate "
                                       f"(floor {RBC_RATIO_FLOOR}, goal {RBC_RATIO_GOAL:.0f}x)")
+
+
+# ---------------------------------------------------------------------------- RICE: region-steps/s against the reference
+RICE_IDS = {"none": "econbench/RICECooperation-v0", "bilateral": "econbench/RICECooperation-Bilateral-v0"}
+RICE_SIZES = [1, 64, 1024]
+RICE_EPISODES = {1: 10, 64: 2, 1024: 1} if SHORT else {1: 50, 64: 10, 1024: 3}
+RICE_ROUNDS = 3 if SHORT else 5
+RICE_RATIO_GOALS = {1: 10.0, 1024: 200.0}  # the RICE issue's goals: x the reference's region-steps/s
+# A local copy of mila-iqia/climate-cooperation-competition @ 148ed85 (never committed) and a Python with its
+# requirements (numpy 1.26, gym 0.21/0.22, pyyaml); without them the reference's side is skipped.
+RICE_REFERENCE = os.environ.get("ECONBENCH_RICE_REFERENCE")
+RICE_REFERENCE_PYTHON = os.environ.get("ECONBENCH_RICE_REFERENCE_PYTHON", "python")
+RICE_REFERENCE_EPISODES = 3 if SHORT else 5
+RICE_RATES: dict[tuple[str, int], float] = {}  # (protocol, n_envs) -> median region-steps/s
+RICE_REFERENCE_RATES: dict[str, float] = {}  # protocol -> the reference's median region-steps/s
+
+# Full episodes of the reference env (reset + every step) with pre-drawn uniform actions, in its own folder.
+_REFERENCE_TIMER = """
+import json, statistics, sys, time, warnings
+warnings.filterwarnings("ignore")
+sys.path.insert(0, ".")
+import numpy as np
+from rice import Rice
+negotiation, episodes = sys.argv[1] == "1", int(sys.argv[2])
+env = Rice(num_discrete_action_levels=10, negotiation_on=negotiation)
+nvec = np.asarray(env.actions_nvec)
+rng = np.random.default_rng(0)
+times = []
+for _ in range(episodes + 1):
+    acts = rng.integers(0, nvec, (env.episode_length, env.num_regions, nvec.size))
+    per_step = [dict(enumerate(a)) for a in acts]
+    t0 = time.perf_counter()
+    env.reset()
+    for a in per_step:
+        env.step(a)
+    times.append(time.perf_counter() - t0)
+print(json.dumps(env.episode_length * env.num_regions / statistics.median(times[1:])))
+"""
+
+
+def _rice_reference_rate(protocol: str) -> float:
+    import subprocess
+    import sys
+
+    if not RICE_REFERENCE:
+        pytest.skip("set ECONBENCH_RICE_REFERENCE to a local copy of the reference (and "
+                    "ECONBENCH_RICE_REFERENCE_PYTHON to a Python with its requirements) to measure it")
+    if protocol not in RICE_REFERENCE_RATES:
+        python = RICE_REFERENCE_PYTHON if RICE_REFERENCE_PYTHON != "python" else sys.executable
+        done = subprocess.run([python, "-c", _REFERENCE_TIMER, "1" if protocol == "bilateral" else "0",
+                               str(RICE_REFERENCE_EPISODES)], cwd=RICE_REFERENCE, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the reference failed to run:\n{done.stderr[-2000:]}")
+        RICE_REFERENCE_RATES[protocol] = float(done.stdout.strip().splitlines()[-1])
+    return RICE_REFERENCE_RATES[protocol]
+
+
+def _rice_region_steps(protocol: str, n_envs: int, episodes: int) -> float:
+    """Region-steps/s of whole episodes (reset + every step) of the batched core, actions drawn beforehand.
+
+    Upstream's semantics for the comparison: masks advisory (``mask_violation="execute"``), as the
+    reference does not check them; out-of-range checks and observations are included.
+    """
+    env = econbench.make_batched(RICE_IDS[protocol], n_envs=n_envs, seed=0, mask_violation="execute")
+    task = env.task
+    nvec = np.asarray(task.groups[0].action.nvec)
+    acts = np.random.default_rng(0).integers(0, nvec, (env.horizon, n_envs, task.params.n_regions, nvec.size))
+    t0 = time.perf_counter()
+    for _ in range(episodes):
+        env.reset(seed=0)
+        for k in range(env.horizon):
+            env.step({"regions": acts[k]})
+    return episodes * env.horizon * n_envs * task.params.n_regions / (time.perf_counter() - t0)
+
+
+@pytest.mark.parametrize("n_envs", RICE_SIZES)
+@pytest.mark.parametrize("protocol", list(RICE_IDS))
+def test_rice_region_steps(benchmark: Any, protocol: str, n_envs: int) -> None:
+    """Region-steps/s of RICE-N's batched core (27 regions; float64 state, float32 observations)."""
+    episodes = RICE_EPISODES[n_envs]
+    benchmark.group = f"RICECooperation ({protocol}) batched core, {n_envs} envs x {episodes} episodes per round"
+    rates: list[float] = []
+    _rice_region_steps(protocol, n_envs, 1)  # warm-up: allocations, caches
+    benchmark.pedantic(lambda: rates.append(_rice_region_steps(protocol, n_envs, episodes)), rounds=RICE_ROUNDS,
+                       warmup_rounds=0, iterations=1)
+    RICE_RATES[(protocol, n_envs)] = rate = float(np.median(rates))
+    benchmark.extra_info["region_steps_per_sec"] = rate
+    assert rate > 0
+
+
+@pytest.mark.parametrize("protocol", list(RICE_IDS))
+def test_rice_against_the_reference(protocol: str) -> None:
+    """The reference's region-steps/s in the same session, and econbench's ratio at 1 and 1,024 envs (reported)."""
+    ref = _rice_reference_rate(protocol)
+    for n in RICE_RATIO_GOALS:
+        if (protocol, n) not in RICE_RATES:
+            RICE_RATES[(protocol, n)] = float(np.median([_rice_region_steps(protocol, n, RICE_EPISODES[n])
+                                                         for _ in range(RICE_ROUNDS)]))
+    assert ref > 0 and RICE_RATES[(protocol, 1)] > ref  # a floor: the goals are printed, not gated (noisy machines)
 
 
 # ---------------------------------------------------------------------------- PPO end to end

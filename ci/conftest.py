@@ -12,6 +12,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if bt.RATES or bt.RATIOS or bt.GOALS:
         _vector_summary(tr, bt)
     _rbc_summary(tr, bt)
+    _rice_summary(tr, bt)
 
 
 def _vector_summary(tr: Any, bt: Any) -> None:
@@ -55,3 +56,23 @@ def _rbc_summary(tr: Any, bt: Any) -> None:
                           f"({r['agent_steps_per_sec']:,.0f} agent-steps/s); "
                           f"{r['n_envs']} envs x {r['num_steps']} steps per update, {r['threads']} torch thread(s); "
                           f"simulation {100 * r['simulation_share']:.1f}% of the time")
+
+
+def _rice_summary(tr: Any, bt: Any) -> None:
+    """RICE-N's region-steps/s and, where the reference ran in the same session, the ratios to it."""
+    if not bt.RICE_RATES:
+        return
+    tr.section("RICECooperation batched core: region-steps/s of whole episodes (NumPy float64, float32 observations)")
+    sizes = sorted({n for _, n in bt.RICE_RATES})
+    tr.write_line(f"{'protocol':12s}" + "".join(f"{n:>14,d}" for n in sizes) + f"{'reference':>14s}")
+    for protocol in bt.RICE_IDS:
+        cells = "".join(f"{bt.RICE_RATES[(protocol, n)]:>14,.0f}" if (protocol, n) in bt.RICE_RATES else f"{'-':>14s}"
+                        for n in sizes)
+        ref = bt.RICE_REFERENCE_RATES.get(protocol)
+        tr.write_line(f"{protocol:12s}{cells}{(f'{ref:>14,.0f}' if ref else f'{chr(45):>14s}')}")
+        for n, goal in bt.RICE_RATIO_GOALS.items():
+            if ref and (protocol, n) in bt.RICE_RATES:
+                ratio = bt.RICE_RATES[(protocol, n)] / ref
+                tr.write_line(f"  {n:,d} env(s): {ratio:,.1f}x the reference (goal {goal:.0f}x): {_met(ratio >= goal)}")
+    if not bt.RICE_REFERENCE_RATES:
+        tr.write_line("reference not measured: set ECONBENCH_RICE_REFERENCE (and ECONBENCH_RICE_REFERENCE_PYTHON)")

@@ -88,6 +88,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if task.is_single_agent and "exact" in task.policies:
         gap = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes)
         out.update(optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci))
+    if str(task.card.get("factory", "")).startswith("econbench.envs.rice."):
+        from econbench.envs.rice.metrics import competition_metrics
+        from econbench.metrics.evaluate import resolve_policy
+
+        _, profile = resolve_policy(task, args.policy, args.backend)
+        m = competition_metrics(task, profile, seed=res.seeds[0])
+        out["competition_metrics"] = {k: float(v[0]) for k, v in m.items() if k != "region_welfare"}
+        out["region_welfare"] = m["region_welfare"][0].tolist()
     if args.plot:
         from econbench.plots import plot_rollout
 

@@ -22,8 +22,13 @@ import numpy as np
 from econbench.backend import Backend, BackendRNG, get_backend
 
 Array = Any
-GroupPolicy = Callable[[Array], Array]
-"""Maps one group's observations ``(n_envs, n_agents, *obs_shape)`` to its actions."""
+GroupPolicy = Callable[..., Array]
+"""Maps one group's observations ``(n_envs, n_agents, *obs_shape)`` to its actions.
+
+A policy with a true ``uses_mask`` attribute is called ``policy(obs, mask)``
+with the group's action masks: where masks depend on the state (RICE's
+agreements) a learned policy cannot infer them from its features.
+"""
 _REDUCE_FROM = 4096  # action elements from which BatchedEnv checks discrete ranges with reductions
 
 
@@ -38,6 +43,7 @@ class BoxSpec:
     shape: tuple[int, ...]
     low: float | tuple[float, ...] = -np.inf
     high: float | tuple[float, ...] = np.inf
+    dtype: str | None = None  # observations whose dtype is fixed whatever the backend's (RICE's float32 features)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), self.shape)
@@ -93,6 +99,9 @@ class Dynamics:
     state: ``step`` is a function of ``(state, actions, noise, t)`` alone.
     ``state`` is a dataclass of arrays with leading axis ``n_envs``.
     """
+
+    unchecked_ranges: frozenset[str] = frozenset()
+    """Groups whose discrete indices the dynamics accept beyond ``nvec`` (an upstream's lenient mode)."""
 
     def __init__(self, params: Any, backend: Backend) -> None:
         self.params = params
@@ -178,6 +187,14 @@ class Task:
     @property
     def is_single_agent(self) -> bool:
         return self.role is not None or (len(self.groups) == 1 and self.groups[0].n_agents == 1)
+
+
+def profile_actions(profile: Mapping[str, GroupPolicy], obs: Mapping[str, Array],
+                    masks: Callable[[], Mapping[str, Array]]) -> dict[str, Array]:
+    """Every group's actions from its policy; ``masks`` is called only if some policy uses them."""
+    wanted = [g for g, pol in profile.items() if getattr(pol, "uses_mask", False)]
+    m = masks() if wanted else {}
+    return {g: pol(obs[g], m[g]) if g in wanted and g in m else pol(obs[g]) for g, pol in profile.items()}
 
 
 def broadcast_mask(mask: Array, ndim: int, xp: Any) -> Array:
@@ -346,7 +363,7 @@ class BatchedEnv:
                 if kind not in ("i", "u"):
                     raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
                 a = self.backend.asarray(a, dtype=xp.int64)
-                if not self._in_range(a, g.name):
+                if g.name not in self.dynamics.unchecked_ranges and not self._in_range(a, g.name):
                     raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
             out[g.name] = a
         return out

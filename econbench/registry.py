@@ -60,6 +60,6 @@ def register_all() -> None:
             id=task_id,
             entry_point="econbench.adapters.gymnasium:EconEnv",
             vector_entry_point="econbench.adapters.vector:EconVectorEnv",
-            max_episode_steps=int(card["params"]["horizon"]),
+            max_episode_steps=int(card.get("max_episode_steps", card["params"].get("horizon"))),
             kwargs={"task_id": task_id},
         )

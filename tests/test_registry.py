@@ -48,7 +48,7 @@ def test_card_documents_the_task(task_id: str) -> None:
     assert proto["episodes_per_seed"] > 0 and len(proto["eval_seeds"]) > 0
     assert proto["reference_policy"] in task.policies
     assert ("exact" in task.policies) == ("exact" in card.get("reference_scores", {}))  # exact solutions are scored
-    assert task.horizon == card["params"]["horizon"]
+    assert task.horizon == card.get("max_episode_steps", card["params"].get("horizon"))
 
 
 def test_module_prefixed_id_imports_the_package() -> None:

@@ -27,6 +27,7 @@ from econbench.core import (
     RoleSpec,
     Task,
     dtype_kind,
+    profile_actions,
 )
 from econbench.registry import make_task
 
@@ -34,6 +35,7 @@ Others = str | GroupPolicy | Mapping[str, "str | GroupPolicy"] | None
 
 
 def box_space(spec: BoxSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Box:
+    dtype = np.dtype(spec.dtype) if spec.dtype else dtype
     low, high = spec.bounds()
     shape = lead + spec.shape
     return spaces.Box(np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), shape, dtype)
@@ -157,7 +159,7 @@ class RoleView:
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
             raise ActionError(f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}")
         mine = b.asarray(action, dtype=dtype)[:, None]
-        acts = {name: pol(self._obs[name]) for name, pol in self.others.items()}
+        acts = profile_actions(self.others, self._obs, self.batched.action_masks)
         if g.n_agents == 1:
             acts[g.name] = mine
         else:

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from econbench.backend import Backend, get_backend
-from econbench.core import Array, BatchedEnv, GroupPolicy, Task
+from econbench.core import Array, BatchedEnv, GroupPolicy, Task, profile_actions
 from econbench.metrics.stats import bootstrap_ci
 from econbench.registry import make_task
 
@@ -63,7 +63,7 @@ def rollout(
     trace_act: dict[str, list[np.ndarray]] = {g.name: [] for g in task.groups}
     trace_rew: dict[str, list[np.ndarray]] = {g.name: [] for g in task.groups}
     for t in range(env.horizon):
-        actions = {g: profile[g](obs[g]) for g in profile}
+        actions = profile_actions(profile, obs, env.action_masks)
         if override is not None:
             actions = override(t, obs, actions)
         if record:

@@ -1,0 +1,154 @@
+"""Task factories and named fixed policies of RICE-N.
+
+Every named policy is a rule over the observation that all regions follow
+(a full profile), so it drives the whole game or the other regions of the
+region view. The rules fill every head: the climate-economy block and the
+protocol's (they negotiate for what they plan to do anyway: each region
+promises and requests its own planned mitigation and accepts every
+proposal; in a club it joins when its plan meets the club's minimum), and
+they respect the action masks, raising mitigation to an agreed minimum and
+setting the tariffs a club imposes.
+
+* ``zeros``: every index 0 (no saving, mitigation or trade: upstream's extreme fixture policy);
+* ``bau``: business as usual: save 20 %, no mitigation, export up to 20 % and bid 10 % of
+  output for each partner's goods (the bids are rescaled to what exporters offer), no tariffs;
+* ``mitigation_<k>``: ``bau`` with a uniform mitigation rate of k/10 (k = 3, 5, 7, 9);
+* ``ramp``: ``bau`` with mitigation rising 0.1 every second climate-economy step (10 years) to 0.9;
+* ``temperature``: ``bau`` with mitigation index ``round((T_AT - 1 C) / 0.25 C)``, capped at 9:
+  abate as the atmosphere warms.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from econbench.backend import Backend
+from econbench.cards import params_from_card
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
+from econbench.envs.rice.dynamics import N_ECONOMY_BLOCKS, N_PRIVATE, RICEDynamics, action_nvec, obs_dim
+from econbench.envs.rice.params import RICEParams
+from econbench.envs.rice.protocols import get_protocol
+
+BAU_SAVINGS, BAU_EXPORT, BAU_BID = 2, 2, 1  # action indices (rates x 10)
+UNIFORM_MITIGATION = (3, 5, 7, 9)
+TEMPERATURE_FLOOR, TEMPERATURE_PER_LEVEL = 1.0, 0.25  # C
+
+
+# ---------------------------------------------------------------------------- reading observations
+def obs_offsets(p: RICEParams) -> dict[str, int]:
+    """Where a rule finds what it reads in the observation (spec section 7 layout)."""
+    N = p.n_regions
+    negotiating = get_protocol(p.protocol).n_stages > 0
+    public = 2 + 3 + 3 + (1 if negotiating else 0) + N_ECONOMY_BLOCKS * N + N * N
+    private = N + public
+    return {"temperature": N, "timestep": N + 7, "min_mitigation": private + N_PRIVATE,
+            "protocol": private + N_PRIVATE + 1}
+
+
+# ---------------------------------------------------------------------------- fixed rules
+Plan = Callable[[Array, Any], Array]  # observations -> planned mitigation index (E, N)
+
+
+def rule(p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negotiate: bool = True) -> GroupPolicy:
+    """A full action from a mitigation plan: ``bau``'s saving and trade, negotiation and masks handled."""
+    xp = backend.xp
+    N, L = p.n_regions, p.action_levels
+    proto = get_protocol(p.protocol)(p, backend)
+    off = obs_offsets(p)
+    heads = len(action_nvec(p))
+    base = np.zeros(heads, dtype=np.int64)
+    if trade:
+        base[0], base[2] = BAU_SAVINGS, BAU_EXPORT
+        base[3 + N:3 + 2 * N] = BAU_BID
+    base_b = backend.asarray(base, dtype=xp.int64)
+
+    def policy(obs: Array) -> Array:
+        E = obs.shape[0]
+        plan_idx = xp.astype(xp.clip(plan(obs, xp), 0, L - 1), xp.int64)
+        act = xp.broadcast_to(base_b[None, None, :], (E, N, heads))
+        act = xp.asarray(act, copy=True)
+        if proto.n_stages:
+            floor = xp.astype(xp.round(obs[..., off["min_mitigation"]] * L), xp.int64)
+            plan_idx = xp.maximum(plan_idx, floor)
+        act[..., 1] = plan_idx
+        if not negotiate or not proto.n_stages:
+            return act
+        B = p.base_heads
+        if proto.name == "bilateral":
+            act[..., B:B + 2 * N:2] = plan_idx[..., None]  # promise own plan to every partner
+            act[..., B + 1:B + 2 * N:2] = plan_idx[..., None]  # and ask the same of them
+            act[..., B + 2 * N:B + 3 * N] = 1  # accept every proposal
+        elif proto.name == "club":
+            act[..., B] = xp.astype(plan_idx >= round(p.club_min_mitigation * L), xp.int64)
+            members = obs[:, 0, off["protocol"]:off["protocol"] + N][..., None]  # public: who joined
+            lo, hi = proto.tariff_bounds(members)
+            act[..., 3:3 + N] = xp.clip(act[..., 3:3 + N], xp.astype(lo, xp.int64), xp.astype(hi, xp.int64))
+        return act
+
+    return policy
+
+
+def constant_plan(index: int) -> Plan:
+    return lambda obs, xp: xp.astype(xp.zeros_like(obs[..., 0]), xp.int64) + index
+
+
+def ramp_plan(p: RICEParams) -> Plan:
+    steps_per_round = get_protocol(p.protocol).n_stages + 1
+    at = obs_offsets(p)["timestep"]
+
+    def plan(obs: Array, xp: Any) -> Array:
+        k = xp.round(obs[..., at] * 100.0)  # env steps taken
+        climate_steps = xp.floor(k / steps_per_round)
+        return xp.astype(xp.minimum(1.0 + xp.floor(climate_steps / 2.0), 9.0), xp.int64)
+
+    return plan
+
+
+def temperature_plan(p: RICEParams) -> Plan:
+    at = obs_offsets(p)["temperature"]
+
+    def plan(obs: Array, xp: Any) -> Array:
+        t_at = obs[..., at] * 10.0
+        return xp.astype(xp.clip(xp.round((t_at - TEMPERATURE_FLOOR) / TEMPERATURE_PER_LEVEL), 0.0, 9.0), xp.int64)
+
+    return plan
+
+
+def _profile(make: Callable[[RICEParams, Backend], GroupPolicy]) -> Callable[[Task, Backend], dict[str, GroupPolicy]]:
+    return lambda task, backend: {"regions": make(task.params, backend)}
+
+
+def named_policies() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolicy]]]:
+    out = {
+        "zeros": _profile(lambda p, b: rule(p, b, constant_plan(0), trade=False, negotiate=False)),
+        "bau": _profile(lambda p, b: rule(p, b, constant_plan(0))),
+        "ramp": _profile(lambda p, b: rule(p, b, ramp_plan(p))),
+        "temperature": _profile(lambda p, b: rule(p, b, temperature_plan(p))),
+    }
+    for k in UNIFORM_MITIGATION:
+        out[f"mitigation_{k}"] = _profile(lambda p, b, k=k: rule(p, b, constant_plan(k)))
+    return out
+
+
+# ---------------------------------------------------------------------------- factories
+def groups(p: RICEParams) -> tuple[GroupSpec, ...]:
+    return (GroupSpec("regions", p.n_regions, "region", BoxSpec((obs_dim(p),), dtype=p.obs_dtype),
+                      DiscreteSpec(action_nvec(p)),
+                      masked=True),)
+
+
+def rice_task(card: Mapping[str, Any], **overrides: Any) -> Task:
+    """The whole game: every region acts in every stage; the card's protocol adds the negotiation stages."""
+    p = params_from_card(RICEParams, card["id"], **overrides)
+    horizon = p.n_activity_steps * (get_protocol(p.protocol).n_stages + 1)
+    limit = card.get("max_episode_steps")
+    if limit is not None and int(limit) != horizon:
+        raise ValueError(
+            f"{card['id']}: protocol {p.protocol!r} needs {horizon} env steps per episode but this ID is registered "
+            f"with {limit}; use the ID of that protocol (RICECooperation-v0, -Bilateral-v0, -Club-v0)")
+    from econbench.envs.rice.gap import deviation_gap
+
+    return Task(card["id"], card, p, groups(p), RICEDynamics, p.discount, horizon, named_policies(),
+                equilibrium_gap=deviation_gap)

@@ -1,0 +1,145 @@
+"""Parameters of RICE-N: 27 regions, the DICE climate module, trade and tariffs.
+
+Values live in ``tasks/RICECooperation*.toml``. Upstream:
+mila-iqia/climate-cooperation-competition at commit 148ed85 (the version the
+competition evaluated with): ``rice.py`` (the env and its hard-coded
+constants), ``rice_helpers.py`` (one function per equation) and
+``region_yamls/`` (``default.yml`` and one file per region). Specification:
+``shared/specs/rice_n.md``. White paper: Zhang et al., arXiv 2208.07004.
+
+Upstream defects (spec section 11) are reproduced by default; the ones that
+change the model have a named option here (``debt_ratio_formula``,
+``tariff_revenue``, ``full_rate_level``, ``mask_violation``,
+``out_of_range``), each tested both ways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+DEBT_RATIO_FORMULAS = ("10B/K0", "B/(10K0)")
+TARIFF_REVENUE = ("discarded", "rebated")
+MASK_VIOLATION = ("error", "execute")
+OUT_OF_RANGE = ("error", "execute")
+
+
+@dataclass(frozen=True)
+class RICEParams:
+    """Every constant of the model; per-region tuples are in the reference's region order."""
+
+    # --- time (default.yml _DICE_CONSTANT)
+    n_regions: int  # one per file in region_yamls/ other than default.yml
+    n_activity_steps: int  # xN = 20 climate-economy steps
+    start_year: int  # xt_0 = 2015
+    step_years: float  # xDelta = 5
+    discount: float  # econbench: the competition's training configs use gamma = 0.92 per env step
+
+    # --- climate (default.yml _DICE_CONSTANT)
+    phi_t: tuple[float, ...]  # xPhi_T, row-major 2x2
+    b_t: tuple[float, ...]  # xB_T
+    phi_m: tuple[float, ...]  # xPhi_M, row-major 3x3
+    b_m: tuple[float, ...]  # xB_M
+    m_at_1750: float  # xM_AT_1750
+    f_0: float  # xf_0
+    f_1: float  # xf_1
+    t_f: float  # xt_f
+    e_l0: float  # xE_L0
+    delta_el: float  # xdelta_EL
+    initial_carbon: tuple[float, ...]  # xM_AT_0, xM_UP_0, xM_LO_0
+    f_2x: float  # xF_2x
+    initial_temperature: tuple[float, ...]  # xT_AT_0, xT_LO_0 (default.yml _RICE_CONSTANT)
+
+    # --- economy, common to all regions (default.yml _RICE_CONSTANT; region files repeat a1, a2, a3, gamma)
+    gamma: float  # xgamma: capital elasticity
+    theta_2: float  # xtheta_2: abatement cost exponent
+    a_1: float  # xa_1
+    a_2: float  # xa_2
+    a_3: float  # xa_3
+    delta_k: float  # xdelta_K: capital depreciation per year
+    alpha: float  # xalpha: elasticity of marginal utility
+    rho: float  # xrho: pure time preference (welfare observation only)
+    g_sigma: float  # xg_sigma
+    delta_sigma: float  # xdelta_sigma
+    p_b: float  # xp_b: backstop price
+    delta_pb: float  # xdelta_pb
+
+    # --- hard-coded in rice.py
+    balance_interest: float  # 0.1 per step on positive and negative balances
+    armington_lambda: float  # sub_rate = 0.5
+    dom_pref: float  # dom_pref = 0.5
+    for_pref_total: float  # for_pref = [0.5 / (N - 1)] * N: each partner's weight is this / (N - 1)
+    debt_multiplier: float  # 10 in the debt ratio
+    tfp_drift: float  # exp(0.0033) per step in the TFP update: this is the exponent
+    utility_shift: float  # _SMALL_NUM = 1.0 (not small, spec 11.9)
+
+    # --- regions (region_yamls/<file>, order of a lexicographic sort of the file names)
+    region_files: tuple[str, ...]
+    initial_tfp: tuple[float, ...]  # xA_0
+    initial_capital: tuple[float, ...]  # xK_0
+    initial_population: tuple[float, ...]  # xL_0 (millions)
+    asymptotic_population: tuple[float, ...]  # xL_a
+    tfp_decline: tuple[float, ...]  # xdelta_A
+    tfp_growth: tuple[float, ...]  # xg_A
+    population_growth: tuple[float, ...]  # xl_g
+    initial_intensity: tuple[float, ...]  # xsigma_0
+
+    # --- actions
+    action_levels: int  # num_discrete_action_levels = 10: a rate is index / levels
+    full_rate_level: bool  # econbench: False = upstream's nvec (rates 0-0.9); True adds index `levels` (rate 1.0)
+
+    # --- negotiation (econbench.envs.rice.protocols)
+    protocol: str  # "none", "bilateral" (RICE-N's proposal/evaluation) or "club"
+    club_min_mitigation: float  # club: members' minimum mitigation rate
+    club_tariff: float  # club: members' common tariff on non-members
+    club_free_trade: bool  # club: members impose no tariffs on each other
+    club_min_members: int  # club: it forms only with at least this many members
+
+    # --- upstream defects behind options (spec section 11)
+    debt_ratio_formula: str  # "10B/K0" (CPU env since e7c118e) or "B/(10K0)" (before; the CUDA port still)
+    tariff_revenue: str  # "discarded" (upstream: computed, never used) or "rebated" to the importer's consumption
+    mask_violation: str  # "error" (econbench) or "execute" (upstream: masks are advisory)
+    out_of_range: str  # "error" (econbench) or "execute" (upstream divides any index by levels)
+    reference_rounding: bool  # round every stored quantity to float32 after each step, as upstream's arrays do
+
+    # --- observations
+    obs_dtype: str  # "float32" (upstream's state is float32; half the memory per step) or "float64"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # TOML arrays arrive as lists; keep the dataclass hashable
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, tuple(v))
+        n = self.n_regions
+        per_region = ("region_files", "initial_tfp", "initial_capital", "initial_population", "asymptotic_population",
+                      "tfp_decline", "tfp_growth", "population_growth", "initial_intensity")
+        for name in per_region:
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} needs one value per region ({n}), got {len(getattr(self, name))}")
+        if n < 2:
+            raise ValueError(f"n_regions must be at least 2 (trade needs partners), got {n}")
+        for name, choices in (("debt_ratio_formula", DEBT_RATIO_FORMULAS), ("tariff_revenue", TARIFF_REVENUE),
+                              ("mask_violation", MASK_VIOLATION), ("out_of_range", OUT_OF_RANGE)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+        if self.obs_dtype not in ("float32", "float64"):
+            raise ValueError(f"obs_dtype must be 'float32' or 'float64', got {self.obs_dtype!r}")
+        if self.action_levels < 1:
+            raise ValueError(f"action_levels must be >= 1, got {self.action_levels}")
+        for name in ("club_min_mitigation", "club_tariff"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} must be a rate in [0, 1], got {v}")
+
+    @property
+    def rate_nvec(self) -> int:
+        """Choices of one rate head: levels 0 .. levels-1 upstream, plus `levels` (rate 1) with full_rate_level."""
+        return self.action_levels + (1 if self.full_rate_level else 0)
+
+    @property
+    def base_heads(self) -> int:
+        """Savings, mitigation, export limit, N tariffs, N import bids."""
+        return 3 + 2 * self.n_regions
+
+    @property
+    def end_year(self) -> float:
+        return self.start_year + self.step_years * self.n_activity_steps
