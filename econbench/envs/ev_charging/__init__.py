@@ -1,0 +1,1 @@
+"""EV-charging allocation: exact references first (``solution``); the batched task follows."""
