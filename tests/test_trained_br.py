@@ -27,3 +27,13 @@ def test_group_retraining_on_rbc_runs_and_reports_per_seed() -> None:
     assert gap.gains.shape == (2, 1) and np.isfinite(gap.gains).all()
     lo, hi = gap.epsilon_ci
     assert lo <= hi
+
+
+def test_unilateral_deviation_on_rice_respects_the_agreements() -> None:
+    """Region 0 retrained alone under the bilateral protocol: its learned policy acts through the masks
+    (a masked-out action would raise), and only region 0's return changes."""
+    gap = trained_best_response_gap("RICECooperation-Bilateral-v0", "mitigation_5", "regions", 480, seeds=[0],
+                                    agent=0, n_envs=4, num_steps=60)
+    assert gap.gains.shape == (1, 27) and np.isfinite(gap.gains).all()
+    assert gap.gains[0, 0] != 0.0
+    assert gap.method.startswith("trained best response: agent 0 of regions")

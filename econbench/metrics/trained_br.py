@@ -101,11 +101,15 @@ def _only(agent: int | None, learned: Any, base: Any) -> Any:
     if agent is None:
         return learned
 
-    def policy(obs: Any) -> Any:
-        out = np.array(base(obs), copy=True)
-        out[:, agent] = np.asarray(learned(obs))[:, agent]
+    def call(pol: Any, obs: Any, mask: Any) -> Any:
+        return pol(obs, mask) if mask is not None and getattr(pol, "uses_mask", False) else pol(obs)
+
+    def policy(obs: Any, mask: Any = None) -> Any:
+        out = np.array(call(base, obs, mask), copy=True)
+        out[:, agent] = np.asarray(call(learned, obs, mask))[:, agent]
         return out
 
+    policy.uses_mask = getattr(learned, "uses_mask", False) or getattr(base, "uses_mask", False)  # type: ignore[attr-defined]
     return policy
 
 
