@@ -356,3 +356,31 @@ def test_cli_evaluate_reports_the_competition_metrics(capsys: Any) -> None:
     expected = competition_metrics(CLUB, "mitigation_7")
     assert out["competition_metrics"]["temperature_rise"] == pytest.approx(float(expected["temperature_rise"][0]))
     assert len(out["region_welfare"]) == N and sum(out["region_welfare"]) == pytest.approx(out["score"])
+
+
+def test_action_masks_for_maskable_learners() -> None:
+    """``action_masks()`` on the Gymnasium env and the SB3 VecEnv (what sb3-contrib's MaskablePPO calls)."""
+    import gymnasium as gym
+
+    from econbench.adapters.sb3 import EconSB3VecEnv
+
+    env = gym.make("econbench/RICECooperation-Bilateral-Region-v0")
+    obs, _ = env.reset(seed=0)
+    act = np.zeros(138, dtype=np.int64)
+    act[58:111:2] = 7  # region 0 requests 0.7 of every partner; the bau others accept every proposal
+    obs, *_ = env.step(act)
+    act[:] = 0
+    act[111:] = 1
+    obs, *_ = env.step(act)
+    mask = env.unwrapped.action_masks()
+    assert mask.dtype == bool and mask.shape == (1164,)
+    np.testing.assert_array_equal(mask, obs["action_mask"].astype(bool))
+    assert mask.all()  # region 0 promised 0 and was asked for 0: unconstrained
+    partners = env.unwrapped.view.batched.action_masks()["regions"][0, 1:, L:2 * L]
+    assert not partners[:, :7].any() and partners[:, 7:].all()  # the others accepted its request of 0.7
+    venv = EconSB3VecEnv("econbench/RICECooperation-Club-Region-v0", num_envs=3)
+    venv.seed(0)
+    obs = venv.reset()
+    rows = venv.env_method("action_masks")
+    assert len(rows) == 3
+    np.testing.assert_array_equal(np.stack(rows), obs["action_mask"].astype(bool))

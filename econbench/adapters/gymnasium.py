@@ -72,6 +72,15 @@ class EconEnv(gym.Env):
         self._last = _strip(obs)
         return self._last, float(reward[0]), bool(term[0]), bool(trunc[0]), _strip(info)
 
+    def action_masks(self) -> Any:
+        """Allowed actions as booleans: the learner's ``(sum(nvec),)`` in role views (sb3-contrib's MaskablePPO
+        calls this), one ``(n_agents, sum(nvec))`` array per masked group in the whole game."""
+        view = self.view
+        if isinstance(view, RoleView):
+            return view.action_masks()[0]
+        b = view.batched.backend
+        return {k: b.to_numpy(v)[0].astype(bool) for k, v in view.batched.action_masks().items()}
+
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None

@@ -88,7 +88,14 @@ class EconSB3VecEnv(VecEnv):
     def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
         setattr(self, attr_name, value)
 
+    def action_masks(self) -> np.ndarray:
+        """``(num_envs, sum(nvec))`` booleans: what sb3-contrib's MaskablePPO reads (RICE's agreements bind)."""
+        return self.view.action_masks()
+
     def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+        if method_name == "action_masks":  # one row per economy, not one value for all
+            masks = self.action_masks()
+            return [masks[i] for i in self._indices(indices)]
         return [getattr(self, method_name)(*method_args, **method_kwargs)] * len(self._indices(indices))
 
     def env_is_wrapped(self, wrapper_class: type, indices: VecEnvIndices = None) -> list[bool]:

@@ -146,6 +146,15 @@ class RoleView:
         self._obs = self.batched.reset(seed=seed, mask=mask)
         return self._host_obs(self._obs)
 
+    def action_masks(self) -> np.ndarray:
+        """The learner's allowed actions, ``(n_envs, sum(nvec))`` booleans (all true for unmasked groups)."""
+        g = self.group
+        if not g.masked:
+            width = int(sum(g.action.nvec)) if isinstance(g.action, DiscreteSpec) else int(np.prod(g.action.shape))
+            return np.ones((self.batched.n_envs, width), dtype=bool)
+        b = self.batched.backend
+        return b.to_numpy(self.batched.action_masks()[g.name][:, self.role.agent]).astype(bool)
+
     def joint_actions(self, action: Any) -> dict[str, Array]:
         """The learner's ``(n_envs, *action_shape)`` actions merged into everyone's."""
         b, xp, g = self.batched.backend, self.batched.xp, self.group
