@@ -13,6 +13,7 @@ generous absolute floors; ci/conftest.py prints the figures with the issue's goa
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -219,7 +220,7 @@ RICE_RATIO_GOALS = {1: 10.0, 1024: 200.0}  # the RICE issue's goals: x the refer
 # A local copy of mila-iqia/climate-cooperation-competition @ 148ed85 (never committed) and a Python with its
 # requirements (numpy 1.26, gym 0.21/0.22, pyyaml); without them the reference's side is skipped.
 RICE_REFERENCE = os.environ.get("ECONBENCH_RICE_REFERENCE")
-RICE_REFERENCE_PYTHON = os.environ.get("ECONBENCH_RICE_REFERENCE_PYTHON", "python")
+RICE_REFERENCE_PYTHON = os.environ.get("ECONBENCH_RICE_REFERENCE_PYTHON", sys.executable)
 RICE_REFERENCE_EPISODES = 3 if SHORT else 5
 RICE_RATES: dict[tuple[str, int], float] = {}  # (protocol, n_envs) -> median region-steps/s
 RICE_REFERENCE_RATES: dict[str, float] = {}  # protocol -> the reference's median region-steps/s
@@ -250,14 +251,12 @@ print(json.dumps(env.episode_length * env.num_regions / statistics.median(times[
 
 def _rice_reference_rate(protocol: str) -> float:
     import subprocess
-    import sys
 
     if not RICE_REFERENCE:
         pytest.skip("set ECONBENCH_RICE_REFERENCE to a local copy of the reference (and "
                     "ECONBENCH_RICE_REFERENCE_PYTHON to a Python with its requirements) to measure it")
     if protocol not in RICE_REFERENCE_RATES:
-        python = RICE_REFERENCE_PYTHON if RICE_REFERENCE_PYTHON != "python" else sys.executable
-        done = subprocess.run([python, "-c", _REFERENCE_TIMER, "1" if protocol == "bilateral" else "0",
+        done = subprocess.run([RICE_REFERENCE_PYTHON, "-c", _REFERENCE_TIMER, "1" if protocol == "bilateral" else "0",
                                str(RICE_REFERENCE_EPISODES)], cwd=RICE_REFERENCE, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"the reference failed to run:\n{done.stderr[-2000:]}")

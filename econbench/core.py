@@ -189,12 +189,18 @@ class Task:
         return self.role is not None or (len(self.groups) == 1 and self.groups[0].n_agents == 1)
 
 
+def call_policy(policy: GroupPolicy, obs: Array, mask: Array | None) -> Array:
+    """``policy(obs, mask)`` for a policy that declares ``uses_mask`` (and a mask exists), else ``policy(obs)``."""
+    if mask is not None and getattr(policy, "uses_mask", False):
+        return policy(obs, mask)
+    return policy(obs)
+
+
 def profile_actions(profile: Mapping[str, GroupPolicy], obs: Mapping[str, Array],
                     masks: Callable[[], Mapping[str, Array]]) -> dict[str, Array]:
     """Every group's actions from its policy; ``masks`` is called only if some policy uses them."""
-    wanted = [g for g, pol in profile.items() if getattr(pol, "uses_mask", False)]
-    m = masks() if wanted else {}
-    return {g: pol(obs[g], m[g]) if g in wanted and g in m else pol(obs[g]) for g, pol in profile.items()}
+    m = masks() if any(getattr(pol, "uses_mask", False) for pol in profile.values()) else {}
+    return {g: call_policy(pol, obs[g], m.get(g)) for g, pol in profile.items()}
 
 
 def broadcast_mask(mask: Array, ndim: int, xp: Any) -> Array:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from econbench.core import BatchedEnv
-from econbench.envs.rice.dynamics import ECONOMY_FIELDS, N_ECONOMY_BLOCKS, N_PRIVATE, PRIVATE_FIELDS
+from econbench.envs.rice.dynamics import ECONOMY_FIELDS, PRIVATE_FIELDS, obs_offsets
 from econbench.registry import make_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rice_n"
@@ -79,19 +79,17 @@ def loose_ratio(ours: np.ndarray, ref: np.ndarray, skip: np.ndarray | None = Non
     return float(np.max(r)) if r.size else 0.0
 
 
-def obs_tolerance(trace: dict[str, Any], n_regions: int, negotiating: bool) -> np.ndarray:
+def obs_tolerance(trace: dict[str, Any], p: Any) -> np.ndarray:
     """Per-feature class of region 0's observation: 0 tight, 1 loose (trade, balance, consumption, utility)."""
-    N = n_regions
+    N, off = p.n_regions, obs_offsets(p)
+    assert off["end"] == trace["obs_dim"]
     cls = np.zeros(trace["obs_dim"], dtype=int)
-    blocks = N + 2 + 3 + 3 + (1 if negotiating else 0)
     for b, name in enumerate(ECONOMY_FIELDS):
         if name in ("consumption", "balance"):
-            cls[blocks + b * N: blocks + (b + 1) * N] = 1
-    private = blocks + N_ECONOMY_BLOCKS * N + N * N
+            cls[off["economy"] + b * N: off["economy"] + (b + 1) * N] = 1
     for k, name in enumerate(PRIVATE_FIELDS):
         if name in ("utility", "welfare", "reward"):
-            cls[private + k] = 1
-    assert private + N_PRIVATE <= trace["obs_dim"]
+            cls[off["private"] + k] = 1
     return cls
 
 
@@ -102,7 +100,7 @@ def replay(trace: dict[str, Any], dtype: str = "float64", **params: Any) -> Repo
     env = BatchedEnv(task, 1, dtype=dtype)
     obs = env.reset(seed=0)["regions"]
     rep = Report()
-    cls = obs_tolerance(trace, task.params.n_regions, protocol != "none")
+    cls = obs_tolerance(trace, task.params)
     ref0 = np.asarray(trace["initial_obs_features"]["0"])
     rep.note("obs", tight_ratio(np.asarray(obs[0, 0])[cls == 0], ref0[cls == 0]), "reset")
     for step in trace["steps"]:

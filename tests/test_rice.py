@@ -10,6 +10,7 @@ import pytest
 
 import econbench
 from econbench.core import ActionError, BatchedEnv
+from econbench.envs.rice.dynamics import obs_offsets
 from econbench.envs.rice.metrics import competition_metrics
 from econbench.registry import make_task
 from tests.rice_replay import FIXTURES, PROTOCOL_IDS, load, replay
@@ -86,6 +87,7 @@ def test_region_order_names_and_calibration() -> None:
     obs, _ = env.reset(seed=0)
     # capital block of the public features holds xK_0 / 1e4 in region order (11.yml first: 0.239419592)
     at = N + 8
+    assert at == obs_offsets(p)["economy"]
     np.testing.assert_allclose(obs["region_0"]["observation"][at:at + N] * 1e4, p.initial_capital)
     assert obs["region_3"]["observation"][3] == 1.0  # own one-hot id
 

@@ -139,8 +139,7 @@ class RoleView:
         o = b.to_numpy(obs[self.group.name][:, self.role.agent])
         if not self.group.masked:
             return o
-        mask = b.to_numpy(self.batched.action_masks()[self.group.name][:, self.role.agent])
-        return {"observation": o, "action_mask": mask.astype(np.int8)}
+        return {"observation": o, "action_mask": self.action_masks().astype(np.int8)}
 
     def reset(self, seed: int | None = None, mask: Any = None) -> Any:
         self._obs = self.batched.reset(seed=seed, mask=mask)

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from econbench.core import call_policy
 from econbench.metrics.evaluate import evaluate
 from econbench.metrics.gaps import GapResult
 from econbench.registry import make_task
@@ -101,12 +102,9 @@ def _only(agent: int | None, learned: Any, base: Any) -> Any:
     if agent is None:
         return learned
 
-    def call(pol: Any, obs: Any, mask: Any) -> Any:
-        return pol(obs, mask) if mask is not None and getattr(pol, "uses_mask", False) else pol(obs)
-
     def policy(obs: Any, mask: Any = None) -> Any:
-        out = np.array(call(base, obs, mask), copy=True)
-        out[:, agent] = np.asarray(call(learned, obs, mask))[:, agent]
+        out = np.array(call_policy(base, obs, mask), copy=True)
+        out[:, agent] = np.asarray(call_policy(learned, obs, mask))[:, agent]
         return out
 
     policy.uses_mask = getattr(learned, "uses_mask", False) or getattr(base, "uses_mask", False)  # type: ignore[attr-defined]

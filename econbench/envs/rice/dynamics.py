@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from econbench.backend import Backend, BackendRNG
-from econbench.core import ActionError, Array, Dynamics, StepOutput
+from econbench.core import ActionError, Array, Dynamics, StepOutput, where_state
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
 
@@ -72,12 +72,26 @@ PRIVATE_FIELDS = ("tfp", "intensity", "mitigation_cost", "damages", "abatement_c
 PRIVATE_NORMS = (1e2, 0.1, 1.0, 1.0, 1.0, 1e3, 1.0, 1.0, 1.0)
 
 
+def obs_offsets(p: RICEParams) -> dict[str, int]:
+    """Where each part of a region's observation starts (spec section 7), and its total length ``"end"``.
+
+    Own one-hot id, temperature (2), carbon (3), forcing, land emissions, timestep, the stage (with
+    negotiation), the ten economy blocks, the tariffs, the own block, then with negotiation the own
+    minimum mitigation and the protocol's features.
+    """
+    proto = get_protocol(p.protocol)(p)
+    N, negotiating = p.n_regions, proto.n_stages > 0
+    economy = N + 2 + 3 + 3 + (1 if negotiating else 0)
+    private = economy + N_ECONOMY_BLOCKS * N + N * N
+    own = private + N_PRIVATE
+    end = own + (1 + proto.n_features() if negotiating else 0)
+    return {"temperature": N, "timestep": N + 7, "economy": economy, "private": private, "min_mitigation": own,
+            "protocol": own + 1, "end": end}
+
+
 def obs_dim(p: RICEParams) -> int:
     """N^2 + 11 N + 17 without negotiation (1043 for 27 regions); 1207 with the bilateral protocol."""
-    proto = get_protocol(p.protocol)(p)
-    N = p.n_regions
-    extra = (2 + proto.n_features()) if proto.n_stages else 0  # stage, own minimum mitigation, protocol features
-    return N + 2 + 3 + 3 + N_ECONOMY_BLOCKS * N + N * N + N_PRIVATE + extra
+    return obs_offsets(p)["end"]
 
 
 def action_nvec(p: RICEParams) -> tuple[int, ...]:
@@ -113,9 +127,7 @@ class RICEDynamics(Dynamics):
         self.initial = {"capital": arr(p.initial_capital), "labor": arr(p.initial_population),
                         "tfp": arr(p.initial_tfp), "intensity": arr(p.initial_intensity)}
         self.ones_n = arr(np.ones(N))
-        self.off_diag = arr(1.0 - np.eye(N))
         self.bid_scale = arr((1.0 - np.eye(N)) / p.action_levels)  # index -> rate; nobody imports from itself
-        self.eye = arr(np.eye(N))
         self.obs_dtype = getattr(self.xp, params.obs_dtype)
         self.obs_eye = backend.asarray(np.eye(N), dtype=self.obs_dtype)
         self.for_pref = p.for_pref_total / (N - 1)
@@ -155,13 +167,11 @@ class RICEDynamics(Dynamics):
         k = t + 1
         stage = k % self.stages
         self._check(state, a, stage)
-        present = np.unique(b.to_numpy(stage)) if stage.shape[0] > 1 else [int(b.to_numpy(stage)[0])]
+        present = np.unique(b.to_numpy(stage))
         outs = {int(s): self._stage(int(s), state, a) for s in present}
         if len(outs) == 1:
             new, rewards = next(iter(outs.values()))
         else:
-            from econbench.core import where_state
-
             new, rewards = outs[int(present[0])]
             for s in present[1:]:
                 sel = stage == int(s)
@@ -287,18 +297,6 @@ class RICEDynamics(Dynamics):
     def mitigation_floor(self, state: RICEState) -> Array:
         """Lowest allowed mitigation index ``(E, N)``: the first round(min * levels) are masked (rice.py)."""
         return self.xp.round(state.min_mitigation * self.params.action_levels)
-
-    def bounds(self, state: RICEState) -> tuple[Array, Array]:
-        """Lowest and highest allowed index per head ``(E, N, H)``: the agreements as bounds (for tests and tools)."""
-        xp, b = self.xp, self.backend
-        E, N = state.capital.shape
-        lo = b.zeros((E, N, len(self.nvec)))
-        hi = lo + b.asarray(self._nvec_host - 1.0)
-        lo[..., 1] = self.mitigation_floor(state)
-        tb = self.protocol.tariff_bounds(state.agreements)
-        if tb is not None:
-            lo[..., 3:3 + N], hi[..., 3:3 + N] = tb
-        return lo, hi
 
     def _check(self, state: RICEState, a: Array, stage: Array) -> None:
         """Out-of-range indices and mask violations: an error by default, upstream's silent use by option.

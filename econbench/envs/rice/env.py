@@ -27,24 +27,13 @@ import numpy as np
 from econbench.backend import Backend
 from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
-from econbench.envs.rice.dynamics import N_ECONOMY_BLOCKS, N_PRIVATE, RICEDynamics, action_nvec, obs_dim
+from econbench.envs.rice.dynamics import RICEDynamics, action_nvec, obs_dim, obs_offsets
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
 
 BAU_SAVINGS, BAU_EXPORT, BAU_BID = 2, 2, 1  # action indices (rates x 10)
 UNIFORM_MITIGATION = (3, 5, 7, 9)
 TEMPERATURE_FLOOR, TEMPERATURE_PER_LEVEL = 1.0, 0.25  # C
-
-
-# ---------------------------------------------------------------------------- reading observations
-def obs_offsets(p: RICEParams) -> dict[str, int]:
-    """Where a rule finds what it reads in the observation (spec section 7 layout)."""
-    N = p.n_regions
-    negotiating = get_protocol(p.protocol).n_stages > 0
-    public = 2 + 3 + 3 + (1 if negotiating else 0) + N_ECONOMY_BLOCKS * N + N * N
-    private = N + public
-    return {"temperature": N, "timestep": N + 7, "min_mitigation": private + N_PRIVATE,
-            "protocol": private + N_PRIVATE + 1}
 
 
 # ---------------------------------------------------------------------------- fixed rules
