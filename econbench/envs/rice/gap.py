@@ -73,7 +73,7 @@ def deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, s
                 print(f"  {task.name} deviations {start + len(chunk)}/{len(grid)}", flush=True)
         values.append(base)
         gains.append(np.maximum(best[None, :] - base, 0.0))  # the profile's own play is always available
-    method = ("lower bound: best constant savings or mitigation level of one region at a time, other heads "
-              "as the profile's, mitigation kept at or above the agreed minimum")
+    method = ("lower bound: best constant-level deviation of one region at a time in savings or mitigation, "
+              "other heads as the profile's, mitigation kept at or above the agreed minimum")
     return [GapResult(task.id, policy, "regions", method, np.concatenate(gains), np.concatenate(values))]
 
