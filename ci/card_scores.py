@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from econbench import cards
 from econbench.cards import cards_dir, load_card, short_name
-from econbench.metrics import equilibrium_gap, evaluate
+from econbench.metrics import equilibrium_gap, evaluate, optimality_gap
 from econbench.registry import make_task
 
 
@@ -37,6 +37,10 @@ def entry(task_id: str, policy: str) -> dict[str, Any]:
     task = make_task(task_id)
     res = evaluate(task, policy)
     out: dict[str, Any] = {"score": float(res.mean), "ci95": [float(x) for x in res.ci]}
+    if task.is_single_agent and "exact" in task.policies:
+        gap = optimality_gap(task, policy)
+        out["optimality_gap"] = gap.raw
+        out["normalized_regret"] = gap.normalized
     if not task.is_single_agent:
         gaps = equilibrium_gap(task, policy)
         out["equilibrium_gap"] = {g.group: g.epsilon for g in gaps}

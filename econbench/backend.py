@@ -71,6 +71,19 @@ class Backend:
         cpu = self.xp.asarray(x, device=self._native.Device("CPU_DEVICE")) if self.device else x
         return np.asarray(cpu)
 
+    def put(self, x: Any, index: Any, values: Any) -> Any:
+        """``x`` (1-D) with ``x[index] = values``; may write in place, so use the result.
+
+        The array API has no scatter; NumPy, torch and CuPy write in place,
+        array-api-strict goes through the host explicitly (it is a test backend).
+        """
+        if self.name != "array_api_strict":
+            x[index] = values
+            return x
+        host = self.to_numpy(x).copy()
+        host[self.to_numpy(index)] = self.to_numpy(values) if hasattr(values, "shape") else values
+        return self.xp.asarray(host, dtype=x.dtype, device=self.device)
+
     def rng(self, seed: int | None) -> "BackendRNG":
         return BackendRNG(self, seed)
 

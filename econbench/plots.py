@@ -67,7 +67,8 @@ def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Pa
 
 
 ROLLOUT_FIGURES: dict[str, str] = {"econbench.envs.rbc": "econbench.plots_rbc:plot_rbc_rollout",
-                                   "econbench.envs.rice": "econbench.plots_rice:plot_rice_rollout"}
+                                   "econbench.envs.rice": "econbench.plots_rice:plot_rice_rollout",
+                                   "econbench.envs.ev_charging.env": "econbench.plots_ev:plot_ev_rollout"}
 """Task package -> its own rollout figure (``module:function``, imported when used); others get
 :func:`plot_trajectories`, whose state and action feature 0 mean something only in the investment games."""
 
