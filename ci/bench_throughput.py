@@ -27,8 +27,11 @@ import econbench
 SHORT = os.environ.get("ECONBENCH_BENCH_MODE", "short") == "short"
 SIZES = [1, 64, 4096, 65536]
 # RICE's protocol variants and role views share the base task's core: the generic cases run its two main IDs
-IDS = [t for t in econbench.task_ids() if "/RICECooperation-" not in t or t.split("/")[-1] in
-       ("RICECooperation-v0", "RICECooperation-Region-v0")]
+# The EV operator solves one equilibrium per env on the host (a planner's view, not a batched core) and the
+# large city is 100,000 drivers per env: the EV section below measures the drivers' core by city size instead.
+IDS = [t for t in econbench.task_ids() if ("/RICECooperation-" not in t or t.split("/")[-1] in
+       ("RICECooperation-v0", "RICECooperation-Region-v0"))
+       and t.split("/")[-1] not in ("EVCharging-Operator-v0", "EVCharging-LargeCity-v0")]
 LQ_IDS = [t for t in IDS if "InvestmentLQ" in t or "InvestmentOligopoly" in t]
 RATIO_GOAL_IDS = [t for t in IDS if "/Investment" in t]  # the foundation issue's 20x goal; other tasks report only
 STEPS = {1: 200, 64: 100, 4096: 20, 65536: 5} if SHORT else {1: 2000, 64: 1000, 4096: 100, 65536: 20}
@@ -363,3 +366,82 @@ def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatc
         benchmark.extra_info.update(info)
         PPO_RATES[task_id] = info
         assert rate > 0
+
+
+# ---------------------------------------------------------------------------- EV charging: one city of N drivers
+EV_ID = "econbench/EVCharging-LargeCity-v0"
+EV_SIZES = [1_000, 10_000, 100_000] + ([] if SHORT else [1_000_000])  # a million in the full mode only
+EV_DRIVERS_PER_STATION = 100  # the large city's density at every size
+EV_PEAK = 216  # 18:00: the evening commute and the charging peak, the busiest steps of the day
+EV_STEPS = 12 if SHORT else 24
+EV_GOAL = 20.0  # the EV issue's goal: steps/s of one economy of 1,000,000 drivers on this machine, NumPy
+EV_FLOOR = 0.5  # CI gate (noisy shared machines): steps/s at 100,000 drivers
+EV_MEMORY_GOAL = 1024.0  # bytes per driver
+EV_RATES: dict[int, float] = {}  # drivers -> median env-steps/s
+EV_MEMORY: dict[int, dict[str, float]] = {}  # drivers -> {"state": bytes/driver, "peak": bytes/driver}
+
+
+def _ev_city(n: int) -> tuple[Any, Any]:
+    """The large city at ``n`` drivers, float32, rolled to the evening peak under the shortest-wait rule."""
+    from econbench.core import BatchedEnv
+    from econbench.registry import make_task
+
+    task = make_task(EV_ID, n_drivers=n, n_stations=max(3, n // EV_DRIVERS_PER_STATION))
+    env = BatchedEnv(task, 1, dtype="float32", seed=0)
+    obs = env.reset()
+    rule = task.policy("shortest_wait", env.backend)["drivers"]
+    for _ in range(EV_PEAK):
+        obs, *_ = env.step({"drivers": rule(obs["drivers"])})
+    return env, rule
+
+
+def _state_bytes(env: Any) -> int:
+    import dataclasses
+
+    return sum(int(getattr(env.state, f.name).nbytes) for f in dataclasses.fields(env.state))
+
+
+@pytest.mark.parametrize("n", EV_SIZES)
+def test_ev_driver_steps(benchmark: Any, n: int) -> None:
+    """Env-steps/s of ``BatchedEnv.step`` (validation, queues, observations) for one city of ``n`` drivers at the
+    evening peak; the rule's actions are computed between steps, outside the timed calls. Memory: the state's
+    bytes per driver and the peak of what one step allocates (tracemalloc), per driver."""
+    import tracemalloc
+
+    env, rule = _ev_city(n)
+    start = copy_state(env)
+    benchmark.group = f"EVCharging large city, one economy, {EV_STEPS} steps from 18:00 (float32)"
+    obs = env.observe()
+
+    def run() -> float:
+        nonlocal obs
+        env.state, env.t = start
+        obs = env.observe()
+        spent = 0.0
+        for _ in range(EV_STEPS):
+            act = {"drivers": rule(obs["drivers"])}
+            t0 = time.perf_counter()
+            obs, *_ = env.step(act)
+            spent += time.perf_counter() - t0
+        return spent
+
+    times: list[float] = []
+    benchmark.pedantic(lambda: times.append(run()), rounds=ROUNDS, warmup_rounds=0, iterations=1)
+    rate = EV_STEPS / float(np.median(times))
+    env.state, env.t = start
+    act = {"drivers": rule(env.observe()["drivers"])}
+    tracemalloc.start()
+    env.step(act)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    EV_RATES[n] = rate
+    EV_MEMORY[n] = {"state": _state_bytes(env) / n, "peak": peak / n}
+    benchmark.extra_info.update({"env_steps_per_sec": rate, "driver_steps_per_sec": rate * n, **EV_MEMORY[n]})
+    assert EV_MEMORY[n]["state"] <= EV_MEMORY_GOAL
+    if n == 100_000:
+        assert rate >= EV_FLOOR, f"{rate:.2f} steps/s at 100,000 drivers (floor {EV_FLOOR})"
+
+
+def copy_state(env: Any) -> tuple[Any, Any]:
+    """A snapshot to restart every round from the same peak (steps never write into their input state)."""
+    return env.state, env.t

@@ -13,6 +13,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         _vector_summary(tr, bt)
     _rbc_summary(tr, bt)
     _rice_summary(tr, bt)
+    _ev_summary(tr, bt)
 
 
 def _vector_summary(tr: Any, bt: Any) -> None:
@@ -76,3 +77,23 @@ def _rice_summary(tr: Any, bt: Any) -> None:
                 tr.write_line(f"  {n:,d} env(s): {ratio:,.1f}x the reference (goal {goal:.0f}x): {_met(ratio >= goal)}")
     if not bt.RICE_REFERENCE_RATES:
         tr.write_line("reference not measured: set ECONBENCH_RICE_REFERENCE (and ECONBENCH_RICE_REFERENCE_PYTHON)")
+
+
+def _ev_summary(tr: Any, bt: Any) -> None:
+    """EV charging: steps/s of one city by its number of drivers, and memory per driver, against the issue's goals."""
+    if not bt.EV_RATES:
+        return
+    tr.section(f"{bt.EV_ID}: one economy at the evening peak (NumPy float32, BatchedEnv.step)")
+    tr.write_line(f"{'drivers':>10s}{'ms/step':>10s}{'steps/s':>10s}{'driver-steps/s':>16s}{'state B/driver':>16s}"
+                  f"{'step peak B/driver':>20s}")
+    for n, rate in sorted(bt.EV_RATES.items()):
+        m = bt.EV_MEMORY[n]
+        tr.write_line(f"{n:>10,d}{1e3 / rate:>10.2f}{rate:>10.1f}{rate * n / 1e6:>15.1f}M{m['state']:>16.0f}"
+                      f"{m['peak']:>20.0f}")
+    if 1_000_000 in bt.EV_RATES:
+        rate = bt.EV_RATES[1_000_000]
+        tr.write_line(f"goal >= {bt.EV_GOAL:.0f} steps/s at 1,000,000 drivers: {rate:.1f}, {_met(rate >= bt.EV_GOAL)}")
+    else:
+        tr.write_line("1,000,000 drivers: full mode only (ci/throughput.sh -k ev_)")
+    worst = max(m["state"] for m in bt.EV_MEMORY.values())
+    tr.write_line(f"goal <= {bt.EV_MEMORY_GOAL:.0f} B of state per driver: {worst:.0f}, {_met(worst <= bt.EV_MEMORY_GOAL)}")

@@ -96,6 +96,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         m = competition_metrics(task, profile, seed=res.seeds[0])
         out["competition_metrics"] = {k: float(v[0]) for k, v in m.items() if k != "region_welfare"}
         out["region_welfare"] = m["region_welfare"][0].tolist()
+    if str(task.card.get("factory", "")).startswith("econbench.envs.ev_charging.env:"):
+        from econbench.envs.ev_charging.metrics import ev_metrics
+        from econbench.metrics.evaluate import resolve_policy
+
+        _, profile = resolve_policy(task, args.policy, args.backend)
+        out["ev_metrics"] = ev_metrics(task, profile, seed=res.seeds[0], episodes=int(res.scores.shape[1]),
+                                       backend=args.backend)
     if args.plot:
         from econbench.plots import plot_rollout
 

@@ -262,3 +262,21 @@ def test_bad_configurations_are_named(params: dict[str, object], words: str) -> 
 def test_oneshot_needs_one_step() -> None:
     with pytest.raises(ValueError, match="horizon must be 1"):
         make_task(BATCH, horizon=2)
+
+
+# ---------------------------------------------------------------------------- metrics
+def test_allocation_metrics_place_policies_against_the_references() -> None:
+    from econbench.envs.ev_charging.metrics import ev_metrics
+
+    task = make_task(STEADY)
+    exact = ev_metrics(task, task.policy("exact"), seed=1, episodes=16)
+    nearest = ev_metrics(task, task.policy("nearest"), seed=1, episodes=16)
+    assert exact["distance_to_wardrop"] < 0.04 < nearest["distance_to_wardrop"]
+    assert nearest["station_loads_eph"][1:] == [0.0, 0.0] and nearest["wardrop_relative_gap"] == float("inf")
+    assert exact["price_of_anarchy"] == pytest.approx(1.0092334, abs=1e-7)
+    assert exact["lost_share"] == 0.0 and exact["unserved_share"] == 0.0
+    batch = make_task(BATCH)
+    m = ev_metrics(batch, batch.policy("optimum"), seed=0, episodes=2)
+    assert m["counts"] == [10, 12, 18] and m["max_regret"] == pytest.approx(3.167, abs=5e-4)
+    assert m["efficiency_ratio"] == pytest.approx(1.0, abs=1e-12)
+    assert ev_metrics(batch, batch.policy("exact"), seed=0, episodes=2)["efficiency_ratio"] == pytest.approx(1.012715, abs=1e-6)

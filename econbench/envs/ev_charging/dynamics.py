@@ -96,6 +96,8 @@ class _Fields:
         arr = self[name]
         if self.cur.pop(name + "#view", False):
             arr = self.xp.asarray(arr, copy=True)
+        if hasattr(values, "dtype") and values.dtype != arr.dtype:
+            values = self.xp.astype(values, arr.dtype)  # torch writes only matching types
         self.cur[name] = self.b.put(arr, idx, values)
 
     def state_out(self, **replace: Array) -> EVState:
@@ -170,9 +172,15 @@ class EVDynamics(Dynamics):
 
     # ------------------------------------------------------------------ reset
     def initial_state(self, rng: BackendRNG, n_envs: int) -> EVState:
+        """Small integer types (status and trip int8, places and stations int32): a step reads the status of
+        every driver several times, and a million int8 are 1 MB where int64 would be 8."""
         p, b, xp = self.params, self.backend, self.xp
         E, N = n_envs, p.n_drivers
-        f, i64 = b.dtype, xp.int64
+        f, i8, i32 = b.dtype, xp.int8, xp.int32
+
+        def ints(value: int, dtype: Any, shape: tuple[int, ...] = (E, N)) -> Array:
+            return xp.full(shape, value, dtype=dtype, device=b.device)
+
         zeros = b.zeros((E, N))
         inf = xp.full((E, N), float("inf"), dtype=f, device=b.device)
         plug = xp.broadcast_to(b.asarray(self._plug0)[None, ...], (E, self.S, self.C))
@@ -183,8 +191,8 @@ class EVDynamics(Dynamics):
             u = rng.uniform((E, N, 4))
             z = rng.normal((E, N, 2))
             n_nodes = p.grid ** 2
-            home = xp.astype(xp.floor(u[..., 0] * n_nodes), i64)
-            work = xp.astype(xp.floor(u[..., 1] * n_nodes), i64)
+            home = xp.astype(xp.floor(u[..., 0] * n_nodes), i32)
+            work = xp.astype(xp.floor(u[..., 1] * n_nodes), i32)
             soc = (p.soc0_low + (p.soc0_high - p.soc0_low) * u[..., 2]) * p.battery_kwh
             vot = self._draw_class(u[..., 3])
             deps = []
@@ -195,20 +203,17 @@ class EVDynamics(Dynamics):
             dest = xp.stack([work, home], axis=-1)
             leg = self._hops(home, work) * self.kwh_per_edge
             kwh = xp.stack([leg, leg], axis=-1)
-            status = xp.zeros((E, N), dtype=i64, device=b.device)
-            return EVState(status, home, status - 1, xp.zeros((E, N), dtype=i64, device=b.device), zeros, zeros,
+            return EVState(ints(IDLE, i8), home, ints(-1, i32), ints(0, i8), zeros, zeros,
                            soc, zeros, vot, dep[..., 0], leg, 2.0 * leg, dep, dest, kwh, plug, clock, counters)
         empty_f = b.zeros((E, N, 0))
-        empty_i = xp.zeros((E, N, 0), dtype=i64, device=b.device)
+        empty_i = ints(0, i32, (E, N, 0))
         if p.mode == "oneshot":
-            node = xp.broadcast_to(xp.arange(N, dtype=i64, device=b.device)[None, :], (E, N))
+            node = xp.broadcast_to(xp.arange(N, dtype=i32, device=b.device)[None, :], (E, N))
             node = xp.asarray(node, copy=True)
-            status = xp.zeros((E, N), dtype=i64, device=b.device)
             counters = counters + float(N) * self._unit("requests")[None, :]
-            return EVState(status, node, status - 1, status, zeros, zeros, zeros, zeros + p.energy_kwh,
+            return EVState(ints(IDLE, i8), node, ints(-1, i32), ints(0, i8), zeros, zeros, zeros, zeros + p.energy_kwh,
                            zeros + p.vot_classes[0], inf, zeros, zeros, empty_f, empty_i, empty_f, plug, clock, counters)
-        status = xp.full((E, N), GONE, dtype=i64, device=b.device)
-        state = EVState(status, xp.zeros((E, N), dtype=i64, device=b.device), status * 0 - 1, status * 0, zeros, zeros,
+        state = EVState(ints(GONE, i8), ints(0, i32), ints(-1, i32), ints(0, i8), zeros, zeros,
                         zeros, zeros, zeros, inf, zeros, zeros, empty_f, empty_i, empty_f, plug, clock, counters)
         return self._admit(state, self._arrival_draws(rng, E), b.zeros((E,)))
 
@@ -305,8 +310,8 @@ class EVDynamics(Dynamics):
             cost, counters = self._to_station(w, idx, choice, act, t0, cost, counters)
         # 2. the others: follow the schedule (dynamic) or leave unserved (static)
         if p.mode == "dynamic":
-            due = can & (choice == 0) & (w["next_dep"] <= xp.reshape(xp.broadcast_to(t0[:, None], (E, N)), (-1,)))
-            idx = xp.nonzero(due)[0]
+            due = xp.reshape(w["next_dep"], (E, N)) <= t0[:, None]  # compared in 2-D: no broadcast copy of t0
+            idx = xp.nonzero(can & (choice == 0) & xp.reshape(due, (-1,)))[0]
             if idx.shape[0]:
                 cost, counters = self._depart(w, idx, t0, cost, counters)
         else:
@@ -316,14 +321,16 @@ class EVDynamics(Dynamics):
                 cost = b.put(cost, idx, xp.take(cost, idx) + p.unserved_penalty)
                 counters = self._count(counters, "unserved", xp.floor_divide(idx, N), xp.astype(idx * 0 + 1, f))
         # 3. arrivals at stations join the queues
-        t1_flat = xp.reshape(xp.broadcast_to(t1[:, None], (E, N)), (-1,))
-        idx = xp.nonzero((w["status"] == TO_STATION) & (w["t_free"] < t1_flat))[0]
+        def ends_in_step() -> Array:
+            return xp.reshape(xp.reshape(w["t_free"], (E, N)) < t1[:, None], (-1,))
+
+        idx = xp.nonzero((w["status"] == TO_STATION) & ends_in_step())[0]
         plug_free = state.plug_free
         if idx.shape[0]:
             cost, counters, plug_free = self._join(w, idx, noise, cost, counters, plug_free)
         # 4. charges and trips that end within the step
         status = w["status"]
-        idx = xp.nonzero(((status == AT_STATION) | (status == TRIP)) & (w["t_free"] < t1_flat))[0]
+        idx = xp.nonzero(((status == AT_STATION) | (status == TRIP)) & ends_in_step())[0]
         if idx.shape[0]:
             self._finish(w, idx)
         # 5. the end of the day: shortfall below the wanted state of charge
@@ -334,12 +341,13 @@ class EVDynamics(Dynamics):
             short = xp.clip(p.end_soc * p.battery_kwh - have, 0.0, None)
             ends = xp.reshape(xp.broadcast_to(last[:, None], (E, N)), (-1,)) & (status != STRANDED)
             cost = cost + xp.where(ends, p.shortfall_penalty * short, 0.0)
-        counters = counters + xp.reshape(xp.sum(xp.reshape(cost, (E, N)), axis=1), (E, 1)) * self._unit("cost")[None, :]
+        total = xp.sum(xp.reshape(cost, (E, N)), axis=1)
+        counters = counters + xp.reshape(total, (E, 1)) * self._unit("cost")[None, :]
         new = w.state_out(plug_free=plug_free, counters=counters, clock=t1)
         if p.mode == "steady":
             new = self._admit(new, noise["arrivals"], t1)
         rewards = -xp.reshape(cost, (E, N))
-        welfare = self.agent_sum(rewards)
+        welfare = -total
         if p.mode == "steady":
             welfare = welfare / self.expected_requests
         return StepOutput(new, {"drivers": rewards}, welfare, terminated=last)  # the day (or the batch) is over
@@ -482,12 +490,13 @@ class EVDynamics(Dynamics):
         out[4, ...] = xp.astype(xp.clip((state.next_dep - now) / 60.0, 0.0, 24.0), f32, copy=False)
         out[5, ...] = xp.astype(xp.broadcast_to(now / (p.horizon * p.step_minutes), (E, N)), f32, copy=False)
         out[6, ...] = xp.astype(state.vot / max(p.vot_classes), f32, copy=False)
-        out[7, ...] = xp.astype(xp.where(busy, xp.clip((state.t_free - now) / 60.0, 0.0, None), 0.0), f32, copy=False)
-        out[N_OWN:, ...] = self._options(state)
+        out[7, ...] = xp.astype(xp.clip((state.t_free - now) / 60.0, 0.0, None), f32, copy=False)  # 0 once it ended
+        self._options(state, out)
         return {"drivers": xp.permute_dims(out, (1, 2, 0))}
 
-    def _options(self, state: EVState) -> Array:
-        """The per-option block, ``(4K, E, N)``: a small table per place, gathered by each driver's place."""
+    def _options(self, state: EVState, out: Array) -> None:
+        """Writes the per-option block, rows ``N_OWN:`` of ``out``: a small table per place, gathered by each
+        driver's place (NumPy gathers straight into ``out``: the block is most of what a step writes)."""
         b, xp = self.backend, self.xp
         E, N = state.status.shape
         P, K = self.city.n_places, self.K
@@ -498,9 +507,14 @@ class EVDynamics(Dynamics):
         table = xp.broadcast_to(self._static_options[None, ...], (E, P, K, 4))
         table = xp.stack([table[..., 0], wait_h, table[..., 2], table[..., 3]], axis=-1)  # (E, P, K, 4)
         table = xp.astype(xp.reshape(xp.permute_dims(table, (2, 3, 0, 1)), (4 * K, E * P)), xp.float32)
-        env = xp.reshape(xp.arange(E, dtype=xp.int64, device=b.device), (E, 1)) * P
         node = xp.where(state.status == GONE, 0, state.node) if self.params.mode == "steady" else state.node
-        return xp.reshape(xp.take(table, xp.reshape(env + node, (-1,)), axis=1), (4 * K, E, N))
+        if E > 1:
+            node = xp.reshape(xp.arange(E, dtype=xp.int64, device=b.device), (E, 1)) * P + node
+        place = xp.reshape(node, (-1,))
+        if b.name == "numpy":
+            np.take(table, place, axis=1, out=xp.reshape(out, (out.shape[0], E * N))[N_OWN:], mode="clip")  # unbuffered
+        else:
+            out[N_OWN:, ...] = xp.reshape(xp.take(table, xp.astype(place, xp.int64), axis=1), (4 * K, E, N))
 
     def action_masks(self, state: EVState) -> dict[str, Array]:
         p, b, xp = self.params, self.backend, self.xp

@@ -22,6 +22,7 @@ import numpy as np
 
 from econbench.backend import get_backend
 from econbench.core import BatchedEnv, GroupPolicy, Task, profile_actions
+from econbench.envs.ev_charging.metrics import rollout_choices
 
 DEVIATORS = 16  # drivers per episode whose deviations are searched (dynamic mode)
 GAP_EPISODES = 2  # episodes per seed of the dynamic search (each is DEVIATORS x rules whole days)
@@ -38,35 +39,6 @@ def ev_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: l
     return _dynamic(task, profile, policy, seeds, min(episodes, GAP_EPISODES), backend, progress)
 
 
-def _choices(task: Task, profile: Mapping[str, GroupPolicy], seed: int, episodes: int, backend: Any,
-             ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], BatchedEnv]:
-    """Every decision of a rollout: (station chosen or -1, place, value of time) per env, in decision order."""
-    b = get_backend(backend)
-    env = BatchedEnv(task, episodes, b, seed=seed)
-    obs = env.reset(seed=seed)
-    dyn = env.dynamics
-    picks: list[list[np.ndarray]] = [[] for _ in range(episodes)]
-    places: list[list[np.ndarray]] = [[] for _ in range(episodes)]
-    vots: list[list[np.ndarray]] = [[] for _ in range(episodes)]
-    for _ in range(env.horizon):
-        acts = profile_actions(profile, obs, env.action_masks)
-        a = b.to_numpy(acts["drivers"])[..., 0]
-        can = b.to_numpy(env.state.status) == 0
-        node = b.to_numpy(env.state.node)
-        vot = b.to_numpy(env.state.vot)
-        option = dyn.city.option_station[node, np.clip(a - 1, 0, None)]
-        station = np.where(a > 0, option, -1)
-        for e in range(episodes):
-            picks[e].append(station[e][can[e]])
-            places[e].append(node[e][can[e]])
-            vots[e].append(vot[e][can[e]])
-        obs, _, term, trunc = env.step({"drivers": acts["drivers"]})
-        if bool(np.all(b.to_numpy(term | trunc))):
-            break
-    cat = lambda xs: [np.concatenate(x) for x in xs]  # noqa: E731
-    return cat(picks), cat(places), cat(vots), env
-
-
 def _oneshot(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
              backend: Any) -> list[Any]:
     from econbench.envs.ev_charging.city import batch_game
@@ -77,7 +49,7 @@ def _oneshot(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds:
     penalty = task.params.unserved_penalty
     gains, values = [], []
     for seed in seeds:
-        picks, places, _, _ = _choices(task, profile, seed, episodes, backend)
+        _, picks, places, _ = rollout_choices(task, profile, seed, episodes, backend)
         for station, who in zip(picks, places):
             choice = np.full(task.params.n_drivers, -1)
             choice[who] = station
@@ -104,7 +76,7 @@ def _steady(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: 
     price = np.asarray(inst.stations.price) * p.energy_kwh
     gains, values = [], []
     for seed in seeds:
-        picks, places, vots, _ = _choices(task, profile, seed, episodes, backend)
+        _, picks, places, vots = rollout_choices(task, profile, seed, episodes, backend)
         for station, origin, vot in zip(picks, places, vots):
             loads = np.bincount(station[station >= 0], minlength=inst.stations.n) / hours
             loads = np.minimum(loads, 0.999 * inst.capacity)
