@@ -87,9 +87,8 @@ def plot_ev_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path
     ax.set(title=f"drivers by activity under {names[0]}", xlabel="hour", ylabel="drivers")
     ax.legend(fontsize=8, loc="upper right")
     ax = axes[1, 1]
-    top = np.argsort(-r0.plugs)[:min(8, r0.plugs.size)] if r0.plugs.size > 8 else np.arange(r0.plugs.size)
     for r, name, c in zip(runs, names, colours):
-        ax.plot(r.hours, r.waiting[:, top].max(axis=1), color=c, lw=1.5, label=name)
+        ax.plot(r.hours, r.waiting.max(axis=1), color=c, lw=1.5, label=name)
     ax.set(title="longest queue at a station", xlabel="hour", ylabel="EVs")
     ax = axes[1, 2]
     width = 0.8 / len(runs)

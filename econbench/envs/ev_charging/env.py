@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 import numpy as np
+from array_api_compat import array_namespace
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
@@ -48,8 +49,9 @@ def _options(obs: Array, K: int, j: int) -> list[Array]:
 
 def _hours_to_full(p: EVParams, obs: Array, need_kwh: Array, K: int) -> list[Array]:
     """Travel + current wait + charging time at each option, hours."""
+    xp = array_namespace(obs)
     travel, wait, power = _options(obs, K, 0), _options(obs, K, 1), _options(obs, K, 3)
-    return [travel[k] + wait[k] + need_kwh / (power[k] * 100.0) for k in range(K)]
+    return [travel[k] + wait[k] + need_kwh / xp.clip(power[k] * 100.0, 1e-6, None) for k in range(K)]  # all-zero rows: no 1/0
 
 
 def _dollars(p: EVParams, obs: Array, need_kwh: Array, K: int) -> list[Array]:

@@ -130,6 +130,6 @@ def _dynamic(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds:
             values.append(base)
             if progress:
                 print(f"  {task.name} deviation search: seed {seed} episode {episode + 1}/{episodes}", flush=True)
-    method = (f"lower bound: {len(deviators)} drivers in turn play each rule {list(ALTERNATIVES)} for the whole day "
+    method = (f"lower bound by deviation search: {len(deviators)} drivers in turn play each rule {list(ALTERNATIVES)} for the day "
               "against the profile, same population and day")
     return [GapResult(task.id, policy, "drivers", method, np.stack(gains), np.stack(values))]
