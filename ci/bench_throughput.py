@@ -27,11 +27,12 @@ import econbench
 SHORT = os.environ.get("ECONBENCH_BENCH_MODE", "short") == "short"
 SIZES = [1, 64, 4096, 65536]
 # RICE's protocol variants and role views share the base task's core: the generic cases run its two main IDs
-# The EV operator solves one equilibrium per env on the host (a planner's view, not a batched core) and the
-# large city is 100,000 drivers per env: the EV section below measures the drivers' core by city size instead.
+# EV charging's variants share one drivers' core: the generic cases run the day and the steady mode; the
+# operator solves one equilibrium per env on the host (a planner's view, not a batched core), and the large
+# city is measured by its number of drivers in the EV section below.
 IDS = [t for t in econbench.task_ids() if ("/RICECooperation-" not in t or t.split("/")[-1] in
        ("RICECooperation-v0", "RICECooperation-Region-v0"))
-       and t.split("/")[-1] not in ("EVCharging-Operator-v0", "EVCharging-LargeCity-v0")]
+       and ("/EVCharging-" not in t or t.split("/")[-1] in ("EVCharging-v0", "EVCharging-Steady-v0"))]
 LQ_IDS = [t for t in IDS if "InvestmentLQ" in t or "InvestmentOligopoly" in t]
 RATIO_GOAL_IDS = [t for t in IDS if "/Investment" in t]  # the foundation issue's 20x goal; other tasks report only
 STEPS = {1: 200, 64: 100, 4096: 20, 65536: 5} if SHORT else {1: 2000, 64: 1000, 4096: 100, 65536: 20}
