@@ -280,3 +280,22 @@ def test_allocation_metrics_place_policies_against_the_references() -> None:
     assert m["counts"] == [10, 12, 18] and m["max_regret"] == pytest.approx(3.167, abs=5e-4)
     assert m["efficiency_ratio"] == pytest.approx(1.0, abs=1e-12)
     assert ev_metrics(batch, batch.policy("exact"), seed=0, episodes=2)["efficiency_ratio"] == pytest.approx(1.012715, abs=1e-6)
+
+
+@pytest.mark.parametrize("bad, words", [
+    (lambda a: a[:, :-1], "has shape"),
+    (lambda a: np.where(a == a, 4, a), "out of range"),  # head 0 has 4 choices (0 = schedule, 1..3 = options)
+    (lambda a: a.astype(float), "must be integer"),
+])
+def test_bad_actions_are_named_and_change_nothing(bad: object, words: str) -> None:
+    from econbench.core import ActionError
+
+    task = make_task(SMALL)
+    env = BatchedEnv(task, 2, seed=0)
+    obs = env.reset()
+    good = np.asarray(task.policy("least_cost")["drivers"](obs["drivers"]))
+    before = np.asarray(env.state.soc).copy(), np.asarray(env.state.status).copy()
+    with pytest.raises(ActionError, match=words):
+        env.step({"drivers": bad(good)})  # type: ignore[operator]
+    assert np.array_equal(np.asarray(env.state.soc), before[0]) and np.array_equal(np.asarray(env.state.status), before[1])
+    env.step({"drivers": good})  # the env still steps
