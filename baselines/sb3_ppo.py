@@ -19,6 +19,15 @@ objective the benchmark scores.
 The checkpoint folder is what ``econbench.metrics.evaluate.load_checkpoint``
 reads: ``model.zip`` (SB3 PPO), ``vecnormalize.pkl`` (a pickled
 ``VecNormalize`` with ``training=False``) and ``meta.json``.
+
+Role views with discrete masked actions (EVCharging-Driver-v0: MultiDiscrete
+heads, a dict observation with the action mask) train on the features alone
+(``FeaturesOnly``; the masks are advisory there: an agent that cannot act has
+its action ignored, and "can act" is one of its features) with integer
+actions; econbench's ``load_checkpoint`` maps actions through Box bounds, so
+such a checkpoint is scored through :func:`checkpoint_profile` instead. A
+view without an ``exact`` policy has no optimality gap: its ``eval.json``
+compares the score with the card's named policies on common random numbers.
 """
 
 from __future__ import annotations
@@ -36,7 +45,8 @@ import numpy as np
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecMonitor, VecNormalize
 from tqdm.auto import tqdm
 
 try:
@@ -52,14 +62,17 @@ except ModuleNotFoundError:  # a source checkout without `pip install -e .`: use
     import econbench
 from econbench.adapters.sb3 import EconSB3VecEnv
 from econbench.core import Task
+from econbench.backend import get_backend
+from econbench.core import DiscreteSpec
 from econbench.metrics import evaluate, optimality_gap
+from econbench.metrics.stats import bootstrap_ci
 from econbench.registry import make_task
 
 DEFAULT_HYPERPARAMS = HERE / "hyperparams" / "ppo.toml"
 DEFAULT_OUT = HERE / "checkpoints"
 
 # Keys of a hyperparameter table that configure the run rather than PPO itself.
-RUN_KEYS = {"n_envs", "total_timesteps", "normalize", "lr_schedule", "init_action"}
+RUN_KEYS = {"n_envs", "total_timesteps", "normalize", "lr_schedule", "init_action", "reward_offset"}
 ACTIVATIONS: dict[str, type[torch.nn.Module]] = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
 
 
@@ -81,6 +94,7 @@ class Args:
     verbose: int = 0  # 0: tqdm bar, 1: SB3's own tables as well
     track: bool = False  # log to Weights & Biases (needs `pip install 'econbench[track]'`)
     wandb_project: str = "econbench"
+    rescore: Path | None = None  # evaluate this checkpoint folder again (rewrites its eval.json), no training
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Args:
@@ -103,6 +117,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     p.add_argument("--verbose", type=int, default=d.verbose, choices=[0, 1, 2])
     p.add_argument("--track", action="store_true", help="log to Weights & Biases (no-op if wandb is missing)")
     p.add_argument("--wandb-project", default=d.wandb_project)
+    p.add_argument("--rescore", type=Path, default=None, metavar="FOLDER",
+                   help="only evaluate this checkpoint folder again and rewrite its eval.json")
     ns = p.parse_args(argv)
     return Args(**{k: v for k, v in vars(ns).items()})
 
@@ -159,8 +175,8 @@ def ppo_kwargs(hp: dict[str, Any]) -> dict[str, Any]:
     return kw
 
 
-def set_initial_action(model: PPO, task: Task, action: float) -> None:
-    """Start the Gaussian policy's mean at ``action`` (task units) in every state.
+def set_initial_action(model: PPO, task: Task, action: float | Sequence[float]) -> None:
+    """Start the Gaussian policy's mean at ``action`` (task units; one value, or one per action dimension) in every state.
 
     SB3 initialises the action head with tiny weights, so its bias alone sets
     the initial mean. Needed where the default start (the middle of the action
@@ -168,18 +184,83 @@ def set_initial_action(model: PPO, task: Task, action: float) -> None:
     grows capacity geometrically and the quadratic term of the reward
     overflows within an episode.
     """
-    g = task.group(task.role.group) if task.role else task.groups[0]
-    low, high = (float(np.asarray(v).ravel()[0]) for v in g.action.bounds())  # type: ignore[union-attr]
-    normalized = 2.0 * (action - low) / (high - low) - 1.0
+    g = learner_group(task)
+    if isinstance(g.action, DiscreteSpec):
+        raise ValueError(f"{task.name}: init_action applies to Box actions only")
+    low, high = (np.asarray(v, dtype=np.float64).ravel() for v in g.action.bounds())
+    normalized = 2.0 * (np.broadcast_to(np.asarray(action, dtype=np.float64), low.shape) - low) / (high - low) - 1.0
     with torch.no_grad():
-        model.policy.action_net.bias.fill_(normalized)
+        bias = model.policy.action_net.bias
+        bias.copy_(torch.as_tensor(normalized, dtype=bias.dtype))
+
+
+def learner_group(task: Task) -> Any:
+    return task.group(task.role.group) if task.role else task.groups[0]
+
+
+def is_discrete(task: Task) -> bool:
+    return isinstance(learner_group(task).action, DiscreteSpec)
+
+
+class FeaturesOnly(VecEnvWrapper):
+    """A masked view's ``{"observation", "action_mask"}`` observations reduced to the features.
+
+    What ``econbench.metrics.evaluate`` hands a single-agent policy is the
+    feature array, so the policy must be trained on it too; the masks of the
+    EV driver view are advisory (an action of a driver who cannot act is ignored).
+    """
+
+    def __init__(self, venv: VecEnv) -> None:
+        super().__init__(venv, observation_space=venv.observation_space["observation"])
+
+    def _features(self, obs: Any) -> np.ndarray:
+        return obs["observation"] if isinstance(obs, dict) else obs
+
+    def reset(self) -> np.ndarray:
+        return self._features(self.venv.reset())
+
+    def step_wait(self) -> Any:
+        obs, reward, done, infos = self.venv.step_wait()
+        for info in infos:
+            if "terminal_observation" in info:
+                info["terminal_observation"] = self._features(info["terminal_observation"])
+        return self._features(obs), reward, done, infos
+
+
+class RewardOffset(VecEnvWrapper):
+    """Adds a constant to every training reward (after ``VecMonitor``, so the logged returns stay natural).
+
+    In a task whose episodes all last the horizon a constant per step shifts
+    every policy's return equally: the ranking of policies is unchanged. The
+    operator's rewards are -PoA ~ -1.01 per hour; learning the 1e-3 differences
+    on top of -1 is hard for a value net, so its table sets 1.
+    """
+
+    def __init__(self, venv: VecEnv, offset: float) -> None:
+        super().__init__(venv)
+        self.offset = float(offset)
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        obs, reward, done, infos = self.venv.step_wait()
+        return obs, (reward + self.offset).astype(np.float32), done, infos
 
 
 def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
-    """Batched economies -> episode statistics -> running observation/reward normalisation."""
-    venv = EconSB3VecEnv(task.id, num_envs=n_envs, normalize_actions=True)
+    """Batched economies -> episode statistics -> (reward offset) -> running observation/reward normalisation.
+
+    Box actions act in [-1, 1] (mapped onto the card's bounds); discrete heads as indices.
+    """
+    venv: VecEnv = EconSB3VecEnv(task.id, num_envs=n_envs, normalize_actions=not is_discrete(task))
+    if isinstance(venv.observation_space, spaces.Dict):
+        venv = FeaturesOnly(venv)
+    venv = VecMonitor(venv)
+    if hp.get("reward_offset"):
+        venv = RewardOffset(venv, float(hp["reward_offset"]))
     norm = {"norm_obs": True, "norm_reward": True, "clip_obs": 10.0, "clip_reward": 10.0, **hp.get("normalize", {})}
-    return VecNormalize(VecMonitor(venv), gamma=task.discount, **norm)
+    return VecNormalize(venv, gamma=task.discount, **norm)
 
 
 class ProgressCallback(BaseCallback):
@@ -214,7 +295,7 @@ class ProgressCallback(BaseCallback):
 
 def snapshot_policy(model: PPO, vecnorm: VecNormalize, task: Task) -> Callable[[np.ndarray], np.ndarray]:
     """The current deterministic policy in natural units, as ``load_checkpoint`` would rebuild it."""
-    g = task.group(task.role.group) if task.role else task.groups[0]
+    g = learner_group(task)
     low, high = (np.asarray(v, dtype=np.float64) for v in g.action.bounds())  # type: ignore[union-attr]
 
     def policy(obs: np.ndarray) -> np.ndarray:
@@ -222,6 +303,54 @@ def snapshot_policy(model: PPO, vecnorm: VecNormalize, task: Task) -> Callable[[
         return low + (np.clip(np.asarray(act, dtype=np.float64), -1.0, 1.0) + 1.0) * 0.5 * (high - low)
 
     return policy
+
+
+def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = True) -> str | dict[str, Any]:
+    """A checkpoint as a policy spec for ``econbench.metrics``.
+
+    Box actions: the folder itself (``load_checkpoint`` reads it). Discrete
+    role views: a profile dict (the learner's row from the model, everyone
+    else from the role's fixed policy), because ``load_checkpoint`` maps
+    actions through Box bounds and a plain callable's actions are cast to
+    floats, which the env refuses for discrete groups.
+    ``deterministic=False`` samples the actions as in training (torch's global
+    generator: seed it for repeatable scores); discrete views only.
+    """
+    if not is_discrete(task):
+        if not deterministic:
+            raise ValueError("sampled actions: discrete views only (load_checkpoint acts deterministically)")
+        return str(folder)
+    import pickle
+
+    folder = Path(folder)
+    model = PPO.load(folder / "model.zip", device="cpu")
+    norm = None
+    if (folder / "vecnormalize.pkl").is_file():
+        with (folder / "vecnormalize.pkl").open("rb") as f:
+            norm = pickle.load(f)  # noqa: S301 - our own training output
+    b = get_backend("numpy")
+    role = task.role
+    g = learner_group(task)
+    if role is None:  # a one-agent task with discrete actions
+        others: dict[str, Any] = {}
+        agent = 0
+    else:
+        others = task.policy(role.others, b)
+        agent = role.agent
+
+    def learner(obs: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs[:, agent], dtype=np.float64)
+        x = norm.normalize_obs(x) if norm is not None else x
+        act, _ = model.predict(x.astype(np.float32), deterministic=deterministic)
+        return np.asarray(act, dtype=np.int64)
+
+    def group_policy(obs: np.ndarray) -> np.ndarray:
+        base = others[g.name](obs) if g.name in others else np.zeros((*obs.shape[:2], *g.action.shape), np.int64)
+        acts = np.array(base, dtype=np.int64, copy=True)
+        acts[:, agent] = learner(obs)
+        return acts
+
+    return {**others, g.name: group_policy}
 
 
 class GapCallback(BaseCallback):
@@ -301,10 +430,10 @@ def train(args: Args) -> Path:
         model = PPO("MlpPolicy", env, gamma=task.discount, seed=args.seed, verbose=args.verbose, device="cpu",
                     **ppo_kwargs(hp))
         if "init_action" in hp:
-            set_initial_action(model, task, float(hp["init_action"]))
+            set_initial_action(model, task, hp["init_action"])
         progress = ProgressCallback(total)
         callbacks: list[BaseCallback] = [progress]
-        if args.eval_freq > 0:
+        if args.eval_freq > 0 and "exact" in task.policies and not is_discrete(task):
             callbacks.append(GapCallback(task, env, args.eval_freq, log_gap))
         t0 = time.perf_counter()
         model.learn(total_timesteps=total, callback=CallbackList(callbacks))
@@ -318,7 +447,7 @@ def train(args: Args) -> Path:
     env.norm_reward = False  # evaluation wants rewards in natural units
     env.save(str(folder / "vecnormalize.pkl"))
     meta = {
-        "task_id": task.id, "algo": "ppo", "normalize_actions": True, "seed": args.seed,
+        "task_id": task.id, "algo": "ppo", "normalize_actions": not is_discrete(task), "seed": args.seed,
         "total_timesteps": total, "timesteps": int(model.num_timesteps), "n_envs": n_envs, "gamma": task.discount,
         "hyperparameters": hp, "train_time_s": round(train_time, 2),
         "econbench_version": econbench.__version__, "stable_baselines3_version": _version("stable_baselines3"),
@@ -343,7 +472,15 @@ def train(args: Args) -> Path:
 
 
 def score(task: Task, folder: Path, train_time: float) -> dict[str, Any]:
-    """Score, optimality gap and normalized regret of the saved checkpoint on the card's protocol."""
+    """Score, optimality gap and normalized regret of the saved checkpoint on the card's protocol.
+
+    A view without an ``exact`` policy has no optimality gap: the score is
+    compared with each named policy's instead (``vs_named``: the mean paired
+    difference, learned minus named, episode by episode on common random
+    numbers, with a stratified bootstrap interval).
+    """
+    if "exact" not in task.policies:
+        return score_without_optimum(task, folder, train_time)
     res = evaluate(task, str(folder))
     gap = optimality_gap(task, str(folder))
     proto = task.card["protocol"]
@@ -358,7 +495,52 @@ def score(task: Task, folder: Path, train_time: float) -> dict[str, Any]:
     }
 
 
+def score_without_optimum(task: Task, folder: Path, train_time: float) -> dict[str, Any]:
+    proto = task.card["protocol"]
+    res = evaluate(task, checkpoint_profile(task, folder))
+    learned = res.scores.ravel()
+    strata = np.repeat(np.arange(res.scores.shape[0]), res.scores.shape[1])
+    named = {name: evaluate(task, name) for name in sorted(task.policies)}
+    vs: dict[str, Any] = {}
+    for name, other in named.items():
+        diff = learned - other.scores.ravel()
+        vs[name] = {"score": other.mean, "score_ci95": list(other.ci), "difference": float(diff.mean()),
+                    "difference_ci95": list(bootstrap_ci(diff, strata))}
+    out = {
+        "task_id": task.id, "policy": str(folder.name), "eval_seeds": list(proto["eval_seeds"]),
+        "episodes_per_seed": int(proto["episodes_per_seed"]), "score": res.mean, "score_ci95": list(res.ci),
+        "reference": proto["reference_policy"], "vs_named": vs, "train_time_s": round(train_time, 2),
+    }
+    if is_discrete(task):  # the policy as it acted in training: sampled, torch seeded for repeatability
+        rng = torch.get_rng_state()
+        torch.manual_seed(0)
+        try:
+            sampled = evaluate(task, checkpoint_profile(task, folder, deterministic=False))
+        finally:
+            torch.set_rng_state(rng)
+        out["sampled"] = {"score": sampled.mean, "score_ci95": list(sampled.ci), "torch_seed": 0, "vs_named": {}}
+        for name, other in named.items():
+            diff = sampled.scores.ravel() - other.scores.ravel()
+            out["sampled"]["vs_named"][name] = {"difference": float(diff.mean()),
+                                                "difference_ci95": list(bootstrap_ci(diff, strata))}
+    return out
+
+
 def print_result(r: dict[str, Any]) -> None:
+    if "vs_named" in r:
+        lo, hi = r["score_ci95"]
+        print(f"score {r['score']:.6g} [{lo:.6g}, {hi:.6g}] (no exact optimum: paired differences, learned - named)")
+        for name, v in r["vs_named"].items():
+            print(f"  {name:>14}: {v['score']:.6g}; difference {v['difference']:+.4g} "
+                  f"[{v['difference_ci95'][0]:+.4g}, {v['difference_ci95'][1]:+.4g}]")
+        if "sampled" in r:
+            sp = r["sampled"]
+            print(f"sampled actions (torch seed 0): score {sp['score']:.6g} [{sp['score_ci95'][0]:.6g}, {sp['score_ci95'][1]:.6g}]")
+            for name, v in sp["vs_named"].items():
+                print(f"  {name:>14}: difference {v['difference']:+.4g} "
+                      f"[{v['difference_ci95'][0]:+.4g}, {v['difference_ci95'][1]:+.4g}]")
+        print(f"training time {r['train_time_s']:.1f} s")
+        return
     lo, hi = r["score_ci95"]
     print(f"score {r['score']:.6g} [{lo:.6g}, {hi:.6g}]  "
           f"(V* {r['v_star']:.6g}, {r['reference']} {r['v_reference']:.6g})")
@@ -389,7 +571,20 @@ def _command(args: Args) -> str:
 
 def main(argv: Sequence[str] | None = None) -> Path:
     args = parse_args(argv)
+    if args.rescore is not None:
+        rescore(args.rescore)
+        return Path(args.rescore)
     return train(args)
+
+
+def rescore(folder: str | Path) -> dict[str, Any]:
+    """Evaluate a checkpoint folder again and rewrite its ``eval.json`` (training time kept from ``meta.json``)."""
+    folder = Path(folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    result = score(make_task(meta["task_id"]), folder, float(meta["train_time_s"]))
+    (folder / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+    print_result(result)
+    return result
 
 
 if __name__ == "__main__":

@@ -95,13 +95,20 @@ class Args:
     device: str = "cpu"  # the networks' device ("cuda" on a GPU)
     backend: str = "numpy"  # the economies' array backend: "torch" keeps them on --device too
     params: dict[str, Any] = field(default_factory=dict)  # task parameter overrides (--param KEY=VALUE)
+    # Credit an action only with the rewards until the agent's next decision (a step where its mask allows more
+    # than one action). For agents that are slots hosting a sequence of one-decision requests (EVCharging-Steady-v0,
+    # -Batch-v0): each request then learns from its own costs. Off: credit runs over the agent's whole episode.
+    decision_credit: bool = False
+    # A group's initial action-head bias (--init-bias GROUP=[...]): logits over sum(nvec) for discrete groups, the mean
+    # in [-1, 1] units for continuous ones (the head's weights start near 0, so the bias is the initial policy).
+    init_bias: dict[str, list[float]] = field(default_factory=dict)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Args:
     """Dataclass defaults, then the task's table in ``--hyperparams``, then the flags actually given."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for f in Args.__dataclass_fields__.values():
-        if f.name in ("learn", "params", "lr_scale"):
+        if f.name in ("learn", "params", "lr_scale", "init_bias"):
             continue
         kind = {"bool": None, "int": int, "float": float, "str": str}.get(str(f.type).split(" |")[0], str)
         if kind is None:
@@ -111,8 +118,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     p.add_argument("--learn", nargs="*", default=argparse.SUPPRESS, help="groups that learn (default: all)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter override")
     p.add_argument("--lr-scale", action="append", default=[], metavar="GROUP=X", help="a group's learning-rate multiple")
+    p.add_argument("--init-bias", action="append", default=[], metavar="GROUP=[...]",
+                   help="a group's initial action-head bias (JSON list: logits, or means in [-1, 1])")
     given = vars(p.parse_args(argv))
-    pairs = {"params": given.pop("param"), "lr_scale": given.pop("lr_scale")}
+    pairs = {"params": given.pop("param"), "lr_scale": given.pop("lr_scale"), "init_bias": given.pop("init_bias")}
     task = given.get("task", Args.task)
     settings = {**hyperparams_for(Path(given.get("hyperparams", Args.hyperparams)), task), **given}
     for name, items in pairs.items():
@@ -332,6 +341,15 @@ def train(args: Args) -> Path:
     bad = set(args.lr_scale) - {g.name for g in task.groups}
     if bad:
         raise SystemExit(f"--lr-scale names group(s) {sorted(bad)} that {task.name} does not have")
+    bad = set(args.init_bias) - set(agents)
+    if bad:
+        raise SystemExit(f"--init-bias names group(s) {sorted(bad)} that do not learn in {task.name}")
+    for k, bias in args.init_bias.items():
+        head = agents[k].actor[-1]
+        if len(bias) != head.bias.numel():
+            raise SystemExit(f"--init-bias {k}: {len(bias)} values for an action head of {head.bias.numel()}")
+        with torch.no_grad():
+            head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
     lrs = {k: args.learning_rate * float(args.lr_scale.get(k, 1.0)) for k in agents}
     optims = {k: torch.optim.Adam(a.parameters(), lr=lrs[k], eps=1e-5) for k, a in agents.items()}
     step, curve = 0, []
@@ -372,7 +390,7 @@ def train(args: Args) -> Path:
         if args.anneal_lr:
             for k, o in optims.items():
                 o.param_groups[0]["lr"] = (1.0 - step / total) * lrs[k]
-        buf: dict[str, dict[str, list[torch.Tensor]]] = {k: {n: [] for n in ("x", "m", "a", "logp", "v", "nv", "r", "d")} for k in agents}
+        buf: dict[str, dict[str, list[torch.Tensor]]] = {k: {n: [] for n in ("x", "m", "a", "logp", "v", "nv", "r", "d", "nd")} for k in agents}
         for _ in range(args.num_steps):
             masks = env.action_masks()
             actions: dict[str, np.ndarray] = profile_actions(fixed, obs, lambda: masks)
@@ -393,10 +411,16 @@ def train(args: Args) -> Path:
             done_t, term_t = as_tensor(term | trunc, device), as_tensor(term, device)
             done = done_t.cpu().numpy()
             ended = no_future(term_t, done_t, gamma)
+            next_masks = env.action_masks() if args.decision_credit else {}
             with torch.no_grad():  # V(s') before any reset: a truncated infinite economy still has a future
                 for k, agent in agents.items():
                     nv = agent.value(observe(agent, obs[k]))
-                    buf[k]["nv"].append(torch.where(ended[:, None], torch.zeros_like(nv), nv))
+                    cut = ended[:, None]
+                    if k in next_masks:  # the next step is a new decision of the agent: this action's credit ends here
+                        decides = decision_rows(groups[k], as_tensor(next_masks[k], device))
+                        buf[k]["nd"].append(decides)
+                        cut = cut | decides
+                    buf[k]["nv"].append(torch.where(cut, torch.zeros_like(nv), nv))
             for k in agents:
                 r_t = as_tensor(out.rewards[k], device).double()
                 r = r_t.cpu().numpy()
@@ -515,6 +539,17 @@ class Tracker:
             self.run = None
 
 
+def decision_rows(g: GroupSpec, mask: torch.Tensor) -> torch.Tensor:
+    """``(envs, agents)``: agents whose mask leaves more than one choice in some head (they decide this step)."""
+    if not isinstance(g.action, DiscreteSpec):
+        return torch.ones(mask.shape[:2], dtype=torch.bool, device=mask.device)
+    allowed, at = [], 0
+    for n in g.action.nvec:
+        allowed.append(mask[..., at:at + n].sum(-1) > 1)
+        at += n
+    return torch.stack(allowed, -1).any(-1)
+
+
 def no_future(terminated: torch.Tensor, done: torch.Tensor, gamma: float) -> torch.Tensor:
     """Economies whose next state has no value to bootstrap.
 
@@ -533,6 +568,8 @@ def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[to
     """GAE over the rollout (rows = env x agent; ``rows`` picks the learning agents), then clipped PPO epochs."""
     x, a, logp, v, nv = (torch.stack(b[n])[:, :, rows] for n in ("x", "a", "logp", "v", "nv"))
     r, d = torch.stack(b["r"]).float()[:, :, rows], torch.stack(b["d"]).float()[:, :, rows]
+    if b.get("nd"):  # decision credit: the next decision ends the trace like an episode end
+        d = torch.maximum(d, torch.stack(b["nd"]).float()[:, :, rows])
     agent.ret_norm.update(r)
     r = r / torch.sqrt(agent.ret_norm.var + 1e-8).float()  # scale, not shift: keeps the sign of profits
     adv, last = torch.zeros_like(r), torch.zeros_like(r[0])
