@@ -170,3 +170,17 @@ def test_shipped_driver_checkpoints_reproduce_their_eval_json(folder: Path) -> N
     assert res.mean == pytest.approx(recorded["score"], rel=1e-9)
     shortest = recorded["vs_named"]["shortest_wait"]
     assert shortest["score"] == pytest.approx(evaluate(task, "shortest_wait").mean, rel=1e-9)
+
+
+def test_discrete_views_are_scored_by_econbench_itself() -> None:
+    """Integer actions from a callable or an SB3 checkpoint reach the env as integers (no cast to float)."""
+    from econbench.cards import load_card
+    from econbench.metrics import evaluate
+
+    task_id = "econbench/EVCharging-Driver-v0"
+    never = evaluate(task_id, lambda o: np.zeros((o.shape[0], 2), np.int64))
+    assert never.mean == pytest.approx(load_card(task_id)["reference_scores"]["no_charging"]["score"], rel=1e-9)
+    pytest.importorskip("stable_baselines3")
+    folder = Path(__file__).resolve().parent.parent / "baselines" / "results" / "ev" / "EVCharging-Driver-v0" / "ppo_seed0"
+    recorded = json.loads((folder / "eval.json").read_text())["score"]
+    assert evaluate(task_id, str(folder)).mean == pytest.approx(recorded, rel=1e-9)

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from econbench.backend import Backend, get_backend
-from econbench.core import Array, BatchedEnv, GroupPolicy, Task, profile_actions
+from econbench.core import Array, BatchedEnv, DiscreteSpec, GroupPolicy, Task, profile_actions
 from econbench.metrics.stats import bootstrap_ci
 from econbench.registry import make_task
 
@@ -111,7 +111,16 @@ def load_checkpoint(path: str | Path, task: Task) -> LearnerPolicy:
         with (folder / "vecnormalize.pkl").open("rb") as f:
             normalizer = pickle.load(f)  # noqa: S301 - our own training output
     g = task.group(task.role.group) if task.role else task.groups[0]
-    low, high = (np.asarray(v, dtype=np.float64) for v in g.action.bounds())  # type: ignore[union-attr]
+    if isinstance(g.action, DiscreteSpec):  # integer heads: SB3's argmax, clipped into each head's range
+        nvec = np.asarray(g.action.nvec)
+
+        def discrete(obs: np.ndarray) -> np.ndarray:
+            x = normalizer.normalize_obs(obs) if normalizer is not None else obs
+            act, _ = model.predict(x.astype(np.float32), deterministic=True)
+            return np.clip(np.asarray(act, dtype=np.int64).reshape(len(obs), -1), 0, nvec - 1)
+
+        return discrete
+    low, high = (np.asarray(v, dtype=np.float64) for v in g.action.bounds())
     normalized = bool(meta.get("normalize_actions", False))
 
     def policy(obs: np.ndarray) -> np.ndarray:
@@ -144,9 +153,11 @@ def _role_profile(task: Task, learner: GroupPolicy, backend: Backend) -> dict[st
 def _single(policy: LearnerPolicy, task: Task, backend: Backend) -> GroupPolicy:
     """Lift a host-side single-agent policy to a group policy acting for the learner."""
     agent = task.role.agent if task.role else 0
+    g = task.group(task.role.group) if task.role else task.groups[0]
+    dtype = backend.xp.int64 if isinstance(g.action, DiscreteSpec) else backend.dtype  # discrete heads stay integers
     if backend.name == "numpy":
-        return lambda obs: np.asarray(policy(np.asarray(obs[:, agent])), dtype=backend.dtype)[:, None]
-    return lambda obs: backend.asarray(policy(backend.to_numpy(obs[:, agent])))[:, None]
+        return lambda obs: np.asarray(policy(np.asarray(obs[:, agent])), dtype=dtype)[:, None]
+    return lambda obs: backend.asarray(policy(backend.to_numpy(obs[:, agent])), dtype=dtype)[:, None]
 
 
 def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "numpy") -> tuple[str, dict[str, GroupPolicy]]:
