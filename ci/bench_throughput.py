@@ -378,8 +378,7 @@ EV_STEPS = 12 if SHORT else 24
 EV_GOAL = 20.0  # the EV issue's goal: steps/s of one economy of 1,000,000 drivers on this machine, NumPy
 EV_FLOOR = 0.5  # CI gate (noisy shared machines): steps/s at 100,000 drivers
 EV_MEMORY_GOAL = 1024.0  # bytes per driver
-EV_RATES: dict[int, float] = {}  # drivers -> median env-steps/s (fresh observation arrays, the default)
-EV_RATES_REUSED: dict[int, float] = {}  # ... with EVDynamics.reuse_observation (one buffer, overwritten each step)
+EV_RATES: dict[int, float] = {}  # drivers -> median env-steps/s
 EV_MEMORY: dict[int, dict[str, float]] = {}  # drivers -> {"state": bytes/driver, "peak": bytes/driver}
 
 
@@ -403,18 +402,16 @@ def _state_bytes(env: Any) -> int:
     return sum(int(getattr(env.state, f.name).nbytes) for f in dataclasses.fields(env.state))
 
 
-@pytest.mark.parametrize("reuse", [False, True], ids=["fresh_obs", "reused_obs"])
 @pytest.mark.parametrize("n", EV_SIZES)
-def test_ev_driver_steps(benchmark: Any, n: int, reuse: bool) -> None:
+def test_ev_driver_steps(benchmark: Any, n: int) -> None:
     """Env-steps/s of ``BatchedEnv.step`` (validation, queues, observations) for one city of ``n`` drivers at the
     evening peak; the rule's actions are computed between steps, outside the timed calls. Memory: the state's
     bytes per driver and the peak of what one step allocates (tracemalloc), per driver."""
     import tracemalloc
 
     env, rule = _ev_city(n)
-    env.dynamics.reuse_observation = reuse
     start = copy_state(env)
-    benchmark.group = f"EVCharging large city, one economy, {EV_STEPS} steps from 18:00 (float32{', reused obs' if reuse else ''})"
+    benchmark.group = f"EVCharging large city, one economy, {EV_STEPS} steps from 18:00 (float32)"
     obs = env.observe()
 
     def run() -> float:
@@ -438,11 +435,11 @@ def test_ev_driver_steps(benchmark: Any, n: int, reuse: bool) -> None:
     env.step(act)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    (EV_RATES_REUSED if reuse else EV_RATES)[n] = rate
+    EV_RATES[n] = rate
     EV_MEMORY[n] = {"state": _state_bytes(env) / n, "peak": peak / n}
     benchmark.extra_info.update({"env_steps_per_sec": rate, "driver_steps_per_sec": rate * n, **EV_MEMORY[n]})
     assert EV_MEMORY[n]["state"] <= EV_MEMORY_GOAL
-    if n == 100_000 and not reuse:
+    if n == 100_000:
         assert rate >= EV_FLOOR, f"{rate:.2f} steps/s at 100,000 drivers (floor {EV_FLOOR})"
 
 

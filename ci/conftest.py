@@ -84,17 +84,15 @@ def _ev_summary(tr: Any, bt: Any) -> None:
     if not bt.EV_RATES:
         return
     tr.section(f"{bt.EV_ID}: one economy at the evening peak (NumPy float32, BatchedEnv.step)")
-    tr.write_line(f"{'drivers':>10s}{'ms/step':>10s}{'steps/s':>10s}{'reused obs':>12s}{'driver-steps/s':>16s}"
+    tr.write_line(f"{'drivers':>10s}{'ms/step':>10s}{'steps/s':>10s}{'driver-steps/s':>16s}"
                   f"{'state B/driver':>16s}{'step peak B/driver':>20s}")
     for n, rate in sorted(bt.EV_RATES.items()):
         m = bt.EV_MEMORY[n]
-        reused = bt.EV_RATES_REUSED.get(n)
-        tr.write_line(f"{n:>10,d}{1e3 / rate:>10.2f}{rate:>10.1f}{(f'{reused:.1f}' if reused else '-'):>12s}"
+        tr.write_line(f"{n:>10,d}{1e3 / rate:>10.2f}{rate:>10.1f}"
                       f"{rate * n / 1e6:>15.1f}M{m['state']:>16.0f}{m['peak']:>20.0f}")
     if 1_000_000 in bt.EV_RATES:
-        rate, reused = bt.EV_RATES[1_000_000], bt.EV_RATES_REUSED.get(1_000_000, 0.0)
-        tr.write_line(f"goal >= {bt.EV_GOAL:.0f} steps/s at 1,000,000 drivers: {rate:.1f} with fresh observation arrays "
-                      f"({_met(rate >= bt.EV_GOAL)}), {reused:.1f} with a reused buffer ({_met(reused >= bt.EV_GOAL)})")
+        rate = bt.EV_RATES[1_000_000]
+        tr.write_line(f"goal >= {bt.EV_GOAL:.0f} steps/s at 1,000,000 drivers: {rate:.1f}, {_met(rate >= bt.EV_GOAL)}")
     else:
         tr.write_line("1,000,000 drivers: full mode only (ci/throughput.sh -k ev_)")
     worst = max(m["state"] for m in bt.EV_MEMORY.values())

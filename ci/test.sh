@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ci/env.sh marl,baselines,track,distributed,dev
-exec python -m pytest -q "$@"
+exec python -m pytest -q -n auto "$@"  # one worker per core (pytest-xdist)

@@ -169,3 +169,27 @@ def test_torch_cuda_request_without_cuda_is_refused() -> None:
         pytest.skip("CUDA present")
     with pytest.raises(BackendUnavailableError, match="CUDA"):
         get_backend("torch", device="cuda")
+
+
+def test_buffer_pool_recycles_only_what_nobody_holds() -> None:
+    """A buffer is overwritten only when no view of it (nor a torch tensor sharing it) is alive."""
+    from econbench.backend import BufferPool
+
+    pool = BufferPool(keep=2)
+    first = pool.empty((3, 4), np.float32)
+    address = first.ctypes.data
+    view = first.T[1:]  # holds the buffer
+    del first
+    held = pool.empty((3, 4), np.float32)
+    assert held.ctypes.data != address
+    del view
+    again = pool.empty((3, 4), np.float32)
+    assert again.ctypes.data == address  # recycled once its view is gone
+    torch = pytest.importorskip("torch")
+    tensor = torch.from_numpy(again)
+    del again
+    assert pool.empty((3, 4), np.float32).ctypes.data != address
+    del tensor, held
+    assert len({pool.empty((3, 4), np.float32).ctypes.data for _ in range(3)}) == 1
+    assert pool.empty((5,), np.float32).shape == (5,)  # another shape replaces a free buffer
+    assert len(pool._bufs) <= 2

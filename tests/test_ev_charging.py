@@ -299,3 +299,19 @@ def test_bad_actions_are_named_and_change_nothing(bad: object, words: str) -> No
         env.step({"drivers": bad(good)})  # type: ignore[operator]
     assert np.array_equal(np.asarray(env.state.soc), before[0]) and np.array_equal(np.asarray(env.state.status), before[1])
     env.step({"drivers": good})  # the env still steps
+
+
+def test_kept_observations_are_never_overwritten() -> None:
+    """Observations come from recycled buffers (NumPy): any one a caller keeps must stay as it was."""
+    task = make_task("econbench/EVCharging-v0")
+    env = BatchedEnv(task, 2, seed=3)
+    rule = task.policy("shortest_wait", env.backend)["drivers"]
+    obs = env.reset()
+    kept = [(obs["drivers"], obs["drivers"].copy())]
+    for t in range(120):
+        obs, *_ = env.step({"drivers": rule(obs["drivers"])})
+        if t % 40 == 0:
+            kept.append((obs["drivers"][1], obs["drivers"][1].copy()))
+    assert len({a.base.ctypes.data for a, _ in kept}) == len(kept)
+    for a, copy in kept:
+        np.testing.assert_array_equal(a, copy)

@@ -29,7 +29,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from econbench.backend import BackendRNG
+from econbench.backend import BackendRNG, BufferPool
 from econbench.core import Array, Dynamics, StepOutput
 from econbench.envs.ev_charging.city import build_city
 from econbench.envs.ev_charging.params import EVParams
@@ -116,13 +116,12 @@ class _Fields:
 class EVDynamics(Dynamics):
     """One step of every environment's drivers and stations (see the module docstring).
 
-    ``reuse_observation = True`` (NumPy) writes every observation into one buffer that the next call
-    overwrites, as GPU simulators do: at a million drivers a fresh 80 MB array per step spends a sixth of
-    the step in page faults. Off by default, since a caller that keeps observations must then copy them.
+    NumPy observations are written into buffers recycled once no caller holds them
+    (:class:`~econbench.backend.BufferPool`): a fresh 80 MB array per step at a million drivers spends a
+    sixth of the step in page faults.
     """
 
     params: EVParams
-    reuse_observation: bool = False
 
     def __init__(self, params: EVParams, backend: Any) -> None:
         super().__init__(params, backend)
@@ -137,6 +136,7 @@ class EVDynamics(Dynamics):
         i64 = xp.int64
         self.opt_station = b.asarray(city.option_station.reshape(-1), dtype=i64)  # (P*K,)
         self.opt_minutes = b.asarray(city.option_minutes.reshape(-1))
+        self.station_node = b.asarray(city.station_node, dtype=i64)
         self.power = b.asarray(city.power_kw)
         self.price = b.asarray(city.price)
         static = np.stack([city.option_minutes / 60.0, np.zeros_like(city.option_minutes),
@@ -153,6 +153,7 @@ class EVDynamics(Dynamics):
             self._rate_b = b.asarray(np.where(self._rate > 0, self._rate, 1.0))
             self._rate_on = b.asarray(self._rate > 0, dtype=xp.bool)
             self.expected_requests = float(demand.sum()) * p.horizon * p.step_minutes / 60.0
+        self._obs_pool = BufferPool() if b.name == "numpy" else None
 
     # ------------------------------------------------------------------ helpers
     def _hops(self, a: Array, c: Array) -> Array:
@@ -307,36 +308,35 @@ class EVDynamics(Dynamics):
         counters = state.counters
         cost = b.zeros((E * N,))
         act = actions["drivers"]
-        choice = xp.reshape(act[..., 0], (-1,))
+        go = xp.reshape(act[..., 0], (-1,)) > 0  # one strided pass over the choices; _to_station gathers flat
         can = w["status"] == IDLE
 
         # 1. drivers who set off for a station
-        idx = xp.nonzero(can & (choice > 0))[0]
+        idx = xp.nonzero(can & go)[0]
         if idx.shape[0]:
-            cost, counters = self._to_station(w, idx, choice, act, t0, cost, counters)
+            cost, counters = self._to_station(w, idx, act, t0, cost, counters)
         # 2. the others: follow the schedule (dynamic) or leave unserved (static)
         if p.mode == "dynamic":
             due = xp.reshape(w["next_dep"], (E, N)) <= t0[:, None]  # compared in 2-D: no broadcast copy of t0
-            idx = xp.nonzero(can & (choice == 0) & xp.reshape(due, (-1,)))[0]
+            idx = xp.nonzero(can & ~go & xp.reshape(due, (-1,)))[0]
             if idx.shape[0]:
                 cost, counters = self._depart(w, idx, t0, cost, counters)
         else:
-            idx = xp.nonzero(can & (choice == 0))[0]
+            idx = xp.nonzero(can & ~go)[0]
             if idx.shape[0]:
                 w.put("status", idx, GONE)
                 cost = b.put(cost, idx, xp.take(cost, idx) + p.unserved_penalty)
                 counters = self._count(counters, "unserved", xp.floor_divide(idx, N), xp.astype(idx * 0 + 1, f))
         # 3. arrivals at stations join the queues
-        def ends_in_step() -> Array:
-            return xp.reshape(xp.reshape(w["t_free"], (E, N)) < t1[:, None], (-1,))
-
-        idx = xp.nonzero((w["status"] == TO_STATION) & ends_in_step())[0]
+        ends = xp.reshape(xp.reshape(w["t_free"], (E, N)) < t1[:, None], (-1,))  # activities ending in the step
+        idx = xp.nonzero((w["status"] == TO_STATION) & ends)[0]
         plug_free = state.plug_free
         if idx.shape[0]:
             cost, counters, plug_free = self._join(w, idx, noise, cost, counters, plug_free)
+            ends = b.put(ends, idx, w.take("t_free", idx) < xp.take(t1, xp.floor_divide(idx, N)))  # their charges
         # 4. charges and trips that end within the step
         status = w["status"]
-        idx = xp.nonzero(((status == AT_STATION) | (status == TRIP)) & ends_in_step())[0]
+        idx = xp.nonzero(((status == AT_STATION) | (status == TRIP)) & ends)[0]
         if idx.shape[0]:
             self._finish(w, idx)
         # 5. the end of the day: shortfall below the wanted state of charge
@@ -358,12 +358,17 @@ class EVDynamics(Dynamics):
             welfare = welfare / self.expected_requests
         return StepOutput(new, {"drivers": rewards}, welfare, terminated=last)  # the day (or the batch) is over
 
-    def _to_station(self, w: _Fields, idx: Array, choice: Array, act: Array, t0: Array, cost: Array,
+    def _to_station(self, w: _Fields, idx: Array, act: Array, t0: Array, cost: Array,
                     counters: Array) -> tuple[Array, Array]:
         p, b, xp = self.params, self.backend, self.xp
         N, K = p.n_drivers, self.K
         env = xp.floor_divide(idx, N)
-        opt = xp.take(w["node"], idx) * K + xp.take(choice, idx) - 1
+        flat, heads = xp.reshape(act, (-1,)), act.shape[-1]  # gathering from the strided choice would copy it
+
+        def head(h: int) -> Array:
+            return xp.take(flat, idx * heads + h)
+
+        opt = xp.astype(w.take("node", idx), xp.int64) * K + head(0) - 1
         s = xp.take(self.opt_station, opt)
         minutes = xp.take(self.opt_minutes, opt)
         vot = w.take("vot", idx)
@@ -372,7 +377,7 @@ class EVDynamics(Dynamics):
             soc = w.take("soc", idx)
             need = minutes / p.edge_minutes * self.kwh_per_edge
             ok = soc >= need
-            target = xp.take(self.targets, xp.take(xp.reshape(act[..., 1], (-1,)), idx))
+            target = xp.take(self.targets, head(1))
             left = soc - need
             trip_cost = trip_cost + p.energy_value * need  # the energy driven away is worth energy_value
             w.put("soc", idx, xp.where(ok, left, soc))
@@ -462,15 +467,9 @@ class EVDynamics(Dynamics):
         w.put("status", idx, xp.where(charged, done, xp.zeros_like(status) + IDLE))
         if p.mode == "dynamic":  # a charged driver is idle at its station's node
             station = w.take("station", idx)
-            st_node = xp.take(self.b_station_node, xp.clip(station, 0, None))
+            st_node = xp.take(self.station_node, xp.clip(station, 0, None))
             w.put("node", idx, xp.where(charged, st_node, w.take("node", idx)))
         w.put("station", idx, xp.where(charged, -1, w.take("station", idx)))
-
-    @property
-    def b_station_node(self) -> Array:
-        if not hasattr(self, "_station_node"):
-            self._station_node = self.backend.asarray(self.city.station_node, dtype=self.xp.int64)
-        return self._station_node
 
     # ------------------------------------------------------------------ observations
     def station_waits(self, state: EVState, t0: Array) -> Array:
@@ -487,10 +486,8 @@ class EVDynamics(Dynamics):
         f32 = xp.float32
         now = xp.reshape(state.clock, (E, 1))
         shape = (obs_dim(p), E, N)
-        if self.reuse_observation and b.name == "numpy":
-            if getattr(self, "_obs_buffer", None) is None or self._obs_buffer.shape != shape:
-                self._obs_buffer = np.empty(shape, dtype=np.float32)
-            out = self._obs_buffer
+        if self._obs_pool is not None:
+            out = self._obs_pool.empty(shape, np.float32)
         else:
             out = xp.empty(shape, dtype=f32, device=b.device)
         B = p.battery_kwh
@@ -524,7 +521,7 @@ class EVDynamics(Dynamics):
             node = xp.reshape(xp.arange(E, dtype=xp.int64, device=b.device), (E, 1)) * P + node
         place = xp.reshape(node, (-1,))
         if b.name == "numpy":
-            np.take(table, place, axis=1, out=xp.reshape(out, (out.shape[0], E * N))[N_OWN:], mode="clip")  # unbuffered
+            np.take(table, place, axis=1, out=xp.reshape(out, (out.shape[0], E * N))[N_OWN:], mode="wrap")  # in range: no check
         else:
             out[N_OWN:, ...] = xp.reshape(xp.take(table, xp.astype(place, xp.int64), axis=1), (4 * K, E, N))
 
