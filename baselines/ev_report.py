@@ -55,10 +55,11 @@ try:
     import econbench  # noqa: F401
 except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
-from econbench.core import BatchedEnv, Task, profile_actions
+from econbench.core import Task
 from econbench.envs.ev_charging import solution
-from econbench.envs.ev_charging.city import steady_instance
-from econbench.envs.ev_charging.dynamics import COUNTERS, IDLE
+from econbench.envs.ev_charging.city import build_city, steady_instance
+from econbench.envs.ev_charging.dynamics import COUNTERS
+from econbench.envs.ev_charging.metrics import rollout_choices, split_metrics
 from econbench.metrics import equilibrium_gap, evaluate
 from econbench.metrics.evaluate import resolve_policy
 from econbench.metrics.stats import bootstrap_ci
@@ -67,38 +68,6 @@ from econbench.registry import make_task
 STEADY = "econbench/EVCharging-Steady-v0"
 DYNAMIC = "econbench/EVCharging-v0"
 OUT = HERE / "results" / "ev"
-
-
-# ---------------------------------------------------------------------------- Wardrop distances (pure)
-def served_flows(inst: solution.Instance, loads: np.ndarray) -> np.ndarray:
-    """Served station loads rescaled to the instance's demand, as ``(1, 1, S)`` flows (single origin and class)."""
-    loads = np.asarray(loads, dtype=float)
-    total = loads.sum()
-    D = float(inst.demand.sum())
-    return (loads * (D / total if total > 0 else 0.0)).reshape(1, 1, -1)
-
-
-def allocation_distance(inst: solution.Instance, loads: np.ndarray, reference: np.ndarray,
-                        unserved: float = 0.0) -> float:
-    """``(||x - x_ref||_1 + x_0) / (2 D)``: the share of the demand ``D`` allocated otherwise than ``reference``."""
-    D = float(inst.demand.sum())
-    return float((np.abs(np.asarray(loads, dtype=float) - np.asarray(reference, dtype=float)).sum() + unserved) / (2.0 * D))
-
-
-def relative_gap(inst: solution.Instance, loads: np.ndarray) -> float:
-    """Wardrop relative gap at the served loads (rescaled to D); ``inf`` when a station is at or beyond capacity."""
-    flows = served_flows(inst, loads)
-    if np.any(flows.sum(axis=(0, 1)) >= inst.capacity):
-        return math.inf
-    return float(inst.relative_gap(flows))
-
-
-def efficiency_ratio(inst: solution.Instance, loads: np.ndarray, optimum: solution.Assignment) -> float:
-    """``TC(x) / TC(SO)`` at the served loads (rescaled to D); ``inf`` at or beyond a station's capacity."""
-    flows = served_flows(inst, loads)
-    if np.any(flows.sum(axis=(0, 1)) >= inst.capacity):
-        return math.inf
-    return float(inst.total_cost(flows) / optimum.total_cost)
 
 
 # ---------------------------------------------------------------------------- rollouts
@@ -116,28 +85,12 @@ def station_choices(task: Task, policy: Any, seeds: Sequence[int] | None = None,
     seeds = list(proto["eval_seeds"] if seeds is None else seeds)
     episodes = int(proto["episodes_per_seed"] if episodes is None else episodes)
     _, profile = resolve_policy(task, policy)
+    S = build_city(task.params).plugs.size
     rows, counters = [], []
     for seed in seeds:
-        env = BatchedEnv(task, episodes, "numpy", seed=seed)
-        obs = env.reset()
-        dyn = env.dynamics
-        S = dyn.S
-        counts = np.zeros((episodes, S + 1))
-        alive = np.ones(episodes, dtype=bool)
-        for _ in range(env.horizon):
-            acts = profile_actions(profile, obs, env.action_masks)
-            a = np.asarray(acts["drivers"])[..., 0].astype(np.int64)
-            can = (np.asarray(env.state.status) == IDLE) & alive[:, None]
-            node = np.asarray(env.state.node)
-            station = np.where(a > 0, dyn.city.option_station[node, np.clip(a - 1, 0, None)], -1)
-            for s in range(-1, S):
-                counts[:, s + 1] += ((station == s) & can).sum(axis=1)
-            obs, _, term, trunc = env.step(acts)
-            alive &= ~np.asarray(term | trunc)
-            if not alive.any():
-                break
-        rows.append(counts)
-        counters.append(np.asarray(env.state.counters))
+        ends, stations, _, _ = rollout_choices(task, profile, seed, episodes)
+        rows.append(np.stack([np.bincount(s + 1, minlength=S + 1) for s in stations]).astype(float))
+        counters.append(ends)
     return {"choices": np.concatenate(rows), "counters": np.concatenate(counters),
             "strata": np.repeat(np.arange(len(seeds)), episodes), "seeds": np.asarray(seeds), "episodes": episodes}
 
@@ -186,9 +139,9 @@ def _pooled_stats(inst: solution.Instance, choices: np.ndarray, ue: solution.Ass
     decided = choices.sum()
     shares = choices / decided if decided > 0 else np.zeros_like(choices)
     x, x0 = D * shares[1:], D * shares[0]
-    return {"loads": x, "unserved": x0, "alloc_ue": allocation_distance(inst, x, ue.loads, x0),
-            "alloc_so": allocation_distance(inst, x, so.loads, x0), "rg": relative_gap(inst, x),
-            "eff": efficiency_ratio(inst, x, so)}
+    m = split_metrics(inst, x.reshape(1, 1, -1), ue, so)  # one origin and class
+    return {"loads": x, "unserved": x0, "alloc_ue": m["distance_to_wardrop"], "alloc_so": m["distance_to_optimum"],
+            "rg": m["wardrop_relative_gap"], "eff": m["efficiency_ratio"]}
 
 
 def _score_and_gap(task: Task, policy: str, sampled: bool, episodes: int | None, with_gap: bool) -> tuple[dict[str, Any], Any]:

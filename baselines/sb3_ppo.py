@@ -24,8 +24,8 @@ Role views with discrete masked actions (EVCharging-Driver-v0: MultiDiscrete
 heads, a dict observation with the action mask) train on the features alone
 (``FeaturesOnly``; the masks are advisory there: an agent that cannot act has
 its action ignored, and "can act" is one of its features) with integer
-actions; econbench's ``load_checkpoint`` maps actions through Box bounds, so
-such a checkpoint is scored through :func:`checkpoint_profile` instead. A
+actions; econbench's evaluate scores such a checkpoint folder itself (argmax),
+and :func:`checkpoint_profile` adds sampled play. A
 view without an ``exact`` policy has no optimality gap: its ``eval.json``
 compares the score with the card's named policies on common random numbers.
 """
@@ -308,18 +308,16 @@ def snapshot_policy(model: PPO, vecnorm: VecNormalize, task: Task) -> Callable[[
 def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = True) -> str | dict[str, Any]:
     """A checkpoint as a policy spec for ``econbench.metrics``.
 
-    Box actions: the folder itself (``load_checkpoint`` reads it). Discrete
-    role views: a profile dict (the learner's row from the model, everyone
-    else from the role's fixed policy), because ``load_checkpoint`` maps
-    actions through Box bounds and a plain callable's actions are cast to
-    floats, which the env refuses for discrete groups.
-    ``deterministic=False`` samples the actions as in training (torch's global
-    generator: seed it for repeatable scores); discrete views only.
+    Deterministic play: the folder itself (econbench's ``load_checkpoint`` reads
+    it, Box or discrete). ``deterministic=False`` (discrete views) samples the
+    actions as in training, which econbench does not offer: a profile dict, the
+    learner's row from the model and everyone else from the role's fixed policy
+    (torch's global generator: seed it for repeatable scores).
     """
-    if not is_discrete(task):
-        if not deterministic:
-            raise ValueError("sampled actions: discrete views only (load_checkpoint acts deterministically)")
+    if deterministic:
         return str(folder)
+    if not is_discrete(task):
+        raise ValueError("sampled actions: discrete views only")
     import pickle
 
     folder = Path(folder)

@@ -23,6 +23,15 @@ def _pyplot() -> Any:
     return plt
 
 
+def _runs_figure(runs: Sequence[Any], labels: Sequence[str] | None) -> tuple[Any, Any, Any, list[str], Any]:
+    """The 2x3 rollout figure's frame: ``(plt, fig, axes, names, colours)``, one name and colour per run."""
+    plt = _pyplot()
+    names = list(labels) if labels else [r.policy for r in runs]
+    colours = plt.get_cmap("tab10")(np.arange(len(runs)) % 10)
+    fig, axes = plt.subplots(2, 3, figsize=(17, 9))
+    return plt, fig, axes, names, colours
+
+
 def _save(plt: Any, fig: Any, path: str | Path, rect: tuple[float, float, float, float] | None = None) -> Path:
     """``rect`` keeps part of the figure free of axes (for legends placed on the figure)."""
     fig.tight_layout(rect=rect)

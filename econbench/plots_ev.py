@@ -12,7 +12,7 @@ from econbench.backend import Backend
 from econbench.core import BatchedEnv, Task, profile_actions
 from econbench.envs.ev_charging.dynamics import AT_STATION, COUNTERS, STATUS_NAMES
 from econbench.metrics.evaluate import PolicySpec, resolve_policy
-from econbench.plots import _pyplot, _save
+from econbench.plots import _runs_figure, _save
 
 
 @dataclass
@@ -63,11 +63,8 @@ def ev_series(task: Task, policy: PolicySpec, seed: int | None = None, backend: 
 def plot_ev_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
                     labels: Sequence[str] | None = None) -> Path:
     """One episode per policy: queues and plugs in use over the day, driver activity, cost, energy by station."""
-    plt = _pyplot()
     runs = [ev_series(task, spec, seed) for spec in policies]
-    names = list(labels) if labels else [r.policy for r in runs]
-    colours = plt.get_cmap("tab10")(np.arange(len(runs)) % 10)
-    fig, axes = plt.subplots(2, 3, figsize=(17, 9))
+    plt, fig, axes, names, colours = _runs_figure(runs, labels)
     ax = axes[0, 0]
     for r, name, c in zip(runs, names, colours):
         ax.plot(r.hours, r.waiting.sum(axis=1), color=c, lw=1.5, label=name)

@@ -17,7 +17,7 @@ from econbench.backend import Backend
 from econbench.core import BatchedEnv, Task, profile_actions
 from econbench.envs.rice.metrics import climate_index, economic_index
 from econbench.metrics.evaluate import PolicySpec, resolve_policy
-from econbench.plots import _pyplot, _save
+from econbench.plots import _runs_figure, _save
 
 
 @dataclass
@@ -74,11 +74,8 @@ def rice_series(task: Task, policy: PolicySpec, seed: int | None = None, backend
 def plot_rice_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
                       labels: Sequence[str] | None = None) -> Path:
     """Temperature, carbon, world output, mitigation, utility over the century; the index plane."""
-    plt = _pyplot()
     runs = [rice_series(task, spec, seed) for spec in policies]
-    names = list(labels) if labels else [r.policy for r in runs]
-    colours = plt.get_cmap("tab10")(np.arange(len(runs)) % 10)
-    fig, axes = plt.subplots(2, 3, figsize=(17, 9))
+    plt, fig, axes, names, colours = _runs_figure(runs, labels)
     panels = [
         (axes[0, 0], "temperature", "atmospheric temperature (C above 1750)"),
         (axes[0, 1], "carbon", "atmospheric carbon (GtC)"),

@@ -4,21 +4,25 @@
   delivered, unserved, stranded and lost shares, from the env's counters;
 * steady mode: the station loads the policy produces against the Wardrop
   equilibrium's and the optimum's (the share of demand misallocated,
-  ``||x - x*||_1 / (2 D)``), the Wardrop relative gap at those loads, the
-  efficiency ratio ``TC(x) / TC(SO)`` and the instance's price of anarchy;
+  ``(||x - x*||_1 + unserved) / (2 D)``), the Wardrop relative gap and the
+  efficiency ratio ``TC(x) / TC(SO)`` of the served split, and the instance's
+  price of anarchy;
 * one-shot mode: station counts, total cost against the Nash equilibrium's
   and the optimum's, NashConv and the largest regret.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from econbench.backend import Backend, get_backend
 from econbench.core import BatchedEnv, GroupPolicy, Task, profile_actions
 from econbench.envs.ev_charging.dynamics import COUNTERS
+
+if TYPE_CHECKING:
+    from econbench.envs.ev_charging.solution import Assignment, Instance
 
 
 def rollout_choices(task: Task, profile: Mapping[str, GroupPolicy], seed: int, episodes: int,
@@ -65,6 +69,26 @@ def service_metrics(task: Task, counters: np.ndarray) -> dict[str, float]:
     return out
 
 
+def split_metrics(inst: Instance, flows: np.ndarray, ue: Assignment, so: Assignment) -> dict[str, float]:
+    """A steady-state allocation against the exact references.
+
+    ``flows`` are the served EV/h ``(origins, classes, stations)``. The references serve every request, so
+    demand left unserved counts as misallocated: distance ``(||x - x*||_1 + unserved) / (2 D)``, the share of
+    the demand ``D`` placed otherwise. The Wardrop relative gap and ``TC / TC(SO)`` judge the served split,
+    rescaled to the whole demand; both are infinite where a station would be at or beyond capacity.
+    """
+    D = float(inst.demand.sum())
+    loads = flows.sum(axis=(0, 1))
+    unserved = max(D - float(loads.sum()), 0.0)
+    served = flows.sum(axis=2, keepdims=True)
+    split = np.where(served > 0, flows * inst.demand[:, :, None] / np.where(served > 0, served, 1.0), 0.0)
+    feasible = bool(np.all(split.sum(axis=(0, 1)) < inst.capacity))
+    return {"distance_to_wardrop": float((np.abs(loads - ue.loads).sum() + unserved) / (2 * D)),
+            "distance_to_optimum": float((np.abs(loads - so.loads).sum() + unserved) / (2 * D)),
+            "wardrop_relative_gap": float(inst.relative_gap(split)) if feasible else float("inf"),
+            "efficiency_ratio": float(inst.total_cost(split) / so.total_cost) if feasible else float("inf")}
+
+
 def allocation_metrics(task: Task, stations: list[np.ndarray], places: list[np.ndarray]) -> dict[str, Any]:
     """The static modes' allocations against their exact references (means over episodes)."""
     from econbench.envs.ev_charging import solution
@@ -75,7 +99,6 @@ def allocation_metrics(task: Task, stations: list[np.ndarray], places: list[np.n
         inst = steady_instance(p)
         ue, so = solution.wardrop(inst), solution.system_optimum(inst)
         hours = p.horizon * p.step_minutes / 60.0
-        D = float(inst.demand.sum())
         rows = []
         for station, origin in zip(stations, places):
             served = station >= 0
@@ -84,16 +107,8 @@ def allocation_metrics(task: Task, stations: list[np.ndarray], places: list[np.n
             np.add.at(shares, (origin[served], station[served]), 1.0)
             per_origin = np.maximum(np.bincount(origin, minlength=inst.demand.shape[0]), 1)[:, None]
             flows = (shares / per_origin)[:, None, :] * inst.demand[:, :, None]
-            loads = flows.sum(axis=(0, 1))
-            feasible = bool(np.all(loads < inst.capacity))
-            rows.append({
-                "loads": loads,
-                "distance_to_wardrop": float(np.abs(loads - ue.loads).sum() / (2 * D)),
-                "distance_to_optimum": float(np.abs(loads - so.loads).sum() / (2 * D)),
-                "wardrop_relative_gap": float(inst.relative_gap(flows)) if feasible else float("inf"),
-                "efficiency_ratio": float(inst.total_cost(flows) / so.total_cost) if feasible else float("inf"),
-                "empirical_load_eph": float(station[served].size / hours),
-            })
+            rows.append({"loads": flows.sum(axis=(0, 1)), **split_metrics(inst, flows, ue, so),
+                         "empirical_load_eph": float(station[served].size / hours)})
         return {"station_loads_eph": np.mean([r["loads"] for r in rows], axis=0).round(4).tolist(),
                 "wardrop_loads_eph": ue.loads.round(4).tolist(), "optimum_loads_eph": so.loads.round(4).tolist(),
                 **{k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "loads"},
