@@ -135,6 +135,11 @@ def _boot(values: np.ndarray, strata: np.ndarray) -> list[float | None]:
 
 def _pooled_stats(inst: solution.Instance, choices: np.ndarray, ue: solution.Assignment,
                   so: solution.Assignment) -> dict[str, float]:
+    """Pooled decision counts (column 0: none) as loads at the nominal demand, scored by ``split_metrics``.
+
+    Scaling the decision shares to ``D`` keeps the Poisson noise in how many requests arrive out of the
+    distances; the unserved share ``x0`` is what ``split_metrics`` counts as misallocated.
+    """
     D = float(inst.demand.sum())
     decided = choices.sum()
     shares = choices / decided if decided > 0 else np.zeros_like(choices)

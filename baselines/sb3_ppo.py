@@ -339,7 +339,7 @@ def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = Tru
     def learner(obs: np.ndarray) -> np.ndarray:
         x = np.asarray(obs[:, agent], dtype=np.float64)
         x = norm.normalize_obs(x) if norm is not None else x
-        act, _ = model.predict(x.astype(np.float32), deterministic=deterministic)
+        act, _ = model.predict(x.astype(np.float32), deterministic=False)
         return np.asarray(act, dtype=np.int64)
 
     def group_policy(obs: np.ndarray) -> np.ndarray:

@@ -24,7 +24,10 @@ def _pyplot() -> Any:
 
 
 def _runs_figure(runs: Sequence[Any], labels: Sequence[str] | None) -> tuple[Any, Any, Any, list[str], Any]:
-    """The 2x3 rollout figure's frame: ``(plt, fig, axes, names, colours)``, one name and colour per run."""
+    """The 2x3 rollout figure's frame: ``(plt, fig, axes, names, colours)``, one name and colour per run.
+
+    Shared by the EV and RICE rollout figures so that their runs are named and coloured alike.
+    """
     plt = _pyplot()
     names = list(labels) if labels else [r.policy for r in runs]
     colours = plt.get_cmap("tab10")(np.arange(len(runs)) % 10)
