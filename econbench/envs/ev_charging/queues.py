@@ -51,9 +51,8 @@ def fifo_assign(b: Backend, plug_free: Array, queue: Array, arrival: Array, serv
         sel = by_rank[bounds[r]:bounds[r + 1]]
         rows = xp.take(q, sel)
         free = xp.take(xp.reshape(flat, (-1, C)), rows, axis=0)
-        plug = xp.argmin(free, axis=1)
-        first = xp.take(xp.reshape(free, (-1,)), xp.arange(plug.shape[0], dtype=plug.dtype, device=b.device) * C + plug)
-        s = xp.maximum(xp.take(arr, sel), first)  # a gather: a min over a short axis costs 2x more
+        slot = rows * C + xp.argmin(free, axis=1)  # the plug that frees first
+        s = xp.maximum(xp.take(arr, sel), xp.take(flat, slot))  # a gather: a min over a short axis costs 2x more
         start = b.put(start, xp.take(perm, sel), s)  # straight to the caller's order
-        flat = b.put(flat, rows * C + plug, s + xp.take(dur, sel))
+        flat = b.put(flat, slot, s + xp.take(dur, sel))
     return start, start + service, xp.reshape(flat, plug_free.shape)
