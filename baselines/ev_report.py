@@ -3,6 +3,7 @@
     python baselines/ev_report.py steady  --policy baselines/checkpoints/EVCharging-Steady-v0/shared_ppo_seed0
     python baselines/ev_report.py dynamic --policy baselines/checkpoints/EVCharging-v0/shared_ppo_seed0
     python baselines/ev_report.py summary          # collects every report into summary.{md,json}
+    python baselines/ev_report.py card             # and writes the learned baselines' figures into the cards
 
 ``steady`` scores a policy of ``econbench/EVCharging-Steady-v0`` on the card's protocol
 (``econbench.metrics.evaluate``), measures its equilibrium gap
@@ -375,6 +376,58 @@ def summary(out_dir: Path = OUT) -> tuple[Path, Path]:
     return out_dir / "summary.md", out_dir / "summary.json"
 
 
+# ---------------------------------------------------------------------------- cards
+CARD_MARK = "# Learned baselines, from baselines/results/ev/summary.json: `python baselines/ev_report.py card` rewrites this block."
+
+
+def learned_tables(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``[learned_scores.<run>]`` tables of the three EV cards from the summary: a run's argmax and its sampled play."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, task in (("steady", STEADY), ("dynamic", DYNAMIC)):
+        for r in data.get(kind, []):
+            if "/" not in str(r["policy"]):
+                continue  # a named rule: the card's reference_scores already list it
+            g = r.get("equilibrium_gap", {})
+            e: dict[str, Any] = {"checkpoint": r["policy"], "actions": r["actions"], "score": r["score"], "ci95": r["score_ci95"]}
+            if g:
+                e |= {"equilibrium_gap": g["epsilon"], "equilibrium_gap_relative": g["relative"]}
+            if kind == "steady":
+                w = r["wardrop"]
+                e |= {k: w[k] for k in ("loads", "allocation_distance_ue", "relative_gap", "efficiency_ratio") if w[k] is not None}
+            else:
+                s = r["service"]
+                e |= {k: s[k] for k in ("charging_trips_per_driver_day", "stranded_per_1000_driver_days")}
+            name = Path(r["policy"]).name + ("_sampled" if r["actions"] == "sampled" else "")
+            out.setdefault(task.split("/")[1], {})[name] = e | {"report": f"baselines/results/ev/{kind}_{name}.json"}
+    for r in data.get("driver", []):
+        for name, play, actions in ((Path(r["folder"]).name, r, "deterministic"), (Path(r["folder"]).name + "_sampled", r.get("sampled"), "sampled")):
+            if play is None:
+                continue
+            ref = play["vs_named"][r["reference"]]
+            out.setdefault("EVCharging-Driver-v0", {})[name] = {
+                "checkpoint": r["folder"], "actions": actions, "score": play["score"], "ci95": play["score_ci95"],
+                f"vs_{r['reference']}": ref["difference"], f"vs_{r['reference']}_ci95": ref["difference_ci95"],
+                "timesteps": r["timesteps"], "report": r["folder"] + "/eval.json"}
+    return out
+
+
+def write_cards(data: dict[str, Any], folder: Path | None = None) -> list[Path]:
+    """Replace each EV card's learned block (the card's last lines, after ``CARD_MARK``) with the summary's tables."""
+    from econbench.cards import cards_dir, toml_value
+
+    written = []
+    for short, tables in learned_tables(data).items():
+        path = (folder or cards_dir()) / f"{short}.toml"
+        text = path.read_text()
+        text = text.split(CARD_MARK)[0].rstrip() + "\n\n" + CARD_MARK + "\n"
+        text += "# Scores as econbench measures them (card protocol); 'sampled' draws each action (torch seed 0).\n"
+        for name, e in tables.items():
+            text += f"[learned_scores.{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in e.items())
+        path.write_text(text)
+        written.append(path)
+    return written
+
+
 def _name(r: dict[str, Any]) -> str:
     p = str(r["policy"])
     name = f"`{p}`" if "/" not in p else f"learned: `{Path(p).name}`"
@@ -383,7 +436,7 @@ def _name(r: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["steady", "dynamic", "summary"])
+    ap.add_argument("kind", choices=["steady", "dynamic", "summary", "card"])
     ap.add_argument("--policy", action="append", default=[], help="a named policy or a shared_ppo run folder (repeatable)")
     ap.add_argument("--task", default=None, help="default: EVCharging-Steady-v0 / EVCharging-v0")
     ap.add_argument("--episodes", type=int, default=None, help="episodes per seed (default: the card's protocol)")
@@ -393,6 +446,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.kind == "summary":
         for path in summary(args.out):
+            print(path)
+        return
+    if args.kind == "card":  # the learned baselines' figures into the cards' [learned_scores.*] tables
+        for path in write_cards(json.loads((args.out / "summary.json").read_text())):
             print(path)
         return
     make = steady_report if args.kind == "steady" else dynamic_report

@@ -16,21 +16,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from econbench import cards
-from econbench.cards import cards_dir, load_card, short_name
+from econbench.cards import cards_dir, load_card, short_name, toml_value
 from econbench.metrics import equilibrium_gap, evaluate, optimality_gap
 from econbench.registry import make_task
-
-
-def toml_value(v: Any) -> str:
-    if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(v, float):
-        return ("inf" if v > 0 else "-inf") if math.isinf(v) else "nan" if math.isnan(v) else f"{v:.10g}"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
-    return str(v)
 
 
 def entry(task_id: str, policy: str) -> dict[str, Any]:

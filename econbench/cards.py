@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import sys
 import typing
 from pathlib import Path
@@ -22,6 +23,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 NAMESPACE = "econbench"
 _MERGED_TABLES = ("params", "protocol", "sources")
+_NOT_INHERITED = ("role", "learned_scores")  # a view or a variant has its own learned runs, or none
 P = TypeVar("P")
 
 
@@ -65,7 +67,7 @@ def load_card(task_id: str) -> dict[str, Any]:
     raw = _raw(name)
     if "extends" not in raw:
         return dict(raw)
-    merged = {k: v for k, v in load_card(raw["extends"]).items() if k != "role"}
+    merged = {k: v for k, v in load_card(raw["extends"]).items() if k not in _NOT_INHERITED}
     for key, value in raw.items():
         if key in _MERGED_TABLES:
             merged[key] = {**merged.get(key, {}), **value}
@@ -103,3 +105,16 @@ def params_from_card(cls: type[P], task_id: str, **overrides: Any) -> P:
             value = float(value)
         kwargs[name] = value
     return cls(**kwargs)
+
+
+def toml_value(v: Any) -> str:
+    """One TOML value, written so that the generated card tables read back exactly (floats to 10 digits)."""
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, float):
+        return ("inf" if v > 0 else "-inf") if math.isinf(v) else "nan" if math.isnan(v) else f"{v:.10g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
+    return str(v)

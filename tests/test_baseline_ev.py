@@ -193,3 +193,29 @@ def test_discrete_views_are_scored_by_econbench_itself() -> None:
     folder = Path(__file__).resolve().parent.parent / "baselines" / "results" / "ev" / "EVCharging-Driver-v0" / "ppo_seed0"
     recorded = json.loads((folder / "eval.json").read_text())["score"]
     assert evaluate(task_id, str(folder)).mean == pytest.approx(recorded, rel=1e-9)
+
+
+# ---------------------------------------------------------------------------- the cards' learned tables
+@pytest.mark.parametrize("task_id", [STEADY, DYNAMIC, DRIVER])
+def test_card_learned_scores_are_the_shipped_reports(task_id: str, report: ModuleType) -> None:
+    """Each EV card lists every shipped learned run, with the figures of its report file."""
+    from econbench.cards import load_card
+
+    listed = load_card(task_id).get("learned_scores", {})
+    expected = report.learned_tables(json.loads((RESULTS / "summary.json").read_text()))[task_id.split("/")[1]]
+    assert set(listed) == set(expected) and len(listed) == 6  # 3 seeds x (argmax, sampled)
+    for name, entry in listed.items():
+        recorded = json.loads((ROOT / entry["report"]).read_text())
+        play = recorded.get("sampled", recorded) if task_id == DRIVER and entry["actions"] == "sampled" else recorded
+        assert (ROOT / entry["checkpoint"]).is_dir()
+        assert entry["score"] == pytest.approx(play["score"], rel=1e-9)
+        for key, value in expected[name].items():
+            assert entry[key] == (pytest.approx(value, rel=1e-9) if not isinstance(value, str) else value), key
+
+
+def test_variants_do_not_inherit_the_learned_scores() -> None:
+    from econbench.cards import load_card
+
+    assert load_card(DYNAMIC)["learned_scores"]
+    assert "learned_scores" not in load_card("econbench/EVCharging-LargeCity-v0")
+    assert "learned_scores" not in load_card("econbench/EVCharging-Batch-v0")

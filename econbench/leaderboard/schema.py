@@ -40,13 +40,13 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 
 
 def task_fingerprint(task_id: str) -> str:
-    """SHA-256 (first 16 hex digits) of the task's merged card, without its reference scores and baselines,
+    """SHA-256 (first 16 hex digits) of the task's merged card, without its reference and learned scores and baselines,
     and of its dynamics and parameter code with comments and docstrings removed.
 
     Prose edits leave it unchanged; any change to a parameter, the protocol or
     the equations changes it.
     """
-    card = {k: v for k, v in load_card(task_id).items() if k not in ("reference_scores", "baselines", "summary", "description")}
+    card = {k: v for k, v in load_card(task_id).items() if k not in ("reference_scores", "learned_scores", "baselines", "summary", "description")}
     package = card["factory"].split(":")[0].rsplit(".", 1)[0]
     h = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode())
     for name in ("dynamics", "params"):
