@@ -1,0 +1,122 @@
+"""Task factories, named policies and the households' equilibrium gap of the capital-goods economy."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from econbench.backend import Backend, get_backend
+from econbench.cards import params_from_card
+from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, Task
+from econbench.envs.capital_goods import solution
+from econbench.envs.capital_goods.dynamics import CapitalDynamics, PlannerCapitalDynamics, observation_size
+from econbench.envs.capital_goods.params import CapitalParams
+
+DEVIATION_RATES = (0.5, 0.8, 0.9, 1.1, 1.25, 2.0)  # multiples of the steady-state saving share a tested household tries
+
+
+def _constant_saving(group: str) -> Any:
+    """Reference policy (spec A8): spend the steady-state share of output, split equally over the goods."""
+
+    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+        p: CapitalParams = task.params
+        xp, share = backend.xp, p.saving_ss / p.n_capital
+        width = task.group(group).action.shape[0]
+        return {group: lambda obs: xp.full(obs.shape[:-1] + (width,), share, dtype=obs.dtype, device=backend.device)}
+
+    return factory
+
+
+def _exact(group: str) -> Any:
+    """The optimum of one household and one good (``solution.solve_euler``): investment ``I(K, z)`` linear in K
+    between grid points, turned into the spending share that buys it."""
+
+    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+        p: CapitalParams = task.params
+        sol = solution.solve_euler(p)
+        xp = backend.xp
+        table = backend.asarray(sol.invest.T.ravel())  # (K, z) row-major
+        k_lo, dk, n_k = float(sol.k[0]), float(sol.k[1] - sol.k[0]), sol.k.size
+        idio_hi, agg_hi = float(p.z_idio[1]), float(p.z_agg[1])
+        price = p.phi if p.formulation == "market" else 0.5 * p.phi  # spending per unit I^2 at one household
+
+        def policy(obs: Array) -> Array:
+            k, zi, za = obs[..., 0], obs[..., 1], obs[..., 2]
+            s = 2 * xp.astype(za >= agg_hi, xp.int64) + xp.astype(zi >= idio_hi, xp.int64)  # (agg, idio) order
+            pos = xp.clip((k - k_lo) / dk, 0.0, float(n_k - 1))
+            i = xp.clip(xp.astype(xp.floor(pos), xp.int64), 0, n_k - 2)
+            w = pos - xp.astype(i, k.dtype)
+            lo = xp.reshape(xp.take(table, xp.reshape(i * 4 + s, (-1,)), axis=0), k.shape)
+            hi = xp.reshape(xp.take(table, xp.reshape((i + 1) * 4 + s, (-1,)), axis=0), k.shape)
+            invest = xp.maximum((1.0 - w) * lo + w * hi, 0.0)
+            return xp.clip(price * invest**2 / (za * zi * k**p.alpha), 0.0, p.max_saving)[..., None]
+
+        return {group: policy}
+
+    return factory
+
+
+def household_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
+                            backend: Any = "numpy", progress: bool = False) -> list[Any]:
+    """Lower bound on a household's best-response gain: households 0 and N-1 in turn spend a constant share
+    (``DEVIATION_RATES`` times the steady state's, split equally over goods) against the profile,
+    on the same shocks (common random numbers: same seed, same batch)."""
+    from econbench.metrics.evaluate import rollout
+    from econbench.metrics.gaps import GapResult
+
+    b = get_backend(backend)
+    xp, p = b.xp, task.params
+    g = task.group("households")
+    tested = sorted({0, g.n_agents - 1})
+    gains, values = [], []
+    for seed in seeds:
+        base = rollout(task, profile, episodes, seed, b).returns["households"]
+        gain = np.zeros((episodes, len(tested)))
+        for col, agent in enumerate(tested):
+            best = np.full(episodes, -np.inf)
+            best_mean = -np.inf
+            for m in DEVIATION_RATES:
+                share = m * p.saving_ss / p.n_capital
+
+                def override(t: int, obs: dict[str, Array], acts: dict[str, Array], agent: int = agent,
+                             share: float = share) -> dict[str, Array]:
+                    a = b.asarray(acts["households"])
+                    onehot = b.asarray(np.arange(g.n_agents) == agent, dtype=xp.bool)[None, :, None]
+                    return {**acts, "households": xp.where(onehot, xp.full_like(a, share), a)}
+
+                dev = rollout(task, profile, episodes, seed, b, override=override).returns["households"][:, agent]
+                if dev.mean() > best_mean:
+                    best, best_mean = dev, float(dev.mean())
+            delta = best - base[:, agent]
+            gain[:, col] = delta if delta.mean() > 0.0 else 0.0
+        gains.append(gain)
+        values.append(base[:, tested])
+    method = (f"lower bound by deviation search: households {tested} in turn spend a constant share "
+              f"({', '.join(map(str, DEVIATION_RATES))} x the steady state's) against the profile, common shocks")
+    return [GapResult(task.id, policy, "households", method, np.concatenate(gains), np.concatenate(values))]
+
+
+def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) -> Task:
+    p = params_from_card(CapitalParams, card["id"], **overrides)
+    if group == "planner":
+        spec = GroupSpec("planner", 1, "planner", BoxSpec((p.n_households * (p.n_capital + 1) + 1,)),
+                         BoxSpec((p.n_households * p.n_capital,), 0.0, 1.0))
+        dyn: type[CapitalDynamics] = PlannerCapitalDynamics
+    else:
+        spec = GroupSpec("households", p.n_households, "household", BoxSpec((observation_size(p),)),
+                         BoxSpec((p.n_capital,), 0.0, 1.0))
+        dyn = CapitalDynamics
+    policies = {"constant_saving": _constant_saving(group)}
+    if p.n_households == 1 and p.n_capital == 1:
+        policies["exact"] = _exact(group)
+    gap = household_deviation_gap if group == "households" else None
+    return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap)
+
+
+def households_task(card: Mapping[str, Any], **overrides: Any) -> Task:
+    return _build(card, "households", overrides)
+
+
+def planner_task(card: Mapping[str, Any], **overrides: Any) -> Task:
+    return _build(card, "planner", overrides)
