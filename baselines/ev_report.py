@@ -413,17 +413,12 @@ def learned_tables(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]
 
 def write_cards(data: dict[str, Any], folder: Path | None = None) -> list[Path]:
     """Replace each EV card's learned block (the card's last lines, after ``CARD_MARK``) with the summary's tables."""
-    from econbench.cards import cards_dir, toml_value
+    from econbench.cards import cards_dir, write_learned_block
 
     written = []
     for short, tables in learned_tables(data).items():
         path = (folder or cards_dir()) / f"{short}.toml"
-        text = path.read_text()
-        text = text.split(CARD_MARK)[0].rstrip() + "\n\n" + CARD_MARK + "\n"
-        text += "# Scores as econbench measures them (card protocol); 'sampled' draws each action (torch seed 0).\n"
-        for name, e in tables.items():
-            text += f"[learned_scores.{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in e.items())
-        path.write_text(text)
+        write_learned_block(path, CARD_MARK, tables, "Scores as econbench measures them (card protocol); 'sampled' draws each action (torch seed 0).")
         written.append(path)
     return written
 

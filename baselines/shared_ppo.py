@@ -102,6 +102,10 @@ class Args:
     # A group's initial action-head bias (--init-bias GROUP=[...]): logits over sum(nvec) for discrete groups, the mean
     # in [-1, 1] units for continuous ones (the head's weights start near 0, so the bias is the initial policy).
     init_bias: dict[str, list[float]] = field(default_factory=dict)
+    # Env-steps during which only the critics learn (the actors' losses are dropped). A policy that starts near a
+    # good rule (--init-bias) is otherwise moved by advantages from an untrained critic: in CapitalGoods, saving
+    # costs consumption now and its worth is in V(K'), which a fresh critic does not see yet.
+    critic_warmup: int = 0
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Args:
@@ -316,8 +320,8 @@ def train(args: Args) -> Path:
             setattr(args, key, start["args"].get(key, getattr(args, key)))
         args.params = {**start["args"].get("params", {}), **args.params}
     task = make_task(args.task, **args.params)
-    if task.is_single_agent:
-        raise SystemExit(f"{task.id} is single-agent: use baselines/sb3_ppo.py")
+    if task.role is not None:  # a planner (one group of one agent) trains here as plain PPO
+        raise SystemExit(f"{task.id} is a role view (one learner among fixed others): use baselines/sb3_ppo.py")
     learn = args.learn or [g.name for g in task.groups]
     unknown = set(learn) - {g.name for g in task.groups}
     if unknown:
@@ -439,7 +443,8 @@ def train(args: Args) -> Path:
             if point is not None and k not in point.learn:
                 continue  # the curriculum has not reached this group: it acts, but is not updated
             ent_coef = point.entropy.get(k, args.ent_coef) if point is not None else args.ent_coef
-            stats.update({f"{k}/{n}": v for n, v in update(agent, optims[k], buf[k], args, gamma, rows, ent_coef).items()})
+            stats.update({f"{k}/{n}": v for n, v in update(agent, optims[k], buf[k], args, gamma, rows, ent_coef,
+                                                           actor=step > args.critic_warmup).items()})
         bar.update(args.n_envs * args.num_steps)
         if all(finished[k] for k in agents):
             curve.append((step, *[float(np.mean(finished[k][-100:])) for k in agents]))
@@ -564,7 +569,7 @@ def no_future(terminated: torch.Tensor, done: torch.Tensor, gamma: float) -> tor
 
 
 def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[torch.Tensor]], args: Args,
-           gamma: float, rows: slice = slice(None), ent_coef: float | None = None) -> dict[str, float]:
+           gamma: float, rows: slice = slice(None), ent_coef: float | None = None, actor: bool = True) -> dict[str, float]:
     """GAE over the rollout (rows = env x agent; ``rows`` picks the learning agents), then clipped PPO epochs."""
     x, a, logp, v, nv = (torch.stack(b[n])[:, :, rows] for n in ("x", "a", "logp", "v", "nv"))
     r, d = torch.stack(b["r"]).float()[:, :, rows], torch.stack(b["d"]).float()[:, :, rows]
@@ -598,7 +603,7 @@ def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[to
             adv_b = (ADV[idx] - ADV[idx].mean()) / (ADV[idx].std() + 1e-8)
             pg = torch.max(-adv_b * ratio, -adv_b * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
             vf = 0.5 * ((agent.value(X[idx]) - RET[idx]) ** 2).mean()
-            loss = pg - ent_coef * ent.mean() + args.vf_coef * vf
+            loss = (pg - ent_coef * ent.mean() if actor else 0.0) + args.vf_coef * vf
             optim.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)

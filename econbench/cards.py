@@ -118,3 +118,13 @@ def toml_value(v: Any) -> str:
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
     return str(v)
+
+
+def write_learned_block(path: Path, mark: str, tables: dict[str, dict[str, Any]], note: str = "") -> None:
+    """Replace a card's generated block (its last lines, from the ``mark`` comment on) with ``[learned_scores.*]`` tables."""
+    text = path.read_text().split(mark)[0].rstrip() + "\n\n" + mark + "\n" + (f"# {note}\n" if note else "")
+    for name, entry in tables.items():
+        text += f"[learned_scores.{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in entry.items())
+    path.write_text(text)
+    _raw.cache_clear()  # readers in this process see the new tables
+    load_card.cache_clear()

@@ -156,6 +156,29 @@ def test_proportional_sharing_prices_a_households_capital_below_marginal_cost(n_
     assert marginal == pytest.approx(p.phi * a0.total[0, 0] / (2.0 - 1.0 / n_h), rel=1e-5)
 
 
+@pytest.mark.parametrize("formulation, rebate", [("planner", True), ("market", True), ("market", False)])
+def test_own_reward_steady_state_is_a_symmetric_rest_point_of_each_households_euler_equation(formulation: str, rebate: bool) -> None:
+    """At K = own_reward_capital, a household's own marginal cost of capital (finite difference of its spending
+    net of its rebate, per unit of its own capital) satisfies its deterministic Euler equation."""
+    p = params(n_households=5, formulation=formulation, rebate=rebate, z_agg=(1.0, 1.2), z_idio=(1.0, 1.1))
+    k = solution.own_reward_capital(p)
+    dyn = CapitalDynamics(p, get_backend("numpy"))
+    state = CapitalState(np.full((1, 5, 1), k), np.zeros(1, dtype=np.int64), np.zeros((1, 5), dtype=np.int64))
+    y = k**p.alpha
+    invest = p.n_households * p.delta * k  # I_j at rest
+    lo, hi = 0.0, 1.0  # the common share that buys I_j
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if dyn.allocate(state, np.full((1, 5, 1), mid)).total[0, 0] < invest else (lo, mid)
+    s = np.full((1, 5, 1), 0.5 * (lo + hi))
+    h = 1e-7
+    bumped = s.copy()
+    bumped[0, 0, 0] += h
+    a0, a1 = dyn.allocate(state, s), dyn.allocate(state, bumped)
+    cost = (a0.consumption[0, 0] - a1.consumption[0, 0]) / (a1.invest[0, 0, 0] - a0.invest[0, 0, 0])
+    assert cost * (1 - p.beta * (1 - p.delta)) == pytest.approx(p.beta * p.alpha * y / k, rel=1e-5)
+
+
 def test_saving_above_the_cap_is_scaled_and_consumption_stays_positive() -> None:
     p = params(n_households=3, n_capital=2)
     dyn = CapitalDynamics(p, get_backend("numpy"))

@@ -35,6 +35,23 @@ def steady_state(p: CapitalParams) -> SteadyState:
     return SteadyState(k, y, y - resource, p.saving_ss, p.phi * invest)
 
 
+def own_reward_capital(p: CapitalParams) -> float:
+    """Symmetric steady state when each household maximises its own log consumption (a Nash equilibrium).
+
+    A household's marginal cost of its own capital at symmetry is ``phi I / m``:
+    ``m = 2 - 1/N_h`` under proportional sharing (spec A6, caution 2: over-investment),
+    ``m = 1`` in the market with profits rebated in equal shares (the rebate returns what
+    its purchase adds to the price), ``m = 1 - 1/(2 N_h)`` in the market without rebates
+    (the price it pays rises with its own purchase). So ``K = K_ss m^(1/(2-alpha))``.
+    """
+    n = p.n_households
+    if p.formulation == "planner":
+        m = 2.0 - 1.0 / n
+    else:
+        m = 1.0 if p.rebate else 1.0 - 1.0 / (2.0 * n)
+    return p.k_ss * m ** (1.0 / (2.0 - p.alpha))
+
+
 def chain(values: tuple[float, float], stay: float) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(values, dtype=np.float64), np.array([[stay, 1.0 - stay], [1.0 - stay, stay]])
 

@@ -1,0 +1,245 @@
+"""The draft paper's exercises on the capital-goods economy, as runnable configurations.
+
+Each exercise trains ``baselines/shared_ppo.py`` on one configuration of
+``econbench/CapitalGoods*-v0`` and answers the draft's question: how close is the
+learned play to the rational-expectations solution (the planner's optimum, which
+the rebated market shares), and to the competitive equilibrium?
+
+    python baselines/capital_goods.py --list
+    python baselines/capital_goods.py                       # every exercise, full budget
+    python baselines/capital_goods.py planner_1hh --quick   # one exercise, CI budget
+    python baselines/capital_goods.py --summary             # collect results into summary.md
+    python baselines/capital_goods.py --card                # and the full-budget ones into the cards
+
+Reported per exercise (``results/capital_goods/<exercise>.json``):
+
+* score: mean discounted welfare (mean log consumption) under the card's protocol;
+* ``constant_saving``'s score on the same episodes, and the consumption-equivalent
+  gain over it, ``exp((1 - beta)(V - V_const)) - 1`` (positive: better than
+  saving the steady-state share);
+* where V* exists (one household, one good): the normalized regret
+  ``(V* - V)/(V* - V_const)`` and the consumption-equivalent loss to V*;
+* Euler-equation errors (log10, mean and max) of the learned profile at states
+  of its own trajectories (``econbench.envs.capital_goods.metrics``): distance to
+  the rational-expectations solution where no V* exists;
+* mean capital per household and good over the second half of episodes started
+  at the steady state, over the deterministic steady state ``K_ss`` (the planner's,
+  which the competitive market with price-taking households shares): the
+  author's own PPO table reports 0.96-1.06 for 1 to 5 households; with own
+  rewards, also the households' Nash steady state over ``K_ss`` (1.413 for 5
+  households under proportional sharing, 1 in the rebated market).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+try:
+    import econbench  # noqa: F401
+except ModuleNotFoundError:  # a source checkout without `pip install -e .`
+    sys.path.insert(0, str(ROOT))
+from econbench.baseline_scripts import load_baseline
+from econbench.core import BatchedEnv, Task, profile_actions
+from econbench.envs.capital_goods import solution
+from econbench.envs.capital_goods.dynamics import CapitalState
+from econbench.envs.capital_goods.metrics import euler_errors
+from econbench.metrics import evaluate
+from econbench.registry import make_task
+
+OUT = HERE / "results" / "capital_goods"
+RUNS = HERE / "runs"
+HOUSEHOLDS, MARKET, PLANNER = "econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    task: str
+    params: dict[str, Any] = field(default_factory=dict)
+    question: str = ""
+    steps: int | None = None  # full budget; None: hyperparams/shared_ppo.toml's (1M env-steps)
+
+
+EXERCISES: dict[str, Exercise] = {
+    "planner_1hh": Exercise(PLANNER, {}, "a planner, 1 household: the exact case"),
+    "planner_4hh": Exercise(PLANNER, {"n_households": 4}, "a planner, 4 households"),
+    "planner_100hh": Exercise(PLANNER, {"n_households": 100}, "a planner, 100 households (100 actions)", 300_000),
+    "planner_2x2": Exercise(PLANNER, {"n_households": 2, "n_capital": 2}, "a planner, 2 households x 2 capital goods"),
+    "planner_10x10": Exercise(PLANNER, {"n_households": 10, "n_capital": 10}, "a planner, 10 households x 10 goods"),
+    "households_shared_5": Exercise(HOUSEHOLDS, {"n_households": 5}, "5 learning households, shared reward"),
+    "households_own_5": Exercise(HOUSEHOLDS, {"n_households": 5, "reward": "own"},
+                                 "5 learning households, own rewards (proportional sharing: an externality)"),
+    "households_shared_100": Exercise(HOUSEHOLDS, {"n_households": 100}, "100 learning households, shared reward", 300_000),
+    "market_own_5": Exercise(MARKET, {"n_households": 5}, "5 households in the market, own rewards (competitive)"),
+    "half_informed_4": Exercise(HOUSEHOLDS, {"informed_share": 0.5}, "4 households, 2 observe only own and mean stocks"),
+}
+FULL_STEPS = 1_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoods-v0]
+QUICK_STEPS = 2_048
+
+
+def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
+    ex = EXERCISES[name]
+    sppo = load_baseline("shared_ppo")
+    argv = ["--task", ex.task, "--seed", str(seed), "--out", str(runs), "--run-name", f"{name}_seed{seed}", "--skip-eval"]
+    argv += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in ex.params.items()), [])
+    task = make_task(ex.task, **ex.params)
+    g = task.groups[0]
+    start = 2.0 * task.params.saving_ss / task.params.n_capital - 1.0  # the steady-state share, in [-1, 1]
+    argv += ["--init-bias", f"{g.name}={json.dumps([start] * g.action.shape[0])}"]
+    if quick:
+        argv += ["--total-timesteps", str(QUICK_STEPS), "--n-envs", "8", "--num-steps", "32", "--critic-warmup", "0"]
+    elif ex.steps is not None:
+        argv += ["--total-timesteps", str(ex.steps)]
+    return sppo.main(argv)
+
+
+def capital_ratio(task: Task, profile: dict[str, Any], episodes: int = 16, steps: int = 400, seed: int = 0) -> float:
+    """Mean K per household and good over the second half of ``steps`` from K_ss, over K_ss."""
+    p = task.params
+    env = BatchedEnv(task, episodes, "numpy", seed=seed)
+    env.reset()
+    s = env.state
+    env.state = CapitalState(np.full_like(s.k, p.k_ss), s.agg, s.idio)
+    obs, total = env.observe(), 0.0
+    for t in range(steps):
+        obs, *_ = env.step(profile_actions(profile, obs, env.action_masks))
+        if t >= steps // 2:
+            total += float(env.state.k.mean())
+    return total / (steps - steps // 2) / p.k_ss
+
+
+def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
+    sppo = load_baseline("shared_ppo")
+    task, profile = sppo.load_profile(run)
+    p = task.params
+    res, const = evaluate(task, profile, episodes=episodes), evaluate(task, "constant_saving", episodes=episodes)
+    out: dict[str, Any] = {
+        "exercise": name, "task_id": task.id, "params": EXERCISES[name].params, "run": _rel(run),
+        "question": EXERCISES[name].question, "score": res.mean, "score_ci95": list(res.ci),
+        "constant_saving": const.mean,
+        "ce_gain_over_constant": float(math.expm1((1 - p.beta) * (res.mean - const.mean))),
+    }
+    if "exact" in task.policies:
+        star = evaluate(task, "exact", episodes=episodes)
+        out["exact"] = star.mean
+        out["normalized_regret"] = float((star.mean - res.mean) / (star.mean - const.mean))
+        out["ce_loss_to_optimum"] = float(solution.consumption_equivalent_loss(res.mean, star.mean, p.beta))
+    err = euler_errors(task, profile, episodes=8)
+    out["euler_error_mean"], out["euler_error_max"] = err.mean, err.max
+    out["capital_over_k_ss"] = capital_ratio(task, profile)
+    out["capital_over_k_ss_constant_saving"] = capital_ratio(task, task.policy("constant_saving"))
+    if task.groups[0].name == "households" and p.reward == "own":  # independent learners: their Nash steady state
+        out["nash_capital_over_k_ss"] = solution.own_reward_capital(p) / p.k_ss
+    return out
+
+
+def summary(out_dir: Path = OUT) -> Path:
+    rows = [json.loads(f.read_text()) for f in sorted(out_dir.glob("*.json"))]
+    md = ["# Capital-goods exercises (shared-parameter PPO)", "",
+          "Score: mean discounted mean log consumption (card protocol). CE gain: consumption-equivalent gain over "
+          "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. Euler: log10 errors "
+          "(mean / max) at the profile's own states. K/K_ss: mean capital from the steady state (second half of 400 "
+          "steps); constant saving's in brackets; with own rewards, the households' Nash steady state after the slash "
+          "(solution.own_reward_capital: proportional sharing makes independent learners over-invest).", "",
+          "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
+          "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        regret = f"{r['normalized_regret']:.3f}" if "normalized_regret" in r else "-"
+        md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
+                  f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "
+                  f"{regret} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
+                  f"{r['capital_over_k_ss']:.3f} ({r['capital_over_k_ss_constant_saving']:.3f})"
+                  + (f" / Nash {r['nash_capital_over_k_ss']:.3f}" if "nash_capital_over_k_ss" in r else "") + " |")
+    path = out_dir / "summary.md"
+    path.write_text("\n".join(md) + "\n")
+    return path
+
+
+CARD_MARK = "# Learned baselines: the draft's exercises, from baselines/results/capital_goods/ (`python baselines/capital_goods.py --card`)."
+CARD_KEYS = ("score", "score_ci95", "constant_saving", "ce_gain_over_constant", "normalized_regret", "ce_loss_to_optimum",
+             "euler_error_mean", "euler_error_max", "capital_over_k_ss", "nash_capital_over_k_ss", "timesteps", "params")
+
+
+def write_cards(out_dir: Path = OUT) -> list[Path]:
+    """Each card's ``[learned_scores.<exercise>]`` tables from the exercises' reports (full-budget runs only)."""
+    from econbench.cards import cards_dir, write_learned_block
+
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    for f in sorted(out_dir.glob("*.json")):
+        r = json.loads(f.read_text())
+        if r["timesteps"] <= QUICK_STEPS:
+            continue
+        entry = {k: r[k] for k in CARD_KEYS if k in r} | {"report": f"baselines/results/capital_goods/{f.name}"}
+        tables.setdefault(r["task_id"].split("/")[1], {})[r["exercise"]] = entry
+    written = []
+    for short, t in tables.items():
+        path = cards_dir() / f"{short}.toml"
+        write_learned_block(path, CARD_MARK, t, "shared_ppo.py, seed 0; parameters overridden as in `params`; scores under this card's protocol.")
+        written.append(path)
+    return written
+
+
+def _rel(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
+def main(argv: Sequence[str] | None = None) -> list[Path]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("exercises", nargs="*", help=f"default: all of {list(EXERCISES)}")
+    ap.add_argument("--quick", action="store_true", help=f"the CI budget ({QUICK_STEPS:,} env-steps) instead of {FULL_STEPS:,}")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--episodes", type=int, default=None, help="evaluation episodes per seed (default: the card's)")
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--runs", type=Path, default=RUNS)
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--summary", action="store_true", help="only collect the reports into summary.md")
+    ap.add_argument("--card", action="store_true", help="only write the full-budget reports into the cards' [learned_scores]")
+    ap.add_argument("--rescore", action="store_true", help="no training: report the runs in --runs again (keeps budget and time): "
+                    "--rescore --runs baselines/checkpoints scores the shipped ones")
+    args = ap.parse_args(argv)
+    if args.list:
+        for name, ex in EXERCISES.items():
+            print(f"{name:24s} {ex.task} {ex.params}  {ex.question}")
+        return []
+    unknown = sorted(set(args.exercises) - set(EXERCISES))
+    if unknown:
+        raise SystemExit(f"unknown exercise(s) {unknown}; known: {list(EXERCISES)}")
+    if args.card:
+        return write_cards(args.out)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in [] if args.summary else (args.exercises or list(EXERCISES)):
+        start = time.time()
+        path = args.out / f"{name}.json"
+        if args.rescore:
+            old = json.loads(path.read_text())
+            folder = args.runs / EXERCISES[name].task.split("/")[1] / f"{name}_seed{old['seed']}"
+            r = old | report(name, folder, args.episodes)
+        else:
+            run = train(name, args.quick, args.seed, args.runs)
+            steps = QUICK_STEPS if args.quick else (EXERCISES[name].steps or FULL_STEPS)
+            r = report(name, run, args.episodes) | {"timesteps": steps, "seed": args.seed,
+                                                    "train_and_report_s": round(time.time() - start, 1)}
+        path.write_text(json.dumps(r, indent=2) + "\n")
+        print(f"{name}: score {r['score']:.3f}, CE gain {100 * r['ce_gain_over_constant']:+.3f} %, "
+              f"Euler {r['euler_error_mean']:.2f}, K/K_ss {r['capital_over_k_ss']:.3f} -> {path}")
+        written.append(path)
+    written.append(summary(args.out))
+    return written
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The draft's exercises (baselines/capital_goods.py) run end to end at the CI budget."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+SCRIPT = Path(__file__).resolve().parent.parent / "baselines" / "capital_goods.py"
+
+
+def _module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("econbench_capital_goods_exercises", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_exercises_cover_the_drafts_questions() -> None:
+    ex = _module().EXERCISES
+    planners = sorted(e.params.get("n_households", 1) for e in ex.values() if e.task.endswith("Planner-v0"))
+    assert {1, 4, 100} <= set(planners)
+    assert {(2, 2), (10, 10)} <= {(e.params.get("n_households"), e.params.get("n_capital")) for e in ex.values()}
+    rewards = {e.params.get("reward", "shared") for e in ex.values() if e.task.endswith("CapitalGoods-v0")}
+    assert rewards == {"shared", "own"}
+    assert any(e.params.get("informed_share") == 0.5 for e in ex.values())
+
+
+def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:
+    cg = _module()
+    out = tmp_path / "results"
+    written = cg.main(["planner_1hh", "households_own_5", "--quick", "--out", str(out), "--runs", str(tmp_path / "runs"),
+                       "--episodes", "2"])
+    assert [p.name for p in written] == ["planner_1hh.json", "households_own_5.json", "summary.md"]
+    planner = json.loads((out / "planner_1hh.json").read_text())
+    regret = (planner["exact"] - planner["score"]) / (planner["exact"] - planner["constant_saving"])
+    assert planner["normalized_regret"] == pytest.approx(regret)
+    assert planner["ce_gain_over_constant"] == pytest.approx(np.expm1(0.02 * (planner["score"] - planner["constant_saving"])))
+    own = json.loads((out / "households_own_5.json").read_text())
+    assert own["params"] == {"n_households": 5, "reward": "own"} and "normalized_regret" not in own
+    for r in (planner, own):
+        assert np.isfinite(r["euler_error_mean"]) and r["euler_error_mean"] <= r["euler_error_max"] < 1.0
+        assert 0.5 < r["capital_over_k_ss_constant_saving"] < 1.5
+    table = (out / "summary.md").read_text()
+    assert "| planner_1hh |" in table and "| households_own_5 |" in table
+
+
+def test_unknown_exercise_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="planner_3hh"):
+        _module().main(["planner_3hh", "--out", str(tmp_path)])
+
+
+@pytest.mark.parametrize("task_id", ["econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0"])
+def test_card_learned_scores_are_the_exercise_reports(task_id: str) -> None:
+    """Each card lists its exercises' full-budget results, as their report files have them."""
+    from econbench.cards import load_card
+
+    root = SCRIPT.parent.parent
+    listed = load_card(task_id).get("learned_scores", {})
+    reports = [json.loads(f.read_text()) for f in sorted((root / "baselines" / "results" / "capital_goods").glob("*.json"))]
+    mine = {r["exercise"]: r for r in reports if r["task_id"] == task_id and r["timesteps"] > 2_048}
+    assert mine and set(listed) == set(mine)
+    for name, entry in listed.items():
+        for key, value in entry.items():
+            if key == "report":
+                assert (root / value).is_file()
+            elif isinstance(value, (dict, str)):
+                assert value == mine[name][key], key
+            else:
+                assert value == pytest.approx(mine[name][key], rel=1e-9), key
+
+
+@pytest.mark.parametrize("name", ["planner_1hh", "households_own_5"])
+def test_shipped_exercise_runs_reproduce_their_scores(name: str) -> None:
+    from econbench.baseline_scripts import load_baseline
+    from econbench.metrics import evaluate
+
+    root = SCRIPT.parent.parent
+    recorded = json.loads((root / "baselines" / "results" / "capital_goods" / f"{name}.json").read_text())
+    task, profile = load_baseline("shared_ppo").load_profile(root / recorded["run"])
+    assert task.id == recorded["task_id"] and all(getattr(task.params, k) == v for k, v in recorded["params"].items())
+    assert evaluate(task, profile).mean == pytest.approx(recorded["score"], rel=1e-9)
