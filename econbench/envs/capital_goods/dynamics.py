@@ -92,7 +92,7 @@ class CapitalDynamics(Dynamics):
         else:
             per_unit = 1.0 / xp.sqrt(p.phi * x_safe)  # 1 / p_j
             profit = 0.5 * xp.sum(x, axis=-1)  # sum_j (phi/2) I_j^2
-            rebate = xp.broadcast_to((profit / p.n_households)[:, None] if p.rebate else 0.0 * profit[:, None], y.shape)
+            rebate = xp.broadcast_to((profit / p.n_households)[:, None], y.shape) if p.rebate else xp.zeros_like(y)
         invest = spend * per_unit[:, None, :]
         c = (1.0 - scale * total_share) * y + rebate
         return Allocation(y, s, invest, xp.sum(invest, axis=1), c)

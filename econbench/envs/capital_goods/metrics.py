@@ -86,8 +86,8 @@ def euler_errors(task: Task | str, policy: PolicySpec, seed: int = 0, episodes: 
     sums = np.zeros((2, 2) + k.shape)
     counts = np.zeros((2, 2, p.n_households))
     for prob, agg_move, moves in cases:
-        nxt = CapitalState(k_next, np.where(agg_move == 1, 1 - state.agg, state.agg),
-                           np.where(moves[None, :] == 1, 1 - state.idio, state.idio))
+        switch = np.broadcast_to(np.concatenate([[agg_move], moves]).astype(float), (k.shape[0], p.n_households + 1))
+        nxt = CapitalState(k_next, *dyn.next_shocks(state, switch))  # a draw of 1 >= P(stay) switches that chain
         a = _allocation(dyn, profile, nxt)
         term = (p.alpha / p.n_capital) * a.y[..., None] / k_next + (1.0 - p.delta) * p.phi * a.total[:, None, :]
         integrand = now.consumption[..., None] / a.consumption[..., None] * term

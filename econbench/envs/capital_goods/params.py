@@ -9,7 +9,6 @@ and modelling cautions from ``shared/specs/investment_and_ev.md`` section A6.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 FORMULATIONS = ("planner", "market")
@@ -103,7 +102,3 @@ class CapitalParams:
         b, d = self.beta, self.delta
         resource = self.alpha * b * d / (2.0 * (1.0 - b * (1.0 - d)))
         return resource * (2.0 if self.formulation == "market" else 1.0)
-
-    @property
-    def truncation(self) -> int:
-        return math.ceil(math.log(1e-6) / math.log(self.beta))

@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from econbench.envs.capital_goods.params import CapitalParams
+from econbench.envs.investment_stochastic.solution import policy_chain_invariant
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,11 @@ def chain(values: tuple[float, float], stay: float) -> tuple[np.ndarray, np.ndar
     return np.asarray(values, dtype=np.float64), np.array([[stay, 1.0 - stay], [1.0 - stay, stay]])
 
 
-def joint_shocks(p: CapitalParams) -> tuple[np.ndarray, np.ndarray]:
+def joint_shocks(z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float],
+                 idio_stay: float) -> tuple[np.ndarray, np.ndarray]:
     """One household's productivity ``Z = Z_agg Z_idio`` in the order (agg, idio) and its transition matrix."""
-    za, pa = chain(p.z_agg, p.agg_stay)
-    zi, pi = chain(p.z_idio, p.idio_stay)
+    za, pa = chain(z_agg, agg_stay)
+    zi, pi = chain(z_idio, idio_stay)
     return np.kron(za, zi), np.kron(pa, pi)
 
 
@@ -107,9 +108,7 @@ def solve_vfi(p: CapitalParams, tol: float = 1e-10, howard: int = 50, max_iter: 
 def _solve(alpha: float, beta: float, delta: float, cost: float, k_ss: float, lo: float, hi: float, n: int,
            z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float], idio_stay: float,
            tol: float, howard: int, max_iter: int) -> VFISolution:
-    za, pa = chain(z_agg, agg_stay)
-    zi, pi = chain(z_idio, idio_stay)
-    z, P = np.kron(za, zi), np.kron(pa, pi)
+    z, P = joint_shocks(z_agg, agg_stay, z_idio, idio_stay)
     k = np.linspace(lo * k_ss, hi * k_ss, n)
     invest = k[None, :] - (1.0 - delta) * k[:, None]  # (K, K')
     c = z[:, None, None] * (k**alpha)[None, :, None] - cost * np.maximum(invest, 0.0)[None] ** 2
@@ -157,9 +156,7 @@ def solve_euler(p: CapitalParams, points: int = 300, tol: float = 1e-11, max_ite
 def _solve_euler(alpha: float, beta: float, delta: float, cost: float, k_ss: float, lo_k: float, hi_k: float, n: int,
                  z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float], idio_stay: float,
                  tol: float, max_iter: int) -> EulerSolution:
-    za, pa = chain(z_agg, agg_stay)
-    zi, pi = chain(z_idio, idio_stay)
-    z, P = np.kron(za, zi), np.kron(pa, pi)
+    z, P = joint_shocks(z_agg, agg_stay, z_idio, idio_stay)
     k = np.linspace(lo_k * k_ss, hi_k * k_ss, n)
     y = z[:, None] * k[None] ** alpha
     invest = np.tile(delta * k, (z.size, 1))
@@ -181,25 +178,11 @@ def _solve_euler(alpha: float, beta: float, delta: float, cost: float, k_ss: flo
     return EulerSolution(k, invest, it)
 
 
-def invariant_distribution(sol: VFISolution, tol: float = 1e-13, max_iter: int = 100_000) -> np.ndarray:
+def invariant_distribution(sol: VFISolution, tol: float = 1e-12) -> np.ndarray:
     """Stationary distribution over (z, K grid) of the chain the optimal policy induces: ``(4, n)``, sums to 1."""
-    n_z, n = sol.v.shape
-    pi = np.full((n_z, n), 1.0 / (n_z * n))
-    for _ in range(max_iter):
-        new = np.zeros_like(pi)
-        for s in range(n_z):  # mass at (s, K) moves to K' = policy(s, K), then to every z' with P[s, z']
-            np.add.at(new, (slice(None), sol.policy[s]), sol.P[s][:, None] * pi[s][None, :])
-        if np.max(np.abs(new - pi)) < tol:
-            return new
-        pi = new
-    return pi
+    return policy_chain_invariant(sol.policy.T, sol.P, tol).T
 
 
 def consumption_equivalent_loss(v_policy: np.ndarray | float, v_star: np.ndarray | float, beta: float) -> np.ndarray:
     """``1 - exp((1 - beta)(V^pi - V*))``: the share of consumption, every period and state, that makes V* equal V^pi."""
     return 1.0 - np.exp((1.0 - beta) * (np.asarray(v_policy) - np.asarray(v_star)))
-
-
-def horizon(beta: float) -> int:
-    """Truncation of the infinite-horizon values: ``beta^T <= 1e-6``."""
-    return math.ceil(math.log(1e-6) / math.log(beta))

@@ -150,15 +150,18 @@ def stationary_capital_iid(p: StochasticParams) -> float:
 def invariant_distribution(
     sol: StochasticSolution, tol: float = 1e-12, max_iter: int = 200_000
 ) -> Array:
-    """Invariant distribution ``(n_k, n_u)`` of the (k, u) chain under the grid policy.
+    """Invariant distribution ``(n_k, n_u)`` of the (k, u) chain under the grid policy."""
+    return policy_chain_invariant(np.asarray(sol.policy_index), np.asarray(sol.P), tol, max_iter)
+
+
+def policy_chain_invariant(pol: np.ndarray, P: np.ndarray, tol: float = 1e-12, max_iter: int = 200_000) -> np.ndarray:
+    """Invariant law ``(n_k, n_u)`` of the chain ``(k, u) -> (pol[k, u], u')`` with ``u' ~ P[u]`` on a grid.
 
     Power iteration from the uniform distribution: transient capacities die out,
     and the chain is aperiodic because each shock state repeats with positive
     probability, so this converges to the unique invariant law of the ergodic set.
     """
-    pol = np.asarray(sol.policy_index)
     n_k, n_u = pol.shape
-    P = np.asarray(sol.P)
     src = (pol * n_u)[:, :, None] + np.arange(n_u)[None, None, :]  # flat index of (k', u')
     T = scipy.sparse.csr_matrix(
         (np.broadcast_to(P[None, :, :], (n_k, n_u, n_u)).ravel(),
