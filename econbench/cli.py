@@ -200,7 +200,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
     rows = []
     for r in results:
-        gap = r.gaps[0] if r.gaps else None
+        gap = r.headline_gap()
         shown = "" if gap is None else (gap.normalized if gap.kind == "optimality" else gap.relative)
         rows.append({"task": r.task.id.split("/")[-1], "method": clean(r.method, 40), "policy": clean(r.policy, 30),
                      "score": _fmt(r.score), "score 95% CI": f"[{_fmt(r.score_ci95[0])}, {_fmt(r.score_ci95[1])}]",

@@ -322,3 +322,17 @@ def test_browser_chart_has_one_point_per_entry(loaded: Any, entries: list[Result
     tips = loaded.execute_script(
         f"return Array.from(document.querySelectorAll('{_section_css(GAME)} g.pt > title')).map(t => t.textContent)")
     assert any(XSS in t for t in tips)
+
+
+def test_row_shows_the_most_tempted_group(tmp_path: Path) -> None:
+    """A game's row is headed by the group with the largest relative gap, named beside it (not the first group's)."""
+    game = "econbench/CapitalGoodsGame-v0"
+    r = measure(game, "competitive", method="competitive play", authors=["econbench"])
+    by_group = {g.group: g for g in r.gaps}
+    assert list(by_group) == ["households", "firms"] and by_group["firms"].relative > by_group["households"].relative
+    assert r.headline_gap() is by_group["firms"]
+    swapped = r.model_copy(update={"gaps": [by_group["firms"], by_group["households"]]})
+    assert swapped.headline_gap() is by_group["firms"]
+    render([r], tmp_path)
+    row = next(line for line in (tmp_path / "LEADERBOARD.md").read_text().splitlines() if "competitive play" in line)
+    assert f"{fmt(by_group['firms'].relative)}" in row and "firms)" in row

@@ -178,11 +178,21 @@ def headline_gap(gap: Gap) -> tuple[float | None, tuple[float, float] | None, st
     return gap.value, _finite_ci(gap.ci95), "\u03b5", False
 
 
+def _worst_group(row: _Row) -> str:
+    """The group whose gap is shown, when an entry has gaps for several (the most tempted one heads the row)."""
+    groups = {g.group for g in row.result.gaps if g.kind == "equilibrium"}
+    return f" {row.gap.group}" if row.gap is not None and row.gap.group and len(groups) > 1 else ""
+
+
+def _gap_label(row: _Row) -> str:
+    return row.gap_measure + (f",{_worst_group(row)}" if _worst_group(row) else "")
+
+
 def _rows(results: Sequence[Result], offset: int) -> list[_Row]:
     ordered = sorted(results, key=lambda r: (-r.score, r.method, r.policy, r.date))
     rows = []
     for i, r in enumerate(ordered):
-        gap = r.gaps[0] if r.gaps else None
+        gap = r.headline_gap()
         value, ci, measure, approx = headline_gap(gap) if gap else (None, None, "", False)
         rows.append(_Row(i + 1, f"e{offset + i}", r, iqm(r.per_seed_scores), gap, _finite(value), ci, measure, approx))
     return rows
@@ -509,8 +519,8 @@ def _table_row(row: _Row) -> str:
         badge = "badge lb" if row.lower_bound else "badge"
         prefix = "\u2265 " if row.lower_bound else ""
         cells.append(
-            f'<td class="num" data-sort="{_num_attr(row.gap_value)}" title="{_h(row.gap_measure)}">{prefix}{_h(fmt(row.gap_value))}'
-            f'<span class="ci">{_h(ci_text)}</span><span class="{badge}">{_h(row.gap.method)}</span></td>')
+            f'<td class="num" data-sort="{_num_attr(row.gap_value)}" title="{_h(_gap_label(row))}">{prefix}{_h(fmt(row.gap_value))}'
+            f'<span class="ci">{_h(ci_text)}</span>{_h(_worst_group(row))}<span class="{badge}">{_h(row.gap.method)}</span></td>')
     badge = '<span class="badge ok">\u2713 verified</span>' if r.verified else '<span class="badge">unverified</span>'
     cells.append(f'<td data-sort="{int(r.verified)}">{badge}</td>')
     authors = _h(", ".join(r.authors))
@@ -625,7 +635,7 @@ def _md(groups: list[tuple[str, list[_Row]]], out_dir: Path, title: str) -> str:
             else:
                 ci = _interval(row.gap_ci)
                 gap = ("\u2265 " if row.lower_bound else "") + fmt(row.gap_value) + (" " + ("\u2248" if row.approx_ci else "") + ci if ci else "")
-                gap += f" ({row.gap_measure})"
+                gap += f" ({_gap_label(row)})"
                 method = row.gap.method
             authors = md_escape(", ".join(r.authors))
             url = safe_url(r.code_url)

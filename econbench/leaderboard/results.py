@@ -91,7 +91,7 @@ def disagreements(claimed: Result, measured: Result, rtol: float = 1e-6) -> list
 
 def summary_row(r: Result) -> dict[str, Any]:
     """The headline numbers of an entry, for tables."""
-    gap = r.gaps[0] if r.gaps else None
+    gap = r.headline_gap()
     return {
         "task": r.task.id, "method": r.method, "policy": r.policy, "score": r.score, "ci95": r.score_ci95,
         "iqm": r.score_iqm, "gap_kind": gap.kind if gap else None,

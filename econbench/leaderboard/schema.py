@@ -149,6 +149,16 @@ class Result(BaseModel):
             raise ValueError("date needs a time zone (ISO 8601 with offset, e.g. 2026-11-21T12:00:00+00:00)")
         return self
 
+    def headline_gap(self) -> Gap | None:
+        """The gap a table shows: the worst group's (largest relative epsilon, else epsilon), equilibrium gaps
+        before optimality ones; a game is as far from equilibrium as its most tempted group."""
+        for kind in ("equilibrium", "optimality"):
+            gaps = [g for g in self.gaps if g.kind == kind]
+            if gaps:
+                return max(gaps, key=lambda g: (g.relative if g.relative is not None and math.isfinite(g.relative)
+                                                else -math.inf, g.value if math.isfinite(g.value) else -math.inf))
+        return None
+
     def key(self) -> str:
         """Identity of an entry: same task definition, method, policy and protocol means the same entry."""
         return entry_key(self.task.id, self.task.fingerprint, self.method, self.policy, self.seeds,

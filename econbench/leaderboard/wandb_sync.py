@@ -165,12 +165,9 @@ def entry_metrics(result: Result) -> dict[str, float]:
 
 
 def headline_gap(result: Result) -> tuple[str | None, float | None]:
-    """The gap a table row shows: the worst (largest) one, equilibrium before optimality."""
-    for kind in ("equilibrium", "optimality"):
-        values = [g.value for g in result.gaps if g.kind == kind]
-        if values:
-            return kind, max(values)
-    return None, None
+    """The gap a table row shows (:meth:`Result.headline_gap`): its kind and epsilon."""
+    gap = result.headline_gap()
+    return (gap.kind, gap.value) if gap is not None else (None, None)
 
 
 def table_rows(results: Iterable[Result]) -> list[list[Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -57,44 +57,53 @@ def _exact(group: str) -> Any:
     return factory
 
 
-def household_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-                            backend: Any = "numpy", progress: bool = False) -> list[Any]:
-    """Lower bound on a household's best-response gain: households 0 and N-1 in turn spend a constant share
-    (``DEVIATION_RATES`` times the steady state's, split equally over goods) against the profile,
-    on the same shocks (common random numbers: same seed, same batch)."""
+def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, group: str,
+                           actions: Sequence[float], method: str, seeds: list[int], episodes: int,
+                           backend: Any = "numpy") -> Any:
+    """Lower bound on an agent's best-response gain: the group's first and last agents in turn play each
+    constant action (every component) against the profile, on the same shocks (common random numbers:
+    same seed, same batch); the best deviation on average counts, a loss counts as 0."""
     from econbench.metrics.evaluate import rollout
     from econbench.metrics.gaps import GapResult
 
     b = get_backend(backend)
-    xp, p = b.xp, task.params
-    g = task.group("households")
+    xp = b.xp
+    g = task.group(group)
     tested = sorted({0, g.n_agents - 1})
     gains, values = [], []
     for seed in seeds:
-        base = rollout(task, profile, episodes, seed, b).returns["households"]
+        base = rollout(task, profile, episodes, seed, b).returns[group]
         gain = np.zeros((episodes, len(tested)))
         for col, agent in enumerate(tested):
             best = np.full(episodes, -np.inf)
             best_mean = -np.inf
-            for m in DEVIATION_RATES:
-                share = m * p.saving_ss / p.n_capital
+            for value in actions:
 
                 def override(t: int, obs: dict[str, Array], acts: dict[str, Array], agent: int = agent,
-                             share: float = share) -> dict[str, Array]:
-                    a = b.asarray(acts["households"])
+                             value: float = value) -> dict[str, Array]:
+                    a = b.asarray(acts[group])
                     onehot = b.asarray(np.arange(g.n_agents) == agent, dtype=xp.bool)[None, :, None]
-                    return {**acts, "households": xp.where(onehot, xp.full_like(a, share), a)}
+                    return {**acts, group: xp.where(onehot, xp.full_like(a, value), a)}
 
-                dev = rollout(task, profile, episodes, seed, b, override=override).returns["households"][:, agent]
+                dev = rollout(task, profile, episodes, seed, b, override=override).returns[group][:, agent]
                 if dev.mean() > best_mean:
                     best, best_mean = dev, float(dev.mean())
             delta = best - base[:, agent]
             gain[:, col] = delta if delta.mean() > 0.0 else 0.0
         gains.append(gain)
         values.append(base[:, tested])
-    method = (f"lower bound by deviation search: households {tested} in turn spend a constant share "
+    return GapResult(task.id, policy, group, method.format(tested=tested), np.concatenate(gains), np.concatenate(values))
+
+
+def household_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
+                            backend: Any = "numpy", progress: bool = False) -> list[Any]:
+    """Households 0 and N-1 in turn spend a constant share (``DEVIATION_RATES`` times the steady state's,
+    split equally over goods) against the profile."""
+    p = task.params
+    shares = [m * p.saving_ss / p.n_capital for m in DEVIATION_RATES]
+    method = ("lower bound by deviation search: households {tested} in turn spend a constant share "
               f"({', '.join(map(str, DEVIATION_RATES))} x the steady state's) against the profile, common shocks")
-    return [GapResult(task.id, policy, "households", method, np.concatenate(gains), np.concatenate(values))]
+    return [constant_deviation_gap(task, profile, policy, "households", shares, method, seeds, episodes, backend)]
 
 
 def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) -> Task:
