@@ -51,15 +51,18 @@ except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
 from econbench.baseline_scripts import load_baseline
 from econbench.core import BatchedEnv, Task, profile_actions
+from econbench.envs.capital_game.metrics import outcome
 from econbench.envs.capital_goods import solution
 from econbench.envs.capital_goods.dynamics import CapitalState
 from econbench.envs.capital_goods.metrics import euler_errors
-from econbench.metrics import evaluate
+from econbench.metrics import equilibrium_gap, evaluate
 from econbench.registry import make_task
 
 OUT = HERE / "results" / "capital_goods"
 RUNS = HERE / "runs"
 HOUSEHOLDS, MARKET, PLANNER = "econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0"
+GAME, GAME_1V1, GAME_10V10 = ("econbench/CapitalGoodsGame-v0", "econbench/CapitalGoodsGame-1v1-v0",
+                             "econbench/CapitalGoodsGame-10v10-v0")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Exercise:
     steps: int | None = None  # full budget; None: hyperparams/shared_ppo.toml's (1M env-steps)
 
 
+GAME_STEPS = 3_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
 EXERCISES: dict[str, Exercise] = {
     "planner_1hh": Exercise(PLANNER, {}, "a planner, 1 household: the exact case"),
     "planner_4hh": Exercise(PLANNER, {"n_households": 4}, "a planner, 4 households"),
@@ -82,6 +86,11 @@ EXERCISES: dict[str, Exercise] = {
     "households_shared_100": Exercise(HOUSEHOLDS, {"n_households": 100}, "100 learning households, shared reward", 300_000),
     "market_own_5": Exercise(MARKET, {"n_households": 5}, "5 households in the market, own rewards (competitive)"),
     "half_informed_4": Exercise(HOUSEHOLDS, {"informed_share": 0.5}, "4 households, 2 observe only own and mean stocks"),
+    "firms_1v1": Exercise(GAME_1V1, {}, "1 household vs 1 price-setting capital-good firm", GAME_STEPS),
+    "firms_2v2": Exercise(GAME, {}, "2 households vs 2 price-setting firms", GAME_STEPS),
+    "firms_10v10": Exercise(GAME_10V10, {}, "10 households vs 10 price-setting firms", GAME_STEPS),
+    "firms_2v2_opaque_stocks": Exercise(GAME, {"opaque_stocks": True}, "2 vs 2, nobody sees the others' stocks", GAME_STEPS),
+    "firms_2v2_opaque_prices": Exercise(GAME, {"opaque_prices": True}, "2 vs 2, nobody sees last period's prices or markups", GAME_STEPS),
 }
 FULL_STEPS = 1_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoods-v0]
 QUICK_STEPS = 2_048
@@ -93,9 +102,10 @@ def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
     argv = ["--task", ex.task, "--seed", str(seed), "--out", str(runs), "--run-name", f"{name}_seed{seed}", "--skip-eval"]
     argv += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in ex.params.items()), [])
     task = make_task(ex.task, **ex.params)
-    g = task.groups[0]
-    start = 2.0 * task.params.saving_ss / task.params.n_capital - 1.0  # the steady-state share, in [-1, 1]
-    argv += ["--init-bias", f"{g.name}={json.dumps([start] * g.action.shape[0])}"]
+    for g in task.groups:  # households start at the steady-state share, firms at marginal-cost pricing
+        lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
+        start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else 1.0
+        argv += ["--init-bias", f"{g.name}={json.dumps([2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0])}"]
     if quick:
         argv += ["--total-timesteps", str(QUICK_STEPS), "--n-envs", "8", "--num-steps", "32", "--critic-warmup", "0"]
     elif ex.steps is not None:
@@ -121,6 +131,8 @@ def capital_ratio(task: Task, profile: dict[str, Any], episodes: int = 16, steps
 def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
     sppo = load_baseline("shared_ppo")
     task, profile = sppo.load_profile(run)
+    if is_game(task.id):
+        return game_report(name, run, task, profile, episodes)
     p = task.params
     res, const = evaluate(task, profile, episodes=episodes), evaluate(task, "constant_saving", episodes=episodes)
     out: dict[str, Any] = {
@@ -143,6 +155,25 @@ def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
     return out
 
 
+def is_game(task_id: str) -> bool:
+    return task_id.startswith("econbench/CapitalGoodsGame")
+
+
+def game_report(name: str, run: Path, task: Task, profile: dict[str, Any], episodes: int | None) -> dict[str, Any]:
+    """The draft's question for firms as learners: how far from competitive equilibrium did play land?"""
+    p = task.params
+    res, comp = evaluate(task, profile, episodes=episodes), evaluate(task, "competitive", episodes=episodes)
+    gaps = {g.group: g for g in equilibrium_gap(task, profile, episodes=episodes or 8)}
+    out: dict[str, Any] = {
+        "exercise": name, "task_id": task.id, "params": EXERCISES[name].params, "run": _rel(run),
+        "question": EXERCISES[name].question, "score": res.mean, "score_ci95": list(res.ci), "competitive": comp.mean,
+        "ce_gain_over_competitive": float(math.expm1((1 - p.beta) * (res.mean - comp.mean))),
+        **outcome(task, profile).as_dict(),
+        **{f"gap_{k}": g.epsilon for k, g in gaps.items()}, **{f"gap_{k}_relative": g.relative for k, g in gaps.items()},
+    }
+    return out
+
+
 def summary(out_dir: Path = OUT) -> Path:
     rows = [json.loads(f.read_text()) for f in sorted(out_dir.glob("*.json"))]
     md = ["# Capital-goods exercises (shared-parameter PPO)", "",
@@ -153,13 +184,31 @@ def summary(out_dir: Path = OUT) -> Path:
           "(solution.own_reward_capital: proportional sharing makes independent learners over-invest).", "",
           "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
           "|---|---|---|---|---|---|---|---|"]
+    games = [r for r in rows if is_game(r["task_id"])]
     for r in rows:
+        if r in games:
+            continue
         regret = f"{r['normalized_regret']:.3f}" if "normalized_regret" in r else "-"
         md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
                   f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "
                   f"{regret} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
                   f"{r['capital_over_k_ss']:.3f} ({r['capital_over_k_ss_constant_saving']:.3f})"
                   + (f" / Nash {r['nash_capital_over_k_ss']:.3f}" if "nash_capital_over_k_ss" in r else "") + " |")
+    if games:
+        md += ["", "## Capital-good firms as learners (CapitalGoodsGame-v0)", "",
+               "Households and price-setting firms learn together. CE gain: consumption-equivalent gain over the "
+               "competitive equilibrium (marginal-cost pricing; the planner's allocation). Markup: mean price over "
+               "marginal cost (static Nash in brackets). K/K_CE: mean capital over the competitive play's on the same "
+               "shocks (static Nash's in brackets). Output gap: |Q - Q_ref| / Q_ref against the competitive and the "
+               "static-Nash outcome (spec A8.7). Gaps: deviation-search lower bounds, relative to the group's value.", "",
+               "| exercise | question | timesteps | score [95 % CI] | CE gain vs competitive | markup | K/K_CE | "
+               "output gap CE / Nash | gap households / firms |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in games:
+            md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
+                      f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_competitive']:+.3f} % | "
+                      f"{r['markup']:.3f} ({r['static_nash_markup']:.3f}) | {r['capital_over_competitive']:.3f} "
+                      f"({r['capital_over_competitive_static_nash']:.3f}) | {r['output_gap_competitive']:.3f} / "
+                      f"{r['output_gap_static_nash']:.3f} | {r['gap_households_relative']:.4f} / {r['gap_firms_relative']:.4f} |")
     path = out_dir / "summary.md"
     path.write_text("\n".join(md) + "\n")
     return path
@@ -167,7 +216,10 @@ def summary(out_dir: Path = OUT) -> Path:
 
 CARD_MARK = "# Learned baselines: the draft's exercises, from baselines/results/capital_goods/ (`python baselines/capital_goods.py --card`)."
 CARD_KEYS = ("score", "score_ci95", "constant_saving", "ce_gain_over_constant", "normalized_regret", "ce_loss_to_optimum",
-             "euler_error_mean", "euler_error_max", "capital_over_k_ss", "nash_capital_over_k_ss", "timesteps", "params")
+             "euler_error_mean", "euler_error_max", "capital_over_k_ss", "nash_capital_over_k_ss",
+             "competitive", "ce_gain_over_competitive", "markup", "static_nash_markup", "capital_over_competitive",
+             "output_gap_competitive", "output_gap_static_nash", "gap_households_relative", "gap_firms_relative",
+             "timesteps", "params")
 
 
 def write_cards(out_dir: Path = OUT) -> list[Path]:
@@ -234,8 +286,12 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
             r = report(name, run, args.episodes) | {"timesteps": steps, "seed": args.seed,
                                                     "train_and_report_s": round(time.time() - start, 1)}
         path.write_text(json.dumps(r, indent=2) + "\n")
-        print(f"{name}: score {r['score']:.3f}, CE gain {100 * r['ce_gain_over_constant']:+.3f} %, "
-              f"Euler {r['euler_error_mean']:.2f}, K/K_ss {r['capital_over_k_ss']:.3f} -> {path}")
+        if "markup" in r:
+            print(f"{name}: score {r['score']:.3f}, CE gain vs competitive {100 * r['ce_gain_over_competitive']:+.3f} %, "
+                  f"markup {r['markup']:.3f}, K/K_CE {r['capital_over_competitive']:.3f} -> {path}")
+        else:
+            print(f"{name}: score {r['score']:.3f}, CE gain {100 * r['ce_gain_over_constant']:+.3f} %, "
+                  f"Euler {r['euler_error_mean']:.2f}, K/K_ss {r['capital_over_k_ss']:.3f} -> {path}")
         written.append(path)
     written.append(summary(args.out))
     return written

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from econbench.backend import get_backend
 from econbench.core import BatchedEnv
 from econbench.envs.capital_game.dynamics import GameDynamics, GameState
 from econbench.envs.capital_game.metrics import outcome
-from econbench.backend import get_backend
 from econbench.metrics.evaluate import rollout
 from econbench.metrics.gaps import equilibrium_gap
 from econbench.registry import make_task

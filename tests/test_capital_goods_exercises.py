@@ -33,6 +33,24 @@ def test_exercises_cover_the_drafts_questions() -> None:
     rewards = {e.params.get("reward", "shared") for e in ex.values() if e.task.endswith("CapitalGoods-v0")}
     assert rewards == {"shared", "own"}
     assert any(e.params.get("informed_share") == 0.5 for e in ex.values())
+    from econbench.registry import make_task
+
+    games = [make_task(e.task, **e.params).params for e in ex.values() if "CapitalGoodsGame" in e.task]
+    assert {(p.n_households, p.firms_per_good) for p in games} >= {(1, 1), (2, 2), (10, 10)}
+    assert any(p.opaque_stocks for p in games) and any(p.opaque_prices for p in games)
+
+
+def test_quick_firm_exercise_reports_distance_to_competition(tmp_path: Path) -> None:
+    cg = _module()
+    out = tmp_path / "results"
+    cg.main(["firms_2v2", "--quick", "--out", str(out), "--runs", str(tmp_path / "runs"), "--episodes", "2"])
+    r = json.loads((out / "firms_2v2.json").read_text())
+    assert r["task_id"] == "econbench/CapitalGoodsGame-v0" and r["static_nash_markup"] == pytest.approx(1.5)
+    assert r["ce_gain_over_competitive"] == pytest.approx(np.expm1(0.02 * (r["score"] - r["competitive"])))
+    assert 0.5 <= r["markup"] <= 3.0 and r["gap_firms"] >= 0.0 and r["gap_households"] >= 0.0
+    # the static-Nash references are the closed form's: K(1.5)/K_CE = 1.5^(-1/1.7), its output gap to itself 0
+    assert r["capital_over_competitive_static_nash"] == pytest.approx(1.5 ** (-1 / 1.7), rel=0.02)
+    assert "| firms_2v2 |" in (out / "summary.md").read_text()
 
 
 def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:

@@ -27,8 +27,8 @@ import numpy as np
 
 from econbench.backend import Backend, BackendRNG
 from econbench.core import Array, StepOutput
-from econbench.envs.capital_goods.dynamics import CapitalDynamics, CapitalState
 from econbench.envs.capital_game.params import GameParams
+from econbench.envs.capital_goods.dynamics import CapitalDynamics, CapitalState
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ class GameDynamics(CapitalDynamics):
         markup = xp.ones((n_envs, p.n_firms), dtype=self.backend.dtype, device=self.backend.device)
         return GameState(s.k, s.agg, s.idio, price, markup)
 
-    def step(self, state: GameState, actions: Mapping[str, Array], noise: Array, t: Array) -> StepOutput:
+    def step(self, state: GameState, actions: Mapping[str, Array], noise: Array,  # type: ignore[override]
+             t: Array) -> StepOutput:
         xp, p = self.xp, self.params
         markup = actions["firms"][..., 0]
         tr = self.trade(state, actions["households"], markup)
@@ -109,7 +110,7 @@ class GameDynamics(CapitalDynamics):
         nxt = GameState(k_next, agg, idio, tr.price, markup)
         return StepOutput(nxt, {"households": log_c, "firms": tr.profit}, xp.mean(log_c, axis=1))
 
-    def observe(self, state: GameState) -> dict[str, Array]:
+    def observe(self, state: GameState) -> dict[str, Array]:  # type: ignore[override]
         xp, p = self.xp, self.params
         n_envs, n, nc = state.k.shape
         f, m = p.n_firms, p.firms_per_good

@@ -63,7 +63,8 @@ def simulate(task: Task, profile: Any, episodes: int = 16, steps: int = 400, see
     env.reset()
     s: GameState = env.state
     env.state = GameState(np.full_like(s.k, p.k_ss), s.agg, s.idio, s.price, s.markup)
-    dyn: GameDynamics = env.dynamics
+    dyn = env.dynamics
+    assert isinstance(dyn, GameDynamics)
     obs = env.observe()
     sums = np.zeros(6)
     for t in range(steps):
