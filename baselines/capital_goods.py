@@ -10,6 +10,8 @@ the rebated market shares), and to the competitive equilibrium?
     python baselines/capital_goods.py planner_1hh --quick   # one exercise, CI budget
     python baselines/capital_goods.py --summary             # collect results into summary.md
     python baselines/capital_goods.py --card                # and the full-budget ones into the cards
+    python baselines/capital_goods.py firms_2v2 --trained-gap 300000 --runs baselines/checkpoints
+                                                            # add trained best-response gaps to a report
 
 Reported per exercise (``results/capital_goods/<exercise>.json``):
 
@@ -28,6 +30,15 @@ Reported per exercise (``results/capital_goods/<exercise>.json``):
   author's own PPO table reports 0.96-1.06 for 1 to 5 households; with own
   rewards, also the households' Nash steady state over ``K_ss`` (1.413 for 5
   households under proportional sharing, 1 in the rebated market).
+
+For the firm exercises (``CapitalGoodsGame*-v0``: households and price-setting
+capital-good firms learn together) the question is the draft's "does it
+converge to competitive equilibrium?": the score against the competitive
+play's, the mean markup against the one-period Nash markup, capital and the
+output gap against the competitive and the static-Nash outcomes
+(``econbench.envs.capital_game.metrics``), and both sides' equilibrium gaps:
+the deviation-search lower bounds and, with ``--trained-gap``, a budgeted
+trained unilateral best response.
 """
 
 from __future__ import annotations
@@ -174,6 +185,19 @@ def game_report(name: str, run: Path, task: Task, profile: dict[str, Any], episo
     return out
 
 
+def trained_gaps(name: str, run: Path, steps: int, seeds: Sequence[int] = (0,)) -> dict[str, Any]:
+    """Each group's trained best-response gain: agent 0 alone keeps training from the run against the frozen
+    others for ``steps`` env-steps (a budgeted unilateral deviation; the deviation search above only tries constants)."""
+    from econbench.metrics.trained_br import trained_best_response_gap
+
+    task = make_task(EXERCISES[name].task, **EXERCISES[name].params)
+    out: dict[str, Any] = {"trained_gap_steps": steps, "trained_gap_seeds": list(seeds)}
+    for g in task.groups:
+        r = trained_best_response_gap(task.id, str(run), g.name, steps, seeds=seeds, agent=0)
+        out[f"trained_gap_{g.name}"], out[f"trained_gap_{g.name}_relative"] = r.epsilon, r.relative
+    return out
+
+
 def summary(out_dir: Path = OUT) -> Path:
     rows = [json.loads(f.read_text()) for f in sorted(out_dir.glob("*.json"))]
     md = ["# Capital-goods exercises (shared-parameter PPO)", "",
@@ -201,14 +225,19 @@ def summary(out_dir: Path = OUT) -> Path:
                "marginal cost (static Nash in brackets). K/K_CE: mean capital over the competitive play's on the same "
                "shocks (static Nash's in brackets). Output gap: |Q - Q_ref| / Q_ref against the competitive and the "
                "static-Nash outcome (spec A8.7). Gaps: deviation-search lower bounds, relative to the group's value.", "",
+               "Trained: agent 0 of each group retrained alone from the run against the frozen others "
+               "(`--trained-gap`), relative gain.", "",
                "| exercise | question | timesteps | score [95 % CI] | CE gain vs competitive | markup | K/K_CE | "
-               "output gap CE / Nash | gap households / firms |", "|---|---|---|---|---|---|---|---|---|"]
+               "output gap CE / Nash | gap households / firms | trained households / firms |",
+               "|---|---|---|---|---|---|---|---|---|---|"]
         for r in games:
             md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
                       f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_competitive']:+.3f} % | "
                       f"{r['markup']:.3f} ({r['static_nash_markup']:.3f}) | {r['capital_over_competitive']:.3f} "
                       f"({r['capital_over_competitive_static_nash']:.3f}) | {r['output_gap_competitive']:.3f} / "
-                      f"{r['output_gap_static_nash']:.3f} | {r['gap_households_relative']:.4f} / {r['gap_firms_relative']:.4f} |")
+                      f"{r['output_gap_static_nash']:.3f} | {r['gap_households_relative']:.4f} / {r['gap_firms_relative']:.4f} | "
+                      + (f"{r['trained_gap_households_relative']:.4f} / {r['trained_gap_firms_relative']:.4f} |"
+                         if "trained_gap_firms_relative" in r else "- |"))
     path = out_dir / "summary.md"
     path.write_text("\n".join(md) + "\n")
     return path
@@ -219,7 +248,7 @@ CARD_KEYS = ("score", "score_ci95", "constant_saving", "ce_gain_over_constant", 
              "euler_error_mean", "euler_error_max", "capital_over_k_ss", "nash_capital_over_k_ss",
              "competitive", "ce_gain_over_competitive", "markup", "static_nash_markup", "capital_over_competitive",
              "output_gap_competitive", "output_gap_static_nash", "gap_households_relative", "gap_firms_relative",
-             "timesteps", "params")
+             "trained_gap_households_relative", "trained_gap_firms_relative", "trained_gap_steps", "timesteps", "params")
 
 
 def write_cards(out_dir: Path = OUT) -> list[Path]:
@@ -259,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--summary", action="store_true", help="only collect the reports into summary.md")
     ap.add_argument("--card", action="store_true", help="only write the full-budget reports into the cards' [learned_scores]")
+    ap.add_argument("--trained-gap", type=int, metavar="STEPS", default=0,
+                    help="no training: add each group's trained best-response gap (STEPS env-steps, agent 0 retrained "
+                         "from the run in --runs) to the exercises' reports")
     ap.add_argument("--rescore", action="store_true", help="no training: report the runs in --runs again (keeps budget and time): "
                     "--rescore --runs baselines/checkpoints scores the shipped ones")
     args = ap.parse_args(argv)
@@ -276,10 +308,10 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
     for name in [] if args.summary else (args.exercises or list(EXERCISES)):
         start = time.time()
         path = args.out / f"{name}.json"
-        if args.rescore:
+        if args.rescore or args.trained_gap:
             old = json.loads(path.read_text())
             folder = args.runs / EXERCISES[name].task.split("/")[1] / f"{name}_seed{old['seed']}"
-            r = old | report(name, folder, args.episodes)
+            r = old | (trained_gaps(name, folder, args.trained_gap) if args.trained_gap else report(name, folder, args.episodes))
         else:
             run = train(name, args.quick, args.seed, args.runs)
             steps = QUICK_STEPS if args.quick else (EXERCISES[name].steps or FULL_STEPS)

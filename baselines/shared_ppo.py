@@ -642,6 +642,11 @@ def evaluate_run(task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any
     return out
 
 
+def run_params(run: str | Path) -> dict[str, Any]:
+    """The task-parameter overrides a run trained with (``--param``), so that work on the run uses its task."""
+    return dict(torch.load(Path(run) / "checkpoint.pt", weights_only=False, map_location="cpu")["args"].get("params", {}))
+
+
 def load_profile(run: str | Path, deterministic: bool = True) -> tuple[Task, dict[str, Any]]:
     """A trained run's profile, for ``econbench`` metrics (fixed groups as trained; see :func:`learned_profile`)."""
     ck = torch.load(Path(run) / "checkpoint.pt", weights_only=False, map_location="cpu")

@@ -156,8 +156,8 @@ def _trained_gap(task: Any, args: argparse.Namespace) -> None:
     rows = []
     for name in groups:
         try:
-            # one group only (the oligopoly): a unilateral deviation of agent 0, its peers frozen
-            agent = 0 if len(task.groups) == 1 else None
+            # one group only (the oligopoly): a unilateral deviation of agent 0, its peers frozen; --agent asks for it
+            agent = args.agent if args.agent is not None else (0 if len(task.groups) == 1 else None)
             r = trained_best_response_gap(task.id, args.policy, name, args.budget, seeds=args.br_seeds,
                                           episodes=args.episodes, agent=agent, sampled=args.sampled)
         except (KeyError, ValueError, FileNotFoundError) as exc:
@@ -325,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     gap.add_argument("--group", action="append", help="--method trained: the groups to retrain (default: all)")
     gap.add_argument("--budget", type=int, default=200_000, help="--method trained: PPO steps per group and seed")
     gap.add_argument("--br-seeds", type=int, nargs="+", default=[0, 1, 2], help="--method trained: training seeds")
+    gap.add_argument("--agent", type=int, default=None,
+                     help="--method trained: only this agent of the group retrains, its peers keep their policy (a unilateral "
+                          "deviation; the default for one-group tasks, where it is agent 0); default: the whole group")
     gap.add_argument("--sampled", action="store_true",
                      help="--method trained: trained policies act by sampling, before and after (upstream's RBC analysis)")
     s = sub.add_parser("submit", help="validate a result file and add it to the leaderboard store")

@@ -51,6 +51,11 @@ def test_quick_firm_exercise_reports_distance_to_competition(tmp_path: Path) -> 
     # the static-Nash references are the closed form's: K(1.5)/K_CE = 1.5^(-1/1.7), its output gap to itself 0
     assert r["capital_over_competitive_static_nash"] == pytest.approx(1.5 ** (-1 / 1.7), rel=0.02)
     assert "| firms_2v2 |" in (out / "summary.md").read_text()
+    cg.main(["firms_2v2", "--trained-gap", "64", "--out", str(out), "--runs", str(tmp_path / "runs"), "--episodes", "2"])
+    r2 = json.loads((out / "firms_2v2.json").read_text())
+    assert r2["score"] == r["score"] and r2["trained_gap_steps"] == 64  # the report is extended, not redone
+    for group in ("households", "firms"):
+        assert np.isfinite(r2[f"trained_gap_{group}"]) and r2[f"trained_gap_{group}"] >= 0.0
 
 
 def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:

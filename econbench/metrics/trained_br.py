@@ -9,6 +9,7 @@ training seeds, and it is the gap method for tasks without an exact one.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any, Sequence
@@ -74,8 +75,9 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
                 args += ["--n-envs", str(n_envs)]
             if num_steps is not None:
                 args += ["--num-steps", str(num_steps)]
-            if run is not None:
+            if run is not None:  # from the run's networks, on the run's task parameters
                 args += ["--init", run]
+                args += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in sppo.run_params(run).items()), [])
             if agent is not None:
                 args += ["--deviate", str(agent)]
             if sampled and run is not None:  # train against the others as they are measured: sampling
