@@ -57,6 +57,16 @@ def test_competitive_profile_is_the_rebated_market() -> None:
         np.testing.assert_allclose(run.returns["households"], base.returns["households"], rtol=1e-10)
 
 
+def test_competitive_one_vs_one_is_the_planners_allocation() -> None:
+    """A sole household buying at marginal cost, profits rebated, lives as the planner makes it live: the same
+    welfare path as CapitalGoods-Planner-v0 spending half the share (it pays phi I per unit, half comes back)."""
+    planner = make_task("econbench/CapitalGoods-Planner-v0")
+    game = make_task("econbench/CapitalGoodsGame-1v1-v0")
+    base = rollout(planner, planner.policy("constant_saving"), 5, 7)
+    run = rollout(game, game.policy("competitive"), 5, 7)
+    np.testing.assert_allclose(run.welfare, base.welfare, rtol=1e-10)
+
+
 @pytest.mark.parametrize("m,markup", [(1, 1.0), (2, 1.5), (1, 3.0), (10, 1.2)])
 def test_uniform_markup_steady_state(m: int, markup: float) -> None:
     """Constant spending at the competitive share and a uniform markup: K converges to K_ss markup^(-1/(2-alpha))."""
