@@ -82,6 +82,7 @@ class Exercise:
     params: dict[str, Any] = field(default_factory=dict)
     question: str = ""
     steps: int | None = None  # full budget; None: hyperparams/shared_ppo.toml's (1M env-steps)
+    firm_start: float = 1.0  # firms' initial mean markup (marginal-cost pricing)
 
 
 GAME_STEPS = 3_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
@@ -102,6 +103,7 @@ EXERCISES: dict[str, Exercise] = {
     "firms_10v10": Exercise(GAME_10V10, {}, "10 households vs 10 price-setting firms", GAME_STEPS),
     "firms_2v2_opaque_stocks": Exercise(GAME, {"opaque_stocks": True}, "2 vs 2, nobody sees the others' stocks", GAME_STEPS),
     "firms_2v2_opaque_prices": Exercise(GAME, {"opaque_prices": True}, "2 vs 2, nobody sees last period's prices or markups", GAME_STEPS),
+    "firms_2v2_high_start": Exercise(GAME, {}, "2 vs 2, firms start at markup 2 (above the static Nash 1.5)", GAME_STEPS, 2.0),
 }
 FULL_STEPS = 1_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoods-v0]
 QUICK_STEPS = 2_048
@@ -115,7 +117,7 @@ def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
     task = make_task(ex.task, **ex.params)
     for g in task.groups:  # households start at the steady-state share, firms at marginal-cost pricing
         lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
-        start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else 1.0
+        start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else ex.firm_start
         argv += ["--init-bias", f"{g.name}={json.dumps([2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0])}"]
     if quick:
         argv += ["--total-timesteps", str(QUICK_STEPS), "--n-envs", "8", "--num-steps", "32", "--critic-warmup", "0"]
@@ -177,7 +179,8 @@ def game_report(name: str, run: Path, task: Task, profile: dict[str, Any], episo
     gaps = {g.group: g for g in equilibrium_gap(task, profile, episodes=episodes or 8)}
     out: dict[str, Any] = {
         "exercise": name, "task_id": task.id, "params": EXERCISES[name].params, "run": _rel(run),
-        "question": EXERCISES[name].question, "score": res.mean, "score_ci95": list(res.ci), "competitive": comp.mean,
+        "question": EXERCISES[name].question, "firm_start": EXERCISES[name].firm_start,
+        "score": res.mean, "score_ci95": list(res.ci), "competitive": comp.mean,
         "ce_gain_over_competitive": float(math.expm1((1 - p.beta) * (res.mean - comp.mean))),
         **outcome(task, profile).as_dict(),
         **{f"gap_{k}": g.epsilon for k, g in gaps.items()}, **{f"gap_{k}_relative": g.relative for k, g in gaps.items()},
@@ -193,7 +196,8 @@ def trained_gaps(name: str, run: Path, steps: int, seeds: Sequence[int] = (0,)) 
     task = make_task(EXERCISES[name].task, **EXERCISES[name].params)
     out: dict[str, Any] = {"trained_gap_steps": steps, "trained_gap_seeds": list(seeds)}
     for g in task.groups:
-        r = trained_best_response_gap(task.id, str(run), g.name, steps, seeds=seeds, agent=0)
+        # from the run's networks: its critic is trained already, so no critic-only warm-up
+        r = trained_best_response_gap(task.id, str(run), g.name, steps, seeds=seeds, agent=0, critic_warmup=0)
         out[f"trained_gap_{g.name}"], out[f"trained_gap_{g.name}_relative"] = r.epsilon, r.relative
     return out
 
@@ -248,7 +252,8 @@ CARD_KEYS = ("score", "score_ci95", "constant_saving", "ce_gain_over_constant", 
              "euler_error_mean", "euler_error_max", "capital_over_k_ss", "nash_capital_over_k_ss",
              "competitive", "ce_gain_over_competitive", "markup", "static_nash_markup", "capital_over_competitive",
              "output_gap_competitive", "output_gap_static_nash", "gap_households_relative", "gap_firms_relative",
-             "trained_gap_households_relative", "trained_gap_firms_relative", "trained_gap_steps", "timesteps", "params")
+             "trained_gap_households_relative", "trained_gap_firms_relative", "trained_gap_steps", "firm_start",
+             "timesteps", "params")
 
 
 def write_cards(out_dir: Path = OUT) -> list[Path]:

@@ -75,6 +75,7 @@ class Args:
     activation: str = "tanh"  # or "relu" (upstream RBC networks: 2 x 128 ReLU)
     log_std_init: float = -1.0
     lr_scale: dict[str, float] = field(default_factory=dict)  # per-group learning-rate multiple (--lr-scale GROUP=X)
+    log_std: dict[str, float] = field(default_factory=dict)  # per-group initial log std, over log_std_init (--log-std GROUP=X)
     curriculum: str = "auto"  # the card's default curriculum when every group learns from scratch; a name; or "none"
     curriculum_pace: str = "run"  # "run": the whole schedule over total_timesteps; "source": the card's env-steps per iteration
     track: bool = False  # log to Weights & Biases (offline without credentials)
@@ -112,7 +113,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     """Dataclass defaults, then the task's table in ``--hyperparams``, then the flags actually given."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     for f in Args.__dataclass_fields__.values():
-        if f.name in ("learn", "params", "lr_scale", "init_bias"):
+        if f.name in ("learn", "params", "lr_scale", "log_std", "init_bias"):
             continue
         kind = {"bool": None, "int": int, "float": float, "str": str}.get(str(f.type).split(" |")[0], str)
         if kind is None:
@@ -122,10 +123,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     p.add_argument("--learn", nargs="*", default=argparse.SUPPRESS, help="groups that learn (default: all)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="task parameter override")
     p.add_argument("--lr-scale", action="append", default=[], metavar="GROUP=X", help="a group's learning-rate multiple")
+    p.add_argument("--log-std", action="append", default=[], metavar="GROUP=X", help="a group's initial log std (Box actions)")
     p.add_argument("--init-bias", action="append", default=[], metavar="GROUP=[...]",
                    help="a group's initial action-head bias (JSON list: logits, or means in [-1, 1])")
     given = vars(p.parse_args(argv))
-    pairs = {"params": given.pop("param"), "lr_scale": given.pop("lr_scale"), "init_bias": given.pop("init_bias")}
+    pairs = {"params": given.pop("param"), "lr_scale": given.pop("lr_scale"), "log_std": given.pop("log_std"),
+             "init_bias": given.pop("init_bias")}
     task = given.get("task", Args.task)
     settings = {**hyperparams_for(Path(given.get("hyperparams", Args.hyperparams)), task), **given}
     for name, items in pairs.items():
@@ -340,11 +343,12 @@ def train(args: Args) -> Path:
     if not host and (fixed or peers is not None):
         raise SystemExit(f"--backend {args.backend}: fixed groups follow NumPy policies; use it when every group learns")
     env = BatchedEnv(task, args.n_envs, args.backend, device=None if host else device, seed=args.seed)
-    agents = {g.name: GroupAgent(g, args.hidden, args.log_std_init, args.activation).to(device)
+    for name, per_group in (("--lr-scale", args.lr_scale), ("--log-std", args.log_std)):
+        bad = set(per_group) - {g.name for g in task.groups}
+        if bad:
+            raise SystemExit(f"{name} names group(s) {sorted(bad)} that {task.name} does not have")
+    agents = {g.name: GroupAgent(g, args.hidden, float(args.log_std.get(g.name, args.log_std_init)), args.activation).to(device)
               for g in task.groups if g.name in learn}
-    bad = set(args.lr_scale) - {g.name for g in task.groups}
-    if bad:
-        raise SystemExit(f"--lr-scale names group(s) {sorted(bad)} that {task.name} does not have")
     bad = set(args.init_bias) - set(agents)
     if bad:
         raise SystemExit(f"--init-bias names group(s) {sorted(bad)} that do not learn in {task.name}")

@@ -38,6 +38,18 @@ def test_short_run_on_every_multi_agent_task(task_id: str, tmp_path: Path) -> No
         assert profile[g.name](obs[g.name]).shape[:2] == (3, g.n_agents)
 
 
+def test_per_group_initial_log_std(tmp_path: Path) -> None:
+    """--log-std sets one group's exploration apart (the capital-goods game's firms); others keep log_std_init."""
+    sppo = _module()
+    common = ["--task", "econbench/CapitalGoodsGame-v0", "--n-envs", "4", "--num-steps", "16", "--total-timesteps", "64",
+              "--out", str(tmp_path), "--skip-eval", "--critic-warmup", "1000", "--log-std-init", "-3"]
+    run = sppo.main(common + ["--log-std", "firms=-0.5"])  # actors frozen during the critic warm-up
+    agents = torch.load(run / "checkpoint.pt", weights_only=False)["agents"]
+    assert agents["firms"]["log_std"].tolist() == [-0.5] and agents["households"]["log_std"].tolist() == [-3.0]
+    with pytest.raises(SystemExit, match="workers"):
+        sppo.main(common + ["--log-std", "workers=-1"])
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
     sppo = _module()
     common = ["--task", "econbench/InvestmentOligopoly-v0", "--n-envs", "8", "--num-steps", "32", "--out", str(tmp_path),
