@@ -109,6 +109,8 @@ def params_from_card(cls: type[P], task_id: str, **overrides: Any) -> P:
 
 def toml_value(v: Any) -> str:
     """One TOML value, written so that the generated card tables read back exactly (floats to 10 digits)."""
+    if isinstance(v, bool):  # before numbers: bool is an int, and TOML spells it in lower case
+        return "true" if v else "false"
     if isinstance(v, str):
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(v, float):

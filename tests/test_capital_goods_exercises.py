@@ -82,7 +82,9 @@ def test_unknown_exercise_is_refused_by_name(tmp_path: Path) -> None:
         _module().main(["planner_3hh", "--out", str(tmp_path)])
 
 
-@pytest.mark.parametrize("task_id", ["econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0"])
+@pytest.mark.parametrize("task_id", ["econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0",
+                                     "econbench/CapitalGoodsGame-v0", "econbench/CapitalGoodsGame-1v1-v0",
+                                     "econbench/CapitalGoodsGame-10v10-v0"])
 def test_card_learned_scores_are_the_exercise_reports(task_id: str) -> None:
     """Each card lists its exercises' full-budget results, as their report files have them."""
     from econbench.cards import load_card
@@ -102,7 +104,7 @@ def test_card_learned_scores_are_the_exercise_reports(task_id: str) -> None:
                 assert value == pytest.approx(mine[name][key], rel=1e-9), key
 
 
-@pytest.mark.parametrize("name", ["planner_1hh", "households_own_5"])
+@pytest.mark.parametrize("name", ["planner_1hh", "households_own_5", "firms_2v2_opaque_prices"])
 def test_shipped_exercise_runs_reproduce_their_scores(name: str) -> None:
     from econbench.baseline_scripts import load_baseline
     from econbench.metrics import evaluate

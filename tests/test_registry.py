@@ -82,3 +82,13 @@ def test_make_batched_shortcut() -> None:
     env = econbench.make_batched("InvestmentLQ-v0", n_envs=3, seed=0, n_firms=4)
     obs = env.reset()
     assert obs["firms"].shape == (3, 4, 2)
+
+
+def test_generated_card_values_read_back() -> None:
+    """Cards' generated tables (learned scores) must parse: booleans in TOML's lower case, nested tables, quotes."""
+    import tomllib
+
+    from econbench.cards import toml_value
+
+    for v in (True, False, {"opaque_prices": True, "n": 5}, {}, [1.5, -2.25e-7], 'say "hi" \\ bye', 3):
+        assert tomllib.loads(f"a = {toml_value(v)}")["a"] == v
