@@ -213,9 +213,7 @@ def summary(out_dir: Path = OUT) -> Path:
           "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
           "|---|---|---|---|---|---|---|---|"]
     games = [r for r in rows if is_game(r["task_id"])]
-    for r in rows:
-        if r in games:
-            continue
+    for r in (r for r in rows if not is_game(r["task_id"])):
         regret = f"{r['normalized_regret']:.3f}" if "normalized_regret" in r else "-"
         md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
                   f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "

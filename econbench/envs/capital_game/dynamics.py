@@ -29,6 +29,7 @@ from econbench.backend import Backend, BackendRNG
 from econbench.core import Array, StepOutput
 from econbench.envs.capital_game.params import GameParams
 from econbench.envs.capital_goods.dynamics import CapitalDynamics, CapitalState
+from econbench.envs.capital_goods.solution import steady_state
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class GameDynamics(CapitalDynamics):
     def __init__(self, params: GameParams, backend: Backend) -> None:
         super().__init__(params, backend)
         p = params
-        self.price_ss = p.phi * p.n_households * p.delta * p.k_ss  # competitive steady-state price, phi I
+        self.price_ss = steady_state(p).price  # competitive steady-state price, phi I
         self.good_of_firm = backend.asarray(np.repeat(np.eye(p.n_capital), p.firms_per_good, axis=0))  # (F, N_c)
         self.see_stocks = 0.0 if p.opaque_stocks else 1.0
         self.see_prices = 0.0 if p.opaque_prices else 1.0
@@ -76,11 +77,7 @@ class GameDynamics(CapitalDynamics):
         xp, p = self.xp, self.params
         n_envs, n, nc = state.k.shape
         m = p.firms_per_good
-        za, zi = self.shock_values(state)
-        y = za[:, None] * zi * xp.exp((p.alpha / nc) * xp.sum(xp.log(state.k), axis=-1))
-        total_share = xp.sum(saving, axis=-1)
-        scale = xp.where(total_share > p.max_saving, p.max_saving / xp.maximum(total_share, p.max_saving), 1.0)
-        spend = saving * (scale * y)[..., None]  # X_ij
+        y, s, spend = self.spending(state, saving)
         x = xp.sum(spend, axis=1)  # X_j
         h = xp.reshape(1.0 / (markup * (p.phi * m)), (n_envs, nc, m))
         price = xp.sqrt(x / xp.sum(h, axis=-1))  # 0 where nobody buys
@@ -88,7 +85,7 @@ class GameDynamics(CapitalDynamics):
         supply = h * price[..., None]
         profit = xp.reshape(price[..., None] * supply - (0.5 * p.phi * m) * supply**2, (n_envs, nc * m))
         rebate = xp.sum(profit, axis=-1) / n if p.rebate else xp.zeros((n_envs,), dtype=y.dtype)
-        c = (1.0 - scale * total_share) * y + rebate[:, None]
+        c = (1.0 - xp.sum(s, axis=-1)) * y + rebate[:, None]
         return Trade(y, spend / paid[:, None, :], price, xp.reshape(supply, (n_envs, nc * m)), profit, c)
 
     # ------------------------------------------------------------------ Dynamics API

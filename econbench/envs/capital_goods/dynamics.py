@@ -75,15 +75,20 @@ class CapitalDynamics(Dynamics):
         zi = p.z_idio[0] + (p.z_idio[1] - p.z_idio[0]) * xp.astype(state.idio, f)
         return za, zi
 
-    def allocate(self, state: CapitalState, saving: Array) -> Allocation:
+    def spending(self, state: CapitalState, saving: Array) -> tuple[Array, Array, Array]:
+        """Output ``Y_i``, the spending shares after the budget scaling, and spending ``X_ij = s_ij Y_i``;
+        whatever then turns spending into capital (sharing, competitive or strategic prices)."""
         xp, p = self.xp, self.params
         za, zi = self.shock_values(state)
-        z = za[:, None] * zi
-        y = z * xp.exp((p.alpha / p.n_capital) * xp.sum(xp.log(state.k), axis=-1))
+        y = za[:, None] * zi * xp.exp((p.alpha / p.n_capital) * xp.sum(xp.log(state.k), axis=-1))
         total_share = xp.sum(saving, axis=-1)
         scale = xp.where(total_share > p.max_saving, p.max_saving / xp.maximum(total_share, p.max_saving), 1.0)
         s = saving * scale[..., None]
-        spend = s * y[..., None]  # X_ij
+        return y, s, s * y[..., None]
+
+    def allocate(self, state: CapitalState, saving: Array) -> Allocation:
+        xp, p = self.xp, self.params
+        y, s, spend = self.spending(state, saving)
         x = xp.sum(spend, axis=1)  # X_j
         x_safe = xp.where(x > 0.0, x, 1.0)
         if p.formulation == "planner":
@@ -94,7 +99,7 @@ class CapitalDynamics(Dynamics):
             profit = 0.5 * xp.sum(x, axis=-1)  # sum_j (phi/2) I_j^2
             rebate = xp.broadcast_to((profit / p.n_households)[:, None], y.shape) if p.rebate else xp.zeros_like(y)
         invest = spend * per_unit[:, None, :]
-        c = (1.0 - scale * total_share) * y + rebate
+        c = (1.0 - xp.sum(s, axis=-1)) * y + rebate
         return Allocation(y, s, invest, xp.sum(invest, axis=1), c)
 
     def next_shocks(self, state: CapitalState, noise: Array) -> tuple[Array, Array]:
