@@ -333,4 +333,6 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
 
 
 if __name__ == "__main__":
-    main()
+    from econbench.cli import run_script
+
+    run_script(main, __file__)

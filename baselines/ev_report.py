@@ -465,4 +465,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from econbench.cli import run_script
+
+    run_script(main, __file__)

@@ -14,7 +14,7 @@ protocol on this machine's scale (the budget is in hyperparams/shared_ppo.toml):
    from their trained networks (``econbench gap --method trained``);
 4. ``report``: ``summary.json``, ``summary.md`` and ``rbc_reproduction.png`` in ``--out``;
 5. ``ship`` (not part of ``all``): each learned run's actors exported as a named
-   policy of the RBC tasks (``econbench/envs/rbc/trained/shared_ppo_cpu_seed<s>.npz``,
+   policy of the RBC tasks (``econbench/envs/rbc/trained/shared_ppo_cpu_seed<s>/``,
    what RBCTax-Government-v0's others can follow) and its checkpoint, without
    optimiser state, in ``baselines/checkpoints/RBCTax-v0/``.
 
@@ -269,30 +269,30 @@ def figure(s: dict[str, Any], path: Path) -> None:
 def stage_ship(out: Path, seeds: Sequence[int]) -> None:
     import torch
 
+    from econbench.baseline_scripts import load_baseline
     from econbench.envs.rbc import trained
-    from econbench.registry import make_task
 
     for s in seeds:
         run = out / "RBCTax-v0" / f"learned_seed{s}"
-        ck = torch.load(run / "checkpoint.pt", weights_only=False, map_location="cpu")
-        task = make_task(TASK, **ck["args"]["params"])
+        ck = load_baseline("shared_ppo").read_checkpoint(run)  # tensors and settings only
         actors = {}
         for g, state in ck["agents"].items():
             layers = {"obs_mean": state["obs_norm.mean"].numpy(), "obs_var": state["obs_norm.var"].numpy()}
             for i, idx in enumerate((0, 2, 4)):  # Linear layers of the actor's Sequential
                 layers[f"w{i}"], layers[f"b{i}"] = state[f"actor.{idx}.weight"].numpy(), state[f"actor.{idx}.bias"].numpy()
             actors[g] = layers
-        meta = {"activation": ck["args"]["activation"], "nvec": {g.name: list(g.action.nvec) for g in task.groups},
-                "obs_encoding": task.params.obs_encoding, "source": f"baselines/rbc_reproduce.py learned_seed{s}",
-                "timesteps": ck["step"], "seed": s, "trainer": "baselines/shared_ppo.py"}
+        meta = {"activation": ck["args"]["activation"], "obs_encoding": ck["args"]["params"].get("obs_encoding", "raw"),
+                "source": f"baselines/rbc_reproduce.py learned_seed{s}", "timesteps": ck["step"], "seed": s,
+                "trainer": "baselines/shared_ppo.py"}
         name = f"shared_ppo_cpu_seed{s}"
-        print(trained.export(trained.TRAINED_DIR / f"{name}.npz", actors, meta))
+        print(trained.export(trained.TRAINED_DIR / name, actors, meta))
         dest = HERE / "checkpoints" / "RBCTax-v0" / name
         dest.mkdir(parents=True, exist_ok=True)
         slim = {k: ck[k] for k in ("agents", "step", "curve", "args", "task_id")}
         torch.save(slim, dest / "checkpoint.pt")
-        for f in ("curve.csv", "eval.json"):
+        for f in ("curve.csv", "eval.json", "policy.json"):
             (dest / f).write_text((run / f).read_text())
+        (dest / "policy.safetensors").write_bytes((run / "policy.safetensors").read_bytes())
         print(dest)
 
 
@@ -327,4 +327,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from econbench.cli import run_script
+
+    run_script(main, __file__)

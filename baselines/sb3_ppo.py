@@ -16,9 +16,11 @@ wrapped in ``VecMonitor`` (episode statistics in natural units) and
 reward normaliser's discount are the task's own, so the agent optimises the
 objective the benchmark scores.
 
-The checkpoint folder is what ``econbench.metrics.evaluate.load_checkpoint``
-reads: ``model.zip`` (SB3 PPO), ``vecnormalize.pkl`` (a pickled
-``VecNormalize`` with ``training=False``) and ``meta.json``.
+The run folder is an econbench policy folder (``policy.json`` and
+``policy.safetensors``: the actor's weights and VecNormalize's frozen
+observation statistics, exported from memory by
+``econbench.policies.sb3.export_sb3``; no pickle is written or read), with
+``meta.json``, ``curve.csv`` and ``eval.json`` beside it.
 
 Role views with discrete masked actions (EVCharging-Driver-v0: MultiDiscrete
 heads, a dict observation with the action mask) train on the features alone
@@ -66,6 +68,7 @@ from econbench.backend import get_backend
 from econbench.core import DiscreteSpec
 from econbench.metrics import evaluate, optimality_gap
 from econbench.metrics.stats import bootstrap_ci
+from econbench.policies.sb3 import export_sb3
 from econbench.registry import make_task
 
 DEFAULT_HYPERPARAMS = HERE / "hyperparams" / "ppo.toml"
@@ -308,27 +311,36 @@ def snapshot_policy(model: PPO, vecnorm: VecNormalize, task: Task) -> Callable[[
 def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = True) -> str | dict[str, Any]:
     """A checkpoint as a policy spec for ``econbench.metrics``.
 
-    Deterministic play: the folder itself (econbench's ``load_checkpoint`` reads
-    it, Box or discrete). ``deterministic=False`` (discrete views) samples the
-    actions as in training, which econbench does not offer: a profile dict, the
-    learner's row from the model and everyone else from the role's fixed policy
+    Deterministic play: the folder itself (econbench reads the policy folder,
+    Box or discrete). ``deterministic=False`` (discrete views) samples the
+    actions as SB3 does in training, which econbench does not offer: the actor
+    rebuilt in torch from the folder's tensors, one categorical draw per head,
+    the learner's row from it and everyone else from the role's fixed policy
     (torch's global generator: seed it for repeatable scores).
     """
     if deterministic:
         return str(folder)
     if not is_discrete(task):
         raise ValueError("sampled actions: discrete views only")
-    import pickle
+    from econbench import policies
 
-    folder = Path(folder)
-    model = PPO.load(folder / "model.zip", device="cpu")
-    norm = None
-    if (folder / "vecnormalize.pkl").is_file():
-        with (folder / "vecnormalize.pkl").open("rb") as f:
-            norm = pickle.load(f)  # noqa: S301 - our own training output
+    pf = policies.load(folder)
+    g = learner_group(task)
+    spec = pf.spec.groups.get(g.name)
+    if not isinstance(spec, policies.spec.NetworkGroup) or spec.network.type != "mlp":
+        raise ValueError(f"{folder}: sampled play needs an MLP for group {g.name!r}")
+    act = ACTIVATIONS[spec.network.activation]
+    linear = policies.runtime.layers(pf, g.name)
+    net = torch.nn.Sequential(*[m for i, (w, b) in enumerate(linear)
+                                for m in ([torch.nn.Linear(w.shape[1], w.shape[0])] + ([act()] if i < len(linear) - 1 else []))])
+    with torch.no_grad():
+        for m, (w, b) in zip([m for m in net if isinstance(m, torch.nn.Linear)], linear):
+            m.weight.copy_(torch.as_tensor(w)), m.bias.copy_(torch.as_tensor(b))
+    norm = spec.obs_norm
+    mean, std = (pf.arrays[f"{g.name}/obs_mean"], np.sqrt(pf.arrays[f"{g.name}/obs_var"] + norm.eps)) if norm else (0.0, 1.0)
+    nvec = list(g.action.nvec)
     b = get_backend("numpy")
     role = task.role
-    g = learner_group(task)
     if role is None:  # a one-agent task with discrete actions
         others: dict[str, Any] = {}
         agent = 0
@@ -338,9 +350,12 @@ def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = Tru
 
     def learner(obs: np.ndarray) -> np.ndarray:
         x = np.asarray(obs[:, agent], dtype=np.float64)
-        x = norm.normalize_obs(x) if norm is not None else x
-        act, _ = model.predict(x.astype(np.float32), deterministic=False)
-        return np.asarray(act, dtype=np.int64)
+        if norm is not None:  # VecNormalize.normalize_obs
+            x = np.clip((x - mean) / std, -norm.clip, norm.clip) if norm.clip else (x - mean) / std
+        with torch.no_grad():
+            logits = net(torch.as_tensor(x.astype(np.float32)))
+            heads = [torch.distributions.Categorical(logits=part).sample() for part in torch.split(logits, nvec, dim=1)]
+        return torch.stack(heads, dim=1).numpy().astype(np.int64)
 
     def group_policy(obs: np.ndarray) -> np.ndarray:
         base = others[g.name](obs) if g.name in others else np.zeros((*obs.shape[:2], *g.action.shape), np.int64)
@@ -439,11 +454,7 @@ def train(args: Args) -> Path:
     finally:
         torch.set_num_threads(threads)  # leave the caller's setting alone (tests run in one process)
 
-    # The checkpoint: the model, the frozen normaliser, and what produced them.
-    model.save(folder / "model.zip")
-    env.training = False  # statistics frozen: loading it for evaluation must not update them
-    env.norm_reward = False  # evaluation wants rewards in natural units
-    env.save(str(folder / "vecnormalize.pkl"))
+    # The checkpoint: the deterministic actor and the frozen observation statistics as data, and what produced them.
     meta = {
         "task_id": task.id, "algo": "ppo", "normalize_actions": not is_discrete(task), "seed": args.seed,
         "total_timesteps": total, "timesteps": int(model.num_timesteps), "n_envs": n_envs, "gamma": task.discount,
@@ -453,6 +464,8 @@ def train(args: Args) -> Path:
         "torch_threads": args.threads, "command": _command(args),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    export_sb3(folder, model, task, env, provenance={"run": run_name, "seed": args.seed, "total_timesteps": total,
+                                                      "timesteps": int(model.num_timesteps), "command": meta["command"]})
     curve = "timesteps,mean_episode_return\n" + "".join(f"{t},{r:.10g}\n" for t, r in progress.curve)
     (folder / "curve.csv").write_text(curve)  # undiscounted return of the last 100 episodes, natural units
     print(f"trained {model.num_timesteps:,} timesteps in {train_time:.1f} s; checkpoint in {folder}")
@@ -586,4 +599,6 @@ def rescore(folder: str | Path) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    from econbench.cli import run_script
+
+    run_script(main, __file__)

@@ -8,8 +8,11 @@ card's bounds) and multi-discrete masked groups.
 
     python baselines/shared_ppo.py --task econbench/InvestmentOligopoly-v0 --seed 0
 
-Writes ``<out>/<Task>/<run>/``: ``checkpoint.pt`` (networks, optimisers,
-normalisers, step; ``--resume`` continues from it), ``curve.csv`` and
+Writes ``<out>/<Task>/<run>/``: ``policy.json`` and ``policy.safetensors``
+(the deterministic profile as an econbench policy folder: what econbench
+evaluates and verifies), ``checkpoint.pt`` (networks, optimisers,
+normalisers, step; ``--resume`` and ``--init`` read it back with torch's
+weights-only loader, which refuses pickled objects), ``curve.csv`` and
 ``eval.json`` (score and the task's equilibrium gap of the learned profile).
 
 Per-task settings live in ``hyperparams/shared_ppo.toml``; flags given on the
@@ -45,6 +48,7 @@ except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
     import econbench
 from econbench import curriculum as curricula
+from econbench.backend import get_backend
 from econbench.core import BatchedEnv, BoxSpec, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.registry import make_task
 
@@ -318,7 +322,7 @@ def train(args: Args) -> Path:
     torch.set_num_threads(args.threads)
     start = None
     if args.init:  # a continuation keeps the run's architecture and task parameters
-        start = torch.load(Path(args.init) / "checkpoint.pt", weights_only=False, map_location="cpu")
+        start = read_checkpoint(args.init)
         for key in ("hidden", "activation", "log_std_init"):
             setattr(args, key, start["args"].get(key, getattr(args, key)))
         args.params = {**start["args"].get("params", {}), **args.params}
@@ -334,8 +338,7 @@ def train(args: Args) -> Path:
     if args.deviate >= 0:
         if len(learn) != 1 or not 0 <= args.deviate < task.group(learn[0]).n_agents:
             raise SystemExit("--deviate needs exactly one --learn group and an agent index inside it")
-        peers = fixed_policies(task, args.fixed, [], not args.fixed_sampled)[learn[0]] if (Path(args.fixed) / "checkpoint.pt").is_file() \
-            else task.policy(args.fixed)[learn[0]]
+        peers = profile_of(task, args.fixed, not args.fixed_sampled)[learn[0]]
     run = Path(args.out) / task.name / (args.run_name or f"shared_ppo_seed{args.seed}")
     run.mkdir(parents=True, exist_ok=True)
     device = torch.device(args.device)
@@ -367,7 +370,7 @@ def train(args: Args) -> Path:
             if k in start["agents"]:
                 agents[k].load_state_dict(start["agents"][k])
     if args.resume and (run / "checkpoint.pt").is_file():
-        ck = torch.load(run / "checkpoint.pt", weights_only=False, map_location="cpu")
+        ck = read_checkpoint(run)
         for k in agents:
             agents[k].load_state_dict(ck["agents"][k])
             optims[k].load_state_dict(ck["optims"][k])
@@ -460,6 +463,7 @@ def train(args: Args) -> Path:
         torch.save({"agents": {k: a.state_dict() for k, a in agents.items()},
                     "optims": {k: o.state_dict() for k, o in optims.items()}, "step": step, "curve": curve,
                     "torch_rng": torch.get_rng_state(), "args": portable(args), "task_id": task.id}, run / "checkpoint.pt")
+        export_policy(run, task, agents, args, step)
     bar.close()
     train_time = time.perf_counter() - t0
     header = "timesteps," + ",".join(f"mean_episode_return_{k}" for k in agents)
@@ -646,14 +650,64 @@ def evaluate_run(task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any
     return out
 
 
+def read_checkpoint(run: str | Path) -> dict[str, Any]:
+    """A run's ``checkpoint.pt`` read as data: torch's weights-only loader admits tensors and plain containers,
+    so a file that carries pickled objects is refused instead of run."""
+    path = Path(run) / "checkpoint.pt"
+    if not path.is_file():
+        raise FileNotFoundError(f"{run}: no checkpoint.pt (not a run folder of baselines/shared_ppo.py)")
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError: all mean "not our data"
+        from econbench.policies import PolicyFileError
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise PolicyFileError(f"{path}: refused, not a checkpoint of tensors and settings only ({first})") from None
+
+
+def export_policy(run: Path, task: Task, agents: dict[str, GroupAgent], args: Args, step: int) -> Path:
+    """The run's deterministic profile as an econbench policy folder (``policy.json``, ``policy.safetensors``):
+    the file econbench evaluates, verifies and shares; ``checkpoint.pt`` stays the trainer's own (resume, --init).
+
+    Groups that did not learn follow the run's ``--fixed`` policy: a named policy, or the networks of the run
+    folder it names, copied in so the profile is whole.
+    """
+    from econbench import policies
+
+    groups: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
+    for k, agent in agents.items():
+        sd = agent.state_dict()
+        action = policies.DiscreteAction(output="logits", masked=True) if agent.discrete else policies.BoxAction()
+        norm = policies.ObsNorm(eps=1e-8, clip=10.0, dtype="float32", op="multiply")  # RunningNorm.normalize
+        groups[k], a = policies.mlp_group(k, [(sd[f"actor.{i}.weight"], sd[f"actor.{i}.bias"]) for i in (0, 2, 4)],
+                                          args.activation, action, sd["obs_norm.mean"], sd["obs_norm.var"], norm,
+                                          "float32", sd.get("log_std"))
+        arrays.update(a)
+    rest = [g.name for g in task.groups if g.name not in agents]
+    if rest:
+        source = next((d for d in (Path(args.fixed), HERE.parent / args.fixed) if args.fixed and d.is_dir()), None)
+        if source is None:
+            groups.update({k: args.fixed for k in rest})
+        else:
+            fixed = policies.load(source)
+            for k in rest:
+                groups[k] = fixed.spec.groups[k]
+                arrays.update({n: v for n, v in fixed.arrays.items() if n.startswith(f"{k}/")})
+    provenance = {"trainer": "baselines/shared_ppo.py", "run": run.name, "seed": args.seed, "timesteps": step,
+                  "learn": sorted(agents), "fixed": portable(args)["fixed"] if rest else None,
+                  "deviate": args.deviate if args.deviate >= 0 else None}
+    return policies.write_policy(run, task.id, groups, arrays, params=args.params, provenance=provenance)
+
+
 def run_params(run: str | Path) -> dict[str, Any]:
     """The task-parameter overrides a run trained with (``--param``), so that work on the run uses its task."""
-    return dict(torch.load(Path(run) / "checkpoint.pt", weights_only=False, map_location="cpu")["args"].get("params", {}))
+    return dict(read_checkpoint(run)["args"].get("params", {}))
 
 
 def load_profile(run: str | Path, deterministic: bool = True) -> tuple[Task, dict[str, Any]]:
     """A trained run's profile, for ``econbench`` metrics (fixed groups as trained; see :func:`learned_profile`)."""
-    ck = torch.load(Path(run) / "checkpoint.pt", weights_only=False, map_location="cpu")
+    ck = read_checkpoint(run)
     args = Args(**ck["args"])
     task = make_task(ck["task_id"], **args.params)
     agents = {}
@@ -665,19 +719,33 @@ def load_profile(run: str | Path, deterministic: bool = True) -> tuple[Task, dic
 
 
 def fixed_policies(task: Task, spec: str, learn: Sequence[str], deterministic: bool = True) -> dict[str, Any]:
-    """Policies of the groups that do not learn: from a run folder of this script (acting by argmax, or
-    sampling with ``deterministic=False``), or a named policy."""
+    """Policies of the groups that do not learn (see :func:`profile_of`)."""
     if len(learn) == len(task.groups):
         return {}
-    run = next((d for d in (Path(spec), HERE.parent / spec) if spec and (d / "checkpoint.pt").is_file()), None)
-    if run is not None:  # a run folder, as given or relative to the repository (how checkpoints record it)
-        _, profile = load_profile(run, deterministic)
-    else:
-        profile = task.policy(spec)
+    profile = profile_of(task, spec, deterministic)
     missing = [g.name for g in task.groups if g.name not in learn and g.name not in profile]
     if missing:
         raise SystemExit(f"{spec} has no policy for the fixed group(s) {missing}")
     return {g: f for g, f in profile.items() if g not in learn}
+
+
+def profile_of(task: Task, spec: str, deterministic: bool = True) -> dict[str, Any]:
+    """A named policy, or a run folder of this script (acting by argmax, or sampling with ``deterministic=False``,
+    from its ``checkpoint.pt``), or any econbench policy folder (argmax). A folder may be given as is or
+    relative to the repository (how checkpoints record it)."""
+    run = next((d for d in (Path(spec), HERE.parent / spec) if spec and d.is_dir()), None)
+    if run is None:
+        return task.policy(spec)
+    if (run / "checkpoint.pt").is_file():
+        return load_profile(run, deterministic)[1]
+    if not deterministic:
+        raise SystemExit(f"{spec}: sampled play needs the run's checkpoint.pt (a policy folder acts by argmax)")
+    from econbench.metrics.evaluate import load_policy_folder
+
+    try:
+        return load_policy_folder(run, task, get_backend("numpy"))[1]
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
@@ -685,4 +753,6 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main()
+    from econbench.cli import run_script
+
+    run_script(main, __file__)

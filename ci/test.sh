@@ -2,5 +2,5 @@
 # The test command: installs what it needs into .venv, then runs the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source ci/env.sh marl,baselines,track,distributed,dev
+source ci/env.sh marl,baselines,track,distributed,onnx,dev
 exec python -m pytest -q -n auto "$@"  # one worker per core (pytest-xdist)

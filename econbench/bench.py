@@ -48,9 +48,14 @@ class Job:
 
 
 def checkpoint_dirs(task_name: str) -> list[Path]:
-    """Trained baselines shipped in ``baselines/checkpoints/<Task>/<run>/`` of a source checkout."""
+    """SB3 baselines shipped in ``baselines/checkpoints/<Task>/<run>/`` of a source checkout (policy folders
+    with the training script's ``meta.json``)."""
     root = REPO / "baselines" / "checkpoints" / task_name
-    return sorted(p for p in root.glob("*") if (p / "model.zip").is_file()) if root.is_dir() else []
+    return sorted(p for p in root.glob("*") if is_sb3_run(p)) if root.is_dir() else []
+
+
+def is_sb3_run(folder: Path) -> bool:
+    return (folder / "policy.json").is_file() and (folder / "meta.json").is_file()
 
 
 SHIPPED_PREFIX = "shared_ppo"  # named policies that are learned profiles shipped with a task (econbench/envs/rbc/trained)
@@ -82,6 +87,11 @@ def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path 
     return jobs
 
 
+def reference_names(task_id: str) -> set[tuple[str, str]]:
+    """(method, policy) of every entry the main job measures for a task, in either mode: names nobody else may use."""
+    return {(j.method, j.label) for quick in (True, False) for j in plan([task_id], quick)}
+
+
 def _train(job: Job) -> None:
     """Train with the baseline script (a file of the checkout, not a module of the package)."""
     from econbench.baseline_scripts import load_baseline
@@ -97,12 +107,14 @@ def run_job(job: Job, store_path: str, backend: str = "numpy") -> dict[str, Any]
     store = Store(store_path)
     key = job.key(backend)
     if store.has(key):
-        return {"key": key, "job": job, "status": "skipped (stored)", "seconds": 0.0}
+        stored = store.get(key)
+        if stored.verified and stored.authors == AUTHORS:  # measured by a run of this job before
+            return {"key": key, "job": job, "status": "skipped (stored)", "seconds": 0.0}
     t0 = time.perf_counter()
-    if job.kind == "train" and not (Path(job.policy) / "model.zip").is_file():
+    if job.kind == "train" and not is_sb3_run(Path(job.policy)):
         _train(job)
     result = measure(job.task_id, job.policy, job.method, AUTHORS, policy_label=job.label, backend=backend)
-    store.add(result.model_copy(update={"verified": True}))  # measured by econbench itself
+    store.add(result.model_copy(update={"verified": True}), replace=True)  # measured here; replaces anything else
     return {"key": key, "job": job, "status": "done", "seconds": time.perf_counter() - t0}
 
 

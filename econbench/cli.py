@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -205,13 +206,34 @@ def cmd_bench(args: argparse.Namespace) -> None:
         rows.append({"task": r.task.id.split("/")[-1], "method": clean(r.method, 40), "policy": clean(r.policy, 30),
                      "score": _fmt(r.score), "score 95% CI": f"[{_fmt(r.score_ci95[0])}, {_fmt(r.score_ci95[1])}]",
                      "gap": "" if gap is None else f"{gap.kind[:3]}. {_fmt(shown)}" if shown is not None else "",
-                     "gap method": "" if gap is None else gap.method})
-    print(table(rows, ["task", "method", "policy", "score", "score 95% CI", "gap", "gap method"]))
+                     "gap method": "" if gap is None else gap.method, "verified": "yes" if r.verified else "no"})
+    print(table(rows, ["task", "method", "policy", "score", "score 95% CI", "gap", "gap method", "verified"]))
     print(f"\n{len(rows)} entries, {time.perf_counter() - t0:.1f} s. gap: opt. = normalized regret (V*-V)/(V*-V_ref), "
           "equ. = largest relative best-response gain")
     if args.json:
         with open(args.json, "w") as f:
             json.dump([json.loads(r.model_dump_json()) for r in results], f, indent=2)
+
+
+def cmd_measure(args: argparse.Namespace) -> None:
+    from econbench.leaderboard.results import measure
+
+    out = Path(args.out) if args.out else None
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        raise CliError(f"--out {out}: not a file path in an existing folder")
+    task = _task(args.task, {})  # entries are measured on the card's parameters
+    try:
+        result = measure(task, args.policy, args.method, args.author, code_url=args.code_url, backend=args.backend,
+                         notes=args.notes)
+    except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
+        raise CliError(" ".join(str(exc).split())) from None
+    text = json.dumps(json.loads(result.model_dump_json()), indent=2) + "\n"
+    if out is None:
+        print(text, end="")
+        return
+    out.write_text(text)
+    print(f"wrote {out}: {clean(task.id)} / {clean(result.method)}, score {_fmt(result.score)}; "
+          f"`econbench submit {out} --policy {args.policy}` verifies and stores it")
 
 
 def _store(path: str | None) -> Any:
@@ -330,9 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
                           "deviation; the default for one-group tasks, where it is agent 0); default: the whole group")
     gap.add_argument("--sampled", action="store_true",
                      help="--method trained: trained policies act by sampling, before and after (upstream's RBC analysis)")
+    m = sub.add_parser("measure", help="measure a policy on the card's protocol into a result file for `submit`")
+    m.add_argument("--task", required=True, help="task ID, e.g. econbench/InvestmentLQ-Planner-v0")
+    m.add_argument("--policy", required=True, help="a policy folder (README: Policy files) or a named policy")
+    m.add_argument("--method", required=True, help="the method's name as the leaderboard shows it")
+    m.add_argument("--author", action="append", required=True, help="an author (repeatable)")
+    m.add_argument("--code-url", help="where the method's code lives (https://...)")
+    m.add_argument("--notes", default="", help="a note shown with the entry")
+    m.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
+    m.add_argument("--out", help="write the result JSON here (default: print it)")
+    m.set_defaults(func=cmd_measure)
     s = sub.add_parser("submit", help="validate a result file and add it to the leaderboard store")
     s.add_argument("result", help="result JSON file (schema: econbench.leaderboard.schema.Result)")
-    s.add_argument("--policy", help="checkpoint to re-evaluate: the entry is marked verified only if its numbers agree")
+    s.add_argument("--policy", help="the policy folder to re-measure: stored verified, with the verifier's numbers, "
+                                    "only if every claimed number agrees")
     s.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     s.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
     s.add_argument("--publish", metavar="DIR", help="also write the entry as DIR/<key>.json for review (e.g. leaderboard/entries)")
@@ -369,6 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", metavar="PATH", help="also write the entries as JSON")
     b.set_defaults(func=cmd_bench)
     return parser
+
+
+def run_script(entry: Callable[[], object], script: str) -> None:
+    """A baseline script's entry point: a refused or missing policy or run is one line and exit status 2."""
+    from econbench.policies import PolicyFileError
+
+    try:
+        entry()
+    except (PolicyFileError, FileNotFoundError) as exc:
+        print(f"{Path(script).name}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -79,11 +79,11 @@ def test_sb3_on_the_driver_view_trains_on_features_and_is_scored(tmp_path: Path)
                        "--no-eval"])
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["normalize_actions"] is False
-    from stable_baselines3 import PPO
+    from econbench import policies
 
-    model = PPO.load(folder / "model.zip", device="cpu")
-    assert model.observation_space.shape == (20,)  # the features, not the dict with the mask
-    assert list(model.action_space.nvec) == [4, 3]
+    pf = policies.load(folder)
+    assert pf.arrays["drivers/w0"].shape[1] == 20  # the features, not the dict with the mask
+    assert pf.arrays["drivers/w2"].shape[0] == 4 + 3  # logits of the two heads
     task = make_task(DRIVER)
     res = evaluate(task, sb3.checkpoint_profile(task, folder), episodes=2)
     profile = sb3.checkpoint_profile(task, folder, deterministic=False)
@@ -168,7 +168,7 @@ def test_steady_reports_reproduce(path: Path, report: ModuleType) -> None:
         assert r["wardrop"][key] == pytest.approx(recorded["wardrop"][key], rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("folder", sorted(p.parent for p in (RESULTS / "EVCharging-Driver-v0").glob("ppo_seed*/model.zip")),
+@pytest.mark.parametrize("folder", sorted(p.parent for p in (RESULTS / "EVCharging-Driver-v0").glob("ppo_seed*/policy.json")),
                          ids=lambda p: p.name)
 def test_shipped_driver_checkpoints_reproduce_their_eval_json(folder: Path) -> None:
     pytest.importorskip("stable_baselines3")

@@ -1,8 +1,8 @@
 """The SB3 PPO baseline: a tiny end-to-end run of the script, and the shipped checkpoints.
 
 The tiny run checks the contract between ``baselines/sb3_ppo.py`` and
-``econbench.metrics.evaluate.load_checkpoint`` (folder layout, meta.json,
-the pickled VecNormalize) rather than learning; the shipped checkpoints must
+econbench's policy folders (folder layout, meta.json, the observation
+statistics exported as data) rather than learning; the shipped checkpoints must
 beat the card's reference policy and still reproduce the numbers in their
 ``eval.json`` (which baselines/README.md quotes).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import pickle
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -50,7 +49,9 @@ def test_tiny_training_run_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     folder = script.main(["--task", LQ, "--seed", "3", "--total-timesteps", "2048", "--n-envs", "8",
                           "--hp", "n_steps=64", "--hp", "batch_size=256", "--hp", "n_epochs=2", "--out", str(tmp_path)])
     assert folder == tmp_path / "InvestmentLQ-Planner-v0" / "ppo_seed3"
-    assert {p.name for p in folder.iterdir()} >= {"model.zip", "vecnormalize.pkl", "meta.json", "eval.json"}
+    names = {p.name for p in folder.iterdir()}
+    assert names >= {"policy.json", "policy.safetensors", "meta.json", "eval.json"}
+    assert not any(n.endswith((".pkl", ".zip", ".pt")) for n in names)  # nothing that runs code when loaded
 
     meta = json.loads((folder / "meta.json").read_text())
     assert META_KEYS <= meta.keys()
@@ -59,10 +60,12 @@ def test_tiny_training_run_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     assert meta["hyperparameters"]["n_steps"] == 64 and "gamma" not in meta["hyperparameters"]
     assert meta["econbench_version"] == econbench.__version__
 
-    with (folder / "vecnormalize.pkl").open("rb") as f:
-        norm = pickle.load(f)  # noqa: S301 - written by the test above
-    assert norm.training is False and norm.norm_reward is False and norm.gamma == 0.95
-    assert norm.obs_rms.mean[0] > 500.0  # statistics of Y (1000-2500), not the fresh defaults
+    from econbench import policies
+
+    pf = policies.load(folder)
+    norm = pf.spec.groups["planner"].obs_norm
+    assert norm is not None and norm.clip == 10.0 and pf.spec.provenance["seed"] == 3
+    assert pf.arrays["planner/obs_mean"][0] > 500.0  # statistics of Y (1000-2500), not the fresh defaults
 
     result = json.loads((folder / "eval.json").read_text())
     assert EVAL_KEYS <= result.keys()
@@ -92,7 +95,7 @@ def test_hyperparameters_merge_default_task_and_overrides(tmp_path: Path) -> Non
 
 def shipped_checkpoints() -> list[Path]:
     root = ROOT / "baselines" / "checkpoints"
-    return sorted(p.parent for p in root.glob("*/*/model.zip")) if root.is_dir() else []
+    return sorted(p.parent for p in root.glob("*/*/meta.json")) if root.is_dir() else []
 
 
 @pytest.mark.skipif(not shipped_checkpoints(), reason="no shipped checkpoints in baselines/checkpoints")

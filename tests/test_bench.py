@@ -70,7 +70,7 @@ def test_full_mode_trains_then_measures(tmp_path: Path) -> None:
     folder = tmp_path / "runs" / "InvestmentLQ-Planner-v0" / "ppo_seed0"
     job = Job("econbench/InvestmentLQ-Planner-v0", "SB3 PPO", str(folder), "ppo_seed0", "train", 0, 2048)
     out = run_job(job, str(tmp_path / "s.sqlite"), "numpy")
-    assert out["status"] == "done" and (folder / "model.zip").is_file() and (folder / "curve.csv").is_file()
+    assert out["status"] == "done" and (folder / "policy.json").is_file() and (folder / "curve.csv").is_file()
     entry = Store(tmp_path / "s.sqlite").get(out["key"])
     assert entry.policy == "ppo_seed0" and entry.verified and entry.gaps[0].kind == "optimality"
     assert run_job(job, str(tmp_path / "s.sqlite"), "numpy")["status"] == "skipped (stored)"

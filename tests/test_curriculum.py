@@ -142,7 +142,7 @@ def test_shared_ppo_updates_only_the_groups_a_stage_names(tmp_path: Path) -> Non
     # at the source's pace 3 updates of 4 economies are 0.09 iterations: the first stage, consumers only
     run = sppo.main(["--task", "econbench/RBCTax-v0", "--total-timesteps", "120", "--n-envs", "4", "--num-steps", "10",
                      "--curriculum", "short", "--curriculum-pace", "source", "--out", str(tmp_path), "--skip-eval"])
-    ck = torch.load(run / "checkpoint.pt", weights_only=False)
+    ck = torch.load(run / "checkpoint.pt", weights_only=True)
     args = sppo.Args(**ck["args"])
     task = make_task("RBCTax-v0")
     torch.manual_seed(args.seed)  # the same initial networks, built in the same order

@@ -20,21 +20,20 @@ SHIPPED = sorted(trained.shipped())
 
 def _tiny(rng: np.random.Generator, task_id: str = "RBCTax-v0", hidden: int = 8) -> tuple[dict, dict]:
     task = make_task(task_id)
-    actors, nvec = {}, {}
+    actors = {}
     for g in task.groups:
         d, out = int(np.prod(g.observation.shape)), int(sum(g.action.nvec))
         sizes = [(hidden, d), (hidden, hidden), (out, hidden)]
         actors[g.name] = {"obs_mean": rng.normal(size=d), "obs_var": rng.uniform(0.5, 2.0, d),
                           **{f"w{i}": rng.normal(size=s) for i, s in enumerate(sizes)},
                           **{f"b{i}": rng.normal(size=s[0]) for i, s in enumerate(sizes)}}
-        nvec[g.name] = list(g.action.nvec)
-    return actors, {"activation": "relu", "nvec": nvec, "obs_encoding": task.params.obs_encoding}
+    return actors, {"activation": "relu", "obs_encoding": task.params.obs_encoding}
 
 
 def test_exported_network_is_evaluated_as_written(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     actors, meta = _tiny(rng)
-    path = trained.export(tmp_path / "p.npz", actors, meta)
+    path = trained.export(tmp_path / "p", actors, meta)
     task = make_task("RBCTax-v0")
     profile = trained.profile_factory(path)(task, get_backend("numpy"))
     obs = econbench.make_batched("RBCTax-v0", n_envs=2, seed=0).reset()
@@ -51,11 +50,11 @@ def test_exported_network_is_evaluated_as_written(tmp_path: Path) -> None:
 
 def test_a_network_that_cannot_read_the_observations_is_refused(tmp_path: Path) -> None:
     actors, meta = _tiny(np.random.default_rng(1))
-    path = trained.export(tmp_path / "p.npz", actors, meta)
-    with pytest.raises(ValueError, match="reads 45 features.*gives 144"):
+    path = trained.export(tmp_path / "p", actors, meta)
+    with pytest.raises(ValueError, match="maps 45 inputs.*needs 144"):
         trained.profile_factory(path)(make_task("RBCTax-v0", obs_encoding="digits"), get_backend("numpy"))
     with pytest.raises(ValueError, match="missing"):
-        trained.export(tmp_path / "q.npz", {k: v for k, v in actors.items() if k != "firms"}, meta)
+        trained.export(tmp_path / "q", {k: v for k, v in actors.items() if k != "firms"}, meta)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parent.parent.parent
 def trained_runs(task_name: str) -> list[Path]:
     """Checkpoint folders with a learning curve: shipped ones, then those `econbench bench` trained."""
     roots = [REPO / "baselines" / "checkpoints" / task_name, REPO / "runs" / "bench" / task_name]
-    return [p for root in roots if root.is_dir() for p in sorted(root.iterdir()) if (p / "model.zip").is_file()]
+    return [p for root in roots if root.is_dir() for p in sorted(root.iterdir())
+            if (p / "policy.json").is_file() and (p / "meta.json").is_file()]
 
 
 def write_figures(task_ids: Sequence[str], folder: str | Path) -> list[Path]:

@@ -63,30 +63,56 @@ def measure(task: Task | str, policy: PolicySpec, method: str, authors: list[str
     )
 
 
-def disagreements(claimed: Result, measured: Result, rtol: float = 1e-6) -> list[str]:
-    """Where a claimed entry and its re-measurement differ beyond floating-point tolerance."""
+def _close(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol * max(abs(a), abs(b), 1e-12) + 1e-12
+
+
+def disagreements(claimed: Result, measured: Result, rtol: float = 1e-6, gap_rtol: float = 1e-4) -> list[str]:
+    """Every number a claim states that its re-measurement does not reproduce to floating-point tolerance.
+
+    Scores (per seed, mean, interval, IQM) and each claimed gap (value, relative, normalized, interval and its
+    method) are compared; a claimed gap the task does not measure is a disagreement. Gaps the claim leaves out
+    are not: the verifier's own numbers are what gets stored.
+    """
     out: list[str] = []
-
-    def close(a: float, b: float, tol: float) -> bool:
-        return abs(a - b) <= tol * max(abs(a), abs(b), 1e-12) + 1e-12
-
     if claimed.seeds != measured.seeds or claimed.episodes_per_seed != measured.episodes_per_seed:
-        out.append("seeds or episodes differ from the task's protocol")
-        return out
+        return ["seeds or episodes differ from the task's protocol"]
     for seed, a, b in zip(claimed.seeds, claimed.per_seed_scores, measured.per_seed_scores):
-        if not close(a, b, rtol):
+        if not _close(a, b, rtol):
             out.append(f"seed {seed}: claimed score {a!r}, re-evaluation {b!r}")
+    for name, a, b in (("score", claimed.score, measured.score), ("score_iqm", claimed.score_iqm, measured.score_iqm),
+                       ("score_ci95 low", claimed.score_ci95[0], measured.score_ci95[0]),
+                       ("score_ci95 high", claimed.score_ci95[1], measured.score_ci95[1])):
+        if not _close(a, b, rtol):
+            out.append(f"{name}: claimed {a!r}, re-evaluation {b!r}")
     mine = {(g.kind, g.group): g for g in measured.gaps}
     for g in claimed.gaps:
         ref = mine.get((g.kind, g.group))
         if ref is None:
             out.append(f"{g.kind} gap of group {g.group!r}: not measured for this task")
             continue
-        for field in ("value", "relative", "normalized"):
-            a, b = getattr(g, field), getattr(ref, field)
-            if a is not None and b is not None and not close(a, b, 1e-4):
-                out.append(f"{g.kind} gap {field}: claimed {a!r}, re-evaluation {b!r}")
+        if g.method != ref.method:
+            out.append(f"{g.kind} gap of group {g.group!r}: claimed method {g.method!r}, measured {ref.method!r}")
+        pairs = [(f, getattr(g, f), getattr(ref, f)) for f in ("value", "relative", "normalized")]
+        if g.ci95 is not None:
+            if ref.ci95 is None:
+                out.append(f"{g.kind} gap ci95 of group {g.group!r}: claimed, but the method gives none")
+            else:
+                pairs += [("ci95 low", g.ci95[0], ref.ci95[0]), ("ci95 high", g.ci95[1], ref.ci95[1])]
+        for field, a, b in pairs:
+            if a is None:
+                continue
+            if b is None or not _close(a, b, gap_rtol):
+                out.append(f"{g.kind} gap {field} of group {g.group!r}: claimed {a!r}, re-evaluation {b!r}")
     return out
+
+
+def verified_copy(claimed: Result, measured: Result) -> Result:
+    """The entry to store for a claim the verifier reproduced: every number and the run's facts (backend,
+    hardware, version, date, task definition) are the verifier's; the names and notes are the submitter's."""
+    return measured.model_copy(update={
+        "method": claimed.method, "authors": claimed.authors, "code_url": claimed.code_url, "policy": claimed.policy,
+        "notes": claimed.notes, "wandb_run": claimed.wandb_run, "verified": True})
 
 
 def summary_row(r: Result) -> dict[str, Any]:

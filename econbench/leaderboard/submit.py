@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from econbench.cards import UnknownTaskError
-from econbench.leaderboard.results import disagreements, measure
+from econbench.leaderboard.results import disagreements, measure, verified_copy
 from econbench.leaderboard.schema import MAX_FILE_BYTES, Result, parse_result, task_fingerprint
 from econbench.leaderboard.store import DuplicateEntryError, Store
 from econbench.registry import make_task
@@ -38,8 +38,29 @@ def check(result: Result) -> None:
         )
 
 
+def reserved(result: Result) -> str | None:
+    """Why a submission may not take this name: the reference baselines' authors, or the method and policy of one
+    of the task's reference entries (whatever its backend), belong to ``econbench bench``."""
+    from econbench.bench import AUTHORS, reference_names
+
+    norm = lambda x: " ".join(str(x).casefold().split())  # noqa: E731
+    if {norm(a) for a in result.authors} & {norm(a) for a in AUTHORS}:
+        return f"the author name {AUTHORS[0]!r} is reserved for the entries `econbench bench` measures"
+    if (norm(result.method), norm(result.policy)) in {(norm(m), norm(p)) for m, p in reference_names(result.task.id)}:
+        return (f"method {result.method!r} with policy {result.policy!r} is a reference baseline of "
+                f"{result.task.id}; `econbench bench` measures it")
+    return None
+
+
 def submit(path: str | Path, store: Store, policy: str | None = None, backend: str = "numpy") -> Result:
-    """Validate and store a result file; with ``policy``, store it verified only if re-evaluation agrees."""
+    """Validate and store a result file; with ``policy``, re-measure everything and store the verifier's numbers.
+
+    Without ``policy`` the claim is stored as it is, unverified. With it, the
+    policy folder (data only: :mod:`econbench.policies`) is evaluated on the
+    card's protocol, every number the claim states must agree with the
+    re-measurement, and the stored entry carries the re-measured numbers,
+    including gaps the claim left out.
+    """
     path = Path(path)
     if not path.is_file():
         raise SubmissionError(f"{path}: no such file")
@@ -51,9 +72,14 @@ def submit(path: str | Path, store: Store, policy: str | None = None, backend: s
     except ValueError as exc:
         raise SubmissionError(f"{path}: {exc}") from None
     check(result)
+    why = reserved(result)
+    if why:
+        raise SubmissionError(why)
     if result.verified and policy is None:
         raise SubmissionError("'verified' is set by `econbench submit --policy`, not by the submitter")
     if policy is not None:
+        if not Path(policy).exists():
+            raise SubmissionError(f"--policy {policy}: no such policy folder (named policies are reference entries)")
         try:
             measured = measure(result.task.id, policy, result.method, result.authors, backend=backend)
         except (ValueError, TypeError, FileNotFoundError, KeyError) as exc:
@@ -61,7 +87,9 @@ def submit(path: str | Path, store: Store, policy: str | None = None, backend: s
         problems = disagreements(result, measured)
         if problems:
             raise SubmissionError("re-evaluation contradicts the claimed numbers: " + "; ".join(problems[:5]))
-        result = result.model_copy(update={"verified": True})
+        result = verified_copy(result, measured)
+    else:
+        result = result.model_copy(update={"verified": False})
     try:
         store.add(result)
     except DuplicateEntryError as exc:

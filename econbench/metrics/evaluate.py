@@ -8,8 +8,6 @@ common random numbers and their difference has little noise.
 
 from __future__ import annotations
 
-import json
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -18,7 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from econbench.backend import Backend, get_backend
-from econbench.core import Array, BatchedEnv, DiscreteSpec, GroupPolicy, Task, profile_actions
+from econbench.core import Array, BatchedEnv, DiscreteSpec, GroupPolicy, Task, call_policy, profile_actions
 from econbench.metrics.stats import bootstrap_ci
 from econbench.registry import make_task
 
@@ -91,54 +89,11 @@ def rollout(
     return result
 
 
-def load_checkpoint(path: str | Path, task: Task) -> LearnerPolicy:
-    """A trained SB3 policy saved by ``baselines/sb3_ppo.py`` (a folder with ``model.zip`` and ``meta.json``)."""
-    path = Path(path)
-    folder = path.parent if path.suffix == ".zip" else path
-    meta_file = folder / "meta.json"
-    if not (folder / "model.zip").is_file() or not meta_file.is_file():
-        raise FileNotFoundError(f"{path}: not a checkpoint (expected model.zip and meta.json in {folder})")
-    meta = json.loads(meta_file.read_text())
-    if meta.get("task_id", "").split("/")[-1] != task.name:
-        raise ValueError(f"checkpoint {folder} was trained on {meta.get('task_id')}, not {task.id}")
-    try:
-        from stable_baselines3 import PPO
-    except ImportError as exc:  # pragma: no cover - the baselines extra is installed in CI
-        raise ImportError("loading a checkpoint needs stable-baselines3: pip install 'econbench[baselines]'") from exc
-    model = PPO.load(folder / "model.zip", device="cpu")
-    normalizer = None
-    if (folder / "vecnormalize.pkl").is_file():
-        with (folder / "vecnormalize.pkl").open("rb") as f:
-            normalizer = pickle.load(f)  # noqa: S301 - our own training output
-    g = task.group(task.role.group) if task.role else task.groups[0]
-    if isinstance(g.action, DiscreteSpec):  # integer heads: SB3's argmax, clipped into each head's range
-        nvec = np.asarray(g.action.nvec)
-
-        def discrete(obs: np.ndarray) -> np.ndarray:
-            x = normalizer.normalize_obs(obs) if normalizer is not None else obs
-            act, _ = model.predict(x.astype(np.float32), deterministic=True)
-            return np.clip(np.asarray(act, dtype=np.int64).reshape(len(obs), -1), 0, nvec - 1)
-
-        return discrete
-    low, high = (np.asarray(v, dtype=np.float64) for v in g.action.bounds())
-    normalized = bool(meta.get("normalize_actions", False))
-
-    def policy(obs: np.ndarray) -> np.ndarray:
-        x = normalizer.normalize_obs(obs) if normalizer is not None else obs
-        act, _ = model.predict(x.astype(np.float32), deterministic=True)
-        act = np.asarray(act, dtype=np.float64)
-        if normalized:
-            act = low + (np.clip(act, -1.0, 1.0) + 1.0) * 0.5 * (high - low)
-        return np.clip(act, low, high)
-
-    return policy
-
-
 def _role_profile(task: Task, learner: GroupPolicy, backend: Backend) -> dict[str, GroupPolicy]:
     """Everyone follows the role's fixed policies except the learner, whose actions come from ``learner``.
 
-    ``learner`` maps the learner group's observations to that group's actions;
-    only the learner's row is kept.
+    ``learner`` maps the learner group's observations (and masks, if it uses
+    them) to that group's actions; only the learner's row is kept.
     """
     role = task.role
     if role is None:
@@ -147,7 +102,30 @@ def _role_profile(task: Task, learner: GroupPolicy, backend: Backend) -> dict[st
     others = task.policy(role.others, backend)
     is_me = backend.asarray(np.arange(task.group(role.group).n_agents) == role.agent, dtype=xp.bool)[None, :, None]
     base = others[role.group]
-    return {**others, role.group: lambda obs: xp.where(is_me, learner(obs), base(obs))}
+
+    def mixed(obs: Array, mask: Array | None = None) -> Array:
+        return xp.where(is_me, call_policy(learner, obs, mask), call_policy(base, obs, mask))
+
+    mixed.uses_mask = getattr(learner, "uses_mask", False) or getattr(base, "uses_mask", False)  # type: ignore[attr-defined]
+    return {**others, role.group: mixed}
+
+
+def load_policy_folder(path: str | Path, task: Task, backend: Backend) -> tuple[str, dict[str, GroupPolicy]]:
+    """A policy folder (:mod:`econbench.policies`: data only, never pickles) as a display name and a full profile."""
+    from econbench import policies
+
+    pf = policies.load(path)
+    profile = policies.group_policies(pf, task, backend)
+    if task.role is not None or task.is_single_agent:
+        learner = task.role.group if task.role else task.groups[0].name
+        if set(profile) != {learner}:
+            raise policies.PolicyFileError(f"{pf.folder}: {task.name} is a single-agent view; the policy acts for "
+                                           f"its learner ({learner!r}) only, not {sorted(profile)}")
+        return pf.name, _role_profile(task, profile[learner], backend)
+    missing = [g.name for g in task.groups if g.name not in profile]
+    if missing:
+        raise policies.PolicyFileError(f"{pf.folder}: no policy for group(s) {missing} of {task.name}")
+    return pf.name, profile
 
 
 def _single(policy: LearnerPolicy, task: Task, backend: Backend) -> GroupPolicy:
@@ -164,8 +142,9 @@ def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "num
     """A display name and a full profile (one callable per group) for any policy spec.
 
     Strings name a fixed policy of the task (``"reference"`` is the card's
-    reference policy) or a checkpoint path; in role views a named policy
-    drives the learner only, the others keep the role's policy.
+    reference policy) or a policy folder (:mod:`econbench.policies`); in role
+    views a named policy drives the learner only, the others keep the role's
+    policy.
     """
     b = get_backend(backend)
     if isinstance(policy, Mapping):
@@ -180,15 +159,8 @@ def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "num
                 return name, named
             return name, _role_profile(task, named[task.role.group], b)
         if Path(name).exists():
-            if not task.is_single_agent:
-                if not (Path(name) / "checkpoint.pt").is_file():
-                    raise ValueError(f"{task.name}: {name} is not a run folder of baselines/shared_ppo.py (no checkpoint.pt)")
-                from econbench.baseline_scripts import load_baseline
-
-                _, profile = load_baseline("shared_ppo").load_profile(name)  # deterministic group policies
-                return Path(name).name, profile
-            return Path(name).name, _role_profile(task, _single(load_checkpoint(name, task), task, b), b)
-        raise ValueError(f"{task.name}: {name!r} is neither a named policy {sorted(task.policies)} nor an existing checkpoint path")
+            return load_policy_folder(name, task, b)
+        raise ValueError(f"{task.name}: {name!r} is neither a named policy {sorted(task.policies)} nor an existing policy folder")
     if callable(policy):
         if not task.is_single_agent:
             raise TypeError(f"{task.name}: pass a dict of group policies for a multi-agent task")

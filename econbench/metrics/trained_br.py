@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from econbench.backend import get_backend
 from econbench.core import call_policy
 from econbench.metrics.evaluate import evaluate
 from econbench.metrics.gaps import GapResult
@@ -23,16 +24,28 @@ from econbench.registry import make_task
 
 
 def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any, dict[str, Any], str | None]:
-    """The task, the profile, and the run folder it came from (None for named policies)."""
-    from econbench.baseline_scripts import load_baseline
+    """The task (on the policy's parameters), the profile, and the folder it came from (None for named policies).
 
-    if (Path(policy) / "checkpoint.pt").is_file():
+    A policy folder is read as data (:mod:`econbench.policies`); sampled play needs the run's ``checkpoint.pt``
+    (read with torch's weights-only loader by the trainer).
+    """
+    if not Path(policy).exists():
+        task = make_task(task_id)
+        return task, task.policy(policy), None
+    if not deterministic:
+        from econbench.baseline_scripts import load_baseline
+
         task, profile = load_baseline("shared_ppo").load_profile(policy, deterministic)
-        if task.id != make_task(task_id).id:
-            raise ValueError(f"{policy} was trained on {task.id}, not {task_id}")
-        return task, profile, policy
-    task = make_task(task_id)
-    return task, task.policy(policy), None
+    else:
+        from econbench import policies
+        from econbench.metrics.evaluate import load_policy_folder
+
+        pf = policies.load(policy)
+        task = make_task(pf.spec.task_id, **pf.spec.params)
+        profile = load_policy_folder(policy, task, get_backend("numpy"))[1]
+    if task.id != make_task(task_id).id:
+        raise ValueError(f"{policy} was trained on {task.id}, not {task_id}")
+    return task, profile, policy
 
 
 def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: int, seeds: Sequence[int] = (0, 1, 2),
@@ -75,9 +88,10 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
                 args += ["--n-envs", str(n_envs)]
             if num_steps is not None:
                 args += ["--num-steps", str(num_steps)]
-            if run is not None:  # from the run's networks, on the run's task parameters
-                args += ["--init", run]
-                args += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in sppo.run_params(run).items()), [])
+            if run is not None:  # on the run's task parameters, from its networks where the trainer's state is there
+                if (Path(run) / "checkpoint.pt").is_file():
+                    args += ["--init", run]
+                args += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in _run_params(run).items()), [])
             if agent is not None:
                 args += ["--deviate", str(agent)]
             if sampled and run is not None:  # train against the others as they are measured: sampling
@@ -85,7 +99,7 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
             for key, value in ppo.items():
                 args += [f"--{key.replace('_', '-')}", str(value)]
             trained = sppo.main(args)
-            _, deviated = sppo.load_profile(trained, deterministic=not sampled)
+            deviated = sppo.profile_of(task, str(trained), deterministic=not sampled)
             if sampled:
                 torch.manual_seed(12345)
             after = evaluate(task, {**profile, group: _only(agent, deviated[group], profile[group])}, episodes=episodes)
@@ -97,6 +111,13 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
               f"{', policies sampled' if sampled else ''}")
     values = np.broadcast_to(base_values, (len(seeds), base_values.size)).copy()
     return GapResult(task.id, Path(policy).name if run else policy, group, method, np.stack(gains), values)
+
+
+def _run_params(run: str) -> dict[str, Any]:
+    """The task-parameter overrides the run trained with (its ``--param``), from its policy folder."""
+    from econbench import policies
+
+    return dict(policies.load(run).spec.params)
 
 
 def _only(agent: int | None, learned: Any, base: Any) -> Any:

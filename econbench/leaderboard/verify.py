@@ -1,0 +1,53 @@
+"""Re-verification of entries that arrive without a verifier's word: a published folder, a W&B project.
+
+A ✓ read from a file or a remote run is only a claim. An entry is verified
+again when its policy is at hand and safe to load (a named policy of the
+task, or a policy folder shipped in ``baselines/checkpoints``) and its
+numbers are reproduced; otherwise it is stored unverified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from econbench.leaderboard.results import disagreements, measure, verified_copy
+from econbench.leaderboard.schema import Result, task_fingerprint
+
+REPO = Path(__file__).resolve().parent.parent.parent
+BACKENDS = ("numpy", "torch", "cupy")
+
+
+def policy_source(result: Result) -> str | None:
+    """Where the entry's policy can be loaded from, or None: its named policy, or a shipped policy folder."""
+    from econbench.registry import make_task
+
+    task = make_task(result.task.id)
+    if result.policy in task.policies:
+        return result.policy
+    folder = REPO / "baselines" / "checkpoints" / task.name / result.policy
+    if result.policy.replace("_", "").replace("-", "").isalnum() and (folder / "policy.json").is_file():
+        return str(folder)
+    return None
+
+
+def reverify(result: Result, log: Callable[[str], None] | None = None) -> Result:
+    """The entry as the verifier measures it (verified), or the entry unverified when that cannot be done."""
+    unverified = result.model_copy(update={"verified": False})
+    try:
+        if result.task.fingerprint != task_fingerprint(result.task.id):
+            return unverified
+        source = policy_source(result)
+        if source is None or result.backend not in BACKENDS:
+            return unverified
+        measured = measure(result.task.id, source, result.method, result.authors, backend=result.backend)
+    except (KeyError, ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
+        if log:
+            log(f"{result.key()}: not re-verified ({' '.join(str(exc).split())[:160]})")
+        return unverified
+    problems = disagreements(result, measured)
+    if problems:
+        if log:
+            log(f"{result.key()}: not reproduced ({problems[0]}); stored unverified")
+        return unverified
+    return verified_copy(result, measured)

@@ -1,0 +1,202 @@
+"""Policy folders as group policies: the networks evaluated on any backend's arrays, deterministically.
+
+An MLP runs in the backend's array namespace (the economies' own device);
+an ONNX graph runs in onnxruntime on the CPU. Actions are the most likely
+ones: the mean of a Box head, the most likely allowed choice of each
+discrete head, which is how econbench scores every trained policy.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from econbench.backend import Backend, get_backend
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
+from econbench.policies.files import PolicyFileError, PolicyFolder
+from econbench.policies.spec import MLP, BoxAction, DiscreteAction, NamedGroup, NetworkGroup, ObsNorm
+
+_FORBIDDEN = -np.inf
+
+
+def check_params(pf: PolicyFolder, task: Task, any_task: bool = False) -> None:
+    """A policy trained on another task, or other task parameters, would be scored on a task it never saw.
+
+    ``any_task``: a family's shipped profile serves all its IDs (shapes are still checked).
+    """
+    wrong = {k: v for k, v in pf.spec.params.items() if getattr(task.params, k, object()) != (
+        tuple(v) if isinstance(v, list) else v)}
+    if not any_task and pf.spec.task_id.split("/")[-1] != task.name:
+        raise PolicyFileError(f"{pf.folder}: a policy for {pf.spec.task_id}, not {task.id}")
+    if wrong:
+        have = {k: getattr(task.params, k, None) for k in wrong}
+        raise PolicyFileError(f"{pf.folder}: trained with parameters {wrong}, the task has {have}")
+
+
+def layers(pf: PolicyFolder, group: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(w0, b0), (w1, b1), ...]`` of a group's MLP, checked to chain."""
+    out, i = [], 0
+    while f"{group}/w{i}" in pf.arrays:
+        w, b = pf.arrays[f"{group}/w{i}"], pf.arrays.get(f"{group}/b{i}")
+        if w.ndim != 2 or b is None or b.shape != (w.shape[0],):
+            raise PolicyFileError(f"{pf.folder}: layer {group}/w{i} is {w.shape} with bias "
+                                  f"{None if b is None else b.shape}; expected (out, in) and (out,)")
+        if out and out[-1][0].shape[0] != w.shape[1]:
+            raise PolicyFileError(f"{pf.folder}: layer {group}/w{i} reads {w.shape[1]} inputs, the layer before "
+                                  f"gives {out[-1][0].shape[0]}")
+        out.append((w, b))
+        i += 1
+    if not out:
+        raise PolicyFileError(f"{pf.folder}: no tensors {group}/w0, {group}/b0 for the {group!r} network")
+    return out
+
+
+def _out_width(g: GroupSpec, action: BoxAction | DiscreteAction) -> int:
+    if isinstance(action, DiscreteAction):
+        if not isinstance(g.action, DiscreteSpec):
+            raise PolicyFileError(f"group {g.name!r} has Box actions; the policy decodes discrete ones")
+        return sum(g.action.nvec) if action.output == "logits" else len(g.action.nvec)
+    if not isinstance(g.action, BoxSpec):
+        raise PolicyFileError(f"group {g.name!r} has discrete actions; the policy decodes Box ones")
+    return int(np.prod(g.action.shape))
+
+
+class _Normalizer:
+    def __init__(self, norm: ObsNorm | None, mean: np.ndarray | None, var: np.ndarray | None, b: Backend) -> None:
+        self.norm = norm
+        if norm is None:
+            return
+        dt = np.float32 if norm.dtype == "float32" else np.float64
+        self.dt = dt
+        mean64, var64 = np.asarray(mean, np.float64), np.asarray(var, np.float64)
+        self.xp_dt = b.xp.float32 if dt is np.float32 else b.xp.float64
+        self.mean = b.asarray(mean64.astype(dt), dtype=self.xp_dt)
+        self.factor = b.asarray((np.sqrt(var64 + norm.eps) if norm.op == "divide" else
+                                 1.0 / np.sqrt(var64 + norm.eps)).astype(dt), dtype=self.xp_dt)
+
+    def __call__(self, x: Array, xp: Any) -> Array:
+        if self.norm is None:
+            return x
+        x = xp.astype(x, self.xp_dt) - self.mean
+        x = x / self.factor if self.norm.op == "divide" else x * self.factor
+        c = self.norm.clip
+        return x if c is None else xp.clip(x, -c, c)
+
+
+def _activation(name: str, xp: Any) -> Any:
+    if name == "tanh":
+        return xp.tanh
+    if name == "relu":
+        return lambda h: xp.maximum(h, 0.0)
+    return lambda h: xp.where(h > 0, h, xp.expm1(h))
+
+
+def _decoder(g: GroupSpec, action: BoxAction | DiscreteAction, b: Backend) -> Any:
+    """Network outputs ``(rows, width)`` to actions ``(rows, *action_shape)`` in the task's units."""
+    xp = b.xp
+    if isinstance(action, BoxAction):
+        low, high = (np.asarray(v, np.float64).reshape(-1) for v in g.action.bounds())  # type: ignore[union-attr]
+        lo, hi = b.asarray(low, dtype=xp.float64), b.asarray(high, dtype=xp.float64)
+
+        def box(out: Array, mask: Array | None) -> Array:
+            a = xp.astype(out, xp.float64)
+            if action.scale == "unit":
+                a = lo + (xp.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (hi - lo)
+            return xp.clip(a, lo, hi)
+
+        return box
+    nvec = list(g.action.nvec)  # type: ignore[union-attr]
+    bounds = np.cumsum([0, *nvec])
+
+    def discrete(out: Array, mask: Array | None) -> Array:
+        if action.output == "index":
+            idx = xp.astype(out, xp.int64)
+            return xp.minimum(xp.maximum(idx, 0), b.asarray(np.asarray(nvec) - 1, dtype=xp.int64))
+        if mask is not None and action.masked:
+            out = xp.where(mask, out, xp.full_like(out, _FORBIDDEN))
+        heads = [xp.argmax(out[:, int(lo):int(hi)], axis=1) for lo, hi in itertools.pairwise(bounds)]
+        return xp.stack([xp.astype(h, xp.int64) for h in heads], axis=1)
+
+    return discrete
+
+
+def _mlp_forward(pf: PolicyFolder, name: str, net: MLP, width: int, obs_dim: int, b: Backend) -> Any:
+    xp = b.xp
+    dt = xp.float32 if net.dtype == "float32" else xp.float64
+    ws = layers(pf, name)
+    if ws[0][0].shape[1] != obs_dim or ws[-1][0].shape[0] != width:
+        raise PolicyFileError(f"{pf.folder}: the {name!r} network maps {ws[0][0].shape[1]} inputs to "
+                              f"{ws[-1][0].shape[0]} outputs; the task needs {obs_dim} -> {width}")
+    np_dt = np.float32 if net.dtype == "float32" else np.float64
+    params = [(b.asarray(w.astype(np_dt), dtype=dt), b.asarray(bias.astype(np_dt), dtype=dt)) for w, bias in ws]
+    act = _activation(net.activation, xp)
+
+    def forward(x: Array) -> Array:
+        h = xp.astype(x, dt)
+        for i, (w, bias) in enumerate(params):
+            h = h @ xp.matrix_transpose(w) + bias
+            if i < len(params) - 1:
+                h = act(h)
+        return h
+
+    return forward
+
+
+def _group_policy(pf: PolicyFolder, name: str, spec: NetworkGroup, g: GroupSpec, b: Backend) -> GroupPolicy:
+    xp = b.xp
+    obs_dim = int(np.prod(g.observation.shape))
+    width = _out_width(g, spec.action)
+    if spec.network.type == "mlp":  # the network's shape first: it says best what the policy was trained on
+        forward = _mlp_forward(pf, name, spec.network, width, obs_dim, b)
+    else:
+        from econbench.policies.onnx import onnx_forward
+
+        forward = onnx_forward(pf, name, spec.network, width, obs_dim, b)
+    norm = None
+    if spec.obs_norm is not None:
+        mean, var = pf.arrays.get(f"{name}/obs_mean"), pf.arrays.get(f"{name}/obs_var")
+        if mean is None or var is None or mean.shape != (obs_dim,) or var.shape != (obs_dim,) or np.any(var < 0):
+            raise PolicyFileError(f"{pf.folder}: obs_norm of {name!r} needs {name}/obs_mean and {name}/obs_var of "
+                                  f"shape ({obs_dim},), variances >= 0")
+        norm = (mean, var)
+    normalize = _Normalizer(spec.obs_norm, *(norm or (None, None)), b)
+    decode = _decoder(g, spec.action, b)
+    masked = isinstance(spec.action, DiscreteAction) and spec.action.masked and g.masked
+
+    def policy(obs: Array, mask: Array | None = None) -> Array:
+        E, n = obs.shape[0], obs.shape[1]
+        x = normalize(xp.reshape(obs, (E * n, obs_dim)), xp)
+        m = None if mask is None else xp.reshape(mask, (E * n, mask.shape[-1]))
+        a = decode(forward(x), m)
+        return xp.reshape(a, (E, n, *g.action.shape))
+
+    policy.uses_mask = masked  # type: ignore[attr-defined]
+    return policy
+
+
+def group_policies(pf: PolicyFolder, task: Task, backend: Backend | str = "numpy",
+                   any_task: bool = False) -> dict[str, GroupPolicy]:
+    """Every group the policy file covers, as group policies on ``(n_envs, n_agents, ...)`` arrays."""
+    b = get_backend(backend)
+    check_params(pf, task, any_task)
+    known = {g.name for g in task.groups}
+    unknown = sorted(set(pf.spec.groups) - known)
+    if unknown:
+        raise PolicyFileError(f"{pf.folder}: {task.name} has no group(s) {unknown}; groups: {sorted(known)}")
+    out: dict[str, GroupPolicy] = {}
+    for name, spec in pf.spec.groups.items():
+        if isinstance(spec, NamedGroup):
+            if spec.named not in task.policies:
+                raise PolicyFileError(f"{pf.folder}: group {name!r} follows {spec.named!r}, which is not a named "
+                                      f"policy of {task.name} ({sorted(task.policies)})")
+            out[name] = task.policy(spec.named, b)[name]
+        else:
+            out[name] = _group_policy(pf, name, spec, task.group(name), b)
+    return out
+
+
+def named_groups(pf: PolicyFolder) -> dict[str, str]:
+    """Groups that follow a named policy rather than a network (shown with the entry)."""
+    return {k: g.named for k, g in pf.spec.groups.items() if isinstance(g, NamedGroup)}
