@@ -56,7 +56,25 @@ def _params(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+def _task_identity(task: Any) -> dict[str, Any]:
+    """What a script needs to match results to a task: ID, version, fingerprint, groups' spaces and discount."""
+    from econbench.core import DiscreteSpec
+    from econbench.leaderboard.schema import task_fingerprint, task_version
+
+    groups = {g.name: {"n_agents": g.n_agents, "observation_shape": list(g.observation.shape),
+                       "action": ({"kind": "discrete", "nvec": list(g.action.nvec)} if isinstance(g.action, DiscreteSpec)
+                                  else {"kind": "box", "shape": list(g.action.shape)}), "masked": g.masked}
+              for g in task.groups}
+    return {"id": task.id, "version": task_version(task.id), "fingerprint": task_fingerprint(task.id), "groups": groups,
+            "discount": task.discount, "single_agent": task.is_single_agent,
+            "role": None if task.role is None else {"group": task.role.group, "agent": task.role.agent}}
+
+
 def cmd_list(args: argparse.Namespace) -> None:
+    if args.json:
+        rows = [json.dumps(_task_identity(make_task(tid))) for tid in task_ids()]
+        print("[\n" + ",\n".join(rows) + "\n]")  # one task a line: a JSON list that greps
+        return
     rows = []
     for tid in task_ids():
         card = load_card(tid)
@@ -320,7 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="econbench", description="Benchmark tasks for learning solutions of economic games.")
     parser.add_argument("--version", action="version", version=f"econbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="registered task IDs with one-line descriptions").set_defaults(func=cmd_list)
+    p_list = sub.add_parser("list", help="registered task IDs with one-line descriptions")
+    p_list.add_argument("--json", action="store_true",
+                        help="print every ID with its version, fingerprint, groups and discount as JSON")
+    p_list.set_defaults(func=cmd_list)
 
     def task_cmd(name: str, help_: str, func: Any, policy: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)

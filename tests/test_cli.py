@@ -88,3 +88,20 @@ def test_evaluate_plot_writes_a_png(capsys: pytest.CaptureFixture[str], tmp_path
                        "--episodes", "2", "--plot", str(target))
     assert code == 0 and f"plot: {target}" in out
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 10_000
+
+
+def test_list_json_gives_every_id_with_its_identity(capsys: pytest.CaptureFixture[str]) -> None:
+    from econbench.leaderboard.schema import task_fingerprint, task_version
+    from econbench.registry import task_ids
+
+    code, out, _ = run(capsys, "list", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["id"] for r in rows] == task_ids()
+    by_id = {r["id"]: r for r in rows}
+    for task_id, row in by_id.items():
+        assert row["fingerprint"] == task_fingerprint(task_id) and row["version"] == task_version(task_id)
+    lq = by_id["econbench/InvestmentLQ-v0"]
+    assert lq["groups"]["firms"]["n_agents"] == 10 and lq["groups"]["firms"]["action"]["kind"] == "box"
+    assert lq["discount"] == pytest.approx(0.95) and lq["single_agent"] is False and lq["role"] is None
+    assert by_id["econbench/InvestmentLQ-Planner-v0"]["single_agent"] is True
+    assert by_id["econbench/RICECooperation-v0"]["groups"]["regions"]["action"]["kind"] == "discrete"

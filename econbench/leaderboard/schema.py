@@ -1,17 +1,14 @@
 """The versioned result schema: what a leaderboard entry claims, and how it is tied to a task.
 
 A result names its task by ID and by a fingerprint of the task's card and
-dynamics, so a score measured on an older definition of the task is refused
+code (econbench.fingerprint), so a score measured on an older definition of the task is refused
 rather than silently compared with new ones. Strings are data: length-limited
 here, escaped wherever they are shown.
 """
 
 from __future__ import annotations
 
-import ast
 import hashlib
-import importlib
-import inspect
 import json
 import math
 import re
@@ -20,7 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from econbench.cards import load_card, short_name
+from econbench.cards import short_name
+from econbench.fingerprint import task_fingerprint  # noqa: F401 - re-exported: callers import it from here
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a result is a few KB; anything near this is not a result file
@@ -28,31 +26,6 @@ GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "deviation-s
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(max_length=2000)]
-
-
-def _strip_docstrings(tree: ast.AST) -> ast.AST:
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        first = body[0] if isinstance(body, list) and body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-    return tree
-
-
-def task_fingerprint(task_id: str) -> str:
-    """SHA-256 (first 16 hex digits) of the task's merged card, without its reference and learned scores and baselines,
-    and of its dynamics and parameter code with comments and docstrings removed.
-
-    Prose edits leave it unchanged; any change to a parameter, the protocol or
-    the equations changes it.
-    """
-    card = {k: v for k, v in load_card(task_id).items() if k not in ("reference_scores", "learned_scores", "baselines", "summary", "description")}
-    package = card["factory"].split(":")[0].rsplit(".", 1)[0]
-    h = hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode())
-    for name in ("dynamics", "params"):
-        source = inspect.getsource(importlib.import_module(f"{package}.{name}"))
-        h.update(ast.dump(_strip_docstrings(ast.parse(source))).encode())
-    return h.hexdigest()[:16]
 
 
 def task_version(task_id: str) -> int:
