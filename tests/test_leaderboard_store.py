@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -185,12 +187,101 @@ def test_export_and_rebuild_round_trip(tmp_path: Path, base: dict) -> None:
 
 
 def test_cli_submit_and_show_escape_submitted_strings(tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]) -> None:
-    evil = {**base, "method": "<script>alert(1)</script>\x1b[31mred"}
-    path = _write(tmp_path, evil)
     store = str(tmp_path / "s.sqlite")
+    escape = _write(tmp_path, {**base, "method": "<script>alert(1)</script>\x1b[31mred"}, "escape.json")
+    assert main(["submit", str(escape), "--store", store]) == 2  # a terminal escape is refused outright
+    assert "control character U+001B" in capsys.readouterr().err and Store(store).count() == 0
+    path = _write(tmp_path, {**base, "method": "<script>alert(1)</script>\u2028red"})
     assert main(["submit", str(path), "--store", store]) == 0
     assert main(["leaderboard", "show", "--store", store]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "<script>alert(1)</script>?[31mred" in out
+    assert "\u2028" not in out and "<script>alert(1)</script>?red" in out  # a line separator cannot break the table
     assert main(["submit", str(path), "--store", store]) == 2
     assert "refused, nothing stored" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- what users send (issue 16, part 4)
+
+
+def _entry(base: dict, **changes: object) -> dict:
+    return {**json.loads(json.dumps(base)), **changes}
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d.update(score_iqm=float("inf")),
+    lambda d: d.update(score_ci95=[float("nan"), 1.0]),
+    lambda d: d["per_seed_scores"].__setitem__(0, float("-inf")),
+    lambda d: d["gaps"][0].update(value=float("nan")),
+    lambda d: d["gaps"][0].update(relative=float("inf")),
+    lambda d: d["gaps"][0].update(normalized=float("nan")),
+    lambda d: d["gaps"][0].update(ci95=[0.0, float("inf")]),
+], ids=["iqm", "score_ci95", "per_seed", "gap value", "gap relative", "gap normalized", "gap ci95"])
+def test_every_number_must_be_finite(base: dict, mutate) -> None:  # type: ignore[no-untyped-def]
+    data = _entry(base)
+    mutate(data)
+    with pytest.raises(ValueError, match="finite"):
+        parse_result(data)
+    text = json.dumps(data)  # NaN / Infinity tokens, as a hand-edited file would carry them
+    with pytest.raises(ValueError, match="finite"):
+        parse_result(text)
+
+
+def test_extreme_but_finite_numbers_are_accepted(base: dict) -> None:
+    n = len(base["seeds"])
+    r = parse_result(_entry(base, per_seed_scores=[1e308] * n, score=1e308, score_ci95=[-1e308, 1e308],
+                            score_iqm=-1e308))
+    assert r.score == 1e308  # the mean is taken without overflowing
+
+
+def test_dates_must_carry_a_zone_and_be_plausible(base: dict) -> None:
+    soon = (datetime.now(timezone.utc) + timedelta(hours=12)).isoformat()
+    assert parse_result(_entry(base, date=soon)).date.tzinfo is not None
+    assert parse_result(_entry(base, date="2000-01-01T00:00:00+00:00")).date.year == 2000
+    for date in ("1999-12-31T23:59:59+00:00", (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()):
+        with pytest.raises(ValueError, match="not between 2000-01-01 and tomorrow"):
+            parse_result(_entry(base, date=date))
+    with pytest.raises(ValueError, match="date needs a time zone"):
+        parse_result(_entry(base, date="2026-01-01T00:00:00"))
+
+
+def test_names_are_nfkc_normalised(base: dict) -> None:
+    r = parse_result(_entry(base, method="\uff30\uff30\uff2f \ufb01ne", authors=["A\u00b2"], notes="one\ntwo"))
+    assert (r.method, r.authors, r.notes) == ("PPO fine", ["A2"], "one\ntwo")
+    assert r.key() == parse_result(_entry(base, method="PPO fine")).key()  # one entry, however it was typed
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("method", "PPO\u202egnp.exe", "U+202E"),          # right-to-left override
+    ("method", "PP\u200bO", "U+200B"),                  # zero-width space
+    ("method", "PPO\u2066x\u2069", "U+2066"),           # isolate
+    ("policy", "a\tb", "U+0009"),                       # C0 control in a single-line field
+    ("hardware", "cpu\x85", "U+0085"),                  # C1 control
+    ("method", "two\nlines", "U+000A"),                 # a newline only in notes
+    ("notes", "bell\x07", "U+0007"),
+    ("notes", "\ufeffhidden", "U+FEFF"),
+    ("authors", ["ok", "\u200dzwj"], "U+200D"),
+    ("code_url", "https://example.org/\x01", "U+0001"),
+    ("econbench_version", "0.1\u061c", "U+061C"),
+    ("method", "   ", "must not be blank"),
+], ids=lambda v: v if isinstance(v, str) and v.isidentifier() else None)
+def test_invisible_and_control_characters_are_refused(base: dict, field: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=rf"{field}[.\d]*: .*{re.escape(message)}"):
+        parse_result(_entry(base, **{field: value}))
+
+
+def test_gap_group_and_description_are_checked_too(base: dict) -> None:
+    for field, value, code in (("group", "firms\u202e", "U\\+202E"), ("description", "ok\nbut\x1b[2J", "U\\+001B")):
+        data = _entry(base)
+        data["gaps"][0][field] = value
+        with pytest.raises(ValueError, match=f"gaps.0.{field}: .*{code}"):
+            parse_result(data)
+
+
+def test_deep_json_is_refused_in_one_line(base: dict) -> None:
+    for text in ("[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000):
+        with pytest.raises(ValueError, match="nested deeper than 32 levels") as info:
+            parse_result(text)
+        assert "\n" not in str(info.value)
+    # brackets inside strings are text, not nesting
+    r = parse_result(json.dumps(_entry(base, notes="[" * 500 + '"{\\' * 10)))
+    assert r.notes.startswith("[[[")
