@@ -214,13 +214,18 @@ def cmd_bench(args: argparse.Namespace) -> None:
             json.dump([json.loads(r.model_dump_json()) for r in results], f, indent=2)
 
 
-def _store(path: str | None) -> Any:
+def _store(path: str | None, readonly: bool = False) -> Any:
+    """The store; ``readonly`` for commands that only read it, which then work on a read-only file or folder
+    and create nothing."""
     from econbench.leaderboard.store import Store
 
-    try:
-        return Store(path)
-    except Exception as exc:  # noqa: BLE001 - an unusable store path is a user error
-        raise CliError(f"cannot open the store {path or '(default)'}: {exc}") from None
+    return Store(path, readonly=readonly)  # a StoreError is one line: cmd_submit and cmd_leaderboard report it
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message for ``econbench: error:``; KeyError's own str() would quote it."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(text).splitlines()) or type(exc).__name__
 
 
 def clean(text: str, limit: int = 60) -> str:
@@ -230,13 +235,22 @@ def clean(text: str, limit: int = 60) -> str:
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
+    from econbench.leaderboard.store import StoreError
+
+    try:
+        _submit(args)
+    except StoreError as exc:
+        raise CliError(_one_line(exc)) from None
+
+
+def _submit(args: argparse.Namespace) -> None:
     from econbench.leaderboard.submit import SubmissionError, submit
 
     store = _store(args.store)
     try:
         result = submit(args.result, store, policy=args.policy, backend=args.backend)
     except SubmissionError as exc:
-        raise CliError(f"refused, nothing stored: {exc}") from None
+        raise CliError(f"refused, nothing stored: {_one_line(exc)}") from None
     state = "verified by re-evaluation" if result.verified else "unverified (no --policy to re-evaluate)"
     print(f"stored {result.key()} in {store.path}: {clean(result.task.id)} / {clean(result.method)}, "
           f"score {_fmt(result.score)}, {state}")
@@ -250,7 +264,22 @@ def cmd_submit(args: argparse.Namespace) -> None:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
-    store = _store(args.store)
+    from econbench.leaderboard.store import StoreError
+
+    try:
+        _leaderboard(args)
+    except (StoreError, OSError) as exc:  # corrupt, read-only, full, a folder where a file belongs: one line
+        raise CliError(_one_line(exc)) from None
+
+
+_READ_ONLY_ACTIONS = ("show", "export", "render")
+
+
+def _leaderboard(args: argparse.Namespace) -> None:
+    if args.action == "sync":  # uploads the W&B queue; the store itself is not opened
+        _sync(args)
+        return
+    store = _store(args.store, readonly=args.action in _READ_ONLY_ACTIONS)
     if args.action == "show":
         from econbench.leaderboard.results import summary_row
 
@@ -263,25 +292,29 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
                          "key": s["key"]})
         print(table(rows, ["task", "method", "policy", "score", "95% CI", "gap", "verified", "key"]) if rows
               else f"no entries in {store.path}")
-    elif args.action == "export":
+    elif args.action in ("export", "remove"):
         if not args.key:
-            raise CliError("export needs --key (see `econbench leaderboard show`)")
+            raise CliError(f"{args.action} needs --key (see `econbench leaderboard show`)")
         try:
-            print(store.export(args.dir, args.key))
+            if args.action == "export":
+                print(store.export(args.dir, args.key))
+            else:
+                task, method = store.remove(args.key)
+                print(f"removed {args.key} ({clean(task)} / {clean(method)}) from {store.path}")
         except KeyError as exc:
-            raise CliError(str(exc)) from None
-    elif args.action in ("sync", "pull"):
+            raise CliError(_one_line(exc)) from None
+    elif args.action == "pull":
         from econbench.leaderboard import wandb_sync
+        from econbench.leaderboard.store import StoreError
 
         cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
         try:
-            if args.action == "sync":
-                synced = wandb_sync.sync(cfg)
-                print(f"uploaded {len(synced)} queued run(s) from {cfg.wandb_folder()}")
-            else:
-                print(f"{wandb_sync.pull(cfg, store)} entries pulled from W&B into {store.path}")
+            n = wandb_sync.pull(cfg, store)
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
-            raise CliError(f"{args.action} failed, the local store is unchanged: {exc}") from None
+            raise CliError(f"pull failed, the local store is unchanged: {_one_line(exc)}") from None
+        print(f"{n} entries pulled from W&B into {store.path}")
     elif args.action == "render":
         from econbench.leaderboard.render import render
 
@@ -289,9 +322,21 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
         print(f"page: {page}\ntable: {md}")
     elif args.action == "rebuild":
         try:
-            print(f"{store.rebuild(args.dir)} entries from {args.dir} into {store.path}")
+            n = store.rebuild(args.dir)
         except ValueError as exc:
-            raise CliError(f"nothing rebuilt: {exc}") from None
+            raise CliError(f"nothing rebuilt: {_one_line(exc)}") from None
+        print(f"{n} entries from {args.dir} into {store.path}, stored unverified (a file cannot vouch for itself)")
+
+
+def _sync(args: argparse.Namespace) -> None:
+    from econbench.leaderboard import wandb_sync
+
+    cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
+    try:
+        synced = wandb_sync.sync(cfg)
+    except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
+        raise CliError(f"sync failed, the local store is unchanged: {_one_line(exc)}") from None
+    print(f"uploaded {len(synced)} queued run(s) from {cfg.wandb_folder()}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,13 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--wandb-project", default="econbench-leaderboard")
     s.add_argument("--wandb-entity")
     s.set_defaults(func=cmd_submit)
-    lb = sub.add_parser("leaderboard", help="show, export or rebuild the leaderboard store")
-    lb.add_argument("action", choices=["show", "export", "rebuild", "render", "sync", "pull"],
-                    help="show the store; export an entry for review; rebuild the store from published entries; "
-                         "render the page; sync queued offline W&B runs; pull entries from a W&B project")
+    lb = sub.add_parser("leaderboard", help="show, export, remove or rebuild the leaderboard store")
+    lb.add_argument("action", choices=["show", "export", "remove", "rebuild", "render", "sync", "pull"],
+                    help="show the store; export an entry for review; remove an entry; rebuild the store from "
+                         "published entries (stored unverified); render the page; sync queued offline W&B runs; "
+                         "pull entries from a W&B project (stored unverified)")
     lb.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     lb.add_argument("--task", help="show one task only")
-    lb.add_argument("--key", help="the entry to export")
+    lb.add_argument("--key", help="the entry to export or remove (see `econbench leaderboard show`)")
     lb.add_argument("--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)")
     lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")
     lb.add_argument("--wandb-project", default="econbench-leaderboard")
