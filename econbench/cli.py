@@ -259,7 +259,8 @@ def _submit(args: argparse.Namespace) -> None:
     if args.wandb:  # after the store write: a W&B failure cannot lose the entry
         from econbench.leaderboard import wandb_sync
 
-        where = wandb_sync.log_entry(result, wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project))
+        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project, store=store.path)
+        where = wandb_sync.log_entry(result, cfg)
         print(f"W&B: {where}" if where else "W&B: not logged (see the warning); the entry is stored")
 
 
@@ -276,7 +277,7 @@ _READ_ONLY_ACTIONS = ("show", "export", "render")
 
 
 def _leaderboard(args: argparse.Namespace) -> None:
-    if args.action == "sync":  # uploads the W&B queue; the store itself is not opened
+    if args.action == "sync":  # the queue lives beside the store; the store itself is not opened
         _sync(args)
         return
     store = _store(args.store, readonly=args.action in _READ_ONLY_ACTIONS)
@@ -307,14 +308,14 @@ def _leaderboard(args: argparse.Namespace) -> None:
         from econbench.leaderboard import wandb_sync
         from econbench.leaderboard.store import StoreError
 
-        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
+        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project, store=store.path)
         try:
             n = wandb_sync.pull(cfg, store)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
             raise CliError(f"pull failed, the local store is unchanged: {_one_line(exc)}") from None
-        print(f"{n} entries pulled from W&B into {store.path}")
+        print(f"{n} entries pulled from W&B into {store.path}, stored unverified")
     elif args.action == "render":
         from econbench.leaderboard.render import render
 
@@ -330,8 +331,10 @@ def _leaderboard(args: argparse.Namespace) -> None:
 
 def _sync(args: argparse.Namespace) -> None:
     from econbench.leaderboard import wandb_sync
+    from econbench.leaderboard.store import default_store_path
 
-    cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
+    cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project,
+                                 store=args.store or default_store_path(), sync_timeout=args.timeout)
     try:
         synced = wandb_sync.sync(cfg)
     except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
@@ -397,6 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")
     lb.add_argument("--wandb-project", default="econbench-leaderboard")
     lb.add_argument("--wandb-entity")
+    lb.add_argument("--timeout", type=float, default=600.0,
+                    help="sync: give up on `wandb sync` after this many seconds (the runs stay queued)")
     lb.set_defaults(func=cmd_leaderboard)
     b = sub.add_parser("bench", help="the main job: every task's reference baselines into the leaderboard, then the page")
     b.add_argument("--quick", action="store_true", help="evaluate shipped SB3 checkpoints instead of training them (minutes)")
