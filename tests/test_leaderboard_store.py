@@ -19,7 +19,7 @@ import pytest
 from econbench.cli import main
 from econbench.leaderboard.results import measure
 from econbench.leaderboard.schema import MAX_FILE_BYTES, Result, parse_result
-from econbench.leaderboard.store import CorruptStoreError, NearDuplicateError, Store
+from econbench.leaderboard.store import CorruptStoreError, NearDuplicateError, Store, StoreError
 from econbench.leaderboard.submit import SubmissionError, submit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -382,6 +382,20 @@ def test_a_full_disk_loses_nothing(tmp_path: Path, base: dict, monkeypatch: pyte
     _one_line_error(code, err, "is full")
     monkeypatch.setattr(Store, "_connect", connect)
     assert _methods(path) == kept and Store(path).integrity_ok()  # neither the entry nor part of the rebuild
+
+
+def test_a_lock_held_too_long_is_one_line(tmp_path: Path, base: dict) -> None:
+    path = tmp_path / "s.sqlite"
+    _filled(path, base, 1)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer that does not let go
+    try:
+        with pytest.raises(StoreError, match="stayed locked by another writer for 0.2 s; nothing was written"):
+            Store(path, timeout=0.2).add(parse_result(_entry(base, method="waiting")))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _methods(path) == ["method 0"]
 
 
 def test_wrong_paths_are_one_line_errors(tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]) -> None:
