@@ -184,8 +184,12 @@ def run_bench(tasks: Sequence[str] | None = None, quick: bool = True, backend: s
         page, table = render(store_obj.results(), out)
         log(f"page: {page}\ntable: {table}")
     if wandb is not None:
+        import dataclasses
+
         from econbench.leaderboard import wandb_sync
 
+        if wandb.store is None:  # offline runs queue beside this store, where `leaderboard sync --store` looks
+            wandb = dataclasses.replace(wandb, store=store_obj.path)
         for d in new:
             wandb_sync.log_entry(store_obj.get(d["key"]), wandb)
         wandb_sync.log_table(store_obj.results(), wandb)

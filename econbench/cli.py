@@ -254,13 +254,18 @@ def cmd_measure(args: argparse.Namespace) -> None:
           f"`econbench submit {out} --policy {args.policy}` verifies and stores it")
 
 
-def _store(path: str | None) -> Any:
+def _store(path: str | None, readonly: bool = False) -> Any:
+    """The store; ``readonly`` for commands that only read it, which then work on a read-only file or folder
+    and create nothing."""
     from econbench.leaderboard.store import Store
 
-    try:
-        return Store(path)
-    except Exception as exc:  # noqa: BLE001 - an unusable store path is a user error
-        raise CliError(f"cannot open the store {path or '(default)'}: {exc}") from None
+    return Store(path, readonly=readonly)  # a StoreError is one line: cmd_submit and cmd_leaderboard report it
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message for ``econbench: error:``; KeyError's own str() would quote it."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(text).splitlines()) or type(exc).__name__
 
 
 def clean(text: str, limit: int = 60) -> str:
@@ -270,13 +275,22 @@ def clean(text: str, limit: int = 60) -> str:
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
+    from econbench.leaderboard.store import StoreError
+
+    try:
+        _submit(args)
+    except StoreError as exc:
+        raise CliError(_one_line(exc)) from None
+
+
+def _submit(args: argparse.Namespace) -> None:
     from econbench.leaderboard.submit import SubmissionError, submit
 
     store = _store(args.store)
     try:
         result = submit(args.result, store, policy=args.policy, backend=args.backend)
     except SubmissionError as exc:
-        raise CliError(f"refused, nothing stored: {exc}") from None
+        raise CliError(f"refused, nothing stored: {_one_line(exc)}") from None
     state = "verified by re-evaluation" if result.verified else "unverified (no --policy to re-evaluate)"
     print(f"stored {result.key()} in {store.path}: {clean(result.task.id)} / {clean(result.method)}, "
           f"score {_fmt(result.score)}, {state}")
@@ -285,12 +299,28 @@ def cmd_submit(args: argparse.Namespace) -> None:
     if args.wandb:  # after the store write: a W&B failure cannot lose the entry
         from econbench.leaderboard import wandb_sync
 
-        where = wandb_sync.log_entry(result, wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project))
+        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project, store=store.path)
+        where = wandb_sync.log_entry(result, cfg)
         print(f"W&B: {where}" if where else "W&B: not logged (see the warning); the entry is stored")
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> None:
-    store = _store(args.store)
+    from econbench.leaderboard.store import StoreError
+
+    try:
+        _leaderboard(args)
+    except (StoreError, OSError) as exc:  # corrupt, read-only, full, a folder where a file belongs: one line
+        raise CliError(_one_line(exc)) from None
+
+
+_READ_ONLY_ACTIONS = ("show", "export", "render")
+
+
+def _leaderboard(args: argparse.Namespace) -> None:
+    if args.action == "sync":  # the queue lives beside the store; the store itself is not opened
+        _sync(args)
+        return
+    store = _store(args.store, readonly=args.action in _READ_ONLY_ACTIONS)
     if args.action == "show":
         from econbench.leaderboard.results import summary_row
 
@@ -303,35 +333,82 @@ def cmd_leaderboard(args: argparse.Namespace) -> None:
                          "key": s["key"]})
         print(table(rows, ["task", "method", "policy", "score", "95% CI", "gap", "verified", "key"]) if rows
               else f"no entries in {store.path}")
-    elif args.action == "export":
+    elif args.action in ("export", "remove"):
         if not args.key:
-            raise CliError("export needs --key (see `econbench leaderboard show`)")
+            raise CliError(f"{args.action} needs --key (see `econbench leaderboard show`)")
         try:
-            print(store.export(args.dir, args.key))
-        except KeyError as exc:
-            raise CliError(str(exc)) from None
-    elif args.action in ("sync", "pull"):
-        from econbench.leaderboard import wandb_sync
-
-        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
-        try:
-            if args.action == "sync":
-                synced = wandb_sync.sync(cfg)
-                print(f"uploaded {len(synced)} queued run(s) from {cfg.wandb_folder()}")
+            if args.action == "export":
+                print(store.export(args.dir, args.key))
             else:
-                print(f"{wandb_sync.pull(cfg, store)} entries pulled from W&B into {store.path}")
+                task, method = store.remove(args.key)
+                print(f"removed {args.key} ({clean(task)} / {clean(method)}) from {store.path}")
+        except KeyError as exc:
+            raise CliError(_one_line(exc)) from None
+    elif args.action == "pull":
+        from econbench.leaderboard import wandb_sync
+        from econbench.leaderboard.store import StoreError
+
+        cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project, store=store.path)
+        verify, counts = _verifier(args)
+        try:
+            n = wandb_sync.pull(cfg, store, verify=verify)
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
-            raise CliError(f"{args.action} failed, the local store is unchanged: {exc}") from None
+            raise CliError(f"pull failed, the local store is unchanged: {_one_line(exc)}") from None
+        print(f"{n} entries pulled from W&B into {store.path}; {_verified_note(counts)}")
     elif args.action == "render":
         from econbench.leaderboard.render import render
 
         page, md = render(store.results(), args.out)
         print(f"page: {page}\ntable: {md}")
     elif args.action == "rebuild":
+        verify, counts = _verifier(args)
         try:
-            print(f"{store.rebuild(args.dir)} entries from {args.dir} into {store.path}")
+            n = store.rebuild(args.dir, verify=verify)
         except ValueError as exc:
-            raise CliError(f"nothing rebuilt: {exc}") from None
+            raise CliError(f"nothing rebuilt: {_one_line(exc)}") from None
+        print(f"{n} entries from {args.dir} into {store.path}; {_verified_note(counts)}")
+
+
+def _verifier(args: argparse.Namespace) -> tuple[Any, dict[str, int]]:
+    """Re-measurement for entries read from a folder or W&B (a file cannot vouch for itself), with progress."""
+    counts = {"verified": 0, "unverified": 0}
+    if args.no_verify:
+        return None, counts
+    from tqdm.auto import tqdm
+
+    from econbench.leaderboard.verify import reverify
+
+    bar = tqdm(desc="re-measuring entries", unit="entry", file=sys.stderr)
+
+    def verify(result: Any) -> Any:
+        out = reverify(result, log=lambda m: tqdm.write(m, file=sys.stderr))
+        counts["verified" if out.verified else "unverified"] += 1
+        bar.update()
+        return out
+
+    return verify, counts
+
+
+def _verified_note(counts: dict[str, int]) -> str:
+    if not counts["verified"] and not counts["unverified"]:
+        return "stored unverified (--no-verify: a file cannot vouch for itself)"
+    return (f"{counts['verified']} re-measured and verified, {counts['unverified']} stored unverified (no policy at "
+            "hand to re-measure, or numbers not reproduced)")
+
+
+def _sync(args: argparse.Namespace) -> None:
+    from econbench.leaderboard import wandb_sync
+    from econbench.leaderboard.store import default_store_path
+
+    cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project,
+                                 store=args.store or default_store_path(), sync_timeout=args.timeout)
+    try:
+        synced = wandb_sync.sync(cfg)
+    except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
+        raise CliError(f"sync failed, the local store is unchanged: {_one_line(exc)}") from None
+    print(f"uploaded {len(synced)} queued run(s) from {cfg.wandb_folder()}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -394,17 +471,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--wandb-project", default="econbench-leaderboard")
     s.add_argument("--wandb-entity")
     s.set_defaults(func=cmd_submit)
-    lb = sub.add_parser("leaderboard", help="show, export or rebuild the leaderboard store")
-    lb.add_argument("action", choices=["show", "export", "rebuild", "render", "sync", "pull"],
-                    help="show the store; export an entry for review; rebuild the store from published entries; "
-                         "render the page; sync queued offline W&B runs; pull entries from a W&B project")
+    lb = sub.add_parser("leaderboard", help="show, export, remove or rebuild the leaderboard store")
+    lb.add_argument("action", choices=["show", "export", "remove", "rebuild", "render", "sync", "pull"],
+                    help="show the store; export an entry for review; remove an entry; rebuild the store from "
+                         "published entries (re-measured where the policy is at hand, else unverified); render the "
+                         "page; sync queued offline W&B runs; pull entries from a W&B project (likewise)")
     lb.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     lb.add_argument("--task", help="show one task only")
-    lb.add_argument("--key", help="the entry to export")
+    lb.add_argument("--key", help="the entry to export or remove (see `econbench leaderboard show`)")
     lb.add_argument("--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)")
     lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")
     lb.add_argument("--wandb-project", default="econbench-leaderboard")
     lb.add_argument("--wandb-entity")
+    lb.add_argument("--no-verify", action="store_true",
+                    help="rebuild/pull: store every entry unverified instead of re-measuring those whose policy is at "
+                         "hand (a named policy or a shipped policy folder)")
+    lb.add_argument("--timeout", type=float, default=600.0,
+                    help="sync: give up on `wandb sync` after this many seconds (the runs stay queued)")
     lb.set_defaults(func=cmd_leaderboard)
     b = sub.add_parser("bench", help="the main job: every task's reference baselines into the leaderboard, then the page")
     b.add_argument("--quick", action="store_true", help="evaluate shipped SB3 checkpoints instead of training them (minutes)")

@@ -13,7 +13,8 @@ import pytest
 
 from econbench.leaderboard.render import fmt, md_escape, render, safe_url, script_json
 from econbench.leaderboard.results import measure
-from econbench.leaderboard.schema import Result, task_fingerprint
+from econbench.leaderboard.schema import Result, parse_result, task_fingerprint
+from econbench.leaderboard.store import Store
 
 PLANNER = "econbench/InvestmentLQ-Planner-v0"  # single agent: optimality gap
 GAME = "econbench/InvestmentOligopoly-v0"  # multi-agent: equilibrium gap
@@ -210,6 +211,55 @@ def test_chart_log_scale_with_zero_and_huge_gaps(measured: dict[str, list[Result
     by_method = dict(zip(re.findall(r"<title>#\d+ (m\d)", svg), xs))
     assert by_method["m0"] < by_method["m1"] < by_method["m2"]  # 0 on its own tick, left of the log axis
     assert "1.000e108" in page
+
+
+def _extreme(r: Result, method: str, scores: list[float], ci: list[float], gaps: list[dict[str, Any]],
+             **changes: Any) -> Result:
+    """An entry the schema accepts (parse_result, as a submission is read), with these numbers."""
+    d = r.model_dump(mode="json")
+    n = len(d["seeds"])
+    d.update(method=method, per_seed_scores=scores * n, score=scores[0], score_ci95=ci, score_iqm=scores[0],
+             gaps=gaps, **changes)
+    return parse_result(json.dumps(d))
+
+
+def test_whatever_the_schema_accepts_renders(measured: dict[str, list[Result]], tmp_path: Path) -> None:
+    """Extreme but finite magnitudes, long names with markup, twenty gaps, stored and read back: the page renders,
+    every chart coordinate is a number, and the text stays escaped."""
+    big, tiny = 1.7976931348623157e308, 5e-324
+    game, planner = measured[GAME][0], measured[PLANNER][0]
+    long_xss = (XSS + "\u00e9" * 200)[:200]
+    eq_gaps = [{"kind": "equilibrium", "method": "exact", "group": f"<b>g{i}</b>", "value": v, "relative": rel,
+                "ci95": [-big, big], "description": "</script>" * 200}
+               for i, (v, rel) in enumerate([(big, big), (-big, -big), (tiny, tiny), (0.0, None)] * 5)]
+    opt_gaps = [{"kind": "optimality", "method": "dp lower bound", "value": -big, "normalized": big,
+                 "ci95": [-big, big]}]
+    entries = [
+        _extreme(game, long_xss, [big], [-big, big], eq_gaps, notes="</script><img src=x onerror=alert(2)>\n" * 50,
+                 authors=[f"{XSS} {i}"[:200] for i in range(50)]),
+        _extreme(game, "minus the largest float", [-big], [-big, -big], eq_gaps[1:3]),
+        _extreme(game, "tiny", [tiny], [0.0, tiny], eq_gaps[2:3]),
+        _extreme(planner, "huge regret", [tiny], [-tiny, tiny], opt_gaps),
+        _extreme(planner, "all zero", [0.0], [0.0, 0.0], [{**opt_gaps[0], "value": 0.0, "normalized": 0.0,
+                                                            "ci95": [0.0, 0.0]}]),
+    ]
+    store = Store(tmp_path / "s.sqlite")
+    for r in entries:
+        store.add(r)
+    page, table = render(store.results(), tmp_path / "site")
+    text = page.read_text()
+    charts = re.findall(r'<svg class="chart".*?</svg>', text, re.DOTALL)
+    assert len(charts) == 2
+    coords = re.findall(r'\b(?:x|y|x1|x2|y1|y2|cx|cy)="([^"]*)"', "".join(charts))
+    assert coords and all(math.isfinite(float(c)) for c in coords)
+    assert "1.798e308" in text and "-1.798e308" in text and "4.941e-324" in text  # fmt(5e-324), a subnormal
+    assert XSS not in text and "<b>g" not in text and "<img src=x" not in text
+    assert len(re.findall(r"<script\b", text, re.IGNORECASE)) == 2
+    assert long_xss.replace("<", "&lt;").replace(">", "&gt;") in text
+    md = table.read_text()
+    assert "<script" not in md and md.count("\n| ") >= 2 + 5
+    for name in ("minus the largest float", "tiny", "huge regret", "all zero"):
+        assert name in md
 
 
 def test_empty_leaderboard(tmp_path: Path) -> None:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
+import threading
+import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -13,6 +17,7 @@ import pytest
 
 wandb = pytest.importorskip("wandb")
 
+from econbench.cli import main  # noqa: E402
 from econbench.leaderboard import wandb_sync as ws  # noqa: E402
 from econbench.leaderboard.results import measure  # noqa: E402
 from econbench.leaderboard.schema import Result, parse_result  # noqa: E402
@@ -251,3 +256,144 @@ def test_sync(logged: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Monkey
                         lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, stdout="", stderr="network is unreachable"))
     with pytest.raises(ws.WandbSyncError, match="(?s)stay queued.*network is unreachable"):
         ws.sync(cfg)
+
+
+# ----------------------------------------------------------------------------- W&B never stalls a run (issue 16)
+
+
+def _entries(r: Result, n: int) -> list[Result]:
+    return [r.model_copy(update={"method": f"method {i}"}) for i in range(n)]
+
+
+def _runtime_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_a_failing_init_is_tried_once_per_run(results: dict[str, Result], tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def broken_init(**kwargs: Any) -> None:
+        calls.append(kwargs)
+        raise RuntimeError("W&B is down")
+
+    monkeypatch.setattr(wandb, "init", broken_init)
+    cfg = ws.WandbConfig(dir=tmp_path, init_timeout=7.0)
+    entries = _entries(results["equilibrium"], 5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [ws.log_entry(r, cfg) for r in entries] == [None] * 5
+        assert ws.log_table(entries, cfg) is None
+    assert len(calls) == 1 and calls[0]["settings"].init_timeout == 7.0
+    (warning,) = _runtime_warnings(caught)
+    assert "W&B is down" in warning and "off for the rest of this run" in warning
+    with pytest.warns(RuntimeWarning, match="W&B is down"):  # the next run (a new config) tries again
+        assert ws.log_entry(entries[0], ws.WandbConfig(dir=tmp_path)) is None
+    assert len(calls) == 2
+
+
+class _LateRun:
+    def __init__(self) -> None:
+        self.finished: list[int] = []
+
+    def finish(self, exit_code: int = 0) -> None:
+        self.finished.append(exit_code)
+
+
+def test_a_hanging_init_is_given_up_on(results: dict[str, Result], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    late = _LateRun()
+    calls: list[dict[str, Any]] = []
+
+    def hanging_init(**kwargs: Any) -> _LateRun:
+        calls.append(kwargs)
+        release.wait(60)
+        return late
+
+    monkeypatch.setattr(wandb, "init", hanging_init)
+    cfg = ws.WandbConfig(dir=tmp_path, init_timeout=0.2)
+    entries = _entries(results["equilibrium"], 5)
+    t0 = time.monotonic()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [ws.log_entry(r, cfg) for r in entries] == [None] * 5
+        assert ws.log_table(entries, cfg) is None
+    elapsed = time.monotonic() - t0
+    assert len(calls) == 1 and elapsed < 5, elapsed
+    (warning,) = _runtime_warnings(caught)
+    assert "did not return within 0.4 s" in warning
+    release.set()  # W&B answers after all: the abandoned run is finished, as failed, not left open
+    deadline = time.monotonic() + 10
+    while not late.finished and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert late.finished == [1]
+
+
+def test_the_offline_queue_lives_beside_the_store(results: dict[str, Result], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("WANDB_DIR")
+    store = tmp_path / "boards" / "lb.sqlite"
+    entry = tmp_path / "entry.json"
+    entry.write_text(results["equilibrium"].model_dump_json())
+    assert main(["submit", str(entry), "--store", str(store), "--wandb"]) == 0
+    (queued,) = ws.queued_runs(ws.WandbConfig(store=store))
+    assert queued.parent == store.parent / "wandb"
+    capsys.readouterr()
+    assert main(["leaderboard", "sync", "--store", str(store)]) == 2  # no credentials: it says where the queue is
+    assert f"1 offline run(s) stay queued in {store.parent / 'wandb'}" in capsys.readouterr().err
+    monkeypatch.setenv("ECONBENCH_STORE", str(tmp_path / "default" / "lb.sqlite"))
+    assert ws.WandbConfig().wandb_folder() == tmp_path / "default" / "wandb"
+
+
+def test_sync_gives_up_after_its_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("WANDB_DIR")
+    store = tmp_path / "lb.sqlite"
+    run = tmp_path / "wandb" / "offline-run-20000101_000000-abc"
+    run.mkdir(parents=True)
+    (run / "run-abc.wandb").write_bytes(b"")
+    monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
+    monkeypatch.setattr(ws, "wandb_command", lambda: [sys.executable, "-c", "import time; time.sleep(60)"])
+    t0 = time.monotonic()
+    code = main(["leaderboard", "sync", "--store", str(store), "--timeout", "0.5"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "did not finish within 0.5 s" in err and "1 run(s) stay queued" in err
+    assert time.monotonic() - t0 < 10
+    assert ws.queued_runs(ws.WandbConfig(store=store)) == [run] and not store.exists()  # sync leaves the store be
+
+
+def test_pull_never_mints_verified(results: dict[str, Result], tmp_path: Path) -> None:
+    eq = results["equilibrium"]
+    claimed = eq.model_copy(update={"verified": True})
+    near = eq.model_copy(update={"method": eq.method.upper()})
+    api = FakeApi([FakeRun("a", {"econbench_result": claimed.model_dump_json()}),
+                   FakeRun("b", {"econbench_result": near.model_dump_json()})])
+    store = Store(tmp_path / "s.sqlite")
+    with pytest.warns(RuntimeWarning, match=r"skipped 1 run.*b: .*only in case or spacing"):
+        assert ws.pull(ws.WandbConfig(), store, api=api) == 1
+    assert store.results() == [eq] and not store.get(eq.key()).verified
+
+    seen: list[bool] = []
+
+    def verify(r: Result) -> Result:
+        seen.append(r.verified)
+        return r.model_copy(update={"verified": True})
+
+    fresh = Store(tmp_path / "t.sqlite")
+    assert ws.pull(ws.WandbConfig(), fresh, api=FakeApi(api._runs[:1]), verify=verify) == 1
+    assert seen == [False] and fresh.get(eq.key()).verified
+
+
+def test_bench_queues_beside_its_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from econbench.bench import run_bench
+
+    monkeypatch.delenv("WANDB_DIR")
+    folders: list[Path] = []
+    monkeypatch.setattr(ws, "log_entry", lambda r, cfg: folders.append(cfg.wandb_folder()))
+    monkeypatch.setattr(ws, "log_table", lambda rs, cfg: folders.append(cfg.wandb_folder()))
+    store = tmp_path / "bench" / "s.sqlite"
+    run_bench(["InvestmentStochastic-v0"], store=store, wandb=ws.WandbConfig(), progress=False, log=lambda m: None)
+    assert folders and set(folders) == {store.parent / "wandb"}

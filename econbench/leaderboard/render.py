@@ -11,6 +11,7 @@ Policy that admits only the page's own script and style (by hash) backs this up.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import html
 import json
@@ -188,13 +189,22 @@ def _gap_label(row: _Row) -> str:
     return row.gap_measure + (f",{_worst_group(row)}" if _worst_group(row) else "")
 
 
+def _seed_iqm(scores: list[float]) -> float:
+    """The IQM of per-seed scores, scaled down first where a sum near the float limit would overflow."""
+    scale = max(abs(x) for x in scores)
+    if scale <= _PLOT_LIMIT:
+        return iqm(scores)
+    return iqm([x / scale for x in scores]) * scale
+
+
 def _rows(results: Sequence[Result], offset: int) -> list[_Row]:
     ordered = sorted(results, key=lambda r: (-r.score, r.method, r.policy, r.date))
     rows = []
     for i, r in enumerate(ordered):
         gap = r.headline_gap()
         value, ci, measure, approx = headline_gap(gap) if gap else (None, None, "", False)
-        rows.append(_Row(i + 1, f"e{offset + i}", r, iqm(r.per_seed_scores), gap, _finite(value), ci, measure, approx))
+        rows.append(_Row(i + 1, f"e{offset + i}", r, _seed_iqm(r.per_seed_scores), gap, _finite(value), ci, measure,
+                         approx))
     return rows
 
 
@@ -221,6 +231,17 @@ def _figures(out_dir: Path, name: str) -> list[str]:
 # ----------------------------------------------------------------------------- chart
 
 
+# The schema admits any finite number. The chart's arithmetic (spans, padding, ticks) stays finite for values
+# within +-_PLOT_LIMIT, so larger ones are drawn at that edge (their tooltips and table cells keep the true value),
+# and spans below _MIN_SPAN, which would underflow to a zero tick step, are widened.
+_PLOT_LIMIT = 1e300
+_MIN_SPAN = 1e-300
+
+
+def _clip(v: float) -> float:
+    return max(-_PLOT_LIMIT, min(_PLOT_LIMIT, v))
+
+
 def _nice_ticks(lo: float, hi: float, n: int = 5) -> tuple[list[float], float]:
     raw = (hi - lo) / n
     mag = 10.0 ** math.floor(math.log10(raw))
@@ -240,10 +261,11 @@ def _tick_label(v: float, step: float, biggest: float) -> str:
 
 
 def _padded(lo: float, hi: float) -> tuple[float, float]:
-    if hi > lo:
+    if hi - lo > _MIN_SPAN:
         pad = (hi - lo) * 0.06
         return lo - pad, hi + pad
-    width = abs(lo) * 0.05 or 1.0
+    width = max(abs(lo), abs(hi)) * 0.05
+    width = width if width > _MIN_SPAN else 1.0
     return lo - width, hi + width
 
 
@@ -312,8 +334,10 @@ def _chart(rows: list[_Row], task_name: str) -> str:
         return '<p class="note">No entry of this task reports a gap, so there is no score-vs-gap chart.</p>'
     width, height = 680, 360
     left, right, top, bottom = 84, 24, 18, 56
-    x, log = _gap_axis(plotted, left, width - right)
-    scores = [r.result.score for r in plotted] + [v for r in plotted for v in r.result.score_ci95]
+    clipped = [dataclasses.replace(r, gap_value=_clip(r.gap_value),  # type: ignore[arg-type]
+                                   gap_ci=r.gap_ci and (_clip(r.gap_ci[0]), _clip(r.gap_ci[1]))) for r in plotted]
+    x, log = _gap_axis(clipped, left, width - right)
+    scores = [_clip(r.result.score) for r in plotted] + [_clip(v) for r in plotted for v in r.result.score_ci95]
     ylo, yhi = _padded(min(scores), max(scores))
     _, ystep = _nice_ticks(ylo, yhi)
     ylo, yhi = math.floor(ylo / ystep) * ystep, math.ceil(yhi / ystep) * ystep  # end the axis on labelled ticks
@@ -344,16 +368,17 @@ def _chart(rows: list[_Row], task_name: str) -> str:
     out.append(f'<text class="label" transform="translate(16 {(top + height - bottom) / 2:.1f}) rotate(-90)" '
                f'text-anchor="middle">score (mean over seeds) \u2192 higher is better</text>')
     for r in plotted:
-        cx, cy = x(r.gap_value), y(r.result.score)  # type: ignore[arg-type]
+        cx, cy = x(_clip(r.gap_value)), y(_clip(r.result.score))  # type: ignore[arg-type]
         gap_text = f"{r.gap_measure} {fmt(r.gap_value)}" + (f" {_interval(r.gap_ci)}" if r.gap_ci else "")
         tip = (f"#{r.rank} {r.result.method} ({r.result.policy})\nscore {fmt(r.result.score)} "
                f"{_interval(r.result.score_ci95)}\n{gap_text} ({r.gap.method if r.gap else ''})")
         cls = "pt" + (" verified" if r.result.verified else "") + (" lower-bound" if r.lower_bound else "")
         out.append(f'<g class="{cls}" data-entry="{_h(r.uid)}"><title>{_h(tip)}</title>')
         lo, hi = r.result.score_ci95
-        out.append(f'<line class="err" x1="{cx:.2f}" x2="{cx:.2f}" y1="{y(lo):.2f}" y2="{y(hi):.2f}"/>')
+        out.append(f'<line class="err" x1="{cx:.2f}" x2="{cx:.2f}" y1="{y(_clip(lo)):.2f}" y2="{y(_clip(hi)):.2f}"/>')
         if r.gap_ci:
-            out.append(f'<line class="err" x1="{x(r.gap_ci[0]):.2f}" x2="{x(r.gap_ci[1]):.2f}" y1="{cy:.2f}" y2="{cy:.2f}"/>')
+            out.append(f'<line class="err" x1="{x(_clip(r.gap_ci[0])):.2f}" x2="{x(_clip(r.gap_ci[1])):.2f}" '
+                       f'y1="{cy:.2f}" y2="{cy:.2f}"/>')
         out.append(f'<circle class="point" cx="{cx:.2f}" cy="{cy:.2f}" r="5"/>')
         out.append(f'<text class="pt-label" x="{cx + 7:.2f}" y="{cy - 7:.2f}">{r.rank}</text></g>')
     out.append("</svg>")

@@ -12,20 +12,49 @@ import hashlib
 import json
 import math
 import re
-from datetime import datetime, timezone
+import unicodedata
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from econbench.cards import short_name
 from econbench.fingerprint import task_fingerprint  # noqa: F401 - re-exported: callers import it from here
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a result is a few KB; anything near this is not a result file
+MAX_JSON_DEPTH = 32  # a result nests 4 deep; deeper input is refused before json.loads can recurse
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "deviation-search lower bound", "trained best response")
 
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-LongText = Annotated[str, Field(max_length=2000)]
+# Characters that make one string look like another or hide text: bidirectional embeddings, overrides,
+# isolates and marks, and zero-width characters. C0/C1 controls are refused separately.
+_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+                       "\u200b\u200c\u200d\u2060\ufeff")
+
+
+def _clean_text(value: Any, newlines: bool = False, blank: bool = False) -> Any:
+    """NFKC-normalise a submitted string and refuse what a reader cannot see (controls, bidi, zero-width),
+    so two entries that look alike are alike, and a name cannot reorder or hide the text around it."""
+    if not isinstance(value, str):
+        return value  # the str schema refuses it with its own message
+    text = unicodedata.normalize("NFKC", value)
+    for ch in text:
+        if ch in _INVISIBLE:
+            raise ValueError(f"contains the invisible or bidirectional character U+{ord(ch):04X}")
+        category = unicodedata.category(ch)
+        if category == "Cc" and not (newlines and ch == "\n"):
+            raise ValueError(f"contains the control character U+{ord(ch):04X}")
+        if category == "Cs":
+            raise ValueError(f"contains the unpaired surrogate U+{ord(ch):04X}")
+    if not blank and not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+Text = Annotated[str, BeforeValidator(_clean_text), Field(min_length=1, max_length=200)]
+LongText = Annotated[str, BeforeValidator(lambda v: _clean_text(v, newlines=True, blank=True)), Field(max_length=2000)]
+Url = Annotated[str, BeforeValidator(_clean_text)]
 
 
 def task_version(task_id: str) -> int:
@@ -69,10 +98,17 @@ class Gap(BaseModel):
     ci95: tuple[float, float] | None = None
     description: LongText = ""
 
-    @field_validator("value")
+    @field_validator("value", "relative", "normalized")
     @classmethod
-    def _finite_value(cls, v: float) -> float:
-        return _finite(v)
+    def _finite_value(cls, v: float | None) -> float | None:
+        return v if v is None else _finite(v)
+
+    @field_validator("ci95")
+    @classmethod
+    def _finite_ci(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not all(math.isfinite(x) for x in v):
+            raise ValueError("must be finite numbers")
+        return v
 
 
 class Result(BaseModel):
@@ -83,7 +119,7 @@ class Result(BaseModel):
     task: TaskRef
     method: Text
     authors: Annotated[list[Text], Field(min_length=1, max_length=50)]
-    code_url: Annotated[str, Field(max_length=500, pattern=r"^https?://\S+$")] | None = None
+    code_url: Annotated[Url, Field(max_length=500, pattern=r"^https?://\S+$")] | None = None
     policy: Text  # a named policy of the task, or a description of the submitted checkpoint
     seeds: Annotated[list[int], Field(min_length=1, max_length=1000)]
     episodes_per_seed: Annotated[int, Field(ge=1, le=1_000_000)]
@@ -96,7 +132,7 @@ class Result(BaseModel):
     backend: Text
     hardware: Text
     date: datetime
-    wandb_run: Annotated[str, Field(max_length=300)] | None = None
+    wandb_run: Annotated[Url, Field(max_length=300)] | None = None
     verified: bool = False
     notes: LongText = ""
 
@@ -111,15 +147,21 @@ class Result(BaseModel):
             raise ValueError(f"{len(self.per_seed_scores)} per-seed scores for {len(self.seeds)} seeds")
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds repeat")
-        _finite(self.score)
+        if not math.isfinite(self.score):
+            raise ValueError("score must be a finite number")
+        if not math.isfinite(self.score_iqm):
+            raise ValueError("score_iqm must be a finite number")
         lo, hi = self.score_ci95
         if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
             raise ValueError("score_ci95 must be a finite interval (low <= high)")
-        mean = sum(self.per_seed_scores) / len(self.per_seed_scores)
+        n = len(self.per_seed_scores)
+        mean = math.fsum(x / n for x in self.per_seed_scores)  # divided first: no overflow near the float limit
         if not math.isclose(mean, self.score, rel_tol=1e-9, abs_tol=1e-9):
             raise ValueError(f"score {self.score} is not the mean of the per-seed scores ({mean})")
-        if self.date.tzinfo is None:
+        if self.date.tzinfo is None or self.date.utcoffset() is None:
             raise ValueError("date needs a time zone (ISO 8601 with offset, e.g. 2026-11-21T12:00:00+00:00)")
+        if not EARLIEST_DATE <= self.date <= now() + timedelta(days=1):
+            raise ValueError(f"date {self.date.isoformat()} is not between 2000-01-01 and tomorrow")
         return self
 
     def headline_gap(self) -> Gap | None:
@@ -149,11 +191,37 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')  # a whole string literal, or one bracket
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text, brackets inside strings ignored.
+
+    Linear and iterative, so it is safe on input that would make ``json.loads`` recurse too deeply.
+    """
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(text):
+        c = token.group()[0]
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_result(data: bytes | str | dict[str, Any]) -> Result:
     """Validate raw JSON (or a dict) into a :class:`Result`; raises ``ValueError`` with a readable message."""
     if isinstance(data, (bytes, str)):
         if len(data) > MAX_FILE_BYTES:
             raise ValueError(f"result file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        if isinstance(data, bytes):
+            try:
+                data = data.decode(json.detect_encoding(data))
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not valid JSON: undecodable text ({exc.reason} at byte {exc.start})") from None
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise ValueError(f"not a result: JSON nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             data = json.loads(data)
         except json.JSONDecodeError as exc:

@@ -3,10 +3,16 @@
 The local store is the source of truth. W&B is a mirror that may be offline,
 misconfigured or down, so every W&B call here is wrapped: a failure warns and
 returns ``None`` and never touches (or waits on) the store, which the caller
-has written first. Each entry's run carries the full entry JSON in its summary
-(``econbench_result``), so :func:`pull` can rebuild the exact entry, and uses
-fixed run/config/metric names so runs can be filtered like Open RL Benchmark
-projects (``tags``, ``jobType``, ``config.<key>``).
+has written first. A run never stalls on W&B: ``wandb.init`` gets a short
+timeout, and after the first failure the rest of the run (everything logged
+with the same :class:`WandbConfig`) stops trying, with one warning. Offline
+runs queue in a ``wandb/`` folder beside the store, where ``sync`` finds them.
+
+Each entry's run carries the full entry JSON in its summary
+(``econbench_result``), so :func:`pull` can rebuild the exact entry (stored
+unverified: a run cannot vouch for itself), and uses fixed run/config/metric
+names so runs can be filtered like Open RL Benchmark projects (``tags``,
+``jobType``, ``config.<key>``).
 
 ``wandb`` is an optional dependency (the ``track`` extra); it is imported lazily.
 """
@@ -22,15 +28,16 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol
 from urllib.parse import urlsplit
 
 from econbench.cards import short_name
 from econbench.leaderboard.schema import Result, parse_result
-from econbench.leaderboard.store import Store, default_store_path
+from econbench.leaderboard.store import DuplicateEntryError, Store, Verifier, default_store_path, reverified, unverified
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +60,28 @@ class WandbSyncError(RuntimeError):
 
 @dataclass
 class WandbConfig:
-    """Where and how entries are mirrored. ``mode="auto"`` goes online only with credentials, so a fresh
-    machine never blocks on a login prompt: it queues offline runs for :func:`sync` instead."""
+    """Where and how entries are mirrored, for one run (a bench, a submit). ``mode="auto"`` goes online only with
+    credentials, so a fresh machine never blocks on a login prompt: it queues offline runs for :func:`sync` instead.
+
+    The config also remembers a failure: after the first one, later calls with it return ``None`` at once.
+    """
 
     entity: str | None = None
     project: str = "econbench-leaderboard"
     mode: Mode = "auto"
-    dir: str | Path | None = None  # parent of the ``wandb/`` folder; None: $WANDB_DIR, else next to the store
+    dir: str | Path | None = None  # parent of the ``wandb/`` folder; None: $WANDB_DIR, else the store's folder
+    store: str | Path | None = None  # the store mirrored (None: the default store); its folder holds the queue
+    init_timeout: float = 30.0  # seconds for wandb.init (W&B's default is 90)
+    sync_timeout: float = 600.0  # seconds for `wandb sync`
+    failed: bool = field(default=False, init=False, repr=False, compare=False)
 
     def resolved_dir(self) -> Path:
         if self.dir is not None:
             return Path(self.dir).expanduser()
         if os.environ.get("WANDB_DIR"):
             return Path(os.environ["WANDB_DIR"]).expanduser()
-        return default_store_path().parent  # -> ~/.local/share/econbench/wandb/
+        store = Path(self.store).expanduser() if self.store is not None else default_store_path()
+        return store.absolute().parent  # beside the store: <store folder>/wandb/
 
     def wandb_folder(self) -> Path:
         """The ``wandb/`` folder where offline runs are queued."""
@@ -179,10 +194,40 @@ def table_rows(results: Iterable[Result]) -> list[list[Any]]:
     return rows
 
 
-def _warn(what: str, exc: BaseException) -> None:
-    msg = f"W&B: {what} failed ({type(exc).__name__}: {exc}); the local leaderboard is unaffected"
+def _fail(cfg: WandbConfig, what: str, exc: BaseException) -> None:
+    """Warn once and switch W&B off for the rest of the run: a mirror that failed once would likely fail (or
+    stall) again on every entry."""
+    cfg.failed = True
+    msg = (f"W&B: {what} failed ({type(exc).__name__}: {exc}); the local leaderboard is unaffected, "
+           "and W&B logging is off for the rest of this run")
     log.warning(msg)
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
+
+
+def _guarded_init(init: Any, timeout: float, **kwargs: Any) -> Any:
+    """``init(**kwargs)`` in a daemon thread, given up on after ``timeout`` seconds whatever W&B does
+    (its own ``init_timeout`` does not cover every wait); a run that starts after that is finished at once."""
+    box: dict[str, Any] = {}
+    abandoned = threading.Event()
+
+    def target() -> None:
+        try:
+            box["run"] = init(**kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+            return
+        if abandoned.is_set():
+            _finish(box["run"], failed=True)
+
+    thread = threading.Thread(target=target, name="econbench-wandb-init", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        abandoned.set()
+        raise TimeoutError(f"wandb.init did not return within {timeout:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["run"]
 
 
 def _init(cfg: WandbConfig, mode: str, **kwargs: Any) -> Any:
@@ -192,12 +237,15 @@ def _init(cfg: WandbConfig, mode: str, **kwargs: Any) -> Any:
     folder.mkdir(parents=True, exist_ok=True)
     try:  # no console capture, code, git or system metrics: an entry run records the entry, not this process
         settings = wandb.Settings(silent=True, console="off", save_code=False, disable_git=True,
-                                  disable_job_creation=True, x_disable_stats=True, x_disable_machine_info=True)
+                                  disable_job_creation=True, x_disable_stats=True, x_disable_machine_info=True,
+                                  init_timeout=cfg.init_timeout)
     except Exception:  # noqa: BLE001 - private x_* settings may be renamed in another wandb release
-        settings = wandb.Settings(silent=True, console="off")
-    return wandb.init(entity=cfg.entity, project=cfg.project, dir=str(folder), mode=mode,
-                      reinit="create_new",  # never finish or hijack a run the caller has open
-                      settings=settings, **kwargs)
+        settings = wandb.Settings(silent=True, console="off", init_timeout=cfg.init_timeout)
+    # W&B's own timeout first; ours, a little later, for waits it does not cover
+    return _guarded_init(wandb.init, cfg.init_timeout + min(cfg.init_timeout, 10.0),
+                         entity=cfg.entity, project=cfg.project, dir=str(folder), mode=mode,
+                         reinit="create_new",  # never finish or hijack a run the caller has open
+                         settings=settings, **kwargs)
 
 
 def _run_location(run: Any, mode: str) -> str:
@@ -217,11 +265,11 @@ def log_entry(result: Result, cfg: WandbConfig | None = None) -> str | None:
     """Mirror one stored entry as its own W&B run.
 
     Returns the run path (``entity/project/run_id``), the offline run directory,
-    or ``None`` when disabled or when anything in W&B failed (with a warning).
+    or ``None`` when disabled, when anything in W&B failed (with a warning), or when W&B failed earlier in this run.
     """
     cfg = cfg or WandbConfig()
     mode = cfg.resolved_mode()
-    if mode == "disabled":
+    if mode == "disabled" or cfg.failed:
         return None
     run = None
     try:
@@ -235,18 +283,18 @@ def log_entry(result: Result, cfg: WandbConfig | None = None) -> str | None:
     except Exception as exc:  # noqa: BLE001 - the mirror must never break a local submission
         if run is not None:
             _finish(run, failed=True)
-        _warn(f"logging entry {result.key()} ({result.task.id}, {result.method!r})", exc)
+        _fail(cfg, f"logging entry {result.key()} ({result.task.id}, {result.method!r})", exc)
         return None
 
 
 def log_table(results: Iterable[Result], cfg: WandbConfig | None = None) -> str | None:
     """Log the whole leaderboard as one ``wandb.Table`` run (a snapshot to browse, not the source of truth).
 
-    Returns the run path / offline run directory, or ``None`` when disabled or on failure.
+    Returns the run path / offline run directory, or ``None`` when disabled or on failure (now or earlier in the run).
     """
     cfg = cfg or WandbConfig()
     mode = cfg.resolved_mode()
-    if mode == "disabled":
+    if mode == "disabled" or cfg.failed:
         return None
     results = list(results)
     run = None
@@ -265,7 +313,7 @@ def log_table(results: Iterable[Result], cfg: WandbConfig | None = None) -> str 
     except Exception as exc:  # noqa: BLE001
         if run is not None:
             _finish(run, failed=True)
-        _warn(f"logging the leaderboard table ({len(results)} entries)", exc)
+        _fail(cfg, f"logging the leaderboard table ({len(results)} entries)", exc)
         return None
 
 
@@ -294,8 +342,9 @@ def queued_runs(cfg: WandbConfig | None = None) -> list[Path]:
 def sync(cfg: WandbConfig | None = None) -> list[str]:
     """Upload queued offline runs with ``wandb sync``; returns the run directories synced.
 
-    Raises :class:`WandbSyncError` without credentials or when the upload fails; nothing is deleted,
-    so the runs stay queued for the next attempt.
+    Raises :class:`WandbSyncError` without credentials, when the upload fails or when it takes longer than
+    ``cfg.sync_timeout`` (then ``wandb sync`` is killed); nothing is deleted, so the runs stay queued for
+    the next attempt.
     """
     cfg = cfg or WandbConfig()
     pending = queued_runs(cfg)
@@ -310,7 +359,10 @@ def sync(cfg: WandbConfig | None = None) -> list[str]:
         cmd += ["--entity", cfg.entity]
     cmd += [str(p) for p in pending]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg.sync_timeout)
+    except subprocess.TimeoutExpired:
+        raise WandbSyncError(f"`wandb sync` did not finish within {cfg.sync_timeout:g} s and was stopped; "
+                             f"{len(pending)} run(s) stay queued") from None
     except OSError as exc:
         raise WandbSyncError(f"could not run `wandb sync` ({exc}); {len(pending)} run(s) stay queued") from exc
     if proc.returncode != 0:
@@ -339,10 +391,12 @@ def _run_label(run: Any) -> str:
     return repr(run)
 
 
-def pull(cfg: WandbConfig | None, store: Store, api: RunSource | None = None) -> int:
+def pull(cfg: WandbConfig | None, store: Store, api: RunSource | None = None, verify: Verifier | None = None) -> int:
     """Rebuild entries in ``store`` from the entry runs of a W&B project (replacing same keys).
 
-    Runs whose ``econbench_result`` is missing or fails validation are skipped and reported in one warning.
+    A run's ``verified`` mark is dropped: anyone can write a run. An entry is stored verified only if ``verify``
+    (re-measurement) returns it so. Runs whose ``econbench_result`` is missing or fails validation, and entries
+    whose method nearly duplicates a stored one, are skipped and reported in one warning.
     Returns the number of distinct entries written.
     """
     cfg = cfg or WandbConfig()
@@ -361,11 +415,16 @@ def pull(cfg: WandbConfig | None, store: Store, api: RunSource | None = None) ->
             bad.append(f"{label}: no {RESULT_KEY} in its summary")
             continue
         try:
-            result = parse_result(raw if isinstance(raw, (str, bytes, dict)) else dict(raw))
+            result = unverified(parse_result(raw if isinstance(raw, (str, bytes, dict)) else dict(raw)))
         except (ValueError, TypeError) as exc:
             bad.append(f"{label}: {exc}")
             continue
-        written.add(store.add(result, replace=True))
+        if verify is not None:
+            result = reverified(verify, result)
+        try:
+            written.add(store.add(result, replace=True))
+        except DuplicateEntryError as exc:  # a near-duplicate method name
+            bad.append(f"{label}: {exc}")
     if bad:
         msg = f"W&B pull skipped {len(bad)} run(s) of {path}: " + "; ".join(bad)
         log.warning(msg)
