@@ -380,7 +380,7 @@ def _verifier(args: argparse.Namespace) -> tuple[Any, dict[str, int]]:
 
     from econbench.leaderboard.verify import reverify
 
-    bar = tqdm(desc="re-measuring entries", unit="entry", file=sys.stderr)
+    bar = tqdm(desc="re-measuring entries", unit="entry", file=sys.stderr, disable=None, leave=False)  # TTYs only
 
     def verify(result: Any) -> Any:
         out = reverify(result, log=lambda m: tqdm.write(m, file=sys.stderr))

@@ -72,7 +72,7 @@ def test_bench_on_one_task_is_resumable(capsys: pytest.CaptureFixture[str], tmp_
     rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| InvestmentOligopoly-v0")]
     assert sorted(r[2] for r in rows) == ["competitive", "exact", "freeze"]
     exact = next(r for r in rows if r[2] == "exact")
-    assert exact[-1] == "exact" and abs(float(exact[-2].split()[-1])) < 1e-9
+    assert exact[-1] == "yes" and exact[-2] == "exact" and abs(float(exact[-3].split()[-1])) < 1e-9
     code, out, err = run(capsys, *argv)
     assert code == 0 and "0 entries measured, 3 already stored" in err
 

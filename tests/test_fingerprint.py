@@ -101,8 +101,9 @@ def test_the_cases_of_issue_16(task_id: str, module: str) -> None:
 def test_shipped_data_files_count() -> None:
     """The learned RBC profiles are named policies of the RBC tasks."""
     files = data_files(import_closure(factory_module("RBCTax-v0")))
-    assert files and all(p.suffix == ".npz" for p in files)
-    edited = substituting(files[0], original(files[0]) + b"\0")
+    assert files and {p.name for p in files} == {"policy.json", "policy.safetensors"}
+    weights = next(p for p in files if p.suffix == ".safetensors")
+    edited = substituting(weights, original(weights) + b"\0")
     assert task_fingerprint("RBCTax-v0", read=edited) != task_fingerprint("RBCTax-v0")
     assert task_fingerprint("InvestmentLQ-v0", read=edited) == task_fingerprint("InvestmentLQ-v0")
 

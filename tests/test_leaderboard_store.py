@@ -35,7 +35,7 @@ def base() -> dict:
 @pytest.fixture(scope="module")
 def ppo() -> dict:
     pytest.importorskip("stable_baselines3")
-    return json.loads(measure("InvestmentLQ-Planner-v0", str(CHECKPOINT), method="SB3 PPO", authors=["a"],
+    return json.loads(measure("InvestmentLQ-Planner-v0", str(CHECKPOINT), method="my PPO", authors=["a"],
                               policy_label="ppo_seed0").model_dump_json())
 
 
@@ -522,9 +522,19 @@ def test_rebuild_never_mints_verified(tmp_path: Path, base: dict, capsys: pytest
     for r in claims:
         (folder / f"{r.key()}.json").write_text(r.model_dump_json())
     store = Store(tmp_path / "s.sqlite")
-    code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(folder), "--store", str(store.path))
+    code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(folder), "--store", str(store.path),
+                        "--no-verify")
     assert code == 0 and "2 entries" in out and "unverified" in out
     assert [r.verified for r in store.results()] == [False, False]
+    # by default the CLI re-measures: the claims are genuine numbers of the named policy 'freeze'; a tampered one
+    # is not reproduced and stays unverified
+    tampered = claims[1].model_copy(update={"per_seed_scores": [s * 1.01 for s in claims[1].per_seed_scores],
+                                            "score": claims[1].score * 1.01})
+    (folder / f"{claims[1].key()}.json").write_text(tampered.model_dump_json())
+    measured = Store(tmp_path / "m.sqlite")
+    code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(folder), "--store", str(measured.path))
+    assert code == 0 and "1 re-measured and verified, 1 stored unverified" in out
+    assert {r.method: r.verified for r in measured.results()} == {"claim 0": True, "claim 1": False}
 
     seen: list[bool] = []
 
