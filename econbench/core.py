@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from econbench.backend import Backend, BackendRNG, get_backend
+from econbench.validate import check_memory, human_bytes
 
 Array = Any
 GroupPolicy = Callable[..., Array]
@@ -246,6 +247,7 @@ class BatchedEnv:
         self.xp = self.backend.xp
         self.horizon = int(horizon or task.horizon)
         self.validate = validate
+        check_env_memory(task, self.n_envs, np.dtype(self.backend.dtype_name).itemsize)
         self.dynamics = task.dynamics(task.params, self.backend)
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
         discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
@@ -373,6 +375,21 @@ class BatchedEnv:
                     raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
             out[g.name] = a
         return out
+
+
+def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:
+    """Refuse ``n_envs`` economies that would not fit this machine, before the dynamics allocate anything.
+
+    Per economy: the parameters' own estimate (``memory_bytes``, where the task's parameter class has one)
+    plus what the groups' specs imply: observations (this step's and the last), actions, masks and rewards.
+    """
+    fixed, per_economy = getattr(task.params, "memory_bytes", lambda: (0.0, 0.0))()
+    for g in task.groups:
+        obs = math.prod(g.observation.shape) * (np.dtype(g.observation.dtype).itemsize if g.observation.dtype else itemsize)
+        mask = sum(g.action.nvec) if g.masked else 0  # type: ignore[union-attr]
+        per_economy += g.n_agents * (2 * obs + 8 * math.prod(g.action.shape) + mask + itemsize)
+    check_memory(fixed + n_envs * per_economy,
+                 f"n_envs={n_envs} economies of {task.name} ({human_bytes(per_economy)} each)")
 
 
 def head_bounds(nvec: tuple[int, ...]) -> list[tuple[slice | None, int]]:

@@ -119,3 +119,47 @@ def test_bad_constructor_arguments() -> None:
         econbench.make_batched("InvestmentLQ-v0", dtype="float16")
     with pytest.raises(ValueError, match="max_episode_steps"):
         gym.make_vec("econbench/InvestmentLQ-v0", num_envs=2, max_episode_steps=0)
+
+
+@pytest.mark.parametrize("task_id", econbench.task_ids())
+def test_every_card_and_variant_validates(task_id: str) -> None:
+    """Each card's own parameters lie in the domains its parameter class declares (discount 1 included where a
+    game is undiscounted)."""
+    econbench.make_batched(task_id, n_envs=2).reset(seed=0)
+
+
+@pytest.mark.parametrize("task_id, override, message", [
+    ("InvestmentLQ-Planner-v0", {"beta": 1.5}, r"beta must be in \(0, 1\), got 1.5"),
+    ("InvestmentLQ-v0", {"a1": float("nan")}, "a1 must be finite, got nan"),
+    ("InvestmentOligopoly-v0", {"gamma": -12.0}, "gamma must be > 0, got -12.0"),
+    ("InvestmentStochastic-v0", {"sigma": 0.0}, "sigma must be > 0"),
+    ("CapitalGoods-v0", {"phi": float("inf")}, "phi must be finite, got inf"),
+    ("CapitalGoodsGame-v0", {"beta": 1.0}, r"beta must be in \(0, 1\)"),
+    ("EVCharging-v0", {"discount": 0.0}, r"discount must be in \(0, 1\]"),
+    ("EVCharging-v0", {"type_price": [0.35, -0.55, 0.6]}, r"type_price must be >= 0 \(every value\)"),
+    ("EVCharging-Operator-v0", {"energy": 0.0}, "energy must be > 0"),
+    ("RBCTax-v0", {"tax_levels": [0.0, 0.5, 1.5]}, r"tax_levels must be in \[0, 1\]"),
+    ("RICECooperation-v0", {"discount": 1.2}, r"discount must be in \(0, 1\]"),
+    ("RICECooperation-v0", {"alpha": 1.0}, "alpha = 1"),
+    ("InvestmentLQ-v0", {"beta": "high"}, "parameter beta must be a number, got 'high'"),
+])
+def test_parameters_are_validated_when_a_task_is_made(task_id: str, override: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        econbench.make_task(task_id, **override)
+
+
+@pytest.mark.parametrize("task_id, override, counts", [
+    ("EVCharging-v0", {"n_drivers": 10**12}, "n_drivers=1000000000000"),
+    ("EVCharging-v0", {"grid": 10**6}, "grid=1000000"),
+    ("InvestmentLQ-v0", {"n_firms": 10**12}, "n_firms=1000000000000"),
+    ("RBCTax-v0", {"n_consumers": 10**10}, "n_consumers=10000000000"),
+])
+def test_sizes_beyond_memory_are_refused_with_the_estimate(task_id: str, override: dict[str, int], counts: str) -> None:
+    """Before any allocation, with the estimate and the machine's memory, not a MemoryError from inside the dynamics."""
+    with pytest.raises(ValueError, match=rf"{counts}.* would need about [0-9.]+ [TPE]iB of memory .*this machine has"):
+        econbench.make_task(task_id, **override)
+
+
+def test_n_envs_beyond_memory_is_refused_with_the_estimate() -> None:
+    with pytest.raises(ValueError, match=r"n_envs=10000000000 economies of InvestmentLQ-v0 \(.* each\) would need about"):
+        econbench.make_batched("InvestmentLQ-v0", n_envs=10**10)
