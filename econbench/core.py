@@ -350,7 +350,6 @@ class BatchedEnv:
         expected = {g.name for g in self.groups}
         if set(actions) != expected:
             raise ActionError(f"{name}: action groups {sorted(actions)} do not match the task's groups {sorted(expected)}")
-        xp = self.xp
         out = {}
         for g in self.groups:
             a = actions[g.name]
@@ -360,21 +359,27 @@ class BatchedEnv:
                 raise ActionError(
                     f"{name}: action for group {g.name!r} has shape {got}, expected {shape} = (n_envs, n_agents, *action_shape)"
                 )
-            kind = dtype_kind(a)
-            dtype = getattr(a, "dtype", type(a).__name__)
-            if isinstance(g.action, BoxSpec):
-                if kind != "f":
-                    raise ActionError(f"{name}: action for group {g.name!r} must be floating point, got dtype {dtype}")
-                a = self.backend.asarray(a)
-                self._check_box(g, a)
-            else:
-                if kind not in ("i", "u"):
-                    raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
-                a = self.backend.asarray(a, dtype=xp.int64)
-                if g.name not in self.dynamics.unchecked_ranges and not self._in_range(a, g.name):
-                    raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
-            out[g.name] = a
+            out[g.name] = self.check_values(g, a)
         return out
+
+    def check_values(self, g: GroupSpec, a: Array) -> Array:
+        """Dtype, finiteness and range of actions of group ``g`` with any leading axes (some of its agents: a
+        role view checks its learner's before the other agents' policies run); returns them on the backend."""
+        name = self.task.name
+        kind = dtype_kind(a)
+        dtype = getattr(a, "dtype", type(a).__name__)
+        if isinstance(g.action, BoxSpec):
+            if kind != "f":
+                raise ActionError(f"{name}: action for group {g.name!r} must be floating point, got dtype {dtype}")
+            a = self.backend.asarray(a)
+            self._check_box(g, a)
+        else:
+            if kind not in ("i", "u"):
+                raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
+            a = self.backend.asarray(a, dtype=self.xp.int64)
+            if g.name not in self.dynamics.unchecked_ranges and not self._in_range(a, g.name):
+                raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
+        return a
 
 
 def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:

@@ -121,6 +121,29 @@ def test_bad_constructor_arguments() -> None:
         gym.make_vec("econbench/InvestmentLQ-v0", num_envs=2, max_episode_steps=0)
 
 
+def _states_equal(a: object, b: object) -> bool:
+    import dataclasses
+
+    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+
+
+@pytest.mark.parametrize("bad", [np.array([4, 0]), np.array([0, -1]), np.array([0.0, 1.0])])
+def test_a_rejected_role_action_leaves_every_generator_unchanged(bad: np.ndarray) -> None:
+    """The other drivers follow ``random``, a policy with its own generator: a rejected learner action must not
+    have drawn from it (nor from the env's), so the next good step equals a fresh env's first."""
+    tried, fresh = (gym.make("econbench/EVCharging-Driver-v0", others="random").unwrapped for _ in range(2))
+    tried.reset(seed=3)
+    fresh.reset(seed=3)
+    with pytest.raises(ActionError):
+        tried.step(bad)
+    assert _states_equal(tried.view.batched.state, fresh.view.batched.state)
+    for action in ([1, 2], [2, 0], [0, 1], [3, 2]):
+        a, b = tried.step(np.array(action)), fresh.step(np.array(action))
+        np.testing.assert_array_equal(a[0]["observation"], b[0]["observation"])
+        assert a[1] == b[1]
+        assert _states_equal(tried.view.batched.state, fresh.view.batched.state)
+
+
 @pytest.mark.parametrize("task_id", econbench.task_ids())
 def test_every_card_and_variant_validates(task_id: str) -> None:
     """Each card's own parameters lie in the domains its parameter class declares (discount 1 included where a

@@ -166,7 +166,8 @@ class RoleView:
             raise ActionError(f"{self.task.name}: action must be floating point, got dtype {getattr(action, 'dtype', type(action))}")
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
             raise ActionError(f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}")
-        mine = b.asarray(action, dtype=dtype)[:, None]
+        # the learner's values first: a rejected action must not have run the others' policies (their generators)
+        mine = (self.batched.check_values(g, action) if self.batched.validate else b.asarray(action, dtype=dtype))[:, None]
         acts = profile_actions(self.others, self._obs, self.batched.action_masks)
         if g.n_agents == 1:
             acts[g.name] = mine
