@@ -223,7 +223,9 @@ class BatchedEnv:
 
     ``step`` validates actions (keys, shape, dtype, finiteness, bounds) and
     raises :class:`ActionError` naming the problem. Episodes truncate at the
-    horizon; the env does not reset itself, the adapters decide when.
+    horizon (or terminate there, never both); the env does not reset itself, the
+    adapters decide when, and stepping an env whose episode has ended is an error
+    unless the caller discards what those envs return (``past_end=True``).
     """
 
     def __init__(
@@ -256,6 +258,7 @@ class BatchedEnv:
         self._rng = self.backend.rng(seed)
         self.state: Any = None
         self.t: Array = None
+        self.ended: Array = None  # (n_envs,) bool: the last step ended the episode (terminated or truncated)
 
     @property
     def groups(self) -> tuple[GroupSpec, ...]:
@@ -309,10 +312,12 @@ class BatchedEnv:
         zero_t = self.backend.zeros((self.n_envs,), dtype=self.xp.int64)
         if mask is None or self.state is None:
             self.state, self.t = fresh, zero_t
+            self.ended = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
         else:
             mask = self.backend.asarray(mask, dtype=self.xp.bool)
             self.state = where_state(mask, fresh, self.state, self.xp)
             self.t = self.xp.where(mask, zero_t, self.t)
+            self.ended = self.ended & ~mask
         return self.observe()
 
     def observe(self) -> dict[str, Array]:
@@ -321,14 +326,21 @@ class BatchedEnv:
     def action_masks(self) -> dict[str, Array]:
         return self.dynamics.action_masks(self.state)
 
-    def step(self, actions: Mapping[str, Array]) -> tuple[dict[str, Array], StepOutput, Array, Array]:
+    def step(self, actions: Mapping[str, Array], past_end: bool = False) -> tuple[dict[str, Array], StepOutput, Array, Array]:
         """Advance every env one period.
 
         Returns ``(obs, out, terminated, truncated)`` where ``out`` carries the
-        per-group rewards and the welfare.
+        per-group rewards and the welfare. An env whose episode has ended must be
+        reset first; ``past_end=True`` steps it anyway, for callers that discard
+        what it returns (a vector env's next-step autoreset, fixed-length loops).
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
+        if self.validate and not past_end and bool(self.xp.any(self.ended)):  # one reduction over n_envs flags
+            ended = np.flatnonzero(self.backend.to_numpy(self.ended)).tolist()
+            which = f"env {ended[0]}" if len(ended) == 1 else f"envs {ended[:8]}{'...' if len(ended) > 8 else ''}"
+            raise RuntimeError(f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
+                               "reset it (reset(mask=...)) before stepping again")
         acts = self.check_actions(actions) if self.validate else dict(actions)
         noise = self.dynamics.draw_noise(self._rng, self.n_envs)
         out = self.dynamics.step(self.state, acts, noise, self.t)
@@ -337,9 +349,11 @@ class BatchedEnv:
         truncated = self.t >= self.horizon
         if out.terminated is None:
             terminated = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
+            self.ended = truncated
         else:
             terminated = out.terminated
             truncated = truncated & ~terminated
+            self.ended = terminated | truncated
         return self.observe(), out, terminated, truncated
 
     def check_actions(self, actions: Mapping[str, Array]) -> dict[str, Array]:

@@ -1,4 +1,4 @@
-"""Bad actions get a clear error naming the problem, in every view."""
+"""Bad input (actions, parameters, stepping an ended episode, command-line arguments) gets a clear error naming it."""
 
 from __future__ import annotations
 
@@ -186,3 +186,61 @@ def test_sizes_beyond_memory_are_refused_with_the_estimate(task_id: str, overrid
 def test_n_envs_beyond_memory_is_refused_with_the_estimate() -> None:
     with pytest.raises(ValueError, match=r"n_envs=10000000000 economies of InvestmentLQ-v0 \(.* each\) would need about"):
         econbench.make_batched("InvestmentLQ-v0", n_envs=10**10)
+
+
+def test_the_core_refuses_to_step_an_ended_episode() -> None:
+    env = econbench.make_batched("InvestmentLQ-Planner-v0", n_envs=3, seed=0)
+    env.reset()
+    act = {"planner": np.zeros((3, 1, 1))}
+    for _ in range(env.horizon):
+        env.step(act)
+    t = env.t.copy()
+    with pytest.raises(RuntimeError, match=r"InvestmentLQ-Planner-v0: the episode of envs \[0, 1, 2\] has ended"):
+        env.step(act)
+    np.testing.assert_array_equal(env.t, t)  # nothing moved
+    env.reset(mask=np.array([True, False, False]))
+    with pytest.raises(RuntimeError, match=r"episode of envs \[1, 2\] has ended"):
+        env.step(act)
+    env.reset(mask=np.array([False, True, True]))
+    env.step(act)
+    env.step(act, past_end=False)
+    assert env.step(act, past_end=True)[3].tolist() == [False] * 3  # the explicit way on, for callers that discard
+
+
+@pytest.mark.parametrize("task_id", ["econbench/InvestmentLQ-Planner-v0", "econbench/EVCharging-Batch-v0",
+                                     "econbench/InvestmentOligopoly-v0"])
+def test_the_single_env_refuses_to_step_an_ended_episode(task_id: str) -> None:
+    env = gym.make(task_id)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    for _ in range(env.unwrapped.task.horizon):
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+    assert term or trunc
+    with pytest.raises(RuntimeError, match="the episode has ended .*call reset"):
+        env.step(env.action_space.sample())
+    env.reset(seed=1)
+    env.step(env.action_space.sample())
+
+
+@pytest.mark.parametrize("task_id", ["econbench/EVCharging-Batch-v0", "econbench/RICECooperation-v0",
+                                     "econbench/EVCharging-Operator-v0"])
+def test_a_game_that_ends_by_itself_is_not_also_truncated(task_id: str) -> None:
+    """Gymnasium's TimeLimit flagged the natural last step of these games truncated as well."""
+    env = gym.make(task_id, **({"mask_violation": "execute"} if "RICE" in task_id else {}))
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    for _ in range(env.unwrapped.task.horizon):
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+    assert term and not trunc
+
+
+def test_the_vector_env_without_autoreset_refuses_to_step_an_ended_episode() -> None:
+    vec = gym.make_vec("econbench/InvestmentLQ-Planner-v0", num_envs=2, max_episode_steps=2, autoreset_mode="Disabled")
+    vec.reset(seed=0)
+    for _ in range(2):
+        vec.step(np.zeros((2, 1)))
+    with pytest.raises(RuntimeError, match=r"envs \[0, 1\] are done"):
+        vec.step(np.zeros((2, 1)))
+    with pytest.raises(RuntimeError, match="has ended"):  # its core too
+        vec.unwrapped.view.batched.step({"planner": np.zeros((2, 1, 1))})
+
