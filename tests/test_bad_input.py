@@ -244,3 +244,31 @@ def test_the_vector_env_without_autoreset_refuses_to_step_an_ended_episode() -> 
     with pytest.raises(RuntimeError, match="has ended"):  # its core too
         vec.unwrapped.view.batched.step({"planner": np.zeros((2, 1, 1))})
 
+
+def test_pettingzoo_checks_each_agents_dtype_on_its_own() -> None:
+    """Stacking a True with a float made a valid-looking float: a continuous agent's True is refused, whatever the
+    others pass, and so is an integer index given as a float."""
+    par = econbench.parallel_env("InvestmentOligopoly-v0")
+    par.reset(seed=0)
+    for other in (np.array([0.5]), np.array([True])):
+        with pytest.raises(ActionError, match="action of firm_0 must be floating point, got dtype bool"):
+            par.step({"firm_0": np.array([True]), "firm_1": other})
+    ev = econbench.parallel_env("EVCharging-v0")
+    ev.reset(seed=0)
+    acts = {a: np.array([0, 0]) for a in ev.agents}
+    with pytest.raises(ActionError, match=r"action of driver_7 must be integer .*got dtype float64"):
+        ev.step({**acts, "driver_7": np.array([1.0, 0.0])})
+
+
+def test_pettingzoo_names_a_list_and_a_scalar_for_several_heads() -> None:
+    par = econbench.parallel_env("InvestmentOligopoly-v0")
+    par.reset(seed=0)
+    with pytest.raises(ActionError, match="actions must be a dict keyed by agent name, got list"):
+        par.step([np.zeros(1), np.zeros(1)])
+    ev = econbench.parallel_env("EVCharging-v0")
+    ev.reset(seed=0)
+    acts = {a: np.array([0, 0]) for a in ev.agents}
+    with pytest.raises(ActionError, match=r"action of driver_3 has shape \(\), expected \(2,\) \(one value per head"):
+        ev.step({**acts, "driver_3": 1})
+    par.step({"firm_0": 0.1, "firm_1": np.array([0.2])})  # a scalar still fits a one-value action
+
