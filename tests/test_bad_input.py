@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -272,3 +275,59 @@ def test_pettingzoo_names_a_list_and_a_scalar_for_several_heads() -> None:
         ev.step({**acts, "driver_3": 1})
     par.step({"firm_0": 0.1, "firm_1": np.array([0.2])})  # a scalar still fits a one-value action
 
+
+# ---------------------------------------------------------------------------- the command line
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from econbench.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _no_training(*args: object, **kwargs: object) -> None:
+    raise AssertionError("training started before the arguments were checked")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "--task", "InvestmentOligopoly-Firm-v0", "--param", "others=bogus"], "unknown policy 'bogus'"),
+    (["solve", "--task", "InvestmentLQ-Planner-v0", "--param", "beta=1.5"], r"beta must be in \(0, 1\), got 1.5"),
+    (["solve", "--task", "InvestmentLQ-Planner-v0", "--param", "gamma=NaN"], "gamma must be finite"),
+    (["evaluate", "--task", "InvestmentLQ-Planner-v0", "--backend", "cupy"], "backend 'cupy' is unavailable"),
+    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--budget", "-5"], "--budget must be a positive"),
+    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--agent", "2"],
+     r"--agent 2 is out of range: group 'firms' has agents 0..1"),
+    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--agent", "-1"], "--agent -1 is out of range"),
+    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--group", "banks"], "has no group 'banks'"),
+])
+def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                   argv: list[str], message: str) -> None:
+    import econbench.backend
+    import econbench.metrics.trained_br
+
+    monkeypatch.setattr(econbench.backend, "_cupy_usable", lambda: (False, "CuPy is not installed"))  # GPU or not
+    monkeypatch.setattr(econbench.metrics.trained_br, "trained_best_response_gap", _no_training)
+    monkeypatch.setattr("econbench.solve.describe_solution", _no_training)
+    code, out, err = _cli(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and not out, err
+    assert re.search(message, err), err
+
+
+def test_bench_json_into_a_missing_folder_is_refused_before_the_run(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    base = ["bench", "--quick", "--task", "econbench/InvestmentOligopoly-v0", "--store", str(store), "--no-page",
+            "--no-wandb"]
+    code, _, err = _cli(capsys, *base, "--json", str(tmp_path / "missing" / "out.json"))
+    assert code == 2 and "no such folder" in err and err.count("\n") == 1
+    code, _, err = _cli(capsys, *base, "--json", str(tmp_path))
+    assert code == 2 and "is a folder" in err
+    assert not store.exists()  # nothing ran
+
+
+def test_evaluate_plot_into_a_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = _cli(capsys, "evaluate", "--task", "InvestmentLQ-Planner-v0", "--policy", "freeze", "--seeds", "0",
+                        "--episodes", "2", "--plot", str(tmp_path))
+    target = tmp_path / "InvestmentLQ-Planner-v0-freeze.png"
+    assert code == 0 and f"plot: {target}" in out
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
