@@ -181,7 +181,7 @@ def _trained_gap(task: Any, args: argparse.Namespace) -> None:
     if task.is_single_agent:
         raise CliError("--method trained applies to multi-agent tasks (it retrains one group against the others)")
     if args.budget < 1:
-        raise CliError(f"--budget must be a positive number of PPO steps, got {args.budget}")
+        raise CliError(f"--budget must be positive (PPO steps per group and seed), got {args.budget}")
     groups = args.group or [g.name for g in task.groups]
     for name in groups:  # before any training: an unknown group or an agent outside it
         try:

@@ -259,6 +259,8 @@ class BatchedEnv:
         self.state: Any = None
         self.t: Array = None
         self.ended: Array = None  # (n_envs,) bool: the last step ended the episode (terminated or truncated)
+        self._t_bound = 0  # host-side bound on every env's t: below the horizon no env can be truncated
+        self._may_end = False  # the dynamics report terminations: any step may have ended an env
 
     @property
     def groups(self) -> tuple[GroupSpec, ...]:
@@ -313,6 +315,7 @@ class BatchedEnv:
         if mask is None or self.state is None:
             self.state, self.t = fresh, zero_t
             self.ended = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
+            self._t_bound, self._may_end = 0, False
         else:
             mask = self.backend.asarray(mask, dtype=self.xp.bool)
             self.state = where_state(mask, fresh, self.state, self.xp)
@@ -326,7 +329,8 @@ class BatchedEnv:
     def action_masks(self) -> dict[str, Array]:
         return self.dynamics.action_masks(self.state)
 
-    def step(self, actions: Mapping[str, Array], past_end: bool = False) -> tuple[dict[str, Array], StepOutput, Array, Array]:
+    def step(self, actions: Mapping[str, Array],
+             past_end: bool = False) -> tuple[dict[str, Array], StepOutput, Array, Array]:
         """Advance every env one period.
 
         Returns ``(obs, out, terminated, truncated)`` where ``out`` carries the
@@ -336,7 +340,9 @@ class BatchedEnv:
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
-        if self.validate and not past_end and bool(self.xp.any(self.ended)):  # one reduction over n_envs flags
+        # at most one reduction over n_envs flags, and none while no env can have ended
+        may_have_ended = self._may_end or self._t_bound >= self.horizon
+        if self.validate and not past_end and may_have_ended and bool(self.xp.any(self.ended)):
             ended = np.flatnonzero(self.backend.to_numpy(self.ended)).tolist()
             which = f"env {ended[0]}" if len(ended) == 1 else f"envs {ended[:8]}{'...' if len(ended) > 8 else ''}"
             raise RuntimeError(f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
@@ -346,6 +352,7 @@ class BatchedEnv:
         out = self.dynamics.step(self.state, acts, noise, self.t)
         self.state = out.state
         self.t = self.t + 1
+        self._t_bound += 1
         truncated = self.t >= self.horizon
         if out.terminated is None:
             terminated = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
@@ -354,6 +361,7 @@ class BatchedEnv:
             terminated = out.terminated
             truncated = truncated & ~terminated
             self.ended = terminated | truncated
+            self._may_end = True
         return self.observe(), out, terminated, truncated
 
     def check_actions(self, actions: Mapping[str, Array]) -> dict[str, Array]:
@@ -404,7 +412,8 @@ def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:
     """
     fixed, per_economy = getattr(task.params, "memory_bytes", lambda: (0.0, 0.0))()
     for g in task.groups:
-        obs = math.prod(g.observation.shape) * (np.dtype(g.observation.dtype).itemsize if g.observation.dtype else itemsize)
+        obs_item = np.dtype(g.observation.dtype).itemsize if g.observation.dtype else itemsize
+        obs = math.prod(g.observation.shape) * obs_item
         mask = sum(g.action.nvec) if g.masked else 0  # type: ignore[union-attr]
         per_economy += g.n_agents * (2 * obs + 8 * math.prod(g.action.shape) + mask + itemsize)
     check_memory(fixed + n_envs * per_economy,

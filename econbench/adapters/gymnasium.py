@@ -71,7 +71,8 @@ class EconEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self._ended:
-            raise RuntimeError(f"{self.task.name}: the episode has ended (terminated or truncated); call reset() before step()")
+            raise RuntimeError(f"{self.task.name}: the episode has ended (terminated or truncated); "
+                               "call reset() before step()")
         obs, reward, term, trunc, info = self.view.step(_add_env_axis(action, self.action_space, self.task.name))
         self._last = _strip(obs)
         self._ended = bool(term[0]) or bool(trunc[0])

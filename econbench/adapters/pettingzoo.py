@@ -93,7 +93,8 @@ class EconParallelEnv(ParallelEnv):
         if not self.agents:
             raise RuntimeError("the episode is over; call reset()")
         if not isinstance(actions, Mapping):
-            raise ActionError(f"{self.task.name}: actions must be a dict keyed by agent name, got {type(actions).__name__}")
+            raise ActionError(
+                f"{self.task.name}: actions must be a dict keyed by agent name, got {type(actions).__name__}")
         if set(actions) != set(self.agents):
             missing, extra = sorted(set(self.agents) - set(actions)), sorted(map(str, set(actions) - set(self.agents)))
             raise ActionError(f"{self.task.name}: actions missing for {missing}, unknown agents {extra}")
@@ -118,7 +119,8 @@ class EconParallelEnv(ParallelEnv):
         a = np.asarray(action)
         kind, name = a.dtype.kind, self.task.name
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
-            raise ActionError(f"{name}: action of {agent} must be integer (indices into {g.action.nvec}), got dtype {a.dtype}")
+            raise ActionError(
+                f"{name}: action of {agent} must be integer (indices into {g.action.nvec}), got dtype {a.dtype}")
         if not isinstance(g.action, DiscreteSpec) and kind != "f":
             raise ActionError(f"{name}: action of {agent} must be floating point, got dtype {a.dtype}")
         if a.shape != g.action.shape:

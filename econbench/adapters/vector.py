@@ -78,7 +78,8 @@ class EconVectorEnv(VectorEnv):
         if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
             raise RuntimeError(f"envs {np.flatnonzero(self._done).tolist()} are done; reset them with options={{'reset_mask': mask}}")
         # next-step autoreset steps the finished envs once more and replaces what they return by a reset
-        obs, reward, term, trunc, info = self.view.step(actions, past_end=self.autoreset_mode == AutoresetMode.NEXT_STEP)
+        next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
+        obs, reward, term, trunc, info = self.view.step(actions, past_end=next_step)
         reward = reward.astype(np.float64, copy=False)
         infos: dict[str, Any] = {}
         if "rewards" in info:

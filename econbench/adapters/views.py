@@ -168,7 +168,8 @@ class RoleView:
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
             raise ActionError(f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}")
         # the learner's values first: a rejected action must not have run the others' policies (their generators)
-        mine = (self.batched.check_values(g, action) if self.batched.validate else b.asarray(action, dtype=dtype))[:, None]
+        mine = self.batched.check_values(g, action) if self.batched.validate else b.asarray(action, dtype=dtype)
+        mine = mine[:, None]
         acts = profile_actions(self.others, self._obs, self.batched.action_masks)
         if g.n_agents == 1:
             acts[g.name] = mine
@@ -176,7 +177,8 @@ class RoleView:
             acts[g.name] = xp.where(self._is_learner, mine, b.asarray(acts[g.name], dtype=dtype))
         return acts
 
-    def step(self, action: Any, past_end: bool = False) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(self, action: Any,
+             past_end: bool = False) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         obs, out, term, trunc = self.batched.step(self.joint_actions(action), past_end)
         self._obs = obs
         b = self.batched.backend

@@ -23,7 +23,8 @@ class GameParams(CapitalParams):
     ``phi Q``, so the competitive outcome does not depend on ``M``; only market power does.
     """
 
-    firms_per_good: int = domain("[1, 1000]", count=True)  # M: 1, 2, 10 for the draft's 1v1, 2v2, 10v10 (with as many households)
+    # M: 1, 2, 10 for the draft's 1v1, 2v2, 10v10 (with as many households)
+    firms_per_good: int = domain("[1, 1000]", count=True)
     markup_low: float = domain("(0, 1]")  # action range of a firm's price over its marginal cost
     markup_high: float = domain("[1, inf)")
     opaque_stocks: bool  # households see only their own stocks; firms see no stock at all

@@ -38,8 +38,10 @@ class CapitalParams:
     formulation: str  # "planner": proportional sharing of I_j = sqrt(2 X_j/phi); "market": price = marginal cost
     rebate: bool  # market only: capital-good firms' profits paid back to households in equal shares
     reward: str  # "shared": every household earns the mean log consumption; "own": its own
-    informed_share: float = domain("[0, 1]")  # share of households that observe every stock (the rest: own and aggregate)
-    max_saving: float = domain("(0, 1)")  # total saving share is scaled down to this when the actions sum above it (C > 0)
+    # share of households that observe every stock (the rest: own and aggregate)
+    informed_share: float = domain("[0, 1]")
+    # total saving share is scaled down to this when the actions sum above it (C > 0)
+    max_saving: float = domain("(0, 1)")
     k0_low: float = domain("(0, inf)")  # initial K_ij ~ U[k0_low, k0_high] * K_ss (author: [0.5, 1.25])
     k0_high: float = domain("(0, inf)")
     horizon: int = domain("[1, inf)")  # ceil(log 1e-6 / log beta) = 684
@@ -64,8 +66,9 @@ class CapitalParams:
             raise ValueError(f"need vfi_low < vfi_high, got {self.vfi_low}, {self.vfi_high}")
 
     def memory_bytes(self) -> tuple[float, float]:
-        """Who-sees-whom index table ``(N_h, N_h - 1)`` (int64, built with two temporaries as large); per economy,
-        stocks, shocks and the step's allocation arrays (float64). Observations are the view's (BatchedEnv counts them)."""
+        """Who-sees-whom index table ``(N_h, N_h - 1)`` (int64, built with two temporaries as large); per
+        economy, stocks, shocks and the step's allocation arrays (float64). Observations are the view's
+        (BatchedEnv counts them)."""
         n, nc = self.n_households, self.n_capital
         return 8.0 * 3 * n * (n - 1), 8.0 * (8 * n * nc + 6 * n)
 

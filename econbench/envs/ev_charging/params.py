@@ -31,17 +31,20 @@ class EVParams:
     edge_km: float = domain("[0, inf)")
     n_stations: int = domain("[1, inf)", count=True)
     station_nodes: tuple[int, ...] = domain("[0, inf)")  # explicit placement; empty: drawn with city_seed
-    station_types: tuple[int, ...] = domain("[0, inf)")  # index into type_names per station; empty: drawn with type_shares
+    # index into type_names per station; empty: drawn with type_shares
+    station_types: tuple[int, ...] = domain("[0, inf)")
     city_seed: int = domain("[0, inf)")
     type_names: tuple[str, ...]
     type_power_kw: tuple[float, ...] = domain("(0, inf)")
     type_price: tuple[float, ...] = domain("[0, inf)")  # $/kWh
     type_plugs: tuple[int, ...] = domain("[1, inf)")
     type_shares: tuple[float, ...] = domain("[0, 1]")
-    n_options: int = domain("[1, inf)", count=True)  # stations offered to a driver: the n_options nearest (dynamic) or all (static modes)
+    # stations offered to a driver: the n_options nearest (dynamic) or all (static modes)
+    n_options: int = domain("[1, inf)", count=True)
 
     # --- drivers
-    n_drivers: int = domain("[1, inf)", count=True)  # dynamic and oneshot: EV owners; steady: agent slots that requests occupy
+    # dynamic and oneshot: EV owners; steady: agent slots that requests occupy
+    n_drivers: int = domain("[1, inf)", count=True)
     battery_kwh: float = domain("(0, inf)")
     kwh_per_km: float = domain("[0, inf)")
     vot_classes: tuple[float, ...] = domain("(0, inf)")  # $/h
@@ -51,16 +54,21 @@ class EVParams:
     end_soc: float = domain("[0, 1]")  # wanted state of charge at the end of the day
     shortfall_penalty: float = domain("[0, inf)")  # $/kWh below end_soc at the end of the day (range anxiety)
     strand_penalty: float = domain("[0, inf)")  # $ when a trip cannot be driven on the battery left
-    energy_value: float = domain("[0, inf)")  # $/kWh the battery's energy is worth (it carries over to the next day): driving uses it, charging adds it
+    # $/kWh the battery's energy is worth (it carries over to the next day): driving uses it, charging adds it
+    energy_value: float = domain("[0, inf)")
     charge_targets: tuple[float, ...] = domain("(0, 1]")  # shares of the battery a driver can charge up to
-    morning_h: tuple[float, float, float, float] = domain("[0, inf)")  # departure to work: mean, sd, earliest, latest (hours)
+    # departure to work: mean, sd, earliest, latest (hours)
+    morning_h: tuple[float, float, float, float] = domain("[0, inf)")
     evening_h: tuple[float, float, float, float] = domain("[0, inf)")  # departure home
 
     # --- static modes
     energy_kwh: float = domain("[0, inf)")  # every request needs this much (B3/B4's e)
-    detour_h: tuple[tuple[float, ...], ...] = domain("[0, inf)")  # steady: (origins, stations) detour hours (B5 Example 1)
-    origin_demand: tuple[tuple[float, ...], ...] = domain("[0, inf)")  # steady: (origins, classes) EV/h; classes follow vot_classes
-    detour_low: tuple[float, ...] = domain("[0, inf)")  # oneshot: per-station bounds of the EV-specific detours (B5 Example 3)
+    # steady: (origins, stations) detour hours (B5 Example 1)
+    detour_h: tuple[tuple[float, ...], ...] = domain("[0, inf)")
+    # steady: (origins, classes) EV/h; classes follow vot_classes
+    origin_demand: tuple[tuple[float, ...], ...] = domain("[0, inf)")
+    # oneshot: per-station bounds of the EV-specific detours (B5 Example 3)
+    detour_low: tuple[float, ...] = domain("[0, inf)")
     detour_high: tuple[float, ...] = domain("[0, inf)")
     detour_seed: int = domain("[0, inf)")  # numpy default_rng seed of those detours, drawn column by column
     unserved_penalty: float = domain("[0, inf)")  # $ for a request that chooses no station

@@ -30,31 +30,41 @@ class RBCParams:
     """Every constant of the economy; tuples are action tables or per-firm values."""
 
     # --- sizes and time
-    n_consumers: int = domain("[1, inf)", count=True)  # constants.py template arg NUMCONSUMERS; train_multi_exps.py --num-consumers 100
-    n_firms: int = domain("[1, inf)", count=True)  # constants.py NUMFIRMS; train_multi_exps.py --num-firms 10 (one good per firm)
+    # constants.py template arg NUMCONSUMERS; train_multi_exps.py --num-consumers 100
+    n_consumers: int = domain("[1, inf)", count=True)
+    # constants.py NUMFIRMS; train_multi_exps.py --num-firms 10 (one good per firm)
+    n_firms: int = domain("[1, inf)", count=True)
     horizon: int = domain("[1, inf)")  # constants.py world.maxtime = 10 (quarters per episode)
-    discount: float = domain("(0, 1]")  # econbench choice 1.0: cuda_manager.discounted_returns adds gamma=0.9999 once, i.e. ~undiscounted
+    # econbench choice 1.0: cuda_manager.discounted_returns adds gamma=0.9999 once, i.e. ~undiscounted
+    discount: float = domain("(0, 1]")
 
     # --- initial state (cuda_manager.py __init_cuda_data_structs; constants.py world)
     initial_prices: float = domain("[0, inf)")  # world.initial_prices = 1000
     initial_wages: float = domain("[0, inf)")  # world.initial_wages: template 22, train_multi_exps.py world sweep 0.0
     initial_stocks: float = domain("[0, inf)")  # world.initial_stocks = 0
     initial_consumer_endowment: float = domain("[0, inf)")  # world.initial_consumer_endowment = 2000
-    initial_firm_endowment: float = domain("[0, inf)")  # world.initial_firm_endowment = 22 * 1000 * NUMCONSUMERS = 2.2e6
+    # world.initial_firm_endowment = 22 * 1000 * NUMCONSUMERS = 2.2e6
+    initial_firm_endowment: float = domain("[0, inf)")
     consumer_theta: float = domain("[0, inf)")  # world.consumer_theta = 0.01 (labour disutility scale)
     pareto_scale_theta: float = domain("(0, inf)")  # world.paretoscaletheta = 4.0: theta_j = theta / pareto.ppf(j/N, 4)
-    production_alpha: tuple[float, ...] = domain("(0, 1]")  # world.production_alpha = "fixed_array" (cuda_manager alpha_arr)
-    initial_capital: tuple[float, ...] = domain("[0, inf)")  # world.initial_capital = "twolevel": 5000 for firms < N/2, else 10000
+    # world.production_alpha = "fixed_array" (cuda_manager alpha_arr)
+    production_alpha: tuple[float, ...] = domain("(0, 1]")
+    # world.initial_capital = "twolevel": 5000 for firms < N/2, else 10000
+    initial_capital: tuple[float, ...] = domain("[0, inf)")
 
     # --- technology and markets (firm_rbc.cu macros / literals)
     technology: float = domain("(0, inf)")  # firm_rbc.cu CudaStep: GetFirmProduction(0.01, ...), hard-coded A
     crra_param: float = domain("(0, inf)")  # world.crra_param = 0.1 -> kCrraParam (eta of the shifted CRRA utility)
-    interest_rate: float = domain("(-1, inf)")  # world.interest_rate: template 0.1, train_multi_exps.py sweep 0.0 -> kInterestRate
+    # world.interest_rate: template 0.1, train_multi_exps.py sweep 0.0 -> kInterestRate
+    interest_rate: float = domain("(-1, inf)")
     use_importer: bool  # world.use_importer = 1 -> kUseImporter (open economy); False = closed economy
-    importer_price: float = domain("[0, inf)")  # world.importer_price = 500 -> kImporterPrice (export iff price >= this)
-    importer_quantity: float = domain("[0, inf)")  # world.importer_quantity = 100 -> kImporterQuantity (units per firm per step)
+    # world.importer_price = 500 -> kImporterPrice (export iff price >= this)
+    importer_price: float = domain("[0, inf)")
+    # world.importer_quantity = 100 -> kImporterQuantity (units per firm per step)
+    importer_quantity: float = domain("[0, inf)")
     labor_floor: float = domain("[0, inf)")  # world.labor_floor absent -> cuda_manager default 0.0 -> kLaborFloor
-    consumer_budget_topup: float = domain("[0, inf)")  # firm_rbc.cu CudaStep: cs_budget_delta = 0.01 ("negligible positive money")
+    # firm_rbc.cu CudaStep: cs_budget_delta = 0.01 ("negligible positive money")
+    consumer_budget_topup: float = domain("[0, inf)")
 
     # --- action tables (constants.py all_agents_short_export_experiment_template)
     consumption_levels: tuple[float, ...] = domain("[0, inf)")  # consumption_choices = 0, 1, ..., 10 units per good
@@ -71,10 +81,12 @@ class RBCParams:
     # --- curriculum (cuda_manager.py compute_theta_coef, firm_action_mask, government_action_mask)
     # CudaResetEnv multiplies theta by this: 1 - exp(-n/10000) at iteration n (compute_theta_coef); 1 = end of training
     theta_anneal_factor: float = domain("[0, 1]")
-    firm_mask_progress: float = domain("[0, inf)")  # s/N of firm_action_mask; 0 allows only (price_start, wage_start), >= 1 the full grid
+    # s/N of firm_action_mask; 0 allows only (price_start, wage_start), >= 1 the full grid
+    firm_mask_progress: float = domain("[0, inf)")
     firm_mask_price_start: float = domain("[0, inf)")  # constants.py firm_anneal_prices.start = 1000
     firm_mask_wage_start: float = domain("[0, inf)")  # constants.py firm_anneal_wages.start = 22
-    government_mask_progress: float = domain("[0, inf)")  # s/N of government_action_mask: rates allowed iff <= start + progress
+    # s/N of government_action_mask: rates allowed iff <= start + progress
+    government_mask_progress: float = domain("[0, inf)")
     government_mask_tax_start: float = domain("[0, 1]")  # constants.py government_anneal_taxes.start = 0
     # econbench: upstream's kernel executes any table action (masks live in the policy); True rejects masked-out ones
     enforce_masks: bool
@@ -113,7 +125,8 @@ class RBCParams:
         """Per economy: each consumer's observation, action heads and its row of the step's (consumer, good) arrays
         (demand, consumption, employer, utility and their temporaries), each firm's observation and state (float64)."""
         c, f = self.n_consumers, self.n_firms
-        return 0.0, 8.0 * (c * (self.consumer_obs_dim + 3 * f + 12 * f + 16) + f * (self.firm_obs_dim + 16) + self.government_obs_dim)
+        per_consumer = self.consumer_obs_dim + 15 * f + 16
+        return 0.0, 8.0 * (c * per_consumer + f * (self.firm_obs_dim + 16) + self.government_obs_dim)
 
     # --- derived sizes
     @property

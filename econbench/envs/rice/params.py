@@ -113,7 +113,8 @@ class RICEParams:
                 object.__setattr__(self, f.name, tuple(v))
         check_params(self)
         if self.alpha == 1.0:
-            raise ValueError("alpha = 1 (log utility) is not supported by the reference's utility (C^(1-alpha) - 1)/(1-alpha)")
+            raise ValueError("alpha = 1 (log utility) is not supported by the reference's utility "
+                             "(C^(1-alpha) - 1)/(1-alpha)")
         n = self.n_regions
         per_region = ("region_files", "initial_tfp", "initial_capital", "initial_population", "asymptotic_population",
                       "tfp_decline", "tfp_growth", "population_growth", "initial_intensity")
@@ -138,7 +139,8 @@ class RICEParams:
         action heads and mask, and the (N, N) tariff, trade and agreement arrays with their temporaries (float64)."""
         n = self.n_regions
         heads = 3 + 4 * n  # base heads and, with negotiation, about as many again
-        return 0.0, 4.0 * 2 * n * (n * n + 20 * n + 20) + 8.0 * (12 * n * n + 40 * n) + n * heads * (self.action_levels + 9)
+        observations = 4.0 * 2 * n * (n * n + 20 * n + 20)
+        return 0.0, observations + 8.0 * (12 * n * n + 40 * n) + n * heads * (self.action_levels + 9)
 
     @property
     def rate_nvec(self) -> int:
