@@ -135,7 +135,7 @@ def capital_ratio(task: Task, profile: dict[str, Any], episodes: int = 16, steps
     env.state = CapitalState(np.full_like(s.k, p.k_ss), s.agg, s.idio)
     obs, total = env.observe(), 0.0
     for t in range(steps):
-        obs, *_ = env.step(profile_actions(profile, obs, env.action_masks))
+        obs, *_ = env.step(profile_actions(profile, obs, env.action_masks), past_end=True)  # long run, no horizon
         if t >= steps // 2:
             total += float(env.state.k.mean())
     return total / (steps - steps // 2) / p.k_ss

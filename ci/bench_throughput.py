@@ -169,7 +169,7 @@ def _rbc_core(n_envs: int) -> tuple[Any, dict[str, np.ndarray]]:
 def _core_env_steps_per_sec(env: Any, actions: dict[str, np.ndarray], steps: int) -> float:
     t0 = time.perf_counter()
     for _ in range(steps):
-        env.step(actions)  # past the horizon too: the dynamics have no data-dependent cost
+        env.step(actions, past_end=True)  # past the horizon too: the dynamics have no data-dependent cost
     return env.n_envs * steps / (time.perf_counter() - t0)
 
 
@@ -182,7 +182,7 @@ def test_rbc_agent_steps(benchmark: Any, n_envs: int) -> None:
 
     def run() -> None:
         for _ in range(steps):
-            env.step(actions)
+            env.step(actions, past_end=True)
 
     benchmark.pedantic(run, rounds=ROUNDS, warmup_rounds=1, iterations=1)
     if benchmark.enabled and benchmark.stats is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 import sys
 import typing
 from pathlib import Path
@@ -97,6 +98,8 @@ def params_from_card(cls: type[P], task_id: str, **overrides: Any) -> P:
     for name in fields:
         value = values[name]
         kind = hints[name]
+        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            raise ValueError(f"parameter {name} must be a number, got {value!r}")
         if kind is int:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(f"parameter {name} must be an integer, got {value!r}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import numpy as np
 
 from econbench import __version__
 from econbench.cards import UnknownTaskError, load_card
@@ -39,8 +39,18 @@ def _task(task_id: str, params: dict[str, Any]) -> Any:
         return make_task(task_id, **params)
     except UnknownTaskError as exc:
         raise CliError(str(exc)) from None
-    except (TypeError, ValueError) as exc:
-        raise CliError(f"bad task parameters: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:  # KeyError: a role view's unknown `others` policy
+        raise CliError(f"bad task parameters: {exc.args[0] if isinstance(exc, KeyError) else exc}") from None
+
+
+def _backend(name: str) -> None:
+    """Fail before any work when the backend cannot run here (CuPy missing, no CUDA device)."""
+    from econbench.backend import BackendUnavailableError, get_backend
+
+    try:
+        get_backend(name)
+    except BackendUnavailableError as exc:
+        raise CliError(f"backend {name!r} is unavailable: {exc}") from None
 
 
 def _params(pairs: list[str] | None) -> dict[str, Any]:
@@ -88,14 +98,19 @@ def cmd_solve(args: argparse.Namespace) -> None:
     from econbench.solve import describe_solution
 
     task = _task(args.task, _params(args.param))
-    print(describe_solution(task))
+    try:
+        print(describe_solution(task))
+    except MemoryError:
+        raise CliError(f"the exact solution of {task.name} with these parameters does not fit in memory") from None
 
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from econbench.metrics import evaluate, optimality_gap
 
+    _backend(args.backend)
     task = _task(args.task, _params(args.param))
+    plot = _plot_path(args.plot, task, args.policy) if args.plot else None
     try:
         res = evaluate(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
     except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
@@ -129,13 +144,25 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         reference = task.card["protocol"]["reference_policy"]
         other = "exact" if "exact" in task.policies else reference
         same = args.policy == other or (args.policy == "reference" and other == reference)
-        out["plot"] = str(plot_rollout(task, [args.policy] + ([] if same else [other]), args.plot))
+        out["plot"] = str(plot_rollout(task, [args.policy] + ([] if same else [other]), plot))
     _emit(out, args.json)
+
+
+def _plot_path(target: str, task: Any, policy: str) -> Path:
+    """``--plot``: a PNG file, or into a folder (an existing one, or a path ending in a separator) as
+    ``<task>-<policy>.png``."""
+    path = Path(target)
+    if path.is_dir() or target.endswith(("/", "\\")):
+        return path / f"{task.name}-{re.sub(r'[^A-Za-z0-9._-]+', '_', Path(policy).name or 'policy')}.png"
+    if path.parent.exists() and not path.parent.is_dir():
+        raise CliError(f"--plot {target}: {path.parent} is a file, not a folder")
+    return path
 
 
 def cmd_gap(args: argparse.Namespace) -> None:
     from econbench.metrics import equilibrium_gap, optimality_gap
 
+    _backend(args.backend)
     task = _task(args.task, _params(args.param))
     if args.method == "trained":
         _trained_gap(task, args)
@@ -171,7 +198,16 @@ def _trained_gap(task: Any, args: argparse.Namespace) -> None:
 
     if task.is_single_agent:
         raise CliError("--method trained applies to multi-agent tasks (it retrains one group against the others)")
+    if args.budget < 1:
+        raise CliError(f"--budget must be positive (PPO steps per group and seed), got {args.budget}")
     groups = args.group or [g.name for g in task.groups]
+    for name in groups:  # before any training: an unknown group or an agent outside it
+        try:
+            n = task.group(name).n_agents
+        except KeyError as exc:
+            raise CliError(str(exc.args[0])) from None
+        if args.agent is not None and not 0 <= args.agent < n:
+            raise CliError(f"--agent {args.agent} is out of range: group {name!r} has agents 0..{n - 1}")
     rows = []
     for name in groups:
         try:
@@ -203,6 +239,15 @@ def _emit(out: dict[str, Any], as_json: bool) -> None:
 def cmd_bench(args: argparse.Namespace) -> None:
     from econbench.bench import FULL_MODE_EXPECTED, run_bench
 
+    _backend(args.backend)
+    if args.json:  # checked now, not after the (long) run
+        target = Path(args.json)
+        if target.is_dir():
+            raise CliError(f"--json {args.json} is a folder; give a file name")
+        if not target.parent.is_dir():
+            raise CliError(f"--json {args.json}: no such folder {target.parent}")
+    if not args.no_page and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CliError(f"--out {args.out} is a file: the page is written into a folder")
     wandb_cfg = None
     if args.wandb:
         from econbench.leaderboard.wandb_sync import WandbConfig
@@ -360,7 +405,10 @@ def _leaderboard(args: argparse.Namespace) -> None:
     elif args.action == "render":
         from econbench.leaderboard.render import render
 
-        page, md = render(store.results(), args.out)
+        try:
+            page, md = render(store.results(), args.out)
+        except ValueError as exc:
+            raise CliError(_one_line(exc)) from None
         print(f"page: {page}\ntable: {md}")
     elif args.action == "rebuild":
         verify, counts = _verifier(args)

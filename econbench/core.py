@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from econbench.backend import Backend, BackendRNG, get_backend
+from econbench.validate import check_memory, human_bytes
 
 Array = Any
 GroupPolicy = Callable[..., Array]
@@ -222,7 +223,9 @@ class BatchedEnv:
 
     ``step`` validates actions (keys, shape, dtype, finiteness, bounds) and
     raises :class:`ActionError` naming the problem. Episodes truncate at the
-    horizon; the env does not reset itself, the adapters decide when.
+    horizon (or terminate there, never both); the env does not reset itself, the
+    adapters decide when, and stepping an env whose episode has ended is an error
+    unless the caller discards what those envs return (``past_end=True``).
     """
 
     def __init__(
@@ -246,6 +249,7 @@ class BatchedEnv:
         self.xp = self.backend.xp
         self.horizon = int(horizon or task.horizon)
         self.validate = validate
+        check_env_memory(task, self.n_envs, np.dtype(self.backend.dtype_name).itemsize)
         self.dynamics = task.dynamics(task.params, self.backend)
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
         discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
@@ -254,6 +258,9 @@ class BatchedEnv:
         self._rng = self.backend.rng(seed)
         self.state: Any = None
         self.t: Array = None
+        self.ended: Array = None  # (n_envs,) bool: the last step ended the episode (terminated or truncated)
+        self._t_bound = 0  # host-side bound on every env's t: below the horizon no env can be truncated
+        self._may_end = False  # the dynamics report terminations: any step may have ended an env
 
     @property
     def groups(self) -> tuple[GroupSpec, ...]:
@@ -307,10 +314,13 @@ class BatchedEnv:
         zero_t = self.backend.zeros((self.n_envs,), dtype=self.xp.int64)
         if mask is None or self.state is None:
             self.state, self.t = fresh, zero_t
+            self.ended = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
+            self._t_bound, self._may_end = 0, False
         else:
             mask = self.backend.asarray(mask, dtype=self.xp.bool)
             self.state = where_state(mask, fresh, self.state, self.xp)
             self.t = self.xp.where(mask, zero_t, self.t)
+            self.ended = self.ended & ~mask
         return self.observe()
 
     def observe(self) -> dict[str, Array]:
@@ -319,25 +329,39 @@ class BatchedEnv:
     def action_masks(self) -> dict[str, Array]:
         return self.dynamics.action_masks(self.state)
 
-    def step(self, actions: Mapping[str, Array]) -> tuple[dict[str, Array], StepOutput, Array, Array]:
+    def step(self, actions: Mapping[str, Array],
+             past_end: bool = False) -> tuple[dict[str, Array], StepOutput, Array, Array]:
         """Advance every env one period.
 
         Returns ``(obs, out, terminated, truncated)`` where ``out`` carries the
-        per-group rewards and the welfare.
+        per-group rewards and the welfare. An env whose episode has ended must be
+        reset first; ``past_end=True`` steps it anyway, for callers that discard
+        what it returns (a vector env's next-step autoreset, fixed-length loops).
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
+        # at most one reduction over n_envs flags, and none while no env can have ended
+        may_have_ended = self._may_end or self._t_bound >= self.horizon
+        if self.validate and not past_end and may_have_ended and bool(self.xp.any(self.ended)):
+            ended = np.flatnonzero(self.backend.to_numpy(self.ended)).tolist()
+            which = f"env {ended[0]}" if len(ended) == 1 else f"envs {ended[:8]}{'...' if len(ended) > 8 else ''}"
+            raise RuntimeError(f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
+                               "reset it (reset(mask=...)) before stepping again")
         acts = self.check_actions(actions) if self.validate else dict(actions)
         noise = self.dynamics.draw_noise(self._rng, self.n_envs)
         out = self.dynamics.step(self.state, acts, noise, self.t)
         self.state = out.state
         self.t = self.t + 1
+        self._t_bound += 1
         truncated = self.t >= self.horizon
         if out.terminated is None:
             terminated = self.xp.zeros((self.n_envs,), dtype=self.xp.bool, device=self.backend.device)
+            self.ended = truncated
         else:
             terminated = out.terminated
             truncated = truncated & ~terminated
+            self.ended = terminated | truncated
+            self._may_end = True
         return self.observe(), out, terminated, truncated
 
     def check_actions(self, actions: Mapping[str, Array]) -> dict[str, Array]:
@@ -348,7 +372,6 @@ class BatchedEnv:
         expected = {g.name for g in self.groups}
         if set(actions) != expected:
             raise ActionError(f"{name}: action groups {sorted(actions)} do not match the task's groups {sorted(expected)}")
-        xp = self.xp
         out = {}
         for g in self.groups:
             a = actions[g.name]
@@ -358,21 +381,43 @@ class BatchedEnv:
                 raise ActionError(
                     f"{name}: action for group {g.name!r} has shape {got}, expected {shape} = (n_envs, n_agents, *action_shape)"
                 )
-            kind = dtype_kind(a)
-            dtype = getattr(a, "dtype", type(a).__name__)
-            if isinstance(g.action, BoxSpec):
-                if kind != "f":
-                    raise ActionError(f"{name}: action for group {g.name!r} must be floating point, got dtype {dtype}")
-                a = self.backend.asarray(a)
-                self._check_box(g, a)
-            else:
-                if kind not in ("i", "u"):
-                    raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
-                a = self.backend.asarray(a, dtype=xp.int64)
-                if g.name not in self.dynamics.unchecked_ranges and not self._in_range(a, g.name):
-                    raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
-            out[g.name] = a
+            out[g.name] = self.check_values(g, a)
         return out
+
+    def check_values(self, g: GroupSpec, a: Array) -> Array:
+        """Dtype, finiteness and range of actions of group ``g`` with any leading axes (some of its agents: a
+        role view checks its learner's before the other agents' policies run); returns them on the backend."""
+        name = self.task.name
+        kind = dtype_kind(a)
+        dtype = getattr(a, "dtype", type(a).__name__)
+        if isinstance(g.action, BoxSpec):
+            if kind != "f":
+                raise ActionError(f"{name}: action for group {g.name!r} must be floating point, got dtype {dtype}")
+            a = self.backend.asarray(a)
+            self._check_box(g, a)
+        else:
+            if kind not in ("i", "u"):
+                raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
+            a = self.backend.asarray(a, dtype=self.xp.int64)
+            if g.name not in self.dynamics.unchecked_ranges and not self._in_range(a, g.name):
+                raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
+        return a
+
+
+def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:
+    """Refuse ``n_envs`` economies that would not fit this machine, before the dynamics allocate anything.
+
+    Per economy: the parameters' own estimate (``memory_bytes``, where the task's parameter class has one)
+    plus what the groups' specs imply: observations (this step's and the last), actions, masks and rewards.
+    """
+    fixed, per_economy = getattr(task.params, "memory_bytes", lambda: (0.0, 0.0))()
+    for g in task.groups:
+        obs_item = np.dtype(g.observation.dtype).itemsize if g.observation.dtype else itemsize
+        obs = math.prod(g.observation.shape) * obs_item
+        mask = sum(g.action.nvec) if g.masked else 0  # type: ignore[union-attr]
+        per_economy += g.n_agents * (2 * obs + 8 * math.prod(g.action.shape) + mask + itemsize)
+    check_memory(fixed + n_envs * per_economy,
+                 f"n_envs={n_envs} economies of {task.name} ({human_bytes(per_economy)} each)")
 
 
 def head_bounds(nvec: tuple[int, ...]) -> list[tuple[slice | None, int]]:

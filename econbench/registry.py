@@ -56,10 +56,13 @@ def register_all() -> None:
         if task_id in gym.registry:
             continue
         card = load_card(task_id)
+        # A card that gives its own episode length is a game that ends there by itself (terminated: RICE's last
+        # year, the EV day): no TimeLimit, which would flag that step truncated too. Others truncate at the horizon.
+        ends = "max_episode_steps" in card
         gym.register(
             id=task_id,
             entry_point="econbench.adapters.gymnasium:EconEnv",
             vector_entry_point="econbench.adapters.vector:EconVectorEnv",
-            max_episode_steps=int(card.get("max_episode_steps", card["params"].get("horizon"))),
+            max_episode_steps=None if ends else int(card["params"]["horizon"]),
             kwargs={"task_id": task_id},
         )

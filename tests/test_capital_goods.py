@@ -259,3 +259,39 @@ def test_euler_errors_with_many_households_draw_the_others_shocks() -> None:
     a, b = euler_errors(task, "constant_saving", seed=0, episodes=4), euler_errors(task, "constant_saving", seed=1, episodes=4)
     assert a.errors.shape == (16, 100, 1)
     assert abs(a.mean - b.mean) < 0.1 and -3.0 < a.mean < -1.0
+
+
+@pytest.mark.parametrize("task_id", [HOUSEHOLDS, PLANNER, "econbench/CapitalGoods-Market-v0"])
+@pytest.mark.parametrize("dtype, tiny", [("float64", 1e-320), ("float64", 5e-324), ("float32", 1e-40),
+                                         ("float32", 1.4e-45)])
+def test_subnormal_saving_shares_stay_finite(task_id: str, dtype: str, tiny: float) -> None:
+    """An in-range share of 1e-320 (1e-40 in float32) once made I_j / X_j = sqrt(2 / (phi X_j)) infinite: capital
+    became inf, then NaN for the rest of the episode. Every household saves that little, or half of them do."""
+    task = make_task(task_id)
+    env = BatchedEnv(task, 2, "numpy", dtype=dtype, seed=0)
+    env.reset()
+    g = task.groups[0]
+    shape = (2, g.n_agents, *g.action.shape)
+    some = np.where(np.arange(int(np.prod(shape))).reshape(shape) % 2 == 0, tiny, 0.2)
+    for actions in (np.full(shape, tiny), some):
+        env.reset(seed=0)
+        for _ in range(task.horizon):
+            obs, out, _, _ = env.step({g.name: actions.astype(dtype)})
+            assert np.isfinite(obs[g.name]).all() and np.isfinite(out.rewards[g.name]).all()
+            assert np.isfinite(out.welfare).all() and np.isfinite(env.state.k).all()
+
+
+def test_tiny_spending_keeps_the_reference_rounding() -> None:
+    """Normal spending takes the reference's expression, bit for bit; the finite form differs only below the floor."""
+    for formulation in ("planner", "market"):
+        p = params(formulation=formulation, n_households=1, reward="own")
+        dyn = CapitalDynamics(p, get_backend("numpy"))
+        k = np.full((3, 1, 1), p.k_ss)
+        state = CapitalState(k, np.zeros(3, dtype=np.int64), np.zeros((3, 1), dtype=np.int64))
+        shares = np.array([0.1, 1e-300, 1e-320])[:, None, None]
+        a = dyn.allocate(state, shares)
+        y = a.y[:, 0]
+        x = shares[:, 0, 0] * y
+        direct = np.sqrt(2.0 / (p.phi * x[:2])) if formulation == "planner" else 1.0 / np.sqrt(p.phi * x[:2])
+        np.testing.assert_array_equal(a.invest[:2, 0, 0], x[:2] * direct)
+        assert 0.0 < a.invest[2, 0, 0] < 1e-150

@@ -105,3 +105,14 @@ def test_list_json_gives_every_id_with_its_identity(capsys: pytest.CaptureFixtur
     assert lq["discount"] == pytest.approx(0.95) and lq["single_agent"] is False and lq["role"] is None
     assert by_id["econbench/InvestmentLQ-Planner-v0"]["single_agent"] is True
     assert by_id["econbench/RICECooperation-v0"]["groups"]["regions"]["action"]["kind"] == "discrete"
+
+
+def test_a_page_folder_that_is_a_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "page.html"
+    target.write_text("keep me")
+    store = str(tmp_path / "s.sqlite")
+    for argv in (["leaderboard", "render", "--out", str(target), "--store", store],
+                 ["bench", "--quick", "--task", "econbench/InvestmentLQ-v0", "--out", str(target), "--store", store]):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "is a file" in err and err.count("\n") == 1
+    assert target.read_text() == "keep me"

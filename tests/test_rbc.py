@@ -260,9 +260,9 @@ def test_curriculum_masks_and_named_policies_respect_them() -> None:
     assert government_action_table(gov.params)[government_action_mask(gov.params)].max() == pytest.approx(0.4)
     for task in (make_task("RBCTax-v0"), start, half, gov):
         env = BatchedEnv(task, 2, seed=0)
-        obs = env.reset()
         for name in task.policies:
             profile = task.policy(name)
+            obs = env.reset()  # each policy its own episode: 3 steps of every policy pass the 10-step horizon
             for _ in range(3):
                 masks = env.action_masks()
                 acts = {g: f(obs[g]) for g, f in profile.items()}

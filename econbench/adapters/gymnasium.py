@@ -55,6 +55,7 @@ class EconEnv(gym.Env):
         self.action_space = self.view.action_space
         self.render_mode = render_mode
         self._last: Any = None
+        self._ended = False
 
     def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
         """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
@@ -65,11 +66,16 @@ class EconEnv(gym.Env):
         if seed is None and self.view.batched.state is None:
             seed = int(self.np_random.integers(2**31))  # first reset without a seed: fresh entropy
         self._last = _strip(self.view.reset(seed=seed))
+        self._ended = False
         return self._last, {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        if self._ended:
+            raise RuntimeError(f"{self.task.name}: the episode has ended (terminated or truncated); "
+                               "call reset() before step()")
         obs, reward, term, trunc, info = self.view.step(_add_env_axis(action, self.action_space, self.task.name))
         self._last = _strip(obs)
+        self._ended = bool(term[0]) or bool(trunc[0])
         return self._last, float(reward[0]), bool(term[0]), bool(trunc[0]), _strip(info)
 
     def action_masks(self) -> Any:

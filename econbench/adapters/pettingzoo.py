@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -90,17 +92,14 @@ class EconParallelEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
         if not self.agents:
             raise RuntimeError("the episode is over; call reset()")
+        if not isinstance(actions, Mapping):
+            raise ActionError(
+                f"{self.task.name}: actions must be a dict keyed by agent name, got {type(actions).__name__}")
         if set(actions) != set(self.agents):
-            missing, extra = sorted(set(self.agents) - set(actions)), sorted(set(actions) - set(self.agents))
+            missing, extra = sorted(set(self.agents) - set(actions)), sorted(map(str, set(actions) - set(self.agents)))
             raise ActionError(f"{self.task.name}: actions missing for {missing}, unknown agents {extra}")
-        joint = {}
-        for g in self.task.groups:
-            rows = [np.asarray(actions[a]).reshape(g.action.shape) if np.ndim(actions[a]) == 0 else np.asarray(actions[a])
-                    for a in g.agent_ids()]
-            for a, r in zip(g.agent_ids(), rows):
-                if r.shape != g.action.shape:
-                    raise ActionError(f"{self.task.name}: action of {a} has shape {r.shape}, expected {g.action.shape}")
-            joint[g.name] = np.stack(rows)[None]
+        joint = {g.name: np.stack([self._agent_action(a, g, actions[a]) for a in g.agent_ids()])[None]
+                 for g in self.task.groups}
         obs, out, term, trunc = self.batched.step(joint)
         b = self.batched.backend
         rewards = {g.name: b.to_numpy(out.rewards[g.name])[0] for g in self.task.groups}
@@ -113,6 +112,23 @@ class EconParallelEnv(ParallelEnv):
         if ended_t or ended_f:
             self.agents = []
         return observations, rew, terms, truncs, infos
+
+    def _agent_action(self, agent: str, g: GroupSpec, action: Any) -> np.ndarray:
+        """One agent's action, its dtype checked on its own (stacking would turn one agent's ``True`` into the
+        others' float); a scalar fits a single-value action only."""
+        a = np.asarray(action)
+        kind, name = a.dtype.kind, self.task.name
+        if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
+            raise ActionError(
+                f"{name}: action of {agent} must be integer (indices into {g.action.nvec}), got dtype {a.dtype}")
+        if not isinstance(g.action, DiscreteSpec) and kind != "f":
+            raise ActionError(f"{name}: action of {agent} must be floating point, got dtype {a.dtype}")
+        if a.shape != g.action.shape:
+            if a.ndim == 0 and math.prod(g.action.shape) == 1:
+                return a.reshape(g.action.shape)
+            heads = f" (one value per head of {g.action.nvec})" if isinstance(g.action, DiscreteSpec) else ""
+            raise ActionError(f"{name}: action of {agent} has shape {a.shape}, expected {g.action.shape}{heads}")
+        return a
 
     def state(self) -> np.ndarray:
         """The concatenated observations of all agents (a centralised critic's input)."""

@@ -77,7 +77,9 @@ class EconVectorEnv(VectorEnv):
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
             raise RuntimeError(f"envs {np.flatnonzero(self._done).tolist()} are done; reset them with options={{'reset_mask': mask}}")
-        obs, reward, term, trunc, info = self.view.step(actions)
+        # next-step autoreset steps the finished envs once more and replaces what they return by a reset
+        next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
+        obs, reward, term, trunc, info = self.view.step(actions, past_end=next_step)
         reward = reward.astype(np.float64, copy=False)
         infos: dict[str, Any] = {}
         if "rewards" in info:

@@ -84,8 +84,9 @@ class GameView:
     def reset(self, seed: int | None = None, mask: Any = None) -> dict[str, Any]:
         return self._host_obs(self.batched.reset(seed=seed, mask=mask))
 
-    def step(self, actions: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        obs, out, term, trunc = self.batched.step(actions)
+    def step(self, actions: Mapping[str, Any], past_end: bool = False
+             ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, out, term, trunc = self.batched.step(actions, past_end)
         b = self.batched.backend
         info = {"rewards": {k: b.to_numpy(v) for k, v in out.rewards.items()}}
         return self._host_obs(obs), b.to_numpy(out.welfare), b.to_numpy(term), b.to_numpy(trunc), info
@@ -166,7 +167,9 @@ class RoleView:
             raise ActionError(f"{self.task.name}: action must be floating point, got dtype {getattr(action, 'dtype', type(action))}")
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
             raise ActionError(f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}")
-        mine = b.asarray(action, dtype=dtype)[:, None]
+        # the learner's values first: a rejected action must not have run the others' policies (their generators)
+        mine = self.batched.check_values(g, action) if self.batched.validate else b.asarray(action, dtype=dtype)
+        mine = mine[:, None]
         acts = profile_actions(self.others, self._obs, self.batched.action_masks)
         if g.n_agents == 1:
             acts[g.name] = mine
@@ -174,8 +177,9 @@ class RoleView:
             acts[g.name] = xp.where(self._is_learner, mine, b.asarray(acts[g.name], dtype=dtype))
         return acts
 
-    def step(self, action: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        obs, out, term, trunc = self.batched.step(self.joint_actions(action))
+    def step(self, action: Any,
+             past_end: bool = False) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        obs, out, term, trunc = self.batched.step(self.joint_actions(action), past_end)
         self._obs = obs
         b = self.batched.backend
         reward = b.to_numpy(out.rewards[self.group.name][:, self.role.agent])

@@ -687,6 +687,8 @@ def render(results: Sequence[Result], out_dir: str | Path, title: str = "econben
     task's section by relative path, so the folder can be moved or published as is.
     """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file: the page is written into a folder (index.html, LEADERBOARD.md, figures/)")
     out.mkdir(parents=True, exist_ok=True)
     groups = _by_task(results)
     data = [r.model_dump(mode="json") for _, rows in groups for r in (row.result for row in rows)]

@@ -68,7 +68,7 @@ def rollout(
             for g in task.groups:
                 trace_obs[g.name].append(b.to_numpy(obs[g.name]))
                 trace_act[g.name].append(b.to_numpy(actions[g.name]))
-        obs, out, term, trunc = env.step(actions)
+        obs, out, term, trunc = env.step(actions, past_end=True)  # envs that ended count no more (alive)
         live = xp.astype(alive, b.dtype)
         for g in task.groups:
             returns[g.name] = returns[g.name] + disc * out.rewards[g.name] * live[:, None]

@@ -70,7 +70,7 @@ def simulate(task: Task, profile: Any, episodes: int = 16, steps: int = 400, see
     for t in range(steps):
         actions = profile_actions(profile, obs, env.action_masks)
         state = env.state
-        obs, out, *_ = env.step(actions)
+        obs, out, *_ = env.step(actions, past_end=True)  # a long-run simulation: the horizon does not apply
         if t >= steps // 2:
             markup = np.asarray(actions["firms"], dtype=np.float64)[..., 0]
             tr = dyn.trade(state, np.asarray(actions["households"], dtype=np.float64), markup)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from econbench.envs.capital_goods.params import CapitalParams
+from econbench.validate import domain
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,10 @@ class GameParams(CapitalParams):
     ``phi Q``, so the competitive outcome does not depend on ``M``; only market power does.
     """
 
-    firms_per_good: int  # M: 1, 2, 10 for the draft's 1v1, 2v2, 10v10 (with as many households)
-    markup_low: float  # action range of a firm's price over its marginal cost
-    markup_high: float
+    # M: 1, 2, 10 for the draft's 1v1, 2v2, 10v10 (with as many households)
+    firms_per_good: int = domain("[1, 1000]", count=True)
+    markup_low: float = domain("(0, 1]")  # action range of a firm's price over its marginal cost
+    markup_high: float = domain("[1, inf)")
     opaque_stocks: bool  # households see only their own stocks; firms see no stock at all
     opaque_prices: bool  # nobody sees last period's prices, firms not their rivals' markups
 
@@ -36,11 +38,11 @@ class GameParams(CapitalParams):
         if self.informed_share != 1.0:
             raise ValueError("the game's information options are opaque_stocks and opaque_prices; "
                              f"informed_share must be 1, got {self.informed_share}")
-        if not 1 <= self.firms_per_good <= 1000:
-            raise ValueError(f"firms_per_good must be in [1, 1000], got {self.firms_per_good}")
-        if not 0.0 < self.markup_low <= 1.0 <= self.markup_high:
-            raise ValueError("need 0 < markup_low <= 1 <= markup_high (marginal-cost pricing must be available), "
-                             f"got {self.markup_low}, {self.markup_high}")
+
+    def memory_bytes(self) -> tuple[float, float]:
+        """The households' as in :class:`CapitalParams`, plus each firm's good (one-hot), markup, supply and profit."""
+        fixed, per_economy = super().memory_bytes()
+        return fixed + 8.0 * self.n_firms * self.n_capital, per_economy + 8.0 * 8 * self.n_firms
 
     @property
     def n_firms(self) -> int:

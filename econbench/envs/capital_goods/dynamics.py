@@ -18,6 +18,7 @@ One step (spec A6):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -66,6 +67,9 @@ class CapitalDynamics(Dynamics):
         informed = np.zeros(n)
         informed[: p.n_informed] = 1.0
         self.informed = backend.asarray(informed)
+        # spending below which scale^2 / X (2/phi or 1/phi over X) could overflow or phi X lose its normal range
+        info = np.finfo(np.dtype(backend.dtype_name))
+        self.x_floor = max(4.0 / (min(p.phi, 1.0) * float(info.max)), float(info.tiny) / min(p.phi, 1.0)) * 4.0
 
     # ------------------------------------------------------------------ economics
     def shock_values(self, state: CapitalState) -> tuple[Array, Array]:
@@ -91,13 +95,21 @@ class CapitalDynamics(Dynamics):
         y, s, spend = self.spending(state, saving)
         x = xp.sum(spend, axis=1)  # X_j
         x_safe = xp.where(x > 0.0, x, 1.0)
+        # Units per unit of spending, scale / sqrt(X_j): as sqrt(scale^2 / X_j) (the reference's rounding) where
+        # that is finite, as scale / sqrt(X_j) below x_floor, where scale^2 / X_j would overflow (tiny, subnormal
+        # spending shares) or phi X_j underflow to 0. All (n_envs, n_capital): nothing per household.
+        direct_ok = x_safe >= self.x_floor
+        x_big = xp.where(direct_ok, x_safe, self.x_floor)  # x_safe where the direct form is used; no overflow elsewhere
         if p.formulation == "planner":
-            per_unit = xp.sqrt(2.0 / (p.phi * x_safe))  # I_j / X_j
+            direct = xp.sqrt(2.0 / (p.phi * x_big))  # I_j / X_j
+            scale = math.sqrt(2.0 / p.phi)
             rebate = xp.zeros_like(y)
         else:
-            per_unit = 1.0 / xp.sqrt(p.phi * x_safe)  # 1 / p_j
+            direct = 1.0 / xp.sqrt(p.phi * x_big)  # 1 / p_j
+            scale = 1.0 / math.sqrt(p.phi)
             profit = 0.5 * xp.sum(x, axis=-1)  # sum_j (phi/2) I_j^2
             rebate = xp.broadcast_to((profit / p.n_households)[:, None], y.shape) if p.rebate else xp.zeros_like(y)
+        per_unit = xp.where(direct_ok, direct, scale / xp.sqrt(x_safe))
         invest = spend * per_unit[:, None, :]
         c = (1.0 - xp.sum(s, axis=-1)) * y + rebate
         return Allocation(y, s, invest, xp.sum(invest, axis=1), c)

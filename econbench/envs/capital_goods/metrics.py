@@ -75,7 +75,7 @@ def euler_errors(task: Task | str, policy: PolicySpec, seed: int = 0, episodes: 
     for t in range(burn + every * (samples - 1) + 1):
         if t >= burn and (t - burn) % every == 0:
             states.append(env.state)
-        obs, *_ = env.step(profile_actions(profile, obs, env.action_masks))
+        obs, *_ = env.step(profile_actions(profile, obs, env.action_masks), past_end=True)  # dates, not episodes
     k = np.concatenate([s.k for s in states])
     state = CapitalState(k, np.concatenate([s.agg for s in states]), np.concatenate([s.idio for s in states]))
     now = _allocation(dyn, profile, state)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from econbench.validate import check_params, domain
+
 FORMULATIONS = ("planner", "market")
 REWARDS = ("shared", "own")
 
@@ -23,27 +25,29 @@ class CapitalParams:
     ``I_j`` units of good j costs ``(phi/2) I_j^2`` of final good.
     """
 
-    beta: float  # 0.98
-    delta: float  # 0.04
-    phi: float  # 0.5: adjustment-cost curvature of capital-good production
-    alpha: float  # 0.3 (market environments) or 0.7 (planner_sa)
-    n_households: int
-    n_capital: int
-    z_agg: tuple[float, float]  # aggregate shock states (0.8, 1.2)
-    agg_stay: float  # P(aggregate state unchanged) 0.95
-    z_idio: tuple[float, float]  # idiosyncratic shock states (0.9, 1.1)
-    idio_stay: float  # 0.9
+    beta: float = domain("(0, 1)")  # 0.98
+    delta: float = domain("(0, 1)")  # 0.04
+    phi: float = domain("(0, inf)")  # 0.5: adjustment-cost curvature of capital-good production
+    alpha: float = domain("(0, 1)")  # 0.3 (market environments) or 0.7 (planner_sa)
+    n_households: int = domain("[1, 100000]", count=True)
+    n_capital: int = domain("[1, 100]", count=True)
+    z_agg: tuple[float, float] = domain("(0, inf)")  # aggregate shock states (0.8, 1.2)
+    agg_stay: float = domain("(0, 1)")  # P(aggregate state unchanged) 0.95
+    z_idio: tuple[float, float] = domain("(0, inf)")  # idiosyncratic shock states (0.9, 1.1)
+    idio_stay: float = domain("(0, 1)")  # 0.9
     formulation: str  # "planner": proportional sharing of I_j = sqrt(2 X_j/phi); "market": price = marginal cost
     rebate: bool  # market only: capital-good firms' profits paid back to households in equal shares
     reward: str  # "shared": every household earns the mean log consumption; "own": its own
-    informed_share: float  # share of households that observe every stock (the rest: own and aggregate)
-    max_saving: float  # total saving share is scaled down to this when the actions sum above it (C > 0)
-    k0_low: float  # initial K_ij ~ U[k0_low, k0_high] * K_ss (author: [0.5, 1.25])
-    k0_high: float
-    horizon: int  # ceil(log 1e-6 / log beta) = 684
-    vfi_points: int  # exact solution (one household, one good): K' grid of vfi_points over
-    vfi_low: float  # [vfi_low, vfi_high] * K_ss (spec: 1000 points over [0.4, 1.8])
-    vfi_high: float
+    # share of households that observe every stock (the rest: own and aggregate)
+    informed_share: float = domain("[0, 1]")
+    # total saving share is scaled down to this when the actions sum above it (C > 0)
+    max_saving: float = domain("(0, 1)")
+    k0_low: float = domain("(0, inf)")  # initial K_ij ~ U[k0_low, k0_high] * K_ss (author: [0.5, 1.25])
+    k0_high: float = domain("(0, inf)")
+    horizon: int = domain("[1, inf)")  # ceil(log 1e-6 / log beta) = 684
+    vfi_points: int = domain("[2, inf)")  # exact solution (one household, one good): K' grid of vfi_points over
+    vfi_low: float = domain("(0, inf)")  # [vfi_low, vfi_high] * K_ss (spec: 1000 points over [0.4, 1.8])
+    vfi_high: float = domain("(0, inf)")
 
     def __post_init__(self) -> None:
         for name in ("z_agg", "z_idio"):  # cards give lists; the exact solution caches on hashable parameters
@@ -51,25 +55,22 @@ class CapitalParams:
             if len(values) != 2 or min(values) <= 0.0:
                 raise ValueError(f"{name} must be two positive shock states, got {getattr(self, name)!r}")
             object.__setattr__(self, name, values)
+        check_params(self)  # finite numbers in their domains (max_saving < 1 keeps consumption positive)
         if self.formulation not in FORMULATIONS:
             raise ValueError(f"formulation must be one of {FORMULATIONS}, got {self.formulation!r}")
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
-        if not 1 <= self.n_households <= 100_000:
-            raise ValueError(f"n_households must be in [1, 100000], got {self.n_households}")
-        if not 1 <= self.n_capital <= 100:
-            raise ValueError(f"n_capital must be in [1, 100], got {self.n_capital}")
-        if not 0.0 <= self.informed_share <= 1.0:
-            raise ValueError(f"informed_share must be in [0, 1], got {self.informed_share}")
-        if not 0.0 < self.max_saving < 1.0:
-            raise ValueError(f"max_saving must be in (0, 1) so that consumption stays positive, got {self.max_saving}")
-        for name in ("beta", "delta", "agg_stay", "idio_stay"):
-            if not 0.0 < getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be in (0, 1), got {getattr(self, name)}")
-        if not 0.0 < self.alpha < 1.0 or self.phi <= 0.0:
-            raise ValueError(f"need 0 < alpha < 1 and phi > 0, got alpha={self.alpha}, phi={self.phi}")
-        if not 0.0 < self.k0_low <= self.k0_high:
-            raise ValueError(f"need 0 < k0_low <= k0_high, got {self.k0_low}, {self.k0_high}")
+        if self.k0_low > self.k0_high:
+            raise ValueError(f"need k0_low <= k0_high, got {self.k0_low}, {self.k0_high}")
+        if self.vfi_low >= self.vfi_high:
+            raise ValueError(f"need vfi_low < vfi_high, got {self.vfi_low}, {self.vfi_high}")
+
+    def memory_bytes(self) -> tuple[float, float]:
+        """Who-sees-whom index table ``(N_h, N_h - 1)`` (int64, built with two temporaries as large); per
+        economy, stocks, shocks and the step's allocation arrays (float64). Observations are the view's
+        (BatchedEnv counts them)."""
+        n, nc = self.n_households, self.n_capital
+        return 8.0 * 3 * n * (n - 1), 8.0 * (8 * n * nc + 6 * n)
 
     @property
     def n_informed(self) -> int:

@@ -20,7 +20,6 @@ array-api-strict's simulated device) gets the very same numbers.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -30,6 +29,7 @@ from econbench.backend import Backend, BackendRNG
 from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, Dynamics, GroupPolicy, GroupSpec, StepOutput, Task
 from econbench.envs.ev_charging import solution
+from econbench.validate import check_params, domain
 
 GROUP = "operator"
 
@@ -43,20 +43,21 @@ class OperatorParams:
     are cached per parameter set (:func:`hourly_optimum`).
     """
 
-    plugs: tuple[int, ...]  # c_s
-    power: tuple[float, ...]  # P_s (kW)
-    price: tuple[float, ...]  # p_s ($/kWh), a real cost (marginal energy cost)
-    detour: tuple[float, ...]  # tau_s (h) from the single origin
-    energy: float  # e (kWh per EV)
-    vot: float  # v ($/h)
+    plugs: tuple[int, ...] = domain("[1, inf)")  # c_s
+    power: tuple[float, ...] = domain("(0, inf)")  # P_s (kW)
+    price: tuple[float, ...] = domain("[0, inf)")  # p_s ($/kWh), a real cost (marginal energy cost)
+    detour: tuple[float, ...] = domain("[0, inf)")  # tau_s (h) from the single origin
+    energy: float = domain("(0, inf)")  # e (kWh per EV)
+    vot: float = domain("(0, inf)")  # v ($/h)
     demand: tuple[float, ...]  # EV/h in each hour of the day; the day repeats past its end
-    toll_max: float  # upper bound of every toll ($/EV)
-    horizon: int  # hours per episode
-    discount: float
+    toll_max: float = domain("(0, inf)")  # upper bound of every toll ($/EV)
+    horizon: int = domain("[1, inf)")  # hours per episode
+    discount: float = domain("(0, 1]")
 
     def __post_init__(self) -> None:
         for name, kind in (("plugs", int), ("power", float), ("price", float), ("detour", float), ("demand", float)):
             object.__setattr__(self, name, tuple(kind(v) for v in getattr(self, name)))
+        check_params(self)
         n = len(self.plugs)
         if n == 0 or not len(self.power) == len(self.price) == len(self.detour) == n:
             raise ValueError(f"plugs, power, price and detour need one value per station, got lengths "
@@ -67,12 +68,6 @@ class OperatorParams:
         bad = [d for d in self.demand if not 0.0 < d < cap]
         if bad:
             raise ValueError(f"hourly demand must lie in (0, {cap:g}) EV/h (the stations' capacity), got {bad}")
-        if not (self.toll_max > 0.0 and math.isfinite(self.toll_max)):
-            raise ValueError(f"toll_max must be positive and finite, got {self.toll_max}")
-        if self.horizon < 1:
-            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
-        if not 0.0 < self.discount <= 1.0:
-            raise ValueError(f"discount must lie in (0, 1], got {self.discount}")
 
     @property
     def n_stations(self) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from econbench.validate import check_params, domain
+
 MODES = ("dynamic", "steady", "oneshot")
 SERVICES = ("deterministic", "exponential")
 
@@ -19,55 +21,64 @@ class EVParams:
 
     mode: str  # "dynamic": a day of trips; "steady": Poisson requests (B2a); "oneshot": N EVs at t = 0 (B2b)
     service: str  # "deterministic" (energy / power) or "exponential" with that mean (M/M/c)
-    step_minutes: float
-    horizon: int
-    discount: float
+    step_minutes: float = domain("(0, inf)")
+    horizon: int = domain("[1, inf)")
+    discount: float = domain("(0, 1]")
 
     # --- city: a grid of nodes, Manhattan travel
-    grid: int  # nodes per side
-    edge_minutes: float
-    edge_km: float
-    n_stations: int
-    station_nodes: tuple[int, ...]  # explicit placement; empty: drawn with city_seed
-    station_types: tuple[int, ...]  # index into type_names per station; empty: drawn with type_shares
-    city_seed: int
+    grid: int = domain("[1, inf)", count=True)  # nodes per side
+    edge_minutes: float = domain("(0, inf)")
+    edge_km: float = domain("[0, inf)")
+    n_stations: int = domain("[1, inf)", count=True)
+    station_nodes: tuple[int, ...] = domain("[0, inf)")  # explicit placement; empty: drawn with city_seed
+    # index into type_names per station; empty: drawn with type_shares
+    station_types: tuple[int, ...] = domain("[0, inf)")
+    city_seed: int = domain("[0, inf)")
     type_names: tuple[str, ...]
-    type_power_kw: tuple[float, ...]
-    type_price: tuple[float, ...]  # $/kWh
-    type_plugs: tuple[int, ...]
-    type_shares: tuple[float, ...]
-    n_options: int  # stations offered to a driver: the n_options nearest (dynamic) or all (static modes)
+    type_power_kw: tuple[float, ...] = domain("(0, inf)")
+    type_price: tuple[float, ...] = domain("[0, inf)")  # $/kWh
+    type_plugs: tuple[int, ...] = domain("[1, inf)")
+    type_shares: tuple[float, ...] = domain("[0, 1]")
+    # stations offered to a driver: the n_options nearest (dynamic) or all (static modes)
+    n_options: int = domain("[1, inf)", count=True)
 
     # --- drivers
-    n_drivers: int  # dynamic and oneshot: EV owners; steady: agent slots that requests occupy
-    battery_kwh: float
-    kwh_per_km: float
-    vot_classes: tuple[float, ...]  # $/h
-    vot_shares: tuple[float, ...]
-    soc0_low: float  # initial state of charge, share of the battery, uniform
-    soc0_high: float
-    end_soc: float  # wanted state of charge at the end of the day
-    shortfall_penalty: float  # $/kWh below end_soc at the end of the day (range anxiety)
-    strand_penalty: float  # $ when a trip cannot be driven on the battery left
-    energy_value: float  # $/kWh the battery's energy is worth (it carries over to the next day): driving uses it, charging adds it
-    charge_targets: tuple[float, ...]  # shares of the battery a driver can charge up to
-    morning_h: tuple[float, float, float, float]  # departure to work: mean, sd, earliest, latest (hours)
-    evening_h: tuple[float, float, float, float]  # departure home
+    # dynamic and oneshot: EV owners; steady: agent slots that requests occupy
+    n_drivers: int = domain("[1, inf)", count=True)
+    battery_kwh: float = domain("(0, inf)")
+    kwh_per_km: float = domain("[0, inf)")
+    vot_classes: tuple[float, ...] = domain("(0, inf)")  # $/h
+    vot_shares: tuple[float, ...] = domain("[0, 1]")
+    soc0_low: float = domain("[0, 1]")  # initial state of charge, share of the battery, uniform
+    soc0_high: float = domain("[0, 1]")
+    end_soc: float = domain("[0, 1]")  # wanted state of charge at the end of the day
+    shortfall_penalty: float = domain("[0, inf)")  # $/kWh below end_soc at the end of the day (range anxiety)
+    strand_penalty: float = domain("[0, inf)")  # $ when a trip cannot be driven on the battery left
+    # $/kWh the battery's energy is worth (it carries over to the next day): driving uses it, charging adds it
+    energy_value: float = domain("[0, inf)")
+    charge_targets: tuple[float, ...] = domain("(0, 1]")  # shares of the battery a driver can charge up to
+    # departure to work: mean, sd, earliest, latest (hours)
+    morning_h: tuple[float, float, float, float] = domain("[0, inf)")
+    evening_h: tuple[float, float, float, float] = domain("[0, inf)")  # departure home
 
     # --- static modes
-    energy_kwh: float  # every request needs this much (B3/B4's e)
-    detour_h: tuple[tuple[float, ...], ...]  # steady: (origins, stations) detour hours (B5 Example 1)
-    origin_demand: tuple[tuple[float, ...], ...]  # steady: (origins, classes) EV/h; classes follow vot_classes
-    detour_low: tuple[float, ...]  # oneshot: per-station bounds of the EV-specific detours (B5 Example 3)
-    detour_high: tuple[float, ...]
-    detour_seed: int  # numpy default_rng seed of those detours, drawn column by column
-    unserved_penalty: float  # $ for a request that chooses no station
+    energy_kwh: float = domain("[0, inf)")  # every request needs this much (B3/B4's e)
+    # steady: (origins, stations) detour hours (B5 Example 1)
+    detour_h: tuple[tuple[float, ...], ...] = domain("[0, inf)")
+    # steady: (origins, classes) EV/h; classes follow vot_classes
+    origin_demand: tuple[tuple[float, ...], ...] = domain("[0, inf)")
+    # oneshot: per-station bounds of the EV-specific detours (B5 Example 3)
+    detour_low: tuple[float, ...] = domain("[0, inf)")
+    detour_high: tuple[float, ...] = domain("[0, inf)")
+    detour_seed: int = domain("[0, inf)")  # numpy default_rng seed of those detours, drawn column by column
+    unserved_penalty: float = domain("[0, inf)")  # $ for a request that chooses no station
 
     def __post_init__(self) -> None:
         for f in fields(self):  # TOML gives lists; frozen params must hash
             v = getattr(self, f.name)
             if isinstance(v, list):
                 object.__setattr__(self, f.name, tuple(tuple(x) if isinstance(x, list) else x for x in v))
+        check_params(self)
 
         def need(ok: bool, what: str) -> None:
             if not ok:
@@ -107,3 +118,12 @@ class EVParams:
             need(len(self.detour_low) == len(self.detour_high) == self.n_stations, "oneshot mode: detour bounds per station")
             need(self.horizon == 1, "oneshot mode is one decision: horizon must be 1")
             need(len(self.vot_classes) == 1, "oneshot mode has one value of time (B4)")
+
+    def memory_bytes(self) -> tuple[float, float]:
+        """The city's tables (dynamic mode: a ``(grid^2, n_stations)`` travel-time matrix, sorted, while it is
+        built; one-shot: each driver's detours); per economy, each driver's dozen state fields and trips,
+        observation and mask, and the step's temporaries, plus each station's plugs (float64)."""
+        places = self.grid ** 2 if self.mode == "dynamic" else self.n_drivers if self.mode == "oneshot" else 1
+        fixed = 8.0 * 4 * places * self.n_stations
+        per_driver = 8.0 * 40 + 4.0 * (8 + 4 * self.n_options)
+        return fixed, self.n_drivers * per_driver + 8.0 * self.n_stations * (max(self.type_plugs, default=1) + 4)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from econbench.validate import check_params, domain
+
 
 @dataclass(frozen=True)
 class LQParams:
@@ -22,16 +24,25 @@ class LQParams:
     lecture's for every ``n_firms``.
     """
 
-    a0: float  # demand intercept (lecture: 100)
-    a1: float  # demand slope (lecture: 0.05)
-    beta: float  # discount factor (lecture: 0.95)
-    gamma: float  # adjustment-cost coefficient (lecture: 10), cost gamma/2 * u^2
-    n_firms: int  # agents in the market task (the planner task ignores it)
-    u_max: float  # bound on the action u = y' - y, natural units
-    y0_low: float  # initial industry output drawn uniformly on [y0_low, y0_high]
-    y0_high: float
-    init_dispersion: float  # firm i starts at Y0 * (1 + d * e_i), e_i ~ U[-1, 1], demeaned
-    horizon: int  # truncation, ceil(log 1e-6 / log beta)
+    a0: float = domain("(0, inf)")  # demand intercept (lecture: 100)
+    a1: float = domain("(0, inf)")  # demand slope (lecture: 0.05)
+    beta: float = domain("(0, 1)")  # discount factor (lecture: 0.95)
+    gamma: float = domain("(0, inf)")  # adjustment-cost coefficient (lecture: 10), cost gamma/2 * u^2
+    n_firms: int = domain("[1, inf)", count=True)  # agents in the market task (the planner task ignores it)
+    u_max: float = domain("(0, inf)")  # bound on the action u = y' - y, natural units
+    y0_low: float = domain("[0, inf)")  # initial industry output drawn uniformly on [y0_low, y0_high]
+    y0_high: float = domain("[0, inf)")
+    init_dispersion: float = domain("[0, 1)")  # firm i starts at Y0 * (1 + d * e_i), e_i ~ U[-1, 1], demeaned
+    horizon: int = domain("[1, inf)")  # truncation, ceil(log 1e-6 / log beta)
+
+    def __post_init__(self) -> None:
+        check_params(self)
+        if self.y0_low > self.y0_high:
+            raise ValueError(f"need y0_low <= y0_high, got {self.y0_low}, {self.y0_high}")
+
+    def memory_bytes(self) -> tuple[float, float]:
+        """Per economy: each firm's output, observation, action, reward and the step's temporaries (float64)."""
+        return 0.0, 8.0 * 16 * self.n_firms
 
     @property
     def steady_state(self) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from econbench.validate import check_params, domain
+
 
 @dataclass(frozen=True)
 class OligopolyParams:
@@ -19,15 +21,27 @@ class OligopolyParams:
     lecture.
     """
 
-    a0: float  # lecture: 10
-    a1: float  # lecture: 2
-    beta: float  # lecture: 0.96
-    gamma: float  # lecture: 12
-    n_firms: int  # strategic firms, 1..50+
-    u_max: float  # bound on the action u_i = q_i' - q_i
-    q0_low: float  # q_i0 = c_i * a0 / (a1 (n_firms + 1)), c_i ~ U[q0_low, q0_high]
-    q0_high: float
-    horizon: int  # ceil(log 1e-6 / log beta)
+    a0: float = domain("(0, inf)")  # lecture: 10
+    a1: float = domain("(0, inf)")  # lecture: 2
+    beta: float = domain("(0, 1)")  # lecture: 0.96
+    gamma: float = domain("(0, inf)")  # lecture: 12
+    n_firms: int = domain("[1, inf)", count=True)  # strategic firms, 1..50+
+    u_max: float = domain("(0, inf)")  # bound on the action u_i = q_i' - q_i
+    q0_low: float = domain("[0, inf)")  # q_i0 = c_i * a0 / (a1 (n_firms + 1)), c_i ~ U[q0_low, q0_high]
+    q0_high: float = domain("[0, inf)")
+    horizon: int = domain("[1, inf)")  # ceil(log 1e-6 / log beta)
+
+    def __post_init__(self) -> None:
+        check_params(self)
+        if self.q0_low > self.q0_high:
+            raise ValueError(f"need q0_low <= q0_high, got {self.q0_low}, {self.q0_high}")
+
+    def memory_bytes(self) -> tuple[float, float]:
+        """Per economy: each firm's output, observation, action, reward and the step's temporaries (float64).
+
+        The exact MPE (solved when asked for) holds ``N`` matrices of ``(N+1)^2``: beyond a few hundred firms
+        it is the solver, not the env, that runs out of memory."""
+        return 0.0, 8.0 * 16 * self.n_firms
 
     @property
     def cournot_output(self) -> float:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from econbench.validate import check_params, domain
+
 DEBT_RATIO_FORMULAS = ("10B/K0", "B/(10K0)")
 TARIFF_REVENUE = ("discarded", "rebated")
 MASK_VIOLATION = ("error", "execute")
@@ -28,63 +30,63 @@ class RICEParams:
     """Every constant of the model; per-region tuples are in the reference's region order."""
 
     # --- time (default.yml _DICE_CONSTANT)
-    n_regions: int  # one per file in region_yamls/ other than default.yml
-    n_activity_steps: int  # xN = 20 climate-economy steps
+    n_regions: int = domain("[2, inf)", count=True)  # one per file in region_yamls/ other than default.yml
+    n_activity_steps: int = domain("[1, inf)")  # xN = 20 climate-economy steps
     start_year: int  # xt_0 = 2015
-    step_years: float  # xDelta = 5
-    discount: float  # econbench: the competition's training configs use gamma = 0.92 per env step
+    step_years: float = domain("(0, inf)")  # xDelta = 5
+    discount: float = domain("(0, 1]")  # econbench: the competition's training configs use gamma = 0.92 per env step
 
     # --- climate (default.yml _DICE_CONSTANT)
     phi_t: tuple[float, ...]  # xPhi_T, row-major 2x2
     b_t: tuple[float, ...]  # xB_T
     phi_m: tuple[float, ...]  # xPhi_M, row-major 3x3
     b_m: tuple[float, ...]  # xB_M
-    m_at_1750: float  # xM_AT_1750
+    m_at_1750: float = domain("(0, inf)")  # xM_AT_1750
     f_0: float  # xf_0
     f_1: float  # xf_1
     t_f: float  # xt_f
     e_l0: float  # xE_L0
     delta_el: float  # xdelta_EL
-    initial_carbon: tuple[float, ...]  # xM_AT_0, xM_UP_0, xM_LO_0
-    f_2x: float  # xF_2x
+    initial_carbon: tuple[float, ...] = domain("[0, inf)")  # xM_AT_0, xM_UP_0, xM_LO_0
+    f_2x: float = domain("(0, inf)")  # xF_2x
     initial_temperature: tuple[float, ...]  # xT_AT_0, xT_LO_0 (default.yml _RICE_CONSTANT)
 
     # --- economy, common to all regions (default.yml _RICE_CONSTANT; region files repeat a1, a2, a3, gamma)
-    gamma: float  # xgamma: capital elasticity
-    theta_2: float  # xtheta_2: abatement cost exponent
+    gamma: float = domain("(0, 1)")  # xgamma: capital elasticity
+    theta_2: float = domain("(0, inf)")  # xtheta_2: abatement cost exponent
     a_1: float  # xa_1
     a_2: float  # xa_2
     a_3: float  # xa_3
-    delta_k: float  # xdelta_K: capital depreciation per year
-    alpha: float  # xalpha: elasticity of marginal utility
-    rho: float  # xrho: pure time preference (welfare observation only)
+    delta_k: float = domain("(0, 1]")  # xdelta_K: capital depreciation per year
+    alpha: float = domain("(0, inf)")  # xalpha: elasticity of marginal utility
+    rho: float = domain("(-1, inf)")  # xrho: pure time preference (welfare observation only)
     g_sigma: float  # xg_sigma
     delta_sigma: float  # xdelta_sigma
-    p_b: float  # xp_b: backstop price
+    p_b: float = domain("(0, inf)")  # xp_b: backstop price
     delta_pb: float  # xdelta_pb
 
     # --- hard-coded in rice.py
-    balance_interest: float  # 0.1 per step on positive and negative balances
-    armington_lambda: float  # sub_rate = 0.5
-    dom_pref: float  # dom_pref = 0.5
-    for_pref_total: float  # for_pref = [0.5 / (N - 1)] * N: each partner's weight is this / (N - 1)
-    debt_multiplier: float  # 10 in the debt ratio
+    balance_interest: float = domain("(-1, inf)")  # 0.1 per step on positive and negative balances
+    armington_lambda: float = domain("(0, 1]")  # sub_rate = 0.5
+    dom_pref: float = domain("[0, 1]")  # dom_pref = 0.5
+    for_pref_total: float = domain("[0, 1]")  # for_pref = [0.5 / (N - 1)] * N: each partner's weight is this / (N - 1)
+    debt_multiplier: float = domain("(0, inf)")  # 10 in the debt ratio
     tfp_drift: float  # exp(0.0033) per step in the TFP update: this is the exponent
-    utility_shift: float  # _SMALL_NUM = 1.0 (not small, spec 11.9)
+    utility_shift: float = domain("[0, inf)")  # _SMALL_NUM = 1.0 (not small, spec 11.9)
 
     # --- regions (region_yamls/<file>, order of a lexicographic sort of the file names)
     region_files: tuple[str, ...]
-    initial_tfp: tuple[float, ...]  # xA_0
-    initial_capital: tuple[float, ...]  # xK_0
-    initial_population: tuple[float, ...]  # xL_0 (millions)
-    asymptotic_population: tuple[float, ...]  # xL_a
+    initial_tfp: tuple[float, ...] = domain("(0, inf)")  # xA_0
+    initial_capital: tuple[float, ...] = domain("(0, inf)")  # xK_0
+    initial_population: tuple[float, ...] = domain("(0, inf)")  # xL_0 (millions)
+    asymptotic_population: tuple[float, ...] = domain("(0, inf)")  # xL_a
     tfp_decline: tuple[float, ...]  # xdelta_A
     tfp_growth: tuple[float, ...]  # xg_A
     population_growth: tuple[float, ...]  # xl_g
-    initial_intensity: tuple[float, ...]  # xsigma_0
+    initial_intensity: tuple[float, ...] = domain("[0, inf)")  # xsigma_0
 
     # --- actions
-    action_levels: int  # num_discrete_action_levels = 10: a rate is index / levels
+    action_levels: int = domain("[1, inf)", count=True)  # num_discrete_action_levels = 10: a rate is index / levels
     full_rate_level: bool  # econbench: False = upstream's nvec (rates 0-0.9); True adds index `levels` (rate 1.0)
 
     # --- negotiation (econbench.envs.rice.protocols)
@@ -92,7 +94,7 @@ class RICEParams:
     club_min_mitigation: float  # club: members' minimum mitigation rate
     club_tariff: float  # club: members' common tariff on non-members
     club_free_trade: bool  # club: members impose no tariffs on each other
-    club_min_members: int  # club: it forms only with at least this many members
+    club_min_members: int = domain("[0, inf)")  # club: it forms only with at least this many members
 
     # --- upstream defects behind options (spec section 11)
     debt_ratio_formula: str  # "10B/K0" (CPU env since e7c118e) or "B/(10K0)" (before; the CUDA port still)
@@ -109,6 +111,10 @@ class RICEParams:
             v = getattr(self, f.name)
             if isinstance(v, list):
                 object.__setattr__(self, f.name, tuple(v))
+        check_params(self)
+        if self.alpha == 1.0:
+            raise ValueError("alpha = 1 (log utility) is not supported by the reference's utility "
+                             "(C^(1-alpha) - 1)/(1-alpha)")
         n = self.n_regions
         per_region = ("region_files", "initial_tfp", "initial_capital", "initial_population", "asymptotic_population",
                       "tfp_decline", "tfp_growth", "population_growth", "initial_intensity")
@@ -123,12 +129,18 @@ class RICEParams:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
         if self.obs_dtype not in ("float32", "float64"):
             raise ValueError(f"obs_dtype must be 'float32' or 'float64', got {self.obs_dtype!r}")
-        if self.action_levels < 1:
-            raise ValueError(f"action_levels must be >= 1, got {self.action_levels}")
         for name in ("club_min_mitigation", "club_tariff"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be a rate in [0, 1], got {v}")
+
+    def memory_bytes(self) -> tuple[float, float]:
+        """Per economy: each region's observation (about N^2 features, float32, this step's and the last), its
+        action heads and mask, and the (N, N) tariff, trade and agreement arrays with their temporaries (float64)."""
+        n = self.n_regions
+        heads = 3 + 4 * n  # base heads and, with negotiation, about as many again
+        observations = 4.0 * 2 * n * (n * n + 20 * n + 20)
+        return 0.0, observations + 8.0 * (12 * n * n + 40 * n) + n * heads * (self.action_levels + 9)
 
     @property
     def rate_nvec(self) -> int:
