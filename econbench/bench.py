@@ -11,6 +11,7 @@ entry, the store is written first).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,9 +88,10 @@ def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path 
     return jobs
 
 
-def reference_names(task_id: str) -> set[tuple[str, str]]:
+@functools.lru_cache(maxsize=None)
+def reference_names(task_id: str) -> frozenset[tuple[str, str]]:
     """(method, policy) of every entry the main job measures for a task, in either mode: names nobody else may use."""
-    return {(j.method, j.label) for quick in (True, False) for j in plan([task_id], quick)}
+    return frozenset((j.method, j.label) for quick in (True, False) for j in plan([task_id], quick))
 
 
 def _train(job: Job) -> None:

@@ -352,6 +352,10 @@ def _submit(args: argparse.Namespace) -> None:
 def cmd_leaderboard(args: argparse.Namespace) -> None:
     from econbench.leaderboard.store import StoreError
 
+    if args.entry is not None:
+        if args.action not in ("export", "remove") or (args.key and args.key != args.entry):
+            raise CliError(f"leaderboard {args.action}: unexpected argument {args.entry!r}")
+        args.key = args.entry
     try:
         _leaderboard(args)
     except (StoreError, OSError) as exc:  # corrupt, read-only, full, a folder where a file belongs: one line
@@ -380,7 +384,7 @@ def _leaderboard(args: argparse.Namespace) -> None:
               else f"no entries in {store.path}")
     elif args.action in ("export", "remove"):
         if not args.key:
-            raise CliError(f"{args.action} needs --key (see `econbench leaderboard show`)")
+            raise CliError(f"{args.action} needs a KEY (see `econbench leaderboard show`)")
         try:
             if args.action == "export":
                 print(store.export(args.dir, args.key))
@@ -526,6 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "page; sync queued offline W&B runs; pull entries from a W&B project (likewise)")
     lb.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     lb.add_argument("--task", help="show one task only")
+    lb.add_argument("entry", nargs="?", metavar="KEY", help="export/remove: the entry's key (or --key)")
     lb.add_argument("--key", help="the entry to export or remove (see `econbench leaderboard show`)")
     lb.add_argument("--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)")
     lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")

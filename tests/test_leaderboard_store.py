@@ -414,7 +414,7 @@ def test_wrong_paths_are_one_line_errors(tmp_path: Path, base: dict, capsys: pyt
         (["leaderboard", "export", "--store", str(path), "--key", Store(path).results()[0].key(), "--dir", str(a_file)],
          "cannot write"),
         (["leaderboard", "render", "--store", str(path), "--out", str(a_file)], "a_file"),
-        (["leaderboard", "remove", "--store", str(path)], "remove needs --key"),
+        (["leaderboard", "remove", "--store", str(path)], "remove needs a KEY"),
     ]
     for argv, message in cases:
         code, _, err = _cli(capsys, *argv)
@@ -490,7 +490,7 @@ def test_remove_takes_one_entry_out(tmp_path: Path, base: dict, capsys: pytest.C
     path = tmp_path / "s.sqlite"
     store = _filled(path, base, 3)
     key = next(r.key() for r in store.results() if r.method == "method 1")
-    code, out, _ = _cli(capsys, "leaderboard", "remove", "--key", key, "--store", str(path))
+    code, out, _ = _cli(capsys, "leaderboard", "remove", key, "--store", str(path))  # as the issue spells it
     assert code == 0 and key in out
     assert _methods(path) == ["method 0", "method 2"]
     code, _, err = _cli(capsys, "leaderboard", "remove", "--key", key, "--store", str(path))
@@ -526,15 +526,23 @@ def test_rebuild_never_mints_verified(tmp_path: Path, base: dict, capsys: pytest
                         "--no-verify")
     assert code == 0 and "2 entries" in out and "unverified" in out
     assert [r.verified for r in store.results()] == [False, False]
-    # by default the CLI re-measures: the claims are genuine numbers of the named policy 'freeze'; a tampered one
-    # is not reproduced and stays unverified
-    tampered = claims[1].model_copy(update={"per_seed_scores": [s * 1.01 for s in claims[1].per_seed_scores],
-                                            "score": claims[1].score * 1.01})
-    (folder / f"{claims[1].key()}.json").write_text(tampered.model_dump_json())
+    # by default the CLI re-measures the reference entries (their policies are econbench's): a genuine one is
+    # verified, a tampered one is not; the claims of others, whose policies are not at hand, stay unverified
+    from econbench.bench import AUTHORS, reference_names
+
+    method = next(m for m, p in reference_names(base["task"]["id"]) if p == "freeze")
+    genuine = measure(base["task"]["id"], "freeze", method, AUTHORS, policy_label="freeze")
+    tampered = genuine.model_copy(update={"per_seed_scores": [s * 1.01 for s in genuine.per_seed_scores],
+                                          "score": genuine.score * 1.01, "backend": "torch"})
+    both = tmp_path / "with_reference"
+    shutil.copytree(folder, both)
+    for r in (genuine, tampered):
+        (both / f"{r.key()}.json").write_text(r.model_dump_json())
     measured = Store(tmp_path / "m.sqlite")
-    code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(folder), "--store", str(measured.path))
-    assert code == 0 and "1 re-measured and verified, 1 stored unverified" in out
-    assert {r.method: r.verified for r in measured.results()} == {"claim 0": True, "claim 1": False}
+    code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(both), "--store", str(measured.path))
+    assert code == 0 and "1 re-measured and verified, 3 stored unverified" in out
+    assert sorted((r.method, r.backend, r.verified) for r in measured.results()) == [
+        ("claim 0", "numpy", False), ("claim 1", "numpy", False), (method, "numpy", True), (method, "torch", False)]
 
     seen: list[bool] = []
 

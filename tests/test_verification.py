@@ -115,11 +115,39 @@ def test_bench_replaces_an_entry_it_did_not_verify_itself(tmp_path: Path) -> Non
 
 
 def test_reverify_confirms_reproducible_entries_and_demotes_the_rest(honest: Result) -> None:
-    named = measure(LQ, "freeze", "fixed policy: freeze", ["someone"], policy_label="freeze")
+    from econbench.bench import reference_names
+
+    method = next(m for m, p in reference_names(LQ) if p == "freeze")
+    named = measure(LQ, "freeze", method, AUTHORS, policy_label="freeze")
     assert reverify(named.model_copy(update={"verified": False})).verified
+    # the same numbers under someone else's name: the reference's policy is not theirs to be credited with
+    assert not reverify(named.model_copy(update={"authors": ["someone"], "method": "my method"})).verified
     bump = abs(named.score) * 1e-3
     tampered = named.model_copy(update={"per_seed_scores": [s + bump for s in named.per_seed_scores],
                                         "score": named.score + bump, "verified": True})
     assert not reverify(tampered).verified
     # a policy that is not at hand (the label of a folder elsewhere) cannot be re-measured
     assert not reverify(honest.model_copy(update={"verified": True})).verified
+
+
+def test_groups_that_follow_named_policies_are_said_with_the_entry(tmp_path: Path) -> None:
+    task_id = "econbench/InvestmentOligopoly-v0"
+    task = make_task(task_id)
+    g = task.groups[0]
+    obs_dim, act_dim = g.observation.shape[0], g.action.shape[0]
+    grp, arrays = policies.mlp_group(g.name, [(np.zeros((act_dim, obs_dim), np.float32), np.zeros(act_dim, np.float32))],
+                                     "tanh", policies.BoxAction())
+    folder = policies.write_policy(tmp_path / "p", task_id, {g.name: grp}, arrays)
+    assert measure(task_id, str(folder), "m", ["a"]).notes == ""
+    # a two-group task: one group learned, the other following a named rule
+    rbc = make_task("econbench/RBCTax-v0")
+    pf = policies.load(rbc.policies and Path(__file__).resolve().parent.parent / "econbench" / "envs" / "rbc" /
+                       "trained" / "shared_ppo_cpu_seed0")
+    groups = {**pf.spec.groups, "government": "no_tax"}
+    arrays = {k: v for k, v in pf.arrays.items() if not k.startswith("government/")}
+    mixed = policies.write_policy(tmp_path / "mixed", "econbench/RBCTax-v0", groups, arrays)
+    claim = measure("econbench/RBCTax-v0", str(mixed), "my consumers and firms", ["a"], notes="hello")
+    assert claim.notes == "hello; groups following the task's named policies: government=no_tax"
+    stored = submit(_file(tmp_path, claim.model_copy(update={"notes": "hello"})), Store(tmp_path / "s.sqlite"),
+                    policy=str(mixed))
+    assert stored.verified and stored.notes.endswith("government=no_tax")

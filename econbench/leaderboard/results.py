@@ -3,7 +3,9 @@ used by ``econbench bench`` to produce entries and by ``econbench submit --polic
 
 from __future__ import annotations
 
+import math
 import platform
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,23 +46,41 @@ def measure(task: Task | str, policy: PolicySpec, method: str, authors: list[str
             reference: EvalResult | None = None, notes: str = "") -> Result:
     """Evaluate ``policy`` under the card's protocol, with its gaps, as a leaderboard entry (unverified)."""
     task = make_task(task) if isinstance(task, str) else task
+    notes = "; ".join(x for x in (notes, _named_groups_note(policy)) if x)
     res = evaluate(task, policy, backend=backend)
     per_seed = [float(x) for x in res.per_seed()]
     gaps: list[Gap] = []
     if task.is_single_agent and "exact" in task.policies:
         g = optimality_gap(task, policy, backend=backend, exact=exact, reference=reference)
-        gaps.append(Gap(kind="optimality", method="exact", value=g.raw, normalized=g.normalized, ci95=g.normalized_ci,
+        ci = g.normalized_ci if all(math.isfinite(x) for x in g.normalized_ci) else None
+        gaps.append(Gap(kind="optimality", method="exact", value=g.raw, normalized=_finite_or_none(g.normalized), ci95=ci,
                         description=f"exact optimum on common shocks; ci95 is the normalized regret's against {g.reference!r}"))
     elif task.equilibrium_gap is not None and not task.is_single_agent:
         for r in equilibrium_gap(task, policy, backend=backend):
             gaps.append(Gap(kind="equilibrium", method=gap_method(r.method), group=r.group, value=r.epsilon,
-                            relative=r.relative, ci95=r.epsilon_ci, description=r.method))
+                            relative=_finite_or_none(r.relative), ci95=r.epsilon_ci, description=r.method))
     return Result(
         task=task_ref(task), method=method, authors=authors, code_url=code_url,
         policy=policy_label or res.policy, seeds=res.seeds, episodes_per_seed=int(res.scores.shape[1]),
         per_seed_scores=per_seed, score=float(np.mean(per_seed)), score_ci95=res.ci, score_iqm=iqm(np.asarray(per_seed)),
         gaps=gaps, econbench_version=__version__, backend=backend, hardware=hardware(), date=now(), notes=notes,
     )
+
+
+def _finite_or_none(x: float) -> float | None:
+    """A ratio against a zero denominator (a group whose value is 0) is undefined, not infinite."""
+    return x if math.isfinite(x) else None
+
+
+def _named_groups_note(policy: PolicySpec) -> str:
+    """A policy folder's groups that follow one of the task's named policies, said with the entry it makes."""
+    if not isinstance(policy, (str, Path)) or not Path(policy).exists():
+        return ""
+    from econbench import policies
+
+    named = policies.named_groups(policies.load(policy))
+    return ("groups following the task's named policies: " + ", ".join(f"{g}={p}" for g, p in sorted(named.items()))
+            if named else "")
 
 
 def _close(a: float, b: float, tol: float) -> bool:
@@ -112,7 +132,9 @@ def verified_copy(claimed: Result, measured: Result) -> Result:
     hardware, version, date, task definition) are the verifier's; the names and notes are the submitter's."""
     return measured.model_copy(update={
         "method": claimed.method, "authors": claimed.authors, "code_url": claimed.code_url, "policy": claimed.policy,
-        "notes": claimed.notes, "wandb_run": claimed.wandb_run, "verified": True})
+        "notes": "; ".join(x for x in (claimed.notes, "" if measured.notes in claimed.notes else measured.notes)
+                           if x)[:2000],
+        "wandb_run": claimed.wandb_run, "verified": True})
 
 
 def summary_row(r: Result) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Re-verification of entries that arrive without a verifier's word: a published folder, a W&B project.
 
-A ✓ read from a file or a remote run is only a claim. An entry is verified
-again when its policy is at hand and safe to load (a named policy of the
-task, or a policy folder shipped in ``baselines/checkpoints``) and its
-numbers are reproduced; otherwise it is stored unverified.
+A ✓ read from a file or a remote run is only a claim. A reference entry is
+verified again when its policy is at hand and safe to load (a named policy
+of the task, or a policy folder shipped in ``baselines/checkpoints``) and its
+numbers are reproduced; every other entry is stored unverified.
 """
 
 from __future__ import annotations
@@ -19,16 +19,24 @@ BACKENDS = ("numpy", "torch", "cupy")
 
 
 def policy_source(result: Result) -> str | None:
-    """Where the entry's policy can be loaded from, or None: its named policy, or a shipped policy folder."""
+    """Where the entry's policy can be loaded from, or None.
+
+    Only the reference baselines' policies are known to econbench (a named
+    policy, or a policy folder shipped in ``baselines/checkpoints``); anyone
+    else's policy is theirs to submit with ``econbench submit --policy``. An
+    entry under another name pointing at a reference policy is not re-verified:
+    a ✓ would credit the reference's numbers to it.
+    """
+    from econbench.bench import AUTHORS, reference_names
     from econbench.registry import make_task
 
+    if result.authors != AUTHORS or (result.method, result.policy) not in reference_names(result.task.id):
+        return None
     task = make_task(result.task.id)
     if result.policy in task.policies:
         return result.policy
     folder = REPO / "baselines" / "checkpoints" / task.name / result.policy
-    if result.policy.replace("_", "").replace("-", "").isalnum() and (folder / "policy.json").is_file():
-        return str(folder)
-    return None
+    return str(folder) if (folder / "policy.json").is_file() else None
 
 
 def reverify(result: Result, log: Callable[[str], None] | None = None) -> Result:
