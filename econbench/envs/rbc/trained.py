@@ -51,12 +51,33 @@ def export(folder: str | Path, actors: Mapping[str, Mapping[str, np.ndarray]], m
 
 
 def profile_factory(folder: Path) -> Callable[[Task, Backend], dict[str, GroupPolicy]]:
-    """A named policy of every RBC task (the family shares its groups and spaces, not only RBCTax-v0)."""
+    """A named policy of every RBC task (the family shares its groups and spaces, not only RBCTax-v0).
+
+    Called without masks, a group keeps to the task's curriculum masks (the
+    same in every economy), as the fixed rules do: a network trained on the
+    full grid then picks its best choice inside them.
+    """
 
     def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        return policies.group_policies(policies.load(folder), task, backend, any_task=True)
+        from econbench.envs.rbc.dynamics import firm_action_mask, government_action_mask
+
+        profile = policies.group_policies(policies.load(folder), task, backend, any_task=True)
+        allowed = {"firms": firm_action_mask(task.params), "government": government_action_mask(task.params)}
+        return {g: _masked(pol, allowed.get(g), backend) for g, pol in profile.items()}
 
     return factory
+
+
+def _masked(policy: GroupPolicy, allowed: np.ndarray | None, backend: Backend) -> GroupPolicy:
+    if allowed is None:
+        return policy
+    xp, fixed = backend.xp, backend.asarray(allowed)
+
+    def act(obs: Any, mask: Any = None) -> Any:
+        return policy(obs, xp.broadcast_to(fixed, (*obs.shape[:2], fixed.shape[0])) if mask is None else mask)
+
+    act.uses_mask = True  # type: ignore[attr-defined]
+    return act
 
 
 def shipped() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolicy]]]:
