@@ -130,24 +130,18 @@ def test_reverify_confirms_reproducible_entries_and_demotes_the_rest(honest: Res
     assert not reverify(honest.model_copy(update={"verified": True})).verified
 
 
-def test_groups_that_follow_named_policies_are_said_with_the_entry(tmp_path: Path) -> None:
-    task_id = "econbench/InvestmentOligopoly-v0"
-    task = make_task(task_id)
-    g = task.groups[0]
-    obs_dim, act_dim = g.observation.shape[0], g.action.shape[0]
-    grp, arrays = policies.mlp_group(g.name, [(np.zeros((act_dim, obs_dim), np.float32), np.zeros(act_dim, np.float32))],
-                                     "tanh", policies.BoxAction())
-    folder = policies.write_policy(tmp_path / "p", task_id, {g.name: grp}, arrays)
-    assert measure(task_id, str(folder), "m", ["a"]).notes == ""
-    # a two-group task: one group learned, the other following a named rule
-    rbc = make_task("econbench/RBCTax-v0")
-    pf = policies.load(rbc.policies and Path(__file__).resolve().parent.parent / "econbench" / "envs" / "rbc" /
-                       "trained" / "shared_ppo_cpu_seed0")
+def test_groups_that_follow_named_policies_are_said_with_the_entry(tmp_path: Path, honest: Result) -> None:
+    from econbench.leaderboard.results import _named_groups_note, verified_copy
+
+    # a two-group task: consumers and firms learned, the government following a named rule
+    pf = policies.load(Path(__file__).resolve().parent.parent / "econbench" / "envs" / "rbc" / "trained" /
+                       "shared_ppo_cpu_seed0")
     groups = {**pf.spec.groups, "government": "no_tax"}
     arrays = {k: v for k, v in pf.arrays.items() if not k.startswith("government/")}
     mixed = policies.write_policy(tmp_path / "mixed", "econbench/RBCTax-v0", groups, arrays)
-    claim = measure("econbench/RBCTax-v0", str(mixed), "my consumers and firms", ["a"], notes="hello")
-    assert claim.notes == "hello; groups following the task's named policies: government=no_tax"
-    stored = submit(_file(tmp_path, claim.model_copy(update={"notes": "hello"})), Store(tmp_path / "s.sqlite"),
-                    policy=str(mixed))
-    assert stored.verified and stored.notes.endswith("government=no_tax")
+    note = _named_groups_note(str(mixed))
+    assert note == "groups following the task's named policies: government=no_tax"
+    assert _named_groups_note(str(pf.folder)) == "" and _named_groups_note("exact") == ""
+    measured = honest.model_copy(update={"notes": note})
+    assert verified_copy(honest.model_copy(update={"notes": "hello"}), measured).notes == f"hello; {note}"
+    assert verified_copy(honest.model_copy(update={"notes": note}), measured).notes == note
