@@ -329,17 +329,17 @@ def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = Tru
     spec = pf.spec.groups.get(g.name)
     if not isinstance(spec, policies.spec.NetworkGroup) or spec.network.type != "mlp":
         raise ValueError(f"{folder}: sampled play needs an MLP for group {g.name!r}")
-    act = ACTIVATIONS[spec.network.activation]
-    linear = policies.runtime.layers(pf, g.name)
-    net = torch.nn.Sequential(*[m for i, (w, b) in enumerate(linear)
-                                for m in ([torch.nn.Linear(w.shape[1], w.shape[0])] + ([act()] if i < len(linear) - 1 else []))])
-    with torch.no_grad():
-        for m, (w, b) in zip([m for m in net if isinstance(m, torch.nn.Linear)], linear):
-            m.weight.copy_(torch.as_tensor(w)), m.bias.copy_(torch.as_tensor(b))
-    norm = spec.obs_norm
-    mean, std = (pf.arrays[f"{g.name}/obs_mean"], np.sqrt(pf.arrays[f"{g.name}/obs_var"] + norm.eps)) if norm else (0.0, 1.0)
-    nvec = list(g.action.nvec)
     b = get_backend("numpy")
+    modules: list[torch.nn.Module] = []
+    for w, bias in policies.runtime.layers(pf, g.name):  # SB3's actor: Linear, activation, ..., Linear
+        linear = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.as_tensor(w))
+            linear.bias.copy_(torch.as_tensor(bias))
+        modules += [linear, ACTIVATIONS[spec.network.activation]()]
+    net = torch.nn.Sequential(*modules[:-1])
+    normalize = policies.runtime.observation_normalizer(pf, g.name, spec.obs_norm, int(np.prod(g.observation.shape)), b)
+    nvec = list(g.action.nvec)
     role = task.role
     if role is None:  # a one-agent task with discrete actions
         others: dict[str, Any] = {}
@@ -349,9 +349,7 @@ def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = Tru
         agent = role.agent
 
     def learner(obs: np.ndarray) -> np.ndarray:
-        x = np.asarray(obs[:, agent], dtype=np.float64)
-        if norm is not None:  # VecNormalize.normalize_obs
-            x = np.clip((x - mean) / std, -norm.clip, norm.clip) if norm.clip else (x - mean) / std
+        x = normalize(np.asarray(obs[:, agent], dtype=np.float64))  # VecNormalize.normalize_obs, as exported
         with torch.no_grad():
             logits = net(torch.as_tensor(x.astype(np.float32)))
             heads = [torch.distributions.Categorical(logits=part).sample() for part in torch.split(logits, nvec, dim=1)]

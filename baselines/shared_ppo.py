@@ -380,6 +380,7 @@ def train(args: Args) -> Path:
                          seed=args.seed + step)  # a fresh stream for the continued run
         print(f"resumed {run} at step {step:,}")
     groups = {k: task.group(k) for k in agents}
+    fixed_part = fixed_groups(task, args, list(agents))
     gamma = task.discount
     total = max(1, args.total_timesteps // (args.n_envs * args.num_steps)) * args.n_envs * args.num_steps
     tracker = Tracker(args, run, task, cur)
@@ -463,7 +464,7 @@ def train(args: Args) -> Path:
         torch.save({"agents": {k: a.state_dict() for k, a in agents.items()},
                     "optims": {k: o.state_dict() for k, o in optims.items()}, "step": step, "curve": curve,
                     "torch_rng": torch.get_rng_state(), "args": portable(args), "task_id": task.id}, run / "checkpoint.pt")
-        export_policy(run, task, agents, args, step)
+        export_policy(run, task, agents, args, step, fixed_part)
     bar.close()
     train_time = time.perf_counter() - t0
     header = "timesteps," + ",".join(f"mean_episode_return_{k}" for k in agents)
@@ -665,17 +666,15 @@ def read_checkpoint(run: str | Path) -> dict[str, Any]:
         raise PolicyFileError(f"{path}: refused, not a checkpoint of tensors and settings only ({first})") from None
 
 
-def export_policy(run: Path, task: Task, agents: dict[str, GroupAgent], args: Args, step: int) -> Path:
+def export_policy(run: Path, task: Task, agents: dict[str, GroupAgent], args: Args, step: int,
+                  fixed: tuple[dict[str, Any], dict[str, np.ndarray]]) -> Path:
     """The run's deterministic profile as an econbench policy folder (``policy.json``, ``policy.safetensors``):
     the file econbench evaluates, verifies and shares; ``checkpoint.pt`` stays the trainer's own (resume, --init).
-
-    Groups that did not learn follow the run's ``--fixed`` policy: a named policy, or the networks of the run
-    folder it names, copied in so the profile is whole.
+    ``fixed`` holds the groups that did not learn (:func:`fixed_groups`).
     """
     from econbench import policies
 
-    groups: dict[str, Any] = {}
-    arrays: dict[str, np.ndarray] = {}
+    groups, arrays = dict(fixed[0]), dict(fixed[1])
     for k, agent in agents.items():
         sd = agent.state_dict()
         action = policies.DiscreteAction(output="logits", masked=True) if agent.discrete else policies.BoxAction()
@@ -684,20 +683,30 @@ def export_policy(run: Path, task: Task, agents: dict[str, GroupAgent], args: Ar
                                           args.activation, action, sd["obs_norm.mean"], sd["obs_norm.var"], norm,
                                           "float32", sd.get("log_std"))
         arrays.update(a)
-    rest = [g.name for g in task.groups if g.name not in agents]
-    if rest:
-        source = next((d for d in (Path(args.fixed), HERE.parent / args.fixed) if args.fixed and d.is_dir()), None)
-        if source is None:
-            groups.update({k: args.fixed for k in rest})
-        else:
-            fixed = policies.load(source)
-            for k in rest:
-                groups[k] = fixed.spec.groups[k]
-                arrays.update({n: v for n, v in fixed.arrays.items() if n.startswith(f"{k}/")})
     provenance = {"trainer": "baselines/shared_ppo.py", "run": run.name, "seed": args.seed, "timesteps": step,
-                  "learn": sorted(agents), "fixed": portable(args)["fixed"] if rest else None,
+                  "learn": sorted(agents), "fixed": portable(args)["fixed"] if fixed[0] else None,
                   "deviate": args.deviate if args.deviate >= 0 else None}
     return policies.write_policy(run, task.id, groups, arrays, params=args.params, provenance=provenance)
+
+
+def fixed_groups(task: Task, args: Args, learn: Sequence[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The policy-file groups (and tensors) of the groups that do not learn: the run's ``--fixed`` named policy,
+    or the networks of the run folder it names, copied in so the profile is whole."""
+    rest = [g.name for g in task.groups if g.name not in learn]
+    source = run_folder(args.fixed)
+    if not rest or source is None:
+        return {k: args.fixed for k in rest}, {}
+    from econbench import policies
+
+    fixed = policies.load(source)
+    return ({k: fixed.spec.groups[k] for k in rest},
+            {n: v for n, v in fixed.arrays.items() if n.split("/", 1)[0] in rest})
+
+
+def run_folder(spec: str) -> Path | None:
+    """A folder named by ``--fixed``/``--init``-style settings, as given or relative to the repository (how
+    checkpoints record it); None for a named policy."""
+    return next((d for d in (Path(spec), HERE.parent / spec) if spec and d.is_dir()), None)
 
 
 def run_params(run: str | Path) -> dict[str, Any]:
@@ -733,7 +742,7 @@ def profile_of(task: Task, spec: str, deterministic: bool = True) -> dict[str, A
     """A named policy, or a run folder of this script (acting by argmax, or sampling with ``deterministic=False``,
     from its ``checkpoint.pt``), or any econbench policy folder (argmax). A folder may be given as is or
     relative to the repository (how checkpoints record it)."""
-    run = next((d for d in (Path(spec), HERE.parent / spec) if spec and d.is_dir()), None)
+    run = run_folder(spec)
     if run is None:
         return task.policy(spec)
     if (run / "checkpoint.pt").is_file():

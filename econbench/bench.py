@@ -108,10 +108,12 @@ def run_job(job: Job, store_path: str, backend: str = "numpy") -> dict[str, Any]
     """Produce one entry (skipped when the store has it); returns what happened, for the progress report."""
     store = Store(store_path)
     key = job.key(backend)
-    if store.has(key):
+    try:
         stored = store.get(key)
-        if stored.verified and stored.authors == AUTHORS:  # measured by a run of this job before
-            return {"key": key, "job": job, "status": "skipped (stored)", "seconds": 0.0}
+    except KeyError:
+        stored = None
+    if stored is not None and stored.verified and stored.authors == AUTHORS:  # measured by a run of this job before
+        return {"key": key, "job": job, "status": "skipped (stored)", "seconds": 0.0}
     t0 = time.perf_counter()
     if job.kind == "train" and not is_sb3_run(Path(job.policy)):
         _train(job)

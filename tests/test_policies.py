@@ -12,9 +12,9 @@ import pytest
 
 import econbench
 from econbench import policies
+from econbench.jsontext import MAX_JSON_DEPTH, json_depth
 from econbench.metrics import evaluate
 from econbench.policies import PolicyFileError
-from econbench.policies.files import json_depth_ok
 from econbench.registry import make_task
 
 LQ = "econbench/InvestmentLQ-Planner-v0"
@@ -134,8 +134,8 @@ def test_tensors_that_do_not_fit_the_task_or_are_not_finite_are_refused(tmp_path
 
 
 def test_deeply_nested_json_is_refused_before_parsing(tmp_path: Path) -> None:
-    assert json_depth_ok('{"a": [1, {"b": "[[[["}]}', 3)
-    assert not json_depth_ok("[" * 40 + "]" * 40)
+    assert json_depth('{"a": [1, {"b": "[[[["}]}') <= 3
+    assert json_depth("[" * 40 + "]" * 40) > MAX_JSON_DEPTH
     (tmp_path / "policy.json").write_text('{"format": "econbench-policy", "provenance": ' + "[" * 100000 + "]" * 100000 + "}")
     with pytest.raises(PolicyFileError, match="nested deeper"):
         policies.load(tmp_path)

@@ -20,10 +20,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from econbench.cards import short_name
 from econbench.fingerprint import task_fingerprint  # noqa: F401 - re-exported: callers import it from here
+from econbench.jsontext import MAX_JSON_DEPTH, json_depth
 
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a result is a few KB; anything near this is not a result file
-MAX_JSON_DEPTH = 32  # a result nests 4 deep; deeper input is refused before json.loads can recurse
 EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "deviation-search lower bound", "trained best response")
 
@@ -189,25 +189,6 @@ def entry_key(task_id: str, fingerprint: str, method: str, policy: str, seeds: l
 
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')  # a whole string literal, or one bracket
-
-
-def json_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text, brackets inside strings ignored.
-
-    Linear and iterative, so it is safe on input that would make ``json.loads`` recurse too deeply.
-    """
-    depth = deepest = 0
-    for token in _JSON_TOKENS.finditer(text):
-        c = token.group()[0]
-        if c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth -= 1
-    return deepest
 
 
 def parse_result(data: bytes | str | dict[str, Any]) -> Result:

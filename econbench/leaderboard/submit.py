@@ -42,8 +42,8 @@ def reserved(result: Result) -> str | None:
     """Why a submission may not take this name: the reference baselines' authors, or the method and policy of one
     of the task's reference entries (whatever its backend), belong to ``econbench bench``."""
     from econbench.bench import AUTHORS, reference_names
+    from econbench.leaderboard.store import method_fold as norm
 
-    norm = lambda x: " ".join(str(x).casefold().split())  # noqa: E731
     if {norm(a) for a in result.authors} & {norm(a) for a in AUTHORS}:
         return f"the author name {AUTHORS[0]!r} is reserved for the entries `econbench bench` measures"
     if (norm(result.method), norm(result.policy)) in {(norm(m), norm(p)) for m, p in reference_names(result.task.id)}:

@@ -116,7 +116,7 @@ def load_policy_folder(path: str | Path, task: Task, backend: Backend) -> tuple[
 
     pf = policies.load(path)
     profile = policies.group_policies(pf, task, backend)
-    if task.role is not None or task.is_single_agent:
+    if task.is_single_agent:
         learner = task.role.group if task.role else task.groups[0].name
         if set(profile) != {learner}:
             raise policies.PolicyFileError(f"{pf.folder}: {task.name} is a single-agent view; the policy acts for "

@@ -23,29 +23,34 @@ from econbench.metrics.gaps import GapResult
 from econbench.registry import make_task
 
 
-def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any, dict[str, Any], str | None]:
-    """The task (on the policy's parameters), the profile, and the folder it came from (None for named policies).
+def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any, dict[str, Any], str | None,
+                                                                          dict[str, Any]]:
+    """The task (on the policy's parameters), the profile, the folder it came from (None for named policies) and
+    the task-parameter overrides it trained with.
 
     A policy folder is read as data (:mod:`econbench.policies`); sampled play needs the run's ``checkpoint.pt``
     (read with torch's weights-only loader by the trainer).
     """
     if not Path(policy).exists():
         task = make_task(task_id)
-        return task, task.policy(policy), None
+        return task, task.policy(policy), None, {}
     if not deterministic:
         from econbench.baseline_scripts import load_baseline
 
-        task, profile = load_baseline("shared_ppo").load_profile(policy, deterministic)
+        sppo = load_baseline("shared_ppo")
+        task, profile = sppo.load_profile(policy, deterministic)
+        params = sppo.run_params(policy)
     else:
         from econbench import policies
         from econbench.metrics.evaluate import load_policy_folder
 
         pf = policies.load(policy)
-        task = make_task(pf.spec.task_id, **pf.spec.params)
+        params = dict(pf.spec.params)
+        task = make_task(pf.spec.task_id, **params)
         profile = load_policy_folder(policy, task, get_backend("numpy"))[1]
     if task.id != make_task(task_id).id:
         raise ValueError(f"{policy} was trained on {task.id}, not {task_id}")
-    return task, profile, policy
+    return task, profile, policy, params
 
 
 def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: int, seeds: Sequence[int] = (0, 1, 2),
@@ -67,7 +72,7 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
     """
     from econbench.baseline_scripts import load_baseline
 
-    task, profile, run = _profile(task_id, policy, deterministic=not sampled)
+    task, profile, run, params = _profile(task_id, policy, deterministic=not sampled)
     task.group(group)  # a clear KeyError for an unknown group
     sppo = load_baseline("shared_ppo")
     if sampled:
@@ -91,7 +96,7 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
             if run is not None:  # on the run's task parameters, from its networks where the trainer's state is there
                 if (Path(run) / "checkpoint.pt").is_file():
                     args += ["--init", run]
-                args += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in _run_params(run).items()), [])
+                args += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in params.items()), [])
             if agent is not None:
                 args += ["--deviate", str(agent)]
             if sampled and run is not None:  # train against the others as they are measured: sampling
@@ -111,13 +116,6 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
               f"{', policies sampled' if sampled else ''}")
     values = np.broadcast_to(base_values, (len(seeds), base_values.size)).copy()
     return GapResult(task.id, Path(policy).name if run else policy, group, method, np.stack(gains), values)
-
-
-def _run_params(run: str) -> dict[str, Any]:
-    """The task-parameter overrides the run trained with (its ``--param``), from its policy folder."""
-    from econbench import policies
-
-    return dict(policies.load(run).spec.params)
 
 
 def _only(agent: int | None, learned: Any, base: Any) -> Any:

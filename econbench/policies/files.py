@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from econbench.jsontext import MAX_JSON_DEPTH, json_depth
 from econbench.policies.spec import FORMAT, SPEC_FILE, VERSION, WEIGHTS_FILE, PolicySpec
 
 MAX_SPEC_BYTES = 1_000_000
 MAX_WEIGHTS_BYTES = 1 << 30
 MAX_ONNX_BYTES = 256 << 20
-MAX_JSON_DEPTH = 32
 CODE_SUFFIXES = {".pkl": "pickle", ".pickle": "pickle", ".pt": "torch.save pickle", ".pth": "torch.save pickle",
                  ".ckpt": "pickled checkpoint", ".zip": "SB3 zip (cloudpickle)", ".joblib": "joblib pickle",
                  ".cloudpickle": "cloudpickle", ".npy": "NumPy file (may hold pickles)"}
@@ -72,28 +72,6 @@ def locate(path: str | Path) -> Path:
     raise PolicyFileError(f"{p}: no {SPEC_FILE} in the folder ({FORMAT_HELP})")
 
 
-def json_depth_ok(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether JSON text nests at most ``limit`` deep (brackets outside strings), checked before parsing it."""
-    depth, in_str, escaped = 0, False, False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif ch in "]}":
-            depth -= 1
-    return True
-
-
 def _read_bounded(path: Path, limit: int, what: str) -> bytes:
     if path.is_symlink() or not path.is_file():
         raise PolicyFileError(f"{path}: {what} must be a regular file in the policy folder")
@@ -113,7 +91,7 @@ def read_spec(folder: Path) -> PolicySpec:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise PolicyFileError(f"{folder / SPEC_FILE}: not UTF-8 text") from None
-    if not json_depth_ok(text):
+    if json_depth(text) > MAX_JSON_DEPTH:
         raise PolicyFileError(f"{folder / SPEC_FILE}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(text)

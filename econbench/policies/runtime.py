@@ -9,6 +9,7 @@ discrete head, which is how econbench scores every trained policy.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,26 +64,28 @@ def _out_width(g: GroupSpec, action: BoxAction | DiscreteAction) -> int:
     return int(np.prod(g.action.shape))
 
 
-class _Normalizer:
-    def __init__(self, norm: ObsNorm | None, mean: np.ndarray | None, var: np.ndarray | None, b: Backend) -> None:
-        self.norm = norm
-        if norm is None:
-            return
-        dt = np.float32 if norm.dtype == "float32" else np.float64
-        self.dt = dt
-        mean64, var64 = np.asarray(mean, np.float64), np.asarray(var, np.float64)
-        self.xp_dt = b.xp.float32 if dt is np.float32 else b.xp.float64
-        self.mean = b.asarray(mean64.astype(dt), dtype=self.xp_dt)
-        self.factor = b.asarray((np.sqrt(var64 + norm.eps) if norm.op == "divide" else
-                                 1.0 / np.sqrt(var64 + norm.eps)).astype(dt), dtype=self.xp_dt)
+def observation_normalizer(pf: PolicyFolder, name: str, norm: ObsNorm | None, obs_dim: int,
+                           b: Backend) -> Callable[[Array], Array]:
+    """``obs (rows, obs_dim)`` normalised as the trainer computed it (``norm``'s dtype and op); identity without one."""
+    if norm is None:
+        return lambda x: x
+    mean, var = pf.arrays.get(f"{name}/obs_mean"), pf.arrays.get(f"{name}/obs_var")
+    if mean is None or var is None or mean.shape != (obs_dim,) or var.shape != (obs_dim,) or np.any(var < 0):
+        raise PolicyFileError(f"{pf.folder}: obs_norm of {name!r} needs {name}/obs_mean and {name}/obs_var of "
+                              f"shape ({obs_dim},), variances >= 0")
+    xp = b.xp
+    dt, xp_dt = (np.float32, xp.float32) if norm.dtype == "float32" else (np.float64, xp.float64)
+    var64 = np.asarray(var, np.float64)
+    shift = b.asarray(np.asarray(mean, np.float64).astype(dt), dtype=xp_dt)
+    factor = b.asarray((np.sqrt(var64 + norm.eps) if norm.op == "divide" else 1.0 / np.sqrt(var64 + norm.eps))
+                       .astype(dt), dtype=xp_dt)
 
-    def __call__(self, x: Array, xp: Any) -> Array:
-        if self.norm is None:
-            return x
-        x = xp.astype(x, self.xp_dt) - self.mean
-        x = x / self.factor if self.norm.op == "divide" else x * self.factor
-        c = self.norm.clip
-        return x if c is None else xp.clip(x, -c, c)
+    def normalize(x: Array) -> Array:
+        x = xp.astype(x, xp_dt) - shift
+        x = x / factor if norm.op == "divide" else x * factor
+        return x if norm.clip is None else xp.clip(x, -norm.clip, norm.clip)
+
+    return normalize
 
 
 def _activation(name: str, xp: Any) -> Any:
@@ -154,20 +157,13 @@ def _group_policy(pf: PolicyFolder, name: str, spec: NetworkGroup, g: GroupSpec,
         from econbench.policies.onnx import onnx_forward
 
         forward = onnx_forward(pf, name, spec.network, width, obs_dim, b)
-    norm = None
-    if spec.obs_norm is not None:
-        mean, var = pf.arrays.get(f"{name}/obs_mean"), pf.arrays.get(f"{name}/obs_var")
-        if mean is None or var is None or mean.shape != (obs_dim,) or var.shape != (obs_dim,) or np.any(var < 0):
-            raise PolicyFileError(f"{pf.folder}: obs_norm of {name!r} needs {name}/obs_mean and {name}/obs_var of "
-                                  f"shape ({obs_dim},), variances >= 0")
-        norm = (mean, var)
-    normalize = _Normalizer(spec.obs_norm, *(norm or (None, None)), b)
+    normalize = observation_normalizer(pf, name, spec.obs_norm, obs_dim, b)
     decode = _decoder(g, spec.action, b)
     masked = isinstance(spec.action, DiscreteAction) and spec.action.masked and g.masked
 
     def policy(obs: Array, mask: Array | None = None) -> Array:
         E, n = obs.shape[0], obs.shape[1]
-        x = normalize(xp.reshape(obs, (E * n, obs_dim)), xp)
+        x = normalize(xp.reshape(obs, (E * n, obs_dim)))
         m = None if mask is None else xp.reshape(mask, (E * n, mask.shape[-1]))
         a = decode(forward(x), m)
         return xp.reshape(a, (E, n, *g.action.shape))

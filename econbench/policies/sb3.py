@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from econbench.core import DiscreteSpec, Task
-from econbench.policies.export import host, mlp_group, write_policy
+from econbench.policies.export import mlp_group, write_policy
 from econbench.policies.spec import BoxAction, DiscreteAction, ObsNorm
 
 _ACTIVATIONS = {"Tanh": "tanh", "ReLU": "relu", "ELU": "elu"}
@@ -78,7 +78,3 @@ def export_sb3(folder: str | Path, model: Any, task: Task, vec_normalize: Any = 
             "stable_baselines3_version": stable_baselines3.__version__, **dict(provenance or {})}
     return write_policy(folder, task.id, {g.name: group}, arrays, provenance=prov)
 
-
-def state_arrays(state_dict: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """A torch state dict as NumPy arrays (for exporters that receive weights rather than modules)."""
-    return {k: host(v) for k, v in state_dict.items()}
