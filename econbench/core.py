@@ -152,11 +152,26 @@ class RoleSpec:
 
 
 PolicyFactory = Callable[["Task", Backend], dict[str, GroupPolicy]]
+SolutionHook = Callable[[Any], Mapping[str, Any]]
+"""``solution(params)``: the exact solution's named quantities (laws of motion, values), for ``econbench solve``."""
+GapHook = Callable[..., Any]
+"""``equilibrium_gap(task, profile, policy_name, seeds, episodes, backend=, progress=)`` -> one
+:class:`~econbench.metrics.gaps.GapResult` per group (see docs/architecture.md, "The task contract")."""
+ReportHook = Callable[..., Mapping[str, Any]]
+"""``report(task, profile, seed=, episodes=, backend=)``: the family's own metrics beside the score (``evaluate``)."""
+FigureHook = Callable[..., Any]
+"""``figure(task, policies, path, seed=, labels=)`` -> the PNG written: the family's rollout figure."""
 
 
 @dataclass(frozen=True)
 class Task:
-    """A registered task: card, parameters, groups, dynamics and named fixed policies."""
+    """A registered task: card, parameters, groups, dynamics, named fixed policies and the family's hooks.
+
+    The hooks are how generic tools (CLI, metrics, bench, leaderboard, plots)
+    reach a family's own code without naming it: each is optional, and a tool
+    falls back to its generic behaviour (or says the task has none) when a
+    hook is absent.
+    """
 
     id: str
     card: Mapping[str, Any]
@@ -167,7 +182,10 @@ class Task:
     horizon: int
     policies: Mapping[str, PolicyFactory] = field(default_factory=dict)
     role: RoleSpec | None = None
-    equilibrium_gap: Callable[..., Any] | None = None  # see econbench.metrics.best_response
+    equilibrium_gap: GapHook | None = None
+    solution: SolutionHook | None = None
+    report: ReportHook | None = None
+    figure: FigureHook | None = None
 
     @property
     def name(self) -> str:
