@@ -122,21 +122,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if task.is_single_agent and "exact" in task.policies:
         gap = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes)
         out.update(optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci))
-    if str(task.card.get("factory", "")).startswith("econbench.envs.rice."):
-        from econbench.envs.rice.metrics import competition_metrics
+    if task.report is not None:  # the family's own metrics beside the score
         from econbench.metrics.evaluate import resolve_policy
 
         _, profile = resolve_policy(task, args.policy, args.backend)
-        m = competition_metrics(task, profile, seed=res.seeds[0])
-        out["competition_metrics"] = {k: float(v[0]) for k, v in m.items() if k != "region_welfare"}
-        out["region_welfare"] = m["region_welfare"][0].tolist()
-    if str(task.card.get("factory", "")).startswith("econbench.envs.ev_charging.env:"):
-        from econbench.envs.ev_charging.metrics import ev_metrics
-        from econbench.metrics.evaluate import resolve_policy
-
-        _, profile = resolve_policy(task, args.policy, args.backend)
-        out["ev_metrics"] = ev_metrics(task, profile, seed=res.seeds[0], episodes=int(res.scores.shape[1]),
-                                       backend=args.backend)
+        out.update(task.report(task, profile, seed=res.seeds[0], episodes=int(res.scores.shape[1]), backend=args.backend))
     if args.plot:
         from econbench.plots import plot_rollout
 
@@ -474,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def task_cmd(name: str, help_: str, func: Any, policy: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_)
-        p.add_argument("--task", required=True, help="task ID, e.g. econbench/InvestmentLQ-v0")
+        p.add_argument("--task", required=True, help="task ID (see `econbench list`)")
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="override a card parameter (repeatable)")
         if policy:
             p.add_argument("--policy", default="exact",
@@ -490,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate).add_argument(
         "--plot", metavar="PNG",
         help="also plot the policy's trajectories against the exact solution (or the reference policy where none is "
-             "known); RBC tasks get a per-firm, per-consumer-group figure")
+             "known), in the task family's own rollout figure where it has one")
     gap = task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
     gap.add_argument("--method", choices=["auto", "trained"], default="auto",
                      help="auto: the task's exact or lower-bound method; trained: retrain each group alone (shared PPO)")
@@ -501,9 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="--method trained: only this agent of the group retrains, its peers keep their policy (a unilateral "
                           "deviation; the default for one-group tasks, where it is agent 0); default: the whole group")
     gap.add_argument("--sampled", action="store_true",
-                     help="--method trained: trained policies act by sampling, before and after (upstream's RBC analysis)")
+                     help="--method trained: trained policies act by sampling, before and after (as the AI Economist's analysis does)")
     m = sub.add_parser("measure", help="measure a policy on the card's protocol into a result file for `submit`")
-    m.add_argument("--task", required=True, help="task ID, e.g. econbench/InvestmentLQ-Planner-v0")
+    m.add_argument("--task", required=True, help="task ID (see `econbench list`)")
     m.add_argument("--policy", required=True, help="a policy folder (README: Policy files) or a named policy")
     m.add_argument("--method", required=True, help="the method's name as the leaderboard shows it")
     m.add_argument("--author", action="append", required=True, help="an author (repeatable)")

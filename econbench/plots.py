@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -78,27 +77,15 @@ def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Pa
     return _save(plt, fig, path)
 
 
-ROLLOUT_FIGURES: dict[str, str] = {"econbench.envs.rbc": "econbench.plots_rbc:plot_rbc_rollout",
-                                   "econbench.envs.rice": "econbench.plots_rice:plot_rice_rollout",
-                                   "econbench.envs.ev_charging.env": "econbench.plots_ev:plot_ev_rollout"}
-"""Task package -> its own rollout figure (``module:function``, imported when used); others get
-:func:`plot_trajectories`, whose state and action feature 0 mean something only in the investment games."""
-
-
 def rollout_figure(task: Task) -> Callable[..., Path]:
-    """The rollout figure for a task, chosen by the package of its card's factory (or of its dynamics)."""
-    module = str(task.card.get("factory") or task.dynamics.__module__).partition(":")[0]
-    for package, target in ROLLOUT_FIGURES.items():
-        if module == package or module.startswith(package + "."):
-            name, _, attr = target.partition(":")
-            figure: Callable[..., Path] = getattr(importlib.import_module(name), attr)
-            return figure
-    return plot_trajectories
+    """The task's own rollout figure (its ``figure`` hook), else :func:`plot_trajectories`: feature 0 of the
+    first group's states and actions and the cumulative discounted reward."""
+    return task.figure or plot_trajectories
 
 
 def plot_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
                  labels: Sequence[str] | None = None) -> Path:
-    """The task's rollout figure for these policies (see :data:`ROLLOUT_FIGURES`)."""
+    """The task's rollout figure for these policies (see :func:`rollout_figure`)."""
     return rollout_figure(task)(task, policies, path, seed=seed, labels=labels)
 
 

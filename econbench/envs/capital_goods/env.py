@@ -120,7 +120,8 @@ def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) ->
     if p.n_households == 1 and p.n_capital == 1:
         policies["exact"] = _exact(group)
     gap = household_deviation_gap if group == "households" else None
-    return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap)
+    exact = solution.summary if "exact" in policies else None
+    return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap, solution=exact)
 
 
 def households_task(card: Mapping[str, Any], **overrides: Any) -> Task:

@@ -186,3 +186,21 @@ def invariant_distribution(sol: VFISolution, tol: float = 1e-12) -> np.ndarray:
 def consumption_equivalent_loss(v_policy: np.ndarray | float, v_star: np.ndarray | float, beta: float) -> np.ndarray:
     """``1 - exp((1 - beta)(V^pi - V*))``: the share of consumption, every period and state, that makes V* equal V^pi."""
     return 1.0 - np.exp((1.0 - beta) * (np.asarray(v_policy) - np.asarray(v_star)))
+
+
+def summary(p: CapitalParams) -> dict[str, object]:
+    """What ``econbench solve`` prints for one household and one good: the steady state, the optimal
+    investment at it in each productivity state (Euler time iteration) and the optimal values there (VFI)."""
+    ss = steady_state(p)
+    euler = solve_euler(p)
+    vfi = solve_vfi(p)
+    states = [f"(agg {za:g}, idio {zi:g})" for za in p.z_agg for zi in p.z_idio]
+    at_ss = [float(np.interp(ss.k, euler.k, euler.invest[s])) for s in range(len(states))]
+    return {
+        "steady state (K, y, c) at shocks 1": (ss.k, ss.y, ss.c),
+        "steady-state investment delta K": p.delta * ss.k,
+        **{f"optimal I(K_ss) in state {name}": inv for name, inv in zip(states, at_ss)},
+        **{f"V*(K_ss) in state {name}": float(v) for name, v in zip(states, vfi.value(np.full(len(states), ss.k),
+                                                                                     np.arange(len(states))))},
+        "Euler time-iteration sweeps / VFI iterations": (euler.iterations, vfi.iterations),
+    }

@@ -7,8 +7,7 @@ from typing import Any, Mapping
 from econbench.backend import Backend
 from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, Task
-from econbench.envs.investment_lq import solution
-from econbench.metrics import best_response
+from econbench.envs.investment_lq import gap, solution
 from econbench.envs.investment_lq.dynamics import MarketDynamics, PlannerDynamics
 from econbench.envs.investment_lq.params import LQParams
 
@@ -66,7 +65,7 @@ def market_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     return Task(
         card["id"], card, p, (firms,), MarketDynamics, p.beta, p.horizon,
         {"exact": _market_exact, "freeze": freeze_policy("firms")},
-        equilibrium_gap=best_response.lq_price_taker_gap,
+        equilibrium_gap=gap.lq_price_taker_gap, solution=solution.summary,
     )
 
 
@@ -76,5 +75,5 @@ def planner_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     planner = GroupSpec("planner", 1, "planner", obs, act)
     return Task(
         card["id"], card, p, (planner,), PlannerDynamics, p.beta, p.horizon,
-        {"exact": _planner_exact, "freeze": freeze_policy("planner")},
+        {"exact": _planner_exact, "freeze": freeze_policy("planner")}, solution=solution.summary,
     )

@@ -8,8 +8,7 @@ from econbench.backend import Backend
 from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, Task
 from econbench.envs.investment_lq.env import freeze_policy
-from econbench.envs.investment_oligopoly import solution
-from econbench.metrics import best_response
+from econbench.envs.investment_oligopoly import gap, solution
 from econbench.envs.investment_oligopoly.dynamics import OligopolyDynamics
 from econbench.envs.investment_oligopoly.params import OligopolyParams
 
@@ -47,4 +46,4 @@ def oligopoly_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     firms = GroupSpec("firms", p.n_firms, "firm", BoxSpec((2,)), BoxSpec((1,), -p.u_max, p.u_max))
     policies = {"exact": _mpe, "competitive": _competitive, "freeze": freeze_policy("firms")}
     return Task(card["id"], card, p, (firms,), OligopolyDynamics, p.beta, p.horizon, policies,
-                equilibrium_gap=best_response.lq_game_gap)
+                equilibrium_gap=gap.lq_game_gap, solution=solution.summary)

@@ -9,8 +9,8 @@ import numpy as np
 from econbench.backend import Backend
 from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, Task
+from econbench.envs.investment_stochastic import gap as stochastic_gap
 from econbench.envs.investment_stochastic import solution
-from econbench.metrics import best_response
 from econbench.envs.investment_stochastic.dynamics import CapacityDynamics, PlannerCapacityDynamics
 from econbench.envs.investment_stochastic.params import StochasticParams
 
@@ -78,8 +78,9 @@ def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) ->
     spec = GroupSpec(group, n, group.rstrip("s"), BoxSpec((obs_dim,)), BoxSpec((1,), 0.0, p.z_max))
     dyn = PlannerCapacityDynamics if group == "planner" else CapacityDynamics
     policies = {"exact": _exact(group), "maintain": _maintain(group)}
-    gap = None if group == "planner" else best_response.stochastic_price_taker_gap
-    return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap)
+    gap = None if group == "planner" else stochastic_gap.stochastic_price_taker_gap
+    return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap,
+                solution=solution.summary)
 
 
 def market_task(card: Mapping[str, Any], **overrides: Any) -> Task:
