@@ -26,7 +26,7 @@ from econbench.registry import make_task, task_ids
 
 REPO = Path(__file__).resolve().parent.parent
 AUTHORS = ["econbench reference baselines"]
-FULL_MODE_EXPECTED = "about 35 minutes on 2 CPU cores in-process (SB3 PPO trains 3 seeds per planner task: 13 min 20 s measured before the EV operator, whose 3 seeds take about 17 more); --executor ray spreads the jobs over a cluster"
+FULL_MODE_EXPECTED = "about 35 minutes on 2 CPU cores in-process (SB3 PPO trains 3 seeds on every card that declares a budget: the planner views took 13 min 20 s, the operator view about 17 more); --executor ray spreads the jobs over a cluster"
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def is_sb3_run(folder: Path) -> bool:
     return (folder / "policy.json").is_file() and (folder / "meta.json").is_file()
 
 
-SHIPPED_PREFIX = "shared_ppo"  # named policies that are learned profiles shipped with a task (econbench/envs/rbc/trained)
+SHIPPED_PREFIX = "shared_ppo"  # named policies that are learned profiles a task package ships as data
 
 
 def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path | None = None) -> list[Job]:

@@ -130,7 +130,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if args.plot:
         from econbench.plots import plot_rollout
 
-        # against the exact solution, or the card's reference policy where none is known (RBC)
+        # against the exact solution, or the card's reference policy where none is known
         reference = task.card["protocol"]["reference_policy"]
         other = "exact" if "exact" in task.policies else reference
         same = args.policy == other or (args.policy == "reference" and other == reference)
@@ -201,7 +201,7 @@ def _trained_gap(task: Any, args: argparse.Namespace) -> None:
     rows = []
     for name in groups:
         try:
-            # one group only (the oligopoly): a unilateral deviation of agent 0, its peers frozen; --agent asks for it
+            # one group only: a unilateral deviation of agent 0, its peers frozen; --agent asks for it
             agent = args.agent if args.agent is not None else (0 if len(task.groups) == 1 else None)
             r = trained_best_response_gap(task.id, args.policy, name, args.budget, seeds=args.br_seeds,
                                           episodes=args.episodes, agent=agent, sampled=args.sampled)

@@ -163,6 +163,25 @@ FigureHook = Callable[..., Any]
 """``figure(task, policies, path, seed=, labels=)`` -> the PNG written: the family's rollout figure."""
 
 
+def lazy_hook(target: str) -> Callable[..., Any]:
+    """A hook named ``"package.module:function"``, imported at its first call.
+
+    For hooks that do not make a task's numbers (figures, extra reports): building the task does not
+    import them (nor matplotlib), and a task's fingerprint, which follows its factory's imports, does not
+    change when a figure does.
+    """
+    module, _, attr = target.partition(":")
+
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    hook.__qualname__ = hook.__name__ = attr
+    hook.target = target  # type: ignore[attr-defined]
+    return hook
+
+
 @dataclass(frozen=True)
 class Task:
     """A registered task: card, parameters, groups, dynamics, named fixed policies and the family's hooks.

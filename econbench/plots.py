@@ -25,7 +25,7 @@ def _pyplot() -> Any:
 def _runs_figure(runs: Sequence[Any], labels: Sequence[str] | None) -> tuple[Any, Any, Any, list[str], Any]:
     """The 2x3 rollout figure's frame: ``(plt, fig, axes, names, colours)``, one name and colour per run.
 
-    Shared by the EV and RICE rollout figures so that their runs are named and coloured alike.
+    Shared by the families' rollout figures so that their runs are named and coloured alike.
     """
     plt = _pyplot()
     names = list(labels) if labels else [r.policy for r in runs]

@@ -56,8 +56,8 @@ def register_all() -> None:
         if task_id in gym.registry:
             continue
         card = load_card(task_id)
-        # A card that gives its own episode length is a game that ends there by itself (terminated: RICE's last
-        # year, the EV day): no TimeLimit, which would flag that step truncated too. Others truncate at the horizon.
+        # A card that gives its own episode length is a game that ends there by itself (terminated: a model's last
+        # year or day): no TimeLimit, which would flag that step truncated too. Others truncate at the horizon.
         ends = "max_episode_steps" in card
         gym.register(
             id=task_id,

@@ -246,7 +246,7 @@ def test_time_iteration_agrees_with_value_function_iteration() -> None:
 def test_euler_errors_separate_the_optimum_from_constant_saving() -> None:
     from econbench.envs.capital_goods.metrics import euler_errors
 
-    exact, const = euler_errors(PLANNER, "exact"), euler_errors(PLANNER, "constant_saving")
+    exact, const = euler_errors(make_task(PLANNER), "exact"), euler_errors(make_task(PLANNER), "constant_saving")
     assert exact.max < -5.5  # the time-iteration policy solves the Euler equation to interpolation error
     assert -3.0 < const.mean < -1.5  # a constant share is off by about 1 %
 

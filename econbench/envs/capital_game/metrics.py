@@ -19,7 +19,6 @@ import numpy as np
 from econbench.core import BatchedEnv, Task, profile_actions
 from econbench.envs.capital_game.dynamics import GameDynamics, GameState
 from econbench.metrics.evaluate import PolicySpec, resolve_policy
-from econbench.registry import make_task
 
 
 @dataclass(frozen=True)
@@ -79,9 +78,8 @@ def simulate(task: Task, profile: Any, episodes: int = 16, steps: int = 400, see
     return Outcome(*(sums / (steps - steps // 2)).tolist())
 
 
-def outcome(task: Task | str, policy: PolicySpec, episodes: int = 16, steps: int = 400, seed: int = 0) -> OutcomeReport:
+def outcome(task: Task, policy: PolicySpec, episodes: int = 16, steps: int = 400, seed: int = 0) -> OutcomeReport:
     """The profile's outcome beside the competitive and static-Nash references on the same shocks."""
-    task = make_task(task) if isinstance(task, str) else task
     name, profile = resolve_policy(task, policy, "numpy")
     ref = {k: simulate(task, task.policy(k), episodes, steps, seed) for k in ("competitive", "static_nash")}
     return OutcomeReport(task.id, name, simulate(task, profile, episodes, steps, seed), **ref)

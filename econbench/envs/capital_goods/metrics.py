@@ -24,7 +24,6 @@ import numpy as np
 from econbench.core import BatchedEnv, Task, profile_actions
 from econbench.envs.capital_goods.dynamics import CapitalDynamics, CapitalState
 from econbench.metrics.evaluate import PolicySpec, resolve_policy
-from econbench.registry import make_task
 
 ENUMERATE_OTHERS = 4
 OTHER_DRAWS = 16
@@ -62,10 +61,9 @@ def _next_moves(p: Any, rng: np.random.Generator) -> tuple[list[tuple[float, int
             for agg in (0, 1) for _ in range(OTHER_DRAWS)], True
 
 
-def euler_errors(task: Task | str, policy: PolicySpec, seed: int = 0, episodes: int = 16, burn: int = 100,
+def euler_errors(task: Task, policy: PolicySpec, seed: int = 0, episodes: int = 16, burn: int = 100,
                  samples: int = 4, every: int = 50) -> EulerErrors:
     """Euler errors at ``samples`` dates (after ``burn`` steps, ``every`` apart) of ``episodes`` episodes."""
-    task = make_task(task) if isinstance(task, str) else task
     p = task.params
     name, profile = resolve_policy(task, policy, "numpy")
     env = BatchedEnv(task, episodes, "numpy", seed=seed)
