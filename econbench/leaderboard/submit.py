@@ -41,7 +41,7 @@ def check(result: Result) -> None:
 def reserved(result: Result) -> str | None:
     """Why a submission may not take this name: the reference baselines' authors, or the method and policy of one
     of the task's reference entries (whatever its backend), belong to ``econbench bench``."""
-    from econbench.bench import AUTHORS, reference_names
+    from econbench.leaderboard.reference import AUTHORS, reference_names
     from econbench.leaderboard.store import method_fold as norm
 
     if {norm(a) for a in result.authors} & {norm(a) for a in AUTHORS}:

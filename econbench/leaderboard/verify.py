@@ -26,7 +26,7 @@ def policy_source(result: Result) -> str | None:
     entry under another name pointing at a reference policy is not re-verified:
     a ✓ would credit the reference's numbers to it.
     """
-    from econbench.bench import AUTHORS, reference_names
+    from econbench.leaderboard.reference import AUTHORS, reference_names
     from econbench.registry import make_task
 
     if result.authors != AUTHORS or (result.method, result.policy) not in reference_names(result.task.id):
