@@ -57,6 +57,7 @@ def test_capital_goods_solution_invests_depreciation_on_average() -> None:
     assert len(invest) == len(values) == 4
     assert np.mean(invest) == pytest.approx(s["steady-state investment delta K"], rel=0.02)
     assert np.all(np.diff(values) > 0) and np.all(np.diff(invest) > 0)
+    assert values == pytest.approx([39.682, 40.703, 43.485, 44.525], abs=2e-3)  # the card's VFI values at K_ss
 
 
 def test_generic_layers_name_no_task() -> None:
