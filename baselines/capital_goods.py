@@ -1,6 +1,6 @@
 """The draft paper's exercises on the capital-goods economy, as runnable configurations.
 
-Each exercise trains ``baselines/shared_ppo.py`` on one configuration of
+Each exercise trains shared-parameter PPO (``econbench.learn.shared_ppo``) on one configuration of
 ``econbench/CapitalGoods*-v0`` and answers the draft's question: how close is the
 learned play to the rational-expectations solution (the planner's optimum, which
 the rebated market shares), and to the competitive equilibrium?
@@ -41,18 +41,17 @@ the deviation-search lower bounds and, with ``--trained-gap``, a budgeted
 trained unilateral best response.
 """
 
-from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
+import tyro
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -60,12 +59,13 @@ try:
     import econbench  # noqa: F401
 except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(ROOT))
-from econbench.baseline_scripts import load_baseline
 from econbench.core import BatchedEnv, Task, profile_actions
 from econbench.envs.capital_game.metrics import outcome
 from econbench.envs.capital_goods import solution
 from econbench.envs.capital_goods.dynamics import CapitalState
 from econbench.envs.capital_goods.metrics import euler_errors
+from econbench.learn import SharedPPOConfig, shared_ppo
+from econbench.learn.runs import load_profile
 from econbench.metrics import equilibrium_gap, evaluate
 from econbench.registry import make_task
 
@@ -85,7 +85,7 @@ class Exercise:
     firm_start: float = 1.0  # firms' initial mean markup (marginal-cost pricing)
 
 
-GAME_STEPS = 3_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
+GAME_STEPS = 3_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
 EXERCISES: dict[str, Exercise] = {
     "planner_1hh": Exercise(PLANNER, {}, "a planner, 1 household: the exact case"),
     "planner_4hh": Exercise(PLANNER, {"n_households": 4}, "a planner, 4 households"),
@@ -105,25 +105,25 @@ EXERCISES: dict[str, Exercise] = {
     "firms_2v2_opaque_prices": Exercise(GAME, {"opaque_prices": True}, "2 vs 2, nobody sees last period's prices or markups", GAME_STEPS),
     "firms_2v2_high_start": Exercise(GAME, {}, "2 vs 2, firms start at markup 2 (above the static Nash 1.5)", GAME_STEPS, 2.0),
 }
-FULL_STEPS = 1_000_000  # the budget of baselines/hyperparams/shared_ppo.toml's [CapitalGoods-v0]
+FULL_STEPS = 1_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.toml's [CapitalGoods-v0]
 QUICK_STEPS = 2_048
 
 
 def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
     ex = EXERCISES[name]
-    sppo = load_baseline("shared_ppo")
-    argv = ["--task", ex.task, "--seed", str(seed), "--out", str(runs), "--run-name", f"{name}_seed{seed}", "--skip-eval"]
-    argv += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in ex.params.items()), [])
     task = make_task(ex.task, **ex.params)
+    init_bias = {}
     for g in task.groups:  # households start at the steady-state share, firms at marginal-cost pricing
         lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
         start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else ex.firm_start
-        argv += ["--init-bias", f"{g.name}={json.dumps([2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0])}"]
+        init_bias[g.name] = [2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0]
+    given: dict[str, Any] = {"seed": seed, "out": str(runs), "run_name": f"{name}_seed{seed}", "skip_eval": True,
+                             "params": dict(ex.params), "init_bias": init_bias}
     if quick:
-        argv += ["--total-timesteps", str(QUICK_STEPS), "--n-envs", "8", "--num-steps", "32", "--critic-warmup", "0"]
+        given.update(total_timesteps=QUICK_STEPS, n_envs=8, num_steps=32, critic_warmup=0)
     elif ex.steps is not None:
-        argv += ["--total-timesteps", str(ex.steps)]
-    return sppo.main(argv)
+        given["total_timesteps"] = ex.steps
+    return shared_ppo.train(SharedPPOConfig.for_task(ex.task, **given))
 
 
 def capital_ratio(task: Task, profile: dict[str, Any], episodes: int = 16, steps: int = 400, seed: int = 0) -> float:
@@ -142,8 +142,7 @@ def capital_ratio(task: Task, profile: dict[str, Any], episodes: int = 16, steps
 
 
 def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
-    sppo = load_baseline("shared_ppo")
-    task, profile = sppo.load_profile(run)
+    task, profile = load_profile(run)
     if is_game(task.id):
         return game_report(name, run, task, profile, episodes)
     p = task.params
@@ -280,23 +279,23 @@ def _rel(p: Path) -> str:
         return str(p)
 
 
+@dataclass
+class Args:
+    exercises: tyro.conf.Positional[list[str]] = field(default_factory=list)  # default: every exercise (see --list)
+    quick: bool = False  # the CI budget (2,048 env-steps) instead of the full one (1M; firms 3M)
+    seed: int = 0
+    episodes: Optional[int] = None  # evaluation episodes per seed (default: the card's)
+    out: Path = OUT  # folder of the reports and summary.md
+    runs: Path = RUNS  # root folder of the training runs
+    summary: bool = False  # only collect the reports into summary.md
+    card: bool = False  # only write the full-budget reports into the cards' [learned_scores]
+    trained_gap: int = 0  # STEPS > 0, no training: add each group's trained best-response gap (agent 0 retrained)
+    rescore: bool = False  # no training: report the runs in --runs again (--runs baselines/checkpoints: the shipped)
+    list: bool = False  # list the exercises and stop
+
+
 def main(argv: Sequence[str] | None = None) -> list[Path]:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("exercises", nargs="*", help=f"default: all of {list(EXERCISES)}")
-    ap.add_argument("--quick", action="store_true", help=f"the CI budget ({QUICK_STEPS:,} env-steps) instead of {FULL_STEPS:,}")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--episodes", type=int, default=None, help="evaluation episodes per seed (default: the card's)")
-    ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--runs", type=Path, default=RUNS)
-    ap.add_argument("--list", action="store_true")
-    ap.add_argument("--summary", action="store_true", help="only collect the reports into summary.md")
-    ap.add_argument("--card", action="store_true", help="only write the full-budget reports into the cards' [learned_scores]")
-    ap.add_argument("--trained-gap", type=int, metavar="STEPS", default=0,
-                    help="no training: add each group's trained best-response gap (STEPS env-steps, agent 0 retrained "
-                         "from the run in --runs) to the exercises' reports")
-    ap.add_argument("--rescore", action="store_true", help="no training: report the runs in --runs again (keeps budget and time): "
-                    "--rescore --runs baselines/checkpoints scores the shipped ones")
-    args = ap.parse_args(argv)
+    args = tyro.cli(Args, args=argv, description=__doc__)
     if args.list:
         for name, ex in EXERCISES.items():
             print(f"{name:24s} {ex.task} {ex.params}  {ex.question}")

@@ -40,15 +40,16 @@ learned equilibrium play.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Optional, Sequence
 
 import numpy as np
+import tyro
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -100,14 +101,9 @@ def policy_spec(policy: str, sampled: bool = False) -> Any:
     """A policy spec for econbench's metrics; ``sampled``: a shared_ppo run folder drawing its actions."""
     if not sampled:
         return policy
-    import importlib.util
+    from econbench.learn.runs import load_profile
 
-    spec = importlib.util.spec_from_file_location("econbench_ev_report_shared_ppo", HERE / "shared_ppo.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module.load_profile(policy, deterministic=False)[1]
+    return load_profile(policy, deterministic=False)[1]
 
 
 def _seeded(fn: Any, *args: Any, **kw: Any) -> Any:
@@ -429,16 +425,19 @@ def _name(r: dict[str, Any]) -> str:
     return name + (" (sampled)" if r.get("actions") == "sampled" else " (argmax)" if "/" in p else "")
 
 
+@dataclass
+class Args:
+    kind: tyro.conf.Positional[Literal["steady", "dynamic", "summary", "card"]]
+    policy: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)  # a named policy or a shared_ppo run folder
+    task: Optional[str] = None  # default: EVCharging-Steady-v0 / EVCharging-v0
+    episodes: Optional[int] = None  # episodes per seed (default: the card's protocol)
+    no_gap: bool = False  # skip the equilibrium gap
+    sampled: bool = False  # run folders draw their actions (torch seed 0) instead of argmax
+    out: Path = OUT  # folder of the reports and the summary
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("kind", choices=["steady", "dynamic", "summary", "card"])
-    ap.add_argument("--policy", action="append", default=[], help="a named policy or a shared_ppo run folder (repeatable)")
-    ap.add_argument("--task", default=None, help="default: EVCharging-Steady-v0 / EVCharging-v0")
-    ap.add_argument("--episodes", type=int, default=None, help="episodes per seed (default: the card's protocol)")
-    ap.add_argument("--no-gap", action="store_true", help="skip the equilibrium gap")
-    ap.add_argument("--sampled", action="store_true", help="run folders draw their actions (torch seed 0) instead of argmax")
-    ap.add_argument("--out", type=Path, default=OUT, help="folder of the reports and the summary")
-    args = ap.parse_args(argv)
+    args = tyro.cli(Args, args=argv, description=__doc__)
     if args.kind == "summary":
         for path in summary(args.out):
             print(path)

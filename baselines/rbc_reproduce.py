@@ -4,7 +4,7 @@ Curry, Trott, Phade, Bai, Zheng (arXiv 2201.01163) report that the learned tax
 policy reaches almost 15 % more social welfare than the best fixed rate, and
 that retraining one agent type alone gains little at the end of training
 (under 3 % consumers, 10 % firms, 1 % government). This script runs the same
-protocol on this machine's scale (the budget is in hyperparams/shared_ppo.toml):
+protocol on this machine's scale (the budget is in econbench/learn/hyperparams/shared_ppo.toml):
 
 1. ``learned``: the whole economy trained with the card's curriculum, one run per ``--seeds``;
 2. ``fixed``: consumers and firms trained the same way under each flat rate
@@ -23,17 +23,16 @@ protocol on this machine's scale (the budget is in hyperparams/shared_ppo.toml):
     python baselines/rbc_reproduce.py --stage ship    # ship the learned profiles
 """
 
-from __future__ import annotations
-
-import argparse
 import json
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Optional, Sequence
 
 import numpy as np
+import tyro
 
 HERE = Path(__file__).resolve().parent
 TASK = "econbench/RBCTax-v0"
@@ -119,10 +118,10 @@ def sampled(run: Path) -> dict[str, float]:
     """Welfare and mean return per agent of each group with the run's policies sampling, as in training."""
     import torch
 
-    from econbench.baseline_scripts import load_baseline
+    from econbench.learn.runs import load_profile
     from econbench.metrics import evaluate
 
-    task, profile = load_baseline("shared_ppo").load_profile(run, deterministic=False)
+    task, profile = load_profile(run, deterministic=False)
     torch.manual_seed(12345)
     res = evaluate(task, profile, episodes=SAMPLED_EPISODES)
     return {"welfare": res.mean, **{g: float(np.mean(res.returns[g])) for g in GROUPS}}
@@ -134,12 +133,12 @@ def government_deviation(run: Path) -> dict[str, Any]:
     import torch
 
     from econbench.backend import get_backend
-    from econbench.baseline_scripts import load_baseline
     from econbench.envs.rbc.dynamics import government_action_table
     from econbench.envs.rbc.env import constant_rule
+    from econbench.learn.runs import load_profile
     from econbench.metrics import evaluate
 
-    task, profile = load_baseline("shared_ppo").load_profile(run, deterministic=False)
+    task, profile = load_profile(run, deterministic=False)
     table = government_action_table(task.params)
 
     def welfare(gov: Any) -> float:
@@ -269,12 +268,12 @@ def figure(s: dict[str, Any], path: Path) -> None:
 def stage_ship(out: Path, seeds: Sequence[int]) -> None:
     import torch
 
-    from econbench.baseline_scripts import load_baseline
     from econbench.envs.rbc import trained
+    from econbench.learn.runs import read_checkpoint
 
     for s in seeds:
         run = out / "RBCTax-v0" / f"learned_seed{s}"
-        ck = load_baseline("shared_ppo").read_checkpoint(run)  # tensors and settings only
+        ck = read_checkpoint(run)  # tensors and settings only
         actors = {}
         for g, state in ck["agents"].items():
             layers = {"obs_mean": state["obs_norm.mean"].numpy(), "obs_var": state["obs_norm.var"].numpy()}
@@ -296,23 +295,25 @@ def stage_ship(out: Path, seeds: Sequence[int]) -> None:
         print(dest)
 
 
+@dataclass
+class Args:
+    out: str = str(HERE / "runs" / "rbc_reproduction")  # folder of the runs and the report
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    rates: list[int] = field(default_factory=lambda: [0, 20, 40, 60, 80])  # flat tax rates in percent
+    timesteps: int = 0  # training budget per run (0: econbench/learn/hyperparams/shared_ppo.toml's)
+    br_timesteps: int = 80_000  # env-steps of each trained best response
+    workers: int = 2  # processes at a time (one core each)
+    stage: Literal["all", "train", "br", "report", "ship"] = "all"
+    br_job: Optional[tuple[str, str, int, int, str]] = None  # internal (stage br): RUN GROUP SEED TIMESTEPS DEST
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default=str(HERE / "runs" / "rbc_reproduction"))
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--rates", type=int, nargs="+", default=[0, 20, 40, 60, 80], help="flat tax rates in percent")
-    p.add_argument("--timesteps", type=int, default=0, help="training budget per run (default: hyperparams/shared_ppo.toml)")
-    p.add_argument("--br-timesteps", type=int, default=80_000)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--stage", choices=("all", "train", "br", "report", "ship"), default="all")
-    p.add_argument("--br-job", nargs=5, metavar=("RUN", "GROUP", "SEED", "TIMESTEPS", "DEST"), help=argparse.SUPPRESS)
-    a = p.parse_args(argv)
+    a = tyro.cli(Args, args=argv, description=__doc__)
     if a.br_job:
-        run, group, seed, steps, dest = a.br_job
-        return br_job(run, group, int(seed), int(steps), dest)
+        return br_job(*a.br_job)
     bad = [r for r in a.rates if r not in (0, 20, 40, 60, 80)]
     if bad:
-        p.error(f"--rates: the task names fixed policies for 0, 20, 40, 60, 80 only; got {bad}")
+        raise SystemExit(f"--rates: the task names fixed policies for 0, 20, 40, 60, 80 only; got {bad}")
     out = Path(a.out)
     if a.timesteps:
         TIMESTEPS[:] = ["--total-timesteps", str(a.timesteps)]

@@ -322,20 +322,20 @@ PPO_RATES: dict[str, dict[str, Any]] = {}  # task -> env-steps/s, agent-steps/s,
 
 @pytest.mark.parametrize("task_id", PPO_IDS)
 def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Env-steps/s of baselines/shared_ppo.py training (simulation, inference and learning) with the task's settings.
+    """Env-steps/s of shared-PPO training (econbench.learn.shared_ppo: simulation, inference and learning) with the
+    task's settings.
 
-    The script's own hyperparameters for the task (``parse_args``), a budget of
+    The packaged hyperparameters for the task (``SharedPPOConfig.for_task``), a budget of
     ``PPO_UPDATES`` updates after a one-update warm-up run, no evaluation. The
     batched core's share of the wall time is timed alongside.
     """
     pytest.importorskip("torch")
-    from econbench.baseline_scripts import load_baseline
     from econbench.core import BatchedEnv
-
-    sppo = load_baseline("shared_ppo")
+    from econbench.learn import shared_ppo as sppo
+    from econbench.learn.config import SharedPPOConfig
 
     def args(updates: int, run: str) -> Any:
-        a = sppo.parse_args(["--task", task_id, "--skip-eval", "--out", str(tmp_path), "--run-name", run])
+        a = SharedPPOConfig.for_task(task_id, skip_eval=True, out=str(tmp_path), run_name=run)
         a.total_timesteps = updates * a.n_envs * a.num_steps
         return a
 

@@ -51,7 +51,7 @@ def _rbc_summary(tr: Any, bt: Any) -> None:
                           f"(median of same-process rounds), {_met(ratio >= bt.RBC_RATIO_GOAL)} "
                           f"(CI floor {bt.RBC_RATIO_FLOOR:.0f}x)")
     if bt.PPO_RATES:
-        tr.section("shared PPO end to end (baselines/shared_ppo.py: simulation + inference + learning)")
+        tr.section("shared PPO end to end (econbench.learn.shared_ppo: simulation + inference + learning)")
         for task_id, r in sorted(bt.PPO_RATES.items()):
             tr.write_line(f"  {task_id}: {r['env_steps_per_sec']:,.0f} env-steps/s "
                           f"({r['agent_steps_per_sec']:,.0f} agent-steps/s); "

@@ -34,13 +34,13 @@ from econbench.leaderboard.store import Store
 from econbench.registry import make_task, task_ids
 
 def _train(job: Job) -> None:
-    """Train with the baseline script (a file of the checkout, not a module of the package)."""
-    from econbench.baseline_scripts import load_baseline
+    """Train SB3 PPO into the job's folder with the task's packaged hyperparameters and the card's budget."""
+    from econbench.learn import sb3
+    from econbench.learn.config import SB3PPOConfig
 
     folder = Path(job.policy)
-    load_baseline("sb3_ppo").main(["--task", job.task_id, "--seed", str(job.seed), "--total-timesteps",
-                                   str(job.total_timesteps), "--out", str(folder.parent.parent), "--run-name",
-                                   folder.name, "--no-eval"])
+    sb3.train(SB3PPOConfig(task=job.task_id, seed=int(job.seed or 0), total_timesteps=job.total_timesteps,
+                           out=folder.parent.parent, run_name=folder.name, no_eval=True))
 
 
 def run_job(job: Job, store_path: str, backend: str = "numpy") -> dict[str, Any]:

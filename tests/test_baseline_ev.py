@@ -80,13 +80,14 @@ def test_sb3_on_the_driver_view_trains_on_features_and_is_scored(tmp_path: Path)
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["normalize_actions"] is False
     from econbench import policies
+    from econbench.learn.sb3_score import checkpoint_profile
 
     pf = policies.load(folder)
     assert pf.arrays["drivers/w0"].shape[1] == 20  # the features, not the dict with the mask
     assert pf.arrays["drivers/w2"].shape[0] == 4 + 3  # logits of the two heads
     task = make_task(DRIVER)
-    res = evaluate(task, sb3.checkpoint_profile(task, folder), episodes=2)
-    profile = sb3.checkpoint_profile(task, folder, deterministic=False)
+    res = evaluate(task, checkpoint_profile(task, folder), episodes=2)
+    profile = checkpoint_profile(task, folder, deterministic=False)
     assert res.scores.shape == (1, 2) and np.all(np.isfinite(res.scores))
     # driver 0 is the learner, the others keep the role's rule: with the learner playing that rule too, the
     # profile reproduces the rule's score exactly
@@ -172,10 +173,11 @@ def test_steady_reports_reproduce(path: Path, report: ModuleType) -> None:
                          ids=lambda p: p.name)
 def test_shipped_driver_checkpoints_reproduce_their_eval_json(folder: Path) -> None:
     pytest.importorskip("stable_baselines3")
-    sb3 = load("sb3_ppo")
+    from econbench.learn.sb3_score import checkpoint_profile
+
     recorded = json.loads((folder / "eval.json").read_text())
     task = make_task(DRIVER)
-    res = evaluate(task, sb3.checkpoint_profile(task, folder))
+    res = evaluate(task, checkpoint_profile(task, folder))
     assert res.mean == pytest.approx(recorded["score"], rel=1e-9)
     shortest = recorded["vs_named"]["shortest_wait"]
     assert shortest["score"] == pytest.approx(evaluate(task, "shortest_wait").mean, rel=1e-9)

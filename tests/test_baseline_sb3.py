@@ -78,19 +78,21 @@ def test_tiny_training_run_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
 
 
 def test_hyperparameters_merge_default_task_and_overrides(tmp_path: Path) -> None:
-    script = load_script()
+    from econbench.learn.config import sb3_hyperparams
+    from econbench.learn.sb3 import ppo_kwargs
+
     path = tmp_path / "hp.toml"
     path.write_text('[default]\nn_steps = 8\nlearning_rate = 1e-3\n'
                     'policy_kwargs = { log_std_init = -1.0, net_arch = [8] }\n'
                     '["InvestmentLQ-Planner-v0"]\nn_steps = 16\npolicy_kwargs = { log_std_init = -2.0 }\n')
-    hp = script.load_hyperparams(path, LQ, ["learning_rate=5e-4", "lr_schedule=linear"])
+    hp = sb3_hyperparams(path, LQ, ["learning_rate=5e-4", "lr_schedule=linear"])
     assert hp == {"n_steps": 16, "learning_rate": 5e-4, "lr_schedule": "linear",
                   "policy_kwargs": {"log_std_init": -2.0, "net_arch": [8]}}
-    kw = script.ppo_kwargs(hp)
+    kw = ppo_kwargs(hp)
     assert "lr_schedule" not in kw and kw["learning_rate"](0.5) == pytest.approx(2.5e-4)
     path.write_text("[default]\ngamma = 0.99\n")
     with pytest.raises(ValueError, match="discount"):
-        script.load_hyperparams(path, LQ)
+        sb3_hyperparams(path, LQ)
 
 
 def shipped_checkpoints() -> list[Path]:

@@ -13,6 +13,9 @@ import pytest
 from tests.conftest import MULTI_IDS
 
 torch = pytest.importorskip("torch")
+pytest.importorskip("tyro")
+from econbench.learn import runs  # noqa: E402
+
 SCRIPT = Path(__file__).resolve().parent.parent / "baselines" / "shared_ppo.py"
 
 
@@ -32,7 +35,7 @@ def test_short_run_on_every_multi_agent_task(task_id: str, tmp_path: Path) -> No
     result = json.loads((run / "eval.json").read_text())
     assert np.isfinite(result["score"])
     assert (run / "checkpoint.pt").is_file() and (run / "curve.csv").read_text().startswith("timesteps,")
-    task, profile = sppo.load_profile(run)
+    task, profile = runs.load_profile(run)
     obs = {g.name: np.zeros((3, g.n_agents, *g.observation.shape)) for g in task.groups}
     for g in task.groups:
         assert profile[g.name](obs[g.name]).shape[:2] == (3, g.n_agents)
@@ -78,10 +81,10 @@ def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path:
     sppo = _module()
     run = sppo.main(["--task", "econbench/RBCTax-v0", "--total-timesteps", "80", "--n-envs", "4", "--num-steps", "10",
                      "--out", str(tmp_path), "--skip-eval"])
-    task, argmax = sppo.load_profile(run)
+    task, argmax = runs.load_profile(run)
     by_folder = evaluate("econbench/RBCTax-v0", str(run), episodes=2)  # a run folder is a policy spec
     assert by_folder.mean == pytest.approx(evaluate(task, argmax, episodes=2).mean, rel=1e-12)
-    _, sampling = sppo.load_profile(run, deterministic=False)
+    _, sampling = runs.load_profile(run, deterministic=False)
     obs = np.zeros((2, 100, *task.group("consumers").observation.shape))
     torch.manual_seed(3)
     a = sampling["consumers"](obs)
@@ -90,7 +93,7 @@ def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path:
     assert not np.array_equal(a, sampling["consumers"](obs))  # and it does sample
     assert np.array_equal(argmax["consumers"](obs), argmax["consumers"](obs))
     # a best response trains against the others as measured: --fixed-sampled makes a run's fixed groups sample
-    fixed = sppo.fixed_policies(task, str(run), ["government"], deterministic=False)
+    fixed = runs.fixed_policies(task, str(run), ["government"], deterministic=False)
     assert set(fixed) == {"consumers", "firms"} and not np.array_equal(fixed["consumers"](obs), fixed["consumers"](obs))
     assert sppo.parse_args(["--task", "econbench/RBCTax-v0", "--fixed-sampled"]).fixed_sampled
     with pytest.raises(ValueError, match="no policy.json"):
@@ -99,7 +102,8 @@ def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path:
 
 def test_the_end_of_an_undiscounted_game_is_not_bootstrapped() -> None:
     """RBC (gamma 1) ends after 10 quarters; the investment tasks (gamma < 1) are infinite games truncated."""
-    sppo = _module()
+    from econbench.learn.shared_ppo import no_future
+
     term, done = torch.tensor([False, False, True]), torch.tensor([False, True, True])
-    assert sppo.no_future(term, done, 1.0).tolist() == [False, True, True]
-    assert sppo.no_future(term, done, 0.95).tolist() == [False, False, True]
+    assert no_future(term, done, 1.0).tolist() == [False, True, True]
+    assert no_future(term, done, 0.95).tolist() == [False, False, True]

@@ -106,11 +106,11 @@ def test_card_learned_scores_are_the_exercise_reports(task_id: str) -> None:
 
 @pytest.mark.parametrize("name", ["planner_1hh", "households_own_5", "firms_2v2_opaque_prices"])
 def test_shipped_exercise_runs_reproduce_their_scores(name: str) -> None:
-    from econbench.baseline_scripts import load_baseline
+    from econbench.learn.runs import load_profile
     from econbench.metrics import evaluate
 
     root = SCRIPT.parent.parent
     recorded = json.loads((root / "baselines" / "results" / "capital_goods" / f"{name}.json").read_text())
-    task, profile = load_baseline("shared_ppo").load_profile(root / recorded["run"])
+    task, profile = load_profile(root / recorded["run"])
     assert task.id == recorded["task_id"] and all(getattr(task.params, k) == v for k, v in recorded["params"].items())
     assert evaluate(task, profile).mean == pytest.approx(recorded["score"], rel=1e-9)

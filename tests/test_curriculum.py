@@ -143,10 +143,13 @@ def test_shared_ppo_updates_only_the_groups_a_stage_names(tmp_path: Path) -> Non
     run = sppo.main(["--task", "econbench/RBCTax-v0", "--total-timesteps", "120", "--n-envs", "4", "--num-steps", "10",
                      "--curriculum", "short", "--curriculum-pace", "source", "--out", str(tmp_path), "--skip-eval"])
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
-    args = sppo.Args(**ck["args"])
+    from econbench.learn import SharedPPOConfig
+    from econbench.learn.networks import GroupAgent
+
+    args = SharedPPOConfig(**ck["args"])
     task = make_task("RBCTax-v0")
     torch.manual_seed(args.seed)  # the same initial networks, built in the same order
-    fresh = {g.name: sppo.GroupAgent(g, args.hidden, args.log_std_init, args.activation) for g in task.groups}
+    fresh = {g.name: GroupAgent(g, args.hidden, args.log_std_init, args.activation) for g in task.groups}
 
     def weights(state: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in state.items() if k.startswith(("actor", "critic"))}

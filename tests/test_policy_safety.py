@@ -161,10 +161,12 @@ def test_an_onnx_name_on_a_pickle_is_not_unpickled(tmp_path: Path, marker: Path)
 
 # ---------------------------------------------------------------------------- the scripts that take runs
 def test_shared_ppo_reads_checkpoints_as_data_only(tmp_path: Path, marker: Path) -> None:
+    from econbench.learn.runs import load_profile
+
     sppo = _script("shared_ppo")
     run = _torch_folder(tmp_path / "runs" / "InvestmentOligopoly-v0" / "x", marker)
     with pytest.raises(ValueError, match="refused") as info:
-        sppo.load_profile(run)  # capital_goods.py --runs, ev_report.py --sampled, rbc_reproduce.py
+        load_profile(run)  # capital_goods.py --runs, ev_report.py --sampled, rbc_reproduce.py
     assert "\n" not in str(info.value)
     base = ["--task", OLIGOPOLY, "--total-timesteps", "64", "--n-envs", "2", "--num-steps", "32", "--skip-eval"]
     for extra in (["--init", str(run)], ["--learn", "firms", "--fixed", str(run), "--deviate", "0"],
@@ -180,10 +182,11 @@ def test_sb3_rescore_and_ev_report_refuse_code_formats(tmp_path: Path, marker: P
     folder = _sb3_folder(tmp_path / "ppo_seed0", marker)
     with pytest.raises(PolicyFileError):
         sb3.main(["--rescore", str(folder)])
+    from econbench.learn.sb3_score import checkpoint_profile
     from econbench.registry import make_task
 
     with pytest.raises(PolicyFileError):
-        sb3.checkpoint_profile(make_task("econbench/EVCharging-Driver-v0"), folder, deterministic=False)
+        checkpoint_profile(make_task("econbench/EVCharging-Driver-v0"), folder, deterministic=False)
     report = _script("ev_report")
     run = _torch_folder(tmp_path / "run", marker, "econbench/EVCharging-Steady-v0")
     with pytest.raises(ValueError, match="refused"):

@@ -60,9 +60,9 @@ def test_a_network_that_cannot_read_the_observations_is_refused(tmp_path: Path) 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_profile_acts_as_its_torch_checkpoint(name: str) -> None:
     pytest.importorskip("torch")
-    from econbench.baseline_scripts import load_baseline
+    from econbench.learn.runs import load_profile
 
-    task, torch_profile = load_baseline("shared_ppo").load_profile(CHECKPOINTS / name)
+    task, torch_profile = load_profile(CHECKPOINTS / name)
     array_profile = task.policy(name)
     env = econbench.make_batched("RBCTax-v0", n_envs=3, seed=0)
     obs = env.reset()

@@ -41,13 +41,13 @@ def test_unilateral_deviation_on_rice_respects_the_agreements() -> None:
 
 def test_best_response_to_a_run_trains_on_the_runs_task_parameters(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A run trained with --param (here the game's opaque-prices mode) is retrained against on that same task."""
-    from econbench.baseline_scripts import load_baseline
+    from econbench.learn import SharedPPOConfig, shared_ppo
+    from econbench.learn.runs import run_params
 
-    sppo = load_baseline("shared_ppo")
-    run = sppo.main(["--task", "econbench/CapitalGoodsGame-1v1-v0", "--param", "opaque_prices=true", "--total-timesteps",
-                     "256", "--n-envs", "4", "--num-steps", "32", "--out", str(tmp_path / "runs"), "--run-name", "base",
-                     "--skip-eval", "--critic-warmup", "0"])
+    run = shared_ppo.train(SharedPPOConfig.for_task(
+        "econbench/CapitalGoodsGame-1v1-v0", params={"opaque_prices": True}, total_timesteps=256, n_envs=4, num_steps=32,
+        out=str(tmp_path / "runs"), run_name="base", skip_eval=True, critic_warmup=0))
     gap = trained_best_response_gap("econbench/CapitalGoodsGame-1v1-v0", str(run), "firms", 128, seeds=[0], episodes=2,
                                     agent=0, n_envs=4, num_steps=32, workdir=tmp_path / "br", critic_warmup=0)
-    assert sppo.run_params(tmp_path / "br" / "CapitalGoodsGame-1v1-v0" / "br_firms_seed0") == {"opaque_prices": True}
+    assert run_params(tmp_path / "br" / "CapitalGoodsGame-1v1-v0" / "br_firms_seed0") == {"opaque_prices": True}
     assert gap.gains.shape == (1, 1) and np.isfinite(gap.gains).all()

@@ -9,7 +9,6 @@ training seeds, and it is the gap method for tasks without an exact one.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any, Sequence
@@ -35,11 +34,10 @@ def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any
         task = make_task(task_id)
         return task, task.policy(policy), None, {}
     if not deterministic:
-        from econbench.baseline_scripts import load_baseline
+        from econbench.learn.runs import load_profile, run_params
 
-        sppo = load_baseline("shared_ppo")
-        task, profile = sppo.load_profile(policy, deterministic)
-        params = sppo.run_params(policy)
+        task, profile = load_profile(policy, deterministic)
+        params = run_params(policy)
     else:
         from econbench import policies
         from econbench.metrics.evaluate import load_policy_folder
@@ -59,8 +57,8 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
                               **ppo: Any) -> GapResult:
     """Gain of ``group`` after ``timesteps`` more steps of shared-parameter PPO against the frozen others.
 
-    ``policy`` is a named policy of the task or a run folder of
-    ``baselines/shared_ppo.py``; from a run folder the group restarts from its
+    ``policy`` is a named policy of the task or a run folder of shared PPO
+    (:mod:`econbench.learn.shared_ppo`); from a run folder the group restarts from its
     trained networks. With ``agent`` only that agent deviates and its peers
     keep their policy (a unilateral deviation: the right test when the task
     has one group, as the oligopoly); otherwise the whole group retrains, as
@@ -68,13 +66,15 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
     i's mean gain over the protocol's episodes for training seed s, so
     ``epsilon_ci`` is an interval over seeds. ``sampled``: trained policies act
     by sampling, before and after (upstream's RBC analysis), with torch seeded
-    per evaluation; give ``episodes`` enough for the sampling noise.
+    per evaluation; give ``episodes`` enough for the sampling noise. ``ppo``: further
+    :class:`~econbench.learn.config.SharedPPOConfig` settings (e.g. ``critic_warmup=0``).
     """
-    from econbench.baseline_scripts import load_baseline
+    from econbench.learn import shared_ppo
+    from econbench.learn.config import SharedPPOConfig
+    from econbench.learn.runs import profile_of
 
     task, profile, run, params = _profile(task_id, policy, deterministic=not sampled)
     task.group(group)  # a clear KeyError for an unknown group
-    sppo = load_baseline("shared_ppo")
     if sampled:
         import torch
 
@@ -84,27 +84,22 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
     gains = []
     with tempfile.TemporaryDirectory() if workdir is None else _keep(workdir) as out:
         for seed in seeds:
-            args = [
-                "--task", task.id, "--learn", group, "--fixed", run or policy, "--seed", str(seed),
-                "--total-timesteps", str(timesteps), "--out", str(out), "--run-name", f"br_{group}_seed{seed}",
-                "--skip-eval",
-            ]
-            if n_envs is not None:  # otherwise the task's settings in baselines/hyperparams/shared_ppo.toml
-                args += ["--n-envs", str(n_envs)]
+            given: dict[str, Any] = {"learn": [group], "fixed": run or policy, "seed": seed, "total_timesteps": timesteps,
+                                     "out": str(out), "run_name": f"br_{group}_seed{seed}", "skip_eval": True}
+            if n_envs is not None:  # otherwise the task's settings in econbench/learn/hyperparams/shared_ppo.toml
+                given["n_envs"] = n_envs
             if num_steps is not None:
-                args += ["--num-steps", str(num_steps)]
+                given["num_steps"] = num_steps
             if run is not None:  # on the run's task parameters, from its networks where the trainer's state is there
                 if (Path(run) / "checkpoint.pt").is_file():
-                    args += ["--init", run]
-                args += sum((["--param", f"{k}={json.dumps(v)}"] for k, v in params.items()), [])
+                    given["init"] = run
+                given["params"] = dict(params)
             if agent is not None:
-                args += ["--deviate", str(agent)]
+                given["deviate"] = agent
             if sampled and run is not None:  # train against the others as they are measured: sampling
-                args += ["--fixed-sampled"]
-            for key, value in ppo.items():
-                args += [f"--{key.replace('_', '-')}", str(value)]
-            trained = sppo.main(args)
-            deviated = sppo.profile_of(task, str(trained), deterministic=not sampled)
+                given["fixed_sampled"] = True
+            trained = shared_ppo.train(SharedPPOConfig.for_task(task.id, **{**given, **ppo}))
+            deviated = profile_of(task, str(trained), deterministic=not sampled)
             if sampled:
                 torch.manual_seed(12345)
             after = evaluate(task, {**profile, group: _only(agent, deviated[group], profile[group])}, episodes=episodes)
