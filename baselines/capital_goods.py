@@ -190,7 +190,7 @@ def game_report(name: str, run: Path, task: Task, profile: dict[str, Any], episo
 def trained_gaps(name: str, run: Path, steps: int, seeds: Sequence[int] = (0,)) -> dict[str, Any]:
     """Each group's trained best-response gain: agent 0 alone keeps training from the run against the frozen
     others for ``steps`` env-steps (a budgeted unilateral deviation; the deviation search above only tries constants)."""
-    from econbench.metrics.trained_br import trained_best_response_gap
+    from econbench.learn.trained_gap import trained_best_response_gap
 
     task = make_task(EXERCISES[name].task, **EXERCISES[name].params)
     out: dict[str, Any] = {"trained_gap_steps": steps, "trained_gap_seeds": list(seeds)}

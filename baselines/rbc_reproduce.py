@@ -95,7 +95,7 @@ def stage_br(out: Path, seeds: Sequence[int], br_timesteps: int, workers: int) -
 
 def br_job(run: str, group: str, seed: int, timesteps: int, dest: str) -> None:
     """One group of one run retrained alone; writes the per-agent gains and values."""
-    from econbench.metrics.trained_br import trained_best_response_gap
+    from econbench.learn.trained_gap import trained_best_response_gap
 
     res = trained_best_response_gap(TASK, run, group, timesteps, seeds=(seed,), workdir=Path(dest).parent / "runs",
                                     sampled=True, episodes=SAMPLED_EPISODES)

@@ -184,7 +184,7 @@ def _show(value: Any) -> str:
 
 
 def _trained_gap(task: Any, args: argparse.Namespace) -> None:
-    from econbench.metrics.trained_br import trained_best_response_gap
+    from econbench.learn.trained_gap import trained_best_response_gap
 
     if task.is_single_agent:
         raise CliError("--method trained applies to multi-agent tasks (it retrains one group against the others)")

@@ -303,10 +303,10 @@ def _no_training(*args: object, **kwargs: object) -> None:
 def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                    argv: list[str], message: str) -> None:
     import econbench.backend
-    import econbench.metrics.trained_br
+    import econbench.learn.trained_gap
 
     monkeypatch.setattr(econbench.backend, "_cupy_usable", lambda: (False, "CuPy is not installed"))  # GPU or not
-    monkeypatch.setattr(econbench.metrics.trained_br, "trained_best_response_gap", _no_training)
+    monkeypatch.setattr(econbench.learn.trained_gap, "trained_best_response_gap", _no_training)
     monkeypatch.setattr("econbench.solve.describe_solution", _no_training)
     code, out, err = _cli(capsys, *argv)
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err and not out, err

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from econbench.metrics import equilibrium_gap
-from econbench.metrics.trained_br import trained_best_response_gap
+from econbench.learn.trained_gap import trained_best_response_gap
 
 pytest.importorskip("torch")
 

@@ -46,6 +46,7 @@ import econbench
 from econbench.adapters.sb3 import EconSB3VecEnv
 from econbench.core import DiscreteSpec, Task
 from econbench.learn.config import SB3_PPO_HYPERPARAMS, SB3PPOConfig, sb3_hyperparams
+from econbench.learn.sb3_score import ACTIVATIONS, is_discrete, learner_group, print_result, score
 from econbench.learn.track import Tracker, write_curve
 from econbench.metrics import evaluate, optimality_gap
 from econbench.policies.sb3 import export_sb3
@@ -53,9 +54,6 @@ from econbench.registry import make_task
 
 # Keys of a hyperparameter table that configure the run rather than PPO itself.
 RUN_KEYS = {"n_envs", "total_timesteps", "normalize", "lr_schedule", "init_action", "reward_offset"}
-ACTIVATIONS: dict[str, type[torch.nn.Module]] = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
-
-
 def linear_schedule(initial: float) -> Callable[[float], float]:
     """Learning rate decaying linearly to zero (SB3 passes the remaining progress, 1 -> 0)."""
     return lambda progress_remaining: progress_remaining * initial
@@ -92,14 +90,6 @@ def set_initial_action(model: PPO, task: Task, action: float | Sequence[float]) 
     with torch.no_grad():
         bias = model.policy.action_net.bias
         bias.copy_(torch.as_tensor(normalized, dtype=bias.dtype))
-
-
-def learner_group(task: Task) -> Any:
-    return task.group(task.role.group) if task.role else task.groups[0]
-
-
-def is_discrete(task: Task) -> bool:
-    return isinstance(learner_group(task).action, DiscreteSpec)
 
 
 class FeaturesOnly(VecEnvWrapper):
@@ -285,7 +275,7 @@ def train(args: SB3PPOConfig) -> Path:
     print(f"trained {model.num_timesteps:,} timesteps in {train_time:.1f} s; checkpoint in {folder}")
 
     if not args.no_eval:
-        from econbench.learn.sb3_score import print_result, score
+
 
         result = score(task, folder, train_time)
         (folder / "eval.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -17,11 +17,21 @@ import numpy as np
 import torch
 
 from econbench.backend import get_backend
-from econbench.core import Task
-from econbench.learn.sb3 import ACTIVATIONS, is_discrete, learner_group
+from econbench.core import DiscreteSpec, Task
 from econbench.metrics import evaluate, optimality_gap
 from econbench.metrics.stats import bootstrap_ci
 from econbench.registry import make_task
+
+
+ACTIVATIONS: dict[str, type[torch.nn.Module]] = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
+
+
+def learner_group(task: Task) -> Any:
+    return task.group(task.role.group) if task.role else task.groups[0]
+
+
+def is_discrete(task: Task) -> bool:
+    return isinstance(learner_group(task).action, DiscreteSpec)
 
 
 def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = True) -> str | dict[str, Any]:
