@@ -4,6 +4,7 @@
   hyperparameter files (``econbench/learn/hyperparams/*.toml``) they are read from;
 * :mod:`econbench.learn.networks`: the per-group actor-critic;
 * :mod:`econbench.learn.shared_ppo`: the shared-parameter PPO trainer (the trained best-response gap runs it);
+* :mod:`econbench.learn.trained_gap`: the trained best-response gap (retrain one group against the others);
 * :mod:`econbench.learn.runs`: its run folders: checkpoints read as data, policy export, profiles for the metrics;
 * :mod:`econbench.learn.sb3`: Stable-Baselines3 PPO on single-agent views (``econbench bench`` full mode);
 * :mod:`econbench.learn.track`: the one tracker (W&B, offline without credentials) and the CSV learning curve.
