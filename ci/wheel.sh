@@ -5,7 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$(mktemp -d)}"
-py="${PYTHON:-python3}"
+py="${PYTHON:-$root/.venv/bin/python}"  # ci/env.sh made it; it has pip
+[ -x "$py" ] || py=python3
 mkdir -p "$work"
 t0=$SECONDS
 "$py" -m pip wheel --quiet --no-deps -w "$work/dist" "$root"
