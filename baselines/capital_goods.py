@@ -225,7 +225,7 @@ def summary(out_dir: Path = OUT) -> Path:
                "competitive equilibrium (marginal-cost pricing; the planner's allocation). Markup: mean price over "
                "marginal cost (static Nash in brackets). K/K_CE: mean capital over the competitive play's on the same "
                "shocks (static Nash's in brackets). Output gap: |Q - Q_ref| / Q_ref against the competitive and the "
-               "static-Nash outcome (spec A8.7). Gaps: deviation-search lower bounds, relative to the group's value.", "",
+               "static-Nash outcome (docs/models/capital_game.md §5). Gaps: deviation-search lower bounds, relative to the group's value.", "",
                "Trained: agent 0 of each group retrained alone from the run against the frozen others "
                "(`--trained-gap`), relative gain.", "",
                "| exercise | question | timesteps | score [95 % CI] | CE gain vs competitive | markup | K/K_CE | "

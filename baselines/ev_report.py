@@ -8,8 +8,8 @@
 ``steady`` scores a policy of ``econbench/EVCharging-Steady-v0`` on the card's protocol
 (``econbench.metrics.evaluate``), measures its equilibrium gap
 (``econbench.metrics.equilibrium_gap``: each request's exact regret at the episode's
-loads) and its **gap to the Wardrop equilibrium** (spec
-``shared/specs/investment_and_ev.md`` B6) from the station choices it makes in the very
+loads) and its **gap to the Wardrop equilibrium** (see
+``docs/models/ev_charging.md`` §7) from the station choices it makes in the very
 episodes it is scored on:
 
 * station loads ``x`` (EV/h): each station's share of the requests' decisions times

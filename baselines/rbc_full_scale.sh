@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The RBC economy at the paper's scale on one GPU: upstream's sweep (spec shared/specs/rbc.md sections 7-8),
+# The RBC economy at the paper's scale on one GPU: upstream's sweep (docs/models/rbc.md §7),
 # 128 economies x 10 quarters per update, 200,000 updates (2.56e8 env-steps) with the card's "short"
 # curriculum at upstream's pace (one iteration = one update), 2 x 128 ReLU networks, Adam 1e-3 (government
 # x0.05), PPO clip 0.1, 4 epochs on the full batch (no row subsampling), entropy 0.5 -> 0.05. The economies

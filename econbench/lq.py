@@ -3,7 +3,7 @@
 Convention (as QuantEcon's ``LQ`` and ``nnash``): a player *minimises*
 ``sum_t beta^t (x'Rx + u'Qu + 2u'Nx)`` subject to ``x' = Ax + Bu`` and plays
 ``u = -Fx``; its cost-to-go is ``x'Px``, so the value of a reward maximiser is
-``-x'Px``. The recipes are those of ``shared/specs/investment_and_ev.md``, A5.
+``-x'Px``. Recipes: ``docs/models/investment_lq.md`` §4, ``docs/models/investment_oligopoly.md`` §4-§5.
 """
 
 from __future__ import annotations
@@ -101,10 +101,10 @@ def evaluate_linear_policy(
     beta: float,
     N: Array | None = None,
 ) -> Array:
-    """Cost-to-go matrix of the rule ``u = -Fx`` (a Lyapunov solve, recipe A5.2).
+    """Cost-to-go matrix of the rule ``u = -Fx`` (a Lyapunov solve, docs/models/investment_lq.md §4).
 
     Exact in one solve, unlike iterating, whose constant-state entry converges
-    only at rate beta (the nnash pitfall of A5.3).
+    only at rate beta (the nnash pitfall of docs/models/investment_oligopoly.md §4).
     """
     A, B, R, Q, F = _as2d(A), _as2d(B), _as2d(R), _as2d(Q), _as2d(F)
     N = np.zeros((B.shape[1], A.shape[0])) if N is None else _as2d(N)
@@ -138,7 +138,7 @@ def solve_mpe(
     tol: float = 1e-12,
     max_iter: int = 10_000,
 ) -> tuple[list[Array], list[Array]]:
-    """Linear Markov-perfect equilibrium of an N-player LQ game (recipe A5.4).
+    """Linear Markov-perfect equilibrium of an N-player LQ game (docs/models/investment_oligopoly.md §4).
 
     All players' first-order conditions are solved jointly each iteration, so
     the loop needs no ordering of players; the returned ``P_i`` come from a
@@ -197,7 +197,7 @@ def best_response(
     i: int,
     beta: float,
 ) -> tuple[Array, Array]:
-    """Player i's exact best response ``(F_br, P_br)`` to the others' linear rules (A5.5)."""
+    """Player i's exact best response ``(F_br, P_br)`` to the others' linear rules (docs/models/investment_oligopoly.md §5)."""
     A_i = _closed_loop_without(A, Bs, Fs, i)
     P_br, F_br = solve_lq(A_i, Bs[i], Rs[i], Qs[i], beta)
     return F_br, P_br

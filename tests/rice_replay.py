@@ -1,6 +1,6 @@
 """Replays a RICE-N reference trace (tests/fixtures/rice_n/*.json) through econbench and compares every step.
 
-Tolerances are the spec's (section 12): climate and production quantities
+Tolerances are those of docs/models/rice.md §10: climate and production quantities
 relative 1e-5; trade, balances, consumption and utility within
 1e-2 |ref| + 1e-3 max|ref|, skipping consumption, utility, welfare and reward
 of the regions the trace flags as ill-conditioned; negotiation outcomes exact.

@@ -53,7 +53,7 @@ def _trace(task_id: str, name: str, steps: int = 25, n_envs: int = 6,
 
     With ``states`` (host states returned by another run), every step starts from
     that run's state: the backends are compared on the same inputs step by step,
-    so a task whose dynamics amplify rounding (RICE's debt ratio, spec 11.2)
+    so a task whose dynamics amplify rounding (RICE's debt ratio, docs/models/rice.md §9.2)
     is not blamed for the amplification. Returns the outputs and the host input states.
     """
     task = make_task(task_id)

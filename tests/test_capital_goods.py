@@ -1,4 +1,4 @@
-"""The capital-goods economy against the numbers of shared/specs/investment_and_ev.md (A6, A7)."""
+"""The capital-goods economy against the numbers of docs/models/capital_goods.md (§4, §5)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def params(**kw: object) -> CapitalParams:
     return replace(make_task(PLANNER).params, **kw)
 
 
-# spec A6 table: alpha, N_h, N_c -> K (corrected), Y, C, s_ss
+# docs/models/capital_goods.md §4 table: alpha, N_h, N_c -> K (corrected), Y, C, s_ss
 STEADY = [
     (0.3, 1, 1, 25.63427, 2.64634, 2.38350, 0.09932),
     (0.3, 1, 2, 17.05079, 2.34166, 2.10907, 0.09932),
@@ -58,7 +58,7 @@ def test_steady_state_is_a_rest_point_of_the_dynamics(formulation: str) -> None:
 
 @pytest.mark.parametrize("alpha, values", [(0.3, (39.682, 40.703, 43.485, 44.525)), (0.7, (153.841, 155.023, 158.280, 159.513))])
 def test_value_function_iteration_reproduces_v_star(alpha: float, values: tuple[float, ...]) -> None:
-    """Spec A7: V* on the 1000-point grid over [0.4, 1.8] K_ss, at the grid point below K_ss, four shock states."""
+    """docs/models/capital_goods.md §5: V* on the 1000-point grid over [0.4, 1.8] K_ss, at the grid point below K_ss, four shock states."""
     p = params(alpha=alpha)
     sol = solution.solve_vfi(p)
     np.testing.assert_allclose(sol.z, [0.72, 0.88, 1.08, 1.32])
@@ -70,8 +70,8 @@ def test_value_function_iteration_reproduces_v_star(alpha: float, values: tuple[
 
 @pytest.mark.parametrize("alpha, mean, sd, saving", [(0.3, 25.500, 2.108, 0.0990), (0.7, 132.405, 12.276, None)])
 def test_ergodic_capital_of_the_exact_policy(alpha: float, mean: float, sd: float, saving: float | None) -> None:
-    """Spec A7's simulated ergodic moments, against the exact invariant distribution on the grid
-    (the spec's are from a finite simulation of a persistent chain: to 0.5 % and 3 %)."""
+    """The simulated ergodic moments of docs/models/capital_goods.md §5, against the exact invariant distribution on the grid
+    (those are from a finite simulation of a persistent chain: to 0.5 % and 3 %)."""
     p = params(alpha=alpha)
     sol = solution.solve_vfi(p)
     pi = solution.invariant_distribution(sol)
@@ -107,7 +107,7 @@ def test_exact_policy_attains_v_star_in_the_env() -> None:
 
 
 def test_exact_beats_constant_saving_by_the_spec_margin() -> None:
-    """Constant saving at the steady share loses a little: spec A7 says 0.06 % of consumption from K_ss;
+    """Constant saving at the steady share loses a little: docs/models/capital_goods.md §5 says 0.06 % of consumption from K_ss;
     from the card's spread of starts (0.5 to 1.25 K_ss) the loss is larger but stays below 0.2 %."""
     exact, const = evaluate(PLANNER, "exact"), evaluate(PLANNER, "constant_saving")
     loss = solution.consumption_equivalent_loss(const.scores, exact.scores, 0.98)
@@ -122,7 +122,7 @@ def _state(p: CapitalParams, rng: np.random.Generator, n_envs: int = 3) -> Capit
 
 def test_market_with_rebates_allocates_as_the_planner() -> None:
     """Twice the planner's spending at marginal-cost prices buys the same capital, and the rebate returns the
-    difference: every stock and total consumption agree (spec A6, caution 1)."""
+    difference: every stock and total consumption agree (docs/models/capital_goods.md §4, caution 1)."""
     rng = np.random.default_rng(0)
     planner = params(n_households=5, n_capital=3)
     market = replace(planner, formulation="market", rebate=True)

@@ -1,4 +1,4 @@
-"""Two-household planner VFI (spec A7: "for N_h = 2 a coarse-grid VFI is feasible") against independent checks."""
+"""Two-household planner VFI (docs/models/capital_goods.md §5) against independent checks."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def test_solve_prints_the_ree_law(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_solve_with_parameter_override(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "solve", "--task", "InvestmentOligopoly-v0", "--param", "n_firms=10")
-    assert code == 0 and "4.824556" in out  # MPE steady-state output with 10 firms (spec A4)
+    assert code == 0 and "4.824556" in out  # MPE steady-state output with 10 firms (docs/models/investment_oligopoly.md §4)
 
 
 def test_evaluate_json(capsys: pytest.CaptureFixture[str]) -> None:

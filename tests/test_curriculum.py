@@ -33,7 +33,7 @@ def short() -> curriculum.Curriculum:
 
 
 def test_short_schedule_follows_upstream(short: curriculum.Curriculum) -> None:
-    # spec section 7.5: theta (1 - exp(-n/10000)); firm masks over 0-30000; government masks over 30000-60000
+    # docs/models/rbc.md §7: theta (1 - exp(-n/10000)); firm masks over 0-30000; government masks over 30000-60000
     assert short.at(0).params == {"theta_anneal_factor": 0.0, "firm_mask_progress": 0.0, "government_mask_progress": 0.0}
     p = short.at(45_000).params
     assert p["theta_anneal_factor"] == pytest.approx(1 - math.exp(-4.5))

@@ -91,7 +91,7 @@ def test_batch_mode_total_cost_is_the_games(policy: str, total: float) -> None:
     game = batch_game(p)
     choice = {"exact": game.best_response_dynamics()[0], "optimum": game.optimum(), "least_cost": game.naive()}[policy]
     np.testing.assert_allclose(counter(env, "cost"), game.total_cost(choice), rtol=1e-12)
-    np.testing.assert_allclose(counter(env, "cost"), total, atol=5e-4)  # the spec's printed figure
+    np.testing.assert_allclose(counter(env, "cost"), total, atol=5e-4)  # Example 3's figure (docs/models/ev_charging.md §6)
 
 
 def test_batch_mode_expected_cost_per_ev_is_the_games() -> None:
@@ -114,7 +114,7 @@ def test_batch_mode_expected_cost_per_ev_is_the_games() -> None:
 @pytest.mark.parametrize("policy, attr, per_ev", [("exact", "wardrop", 32.7319), ("optimum", "system_optimum", 32.4325)])
 def test_steady_mode_long_run_cost_is_the_formula(policy: str, attr: str, per_ev: float) -> None:
     """Poisson requests split at random by the exact flows see M/M/c queues: the mean cost per EV after a
-    warm-up is the Beckmann-Wardrop formula's (spec B5 Example 1), to sampling error."""
+    warm-up is the Beckmann-Wardrop formula's (docs/models/ev_charging.md §6, Example 1), to sampling error."""
     task = make_task(STEADY, horizon=2880)  # 10 days per env
     env = BatchedEnv(task, 64, seed=11)
     obs = env.reset()

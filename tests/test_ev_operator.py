@@ -1,4 +1,4 @@
-"""EVCharging-Operator-v0: hourly tolls against the exact Wardrop equilibria of spec B3/B5 (Example 1)."""
+"""EVCharging-Operator-v0: hourly tolls against the exact Wardrop equilibria of docs/models/ev_operator.md §4 (Example 1)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_card_is_example_1_with_a_two_peak_day() -> None:
         (10, 4, 6), (50.0, 150.0, 250.0), (0.35, 0.55, 0.60), (0.10, 0.20, 0.35), 40.0, 20.0)
     d = np.array(p.demand)
     assert d.size == p.horizon == 24 and d.min() == 4.0 and d.max() == 30.0
-    assert ((d >= 18) & (d <= 30)).sum() >= 6  # the high-PoA region of the spec's sweep
+    assert ((d >= 18) & (d <= 30)).sum() >= 6  # the high-PoA region of the sweep in docs/models/ev_charging.md §6
     assert p.capacity == pytest.approx(65.0)
 
 
@@ -62,9 +62,9 @@ def test_no_tolls_give_each_hour_its_price_of_anarchy() -> None:
     expected = [solution.price_of_anarchy(_example1(d)) for d in p.demand]
     np.testing.assert_allclose(poa, expected, rtol=1e-10)
     at18 = [h for h, d in enumerate(p.demand) if d == 18.0]
-    assert at18 and all(poa[h] == pytest.approx(1.0092334, abs=1e-7) for h in at18)  # spec B5
+    assert at18 and all(poa[h] == pytest.approx(1.0092334, abs=1e-7) for h in at18)  # docs/models/ev_charging.md §6
     at24 = [h for h, d in enumerate(p.demand) if d == 24.0]
-    assert at24 and all(poa[h] == pytest.approx(1.04029, abs=1e-5) for h in at24)  # spec B5 sweep
+    assert at24 and all(poa[h] == pytest.approx(1.04029, abs=1e-5) for h in at24)  # docs/models/ev_charging.md §6 sweep
     assert poa.max() > 1.04
 
 

@@ -71,7 +71,7 @@ def test_lq_market_gap_is_zero_at_the_ree_and_matches_the_closed_form_for_freeze
 
 
 def test_oligopoly_gap_matches_lyapunov_for_a_linear_deviation() -> None:
-    """Firm 0 plays half its MPE rule (the spec's example), firm 1 the MPE: exact per-episode gains."""
+    """Firm 0 plays half its MPE rule (docs/models/investment_oligopoly.md §5's example), firm 1 the MPE: exact per-episode gains."""
     task = make_task("InvestmentOligopoly-v0")
     p = task.params
     F = np.array(olig_sol.solve_mpe(p).F)
@@ -102,7 +102,7 @@ def test_nonlinear_profiles_get_a_lower_bound() -> None:
 def test_stochastic_market_gap_is_near_zero_at_equilibrium() -> None:
     (gap,) = equilibrium_gap("InvestmentStochastic-v0", "exact", seeds=[0], episodes=16)
     assert gap.method.startswith("exact (to the grid)")
-    assert abs(gap.relative) < 1e-3  # grid error only (spec: ~1e-4)
+    assert abs(gap.relative) < 1e-3  # grid error only (docs/models/investment_stochastic.md §5: ~1e-4)
     (bad,) = equilibrium_gap("InvestmentStochastic-v0", "maintain", seeds=[0], episodes=4)
     assert bad.relative > 1.0
 

@@ -3,8 +3,8 @@
 The reference data (tests/fixtures/rbc/rbc_reference_public.json) is the
 unmodified salesforce/ai-economist kernel (firm_rbc.cu, commit a84d5f3)
 compiled for the CPU and run in float32 with the upstream initialiser and
-configuration templates; see its ``source`` entry and shared/specs/rbc.md
-section 14.
+configuration templates; see its ``source`` entry and docs/models/rbc.md
+§11.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def reference() -> dict[str, Any]:
 
 
 def _global(s: RBCState) -> np.ndarray:
-    """Upstream's 43-float global state vector, in its order (spec 2.1)."""
+    """Upstream's 43-float global state vector, in its order (docs/models/rbc.md §2)."""
     return np.concatenate([s.prices, s.wages, s.stocks, s.overdemanded, s.income_tax[:, None],
                            s.corporate_tax[:, None], s.time[:, None]], axis=1)
 
@@ -83,7 +83,7 @@ def _max_rel(got: np.ndarray, want: np.ndarray, atol: float) -> float:
 def test_upstream_kernel_traces_are_reproduced(reference: dict[str, Any], dtype: str) -> None:
     """Every config of the fixture, all its envs batched: state after each step, rewards, consumption, exports.
 
-    Tolerances (spec 14): rtol 1e-5, atol 1e-3 on goods quantities (the float32
+    Tolerances (docs/models/rbc.md §11): rtol 1e-5, atol 1e-3 on goods quantities (the float32
     kernel leaves ~1e-5 units of rationing residue that it then exports);
     prices, wages, taxes, flags and time exactly, in the run's dtype.
     """

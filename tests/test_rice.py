@@ -42,7 +42,7 @@ def _actions(n_envs: int, heads: int, **fixed: int) -> np.ndarray:
 @pytest.mark.parametrize("mode", [{}, {"reference_rounding": True}, {"dtype": "float32"}],
                          ids=["float64", "reference_rounding", "float32"])
 def test_replays_the_reference_trace(trace: str, mode: dict[str, Any]) -> None:
-    """Every step within the spec's tolerances (section 12); negotiation outcomes and mask counts exact."""
+    """Every step within the tolerances of docs/models/rice.md §10; negotiation outcomes and mask counts exact."""
     report = replay(load(trace), **mode)
     assert not report.failures, report.failures
     assert {"temperature", "carbon", "capital", "gross_output", "balance", "imports", "consumption", "obs"} <= set(report.worst)
@@ -52,7 +52,7 @@ def test_replays_the_reference_trace(trace: str, mode: dict[str, Any]) -> None:
 
 def test_reference_rounding_follows_the_float32_reference_more_closely() -> None:
     plain, rounded = replay(load("ref_mid.json")), replay(load("ref_mid.json"), reference_rounding=True)
-    assert rounded.worst["balance"] < plain.worst["balance"] / 2  # balances compound rounding (spec 11.2)
+    assert rounded.worst["balance"] < plain.worst["balance"] / 2  # balances compound rounding (docs/models/rice.md §9.2)
 
 
 @pytest.mark.parametrize("trace", TRACES)
@@ -74,7 +74,7 @@ def test_competition_metrics_match_the_reference(trace: str) -> None:
              "gross_output_sum_activity_steps", "investment_sum", "abatement_cost_sum", "climate_index", "economic_index")
     for key in tight:
         assert got[key][0] == pytest.approx(expected[key], rel=1e-5, abs=1e-6), key
-    for key in ("episode_reward_sum", "consumption_sum"):  # include ill-conditioned regions' noise (spec 11.1)
+    for key in ("episode_reward_sum", "consumption_sum"):  # include ill-conditioned regions' noise (docs/models/rice.md §9.1)
         assert got[key][0] == pytest.approx(expected[key], rel=2e-2), key
 
 
@@ -200,7 +200,7 @@ def test_negotiation_metrics_count_carried_steps_unless_activity_only() -> None:
     full = competition_metrics(BILATERAL, "bau")
     activity = competition_metrics(BILATERAL, "bau", activity_only=True)
     assert full["gross_output_sum_activity_steps"][0] == pytest.approx(activity["gross_output_sum_activity_steps"][0])
-    assert full["capital_sum"][0] > 2.5 * activity["capital_sum"][0]  # spec 11.10: carried values counted ~3x
+    assert full["capital_sum"][0] > 2.5 * activity["capital_sum"][0]  # docs/models/rice.md §9.10: carried values counted ~3x
 
 
 # ---------------------------------------------------------------------------- upstream defects behind options
@@ -258,7 +258,7 @@ def test_out_of_range_indices_are_errors_unless_executed() -> None:
 
 @pytest.mark.parametrize("shift", [1.0, 0.0])
 def test_utility_shift_is_a_parameter(shift: float) -> None:
-    """Upstream's "+1" (_SMALL_NUM = 1.0, spec 11.9) against the plain CRRA utility of consumption per worker."""
+    """Upstream's "+1" (_SMALL_NUM = 1.0, docs/models/rice.md §9.9) against the plain CRRA utility of consumption per worker."""
     task = make_task(NONE, utility_shift=shift)
     env = BatchedEnv(task, 1)
     env.reset(seed=0)

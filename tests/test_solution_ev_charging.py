@@ -1,4 +1,4 @@
-"""EV-charging exact references against the worked numbers of shared/specs/investment_and_ev.md, part B5."""
+"""EV-charging exact references against the worked numbers of docs/models/ev_charging.md §6."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def test_three_stations_at_18_ev_per_hour() -> None:
     assert ue.total_cost / so.total_cost == pytest.approx(1.0092334, abs=1e-7)
     np.testing.assert_allclose(pigouvian_tolls(inst, so), [1.9198, 2.2825, 0.0], atol=1e-4)
     assert inst.relative_gap(ue.flows) < 1e-9
-    # naive splits (spec B5): equal and proportional to capacity
+    # naive splits (docs/models/ev_charging.md §6): equal and proportional to capacity
     equal = np.full((1, 1, 3), 6.0)
     proportional = (18.0 * inst.capacity / inst.capacity.sum())[None, None, :]
     assert inst.total_cost(equal) == pytest.approx(586.932, abs=1e-3)
@@ -101,7 +101,7 @@ def test_demand_sweep(demand: float, ue_loads: tuple[float, ...], so_loads: tupl
 
 
 def test_two_zones_two_classes() -> None:
-    """Example 2 by SLSQP with exact gradients: the Beckmann value and the class splits of the spec."""
+    """Example 2 by SLSQP with exact gradients: the Beckmann value and the class splits of docs/models/ev_charging.md §6."""
     from scipy.integrate import quad
 
     inst = Instance(STATIONS, 40.0, np.array([[0.10, 0.20, 0.35], [0.40, 0.15, 0.10]]),
@@ -118,7 +118,7 @@ def test_two_zones_two_classes() -> None:
     assert beckmann == pytest.approx(54.118194, abs=1e-6)
     np.testing.assert_allclose(so.loads, [8.000, 4.893, 15.107], atol=1e-3)
     assert so.total_cost == pytest.approx(822.622, abs=1e-3)
-    # the spec's 830.978 / 1.01016 came from a Frank-Wolfe iterate (gap ~1e-5); the exact equilibrium costs a bit less
+    # the earlier 830.978 / 1.01016 came from a Frank-Wolfe iterate (gap ~1e-5); the exact equilibrium costs a bit less
     assert ue.total_cost == pytest.approx(830.978, abs=0.02)
     assert ue.total_cost / so.total_cost == pytest.approx(1.01016, abs=3e-5)
 

@@ -1,6 +1,6 @@
-"""Exact LQ Lucas–Prescott industry against shared/specs/investment_and_ev.md, A2 and A5.
+"""Exact LQ Lucas–Prescott industry against docs/models/investment_lq.md §4-§5.
 
-Reference numbers are the spec's (QuantEcon "Rational Expectations Equilibrium",
+Reference numbers are docs/models/investment_lq.md §5's (QuantEcon "Rational Expectations Equilibrium",
 reproduced there with quantecon 0.11.4); quantecon is used here only as an
 independent cross-check of the generic LQ machinery.
 """
@@ -131,7 +131,7 @@ def test_ex2_candidates(p: LQParams) -> None:
     assert not sol.is_ree(p, *CAND2)
     s = sol.solve_planner(p)
     assert sol.is_ree(p, s.kappa0, s.kappa1)
-    # the candidate is off in the 7th digit of kappa0 (spec A2): REE only at a loose tolerance
+    # the candidate is off in the 7th digit of kappa0 (docs/models/investment_lq.md §5): REE only at a loose tolerance
     assert sol.is_ree(p, *CAND3, tol=1e-6)
     assert not sol.is_ree(p, *CAND3, tol=1e-8)
 

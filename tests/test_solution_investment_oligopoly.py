@@ -1,6 +1,6 @@
-"""N-firm dynamic Cournot MPE against shared/specs/investment_and_ev.md, A3-A5.
+"""N-firm dynamic Cournot MPE against docs/models/investment_oligopoly.md §4-§5.
 
-Reference numbers are the spec's; quantecon.nnash is an independent check of
+Reference numbers are docs/models/investment_oligopoly.md §4's; quantecon.nnash is an independent check of
 the duopoly rules F (never of its P, whose constant entry is unconverged).
 """
 
@@ -88,7 +88,7 @@ def test_duopoly_values_against_direct_sum(duo: OligopolyParams) -> None:
     assert sol.firm_values(duo, F, X0)[0] == pytest.approx(total, rel=1e-10)
 
 
-# F own, F const, F cross, MPE steady-state Q, static Cournot Q (spec A4)
+# F own, F const, F cross, MPE steady-state Q, static Cournot Q (docs/models/investment_oligopoly.md §4)
 A4_TABLE = {
     1: (0.31716143, -0.79290356, None, 2.500000, 2.500),
     2: (0.29512482, -0.66846613, 0.07584666, 3.603868, 3.333),
@@ -99,7 +99,7 @@ A4_TABLE = {
     20: (0.18092822, -0.17277515, 0.02734791, 4.932638, 4.762),
     50: (0.14949631, -0.08261443, 0.01387887, 4.979407, 4.902),
 }
-# MPE aggregate law (c0, c1) and CE law (kappa0, kappa1) where the spec gives them
+# MPE aggregate law (c0, c1) and CE law (kappa0, kappa1) where docs/models/investment_oligopoly.md §4 gives them
 A4_LAWS = {
     1: ((0.792904, 0.682839), (1.164317, 0.767137)),
     2: ((1.336932, 0.629029), (1.585807, 0.682839)),

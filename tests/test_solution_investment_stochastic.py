@@ -1,6 +1,6 @@
-"""Stochastic Lucas–Prescott industry against shared/specs/investment_and_ev.md, A1 and A7.
+"""Stochastic Lucas–Prescott industry against docs/models/investment_stochastic.md §2 and §4.
 
-Grid numbers are the spec's (independently reproduced there); the analytic
+Grid numbers are docs/models/investment_stochastic.md §4's (independently reproduced there); the analytic
 i.i.d. capital ``(a0 - delta - r/alpha)/a1`` is exact. quantecon's Tauchen is an
 independent check of ours; a plain VFI written here checks the Howard-accelerated one.
 """
@@ -137,7 +137,7 @@ def _continuation(p: StochasticParams, s: sol.StochasticSolution, w: np.ndarray)
 def test_price_taker_replicates_planner(p: StochasticParams, s: sol.StochasticSolution) -> None:
     w, z = sol.price_taker_best_response(p, s.kprime, s.k_grid, s.u_grid, s.P)
     dk = s.k_grid[1] - s.k_grid[0]
-    # FOC check, and the firm's own choice of k' on the grid at k = K (spec A7):
+    # FOC check, and the firm's own choice of k' on the grid at k = K (docs/models/investment_stochastic.md §4):
     c = _continuation(p, s, w)
     interior = z > 0
     np.testing.assert_allclose(
@@ -148,7 +148,7 @@ def test_price_taker_replicates_planner(p: StochasticParams, s: sol.StochasticSo
     obj = np.where(x >= 0, -x, -np.inf)[:, :, None] + c[:, None, :] * k[None, :, None]
     firm_idx = obj.argmax(axis=1)
     # The law is a step function of K, so the firm's linearised choice can sit up
-    # to two grid steps from the planner's (one step in the spec's wording).
+    # to two grid steps from the planner's (one step in the first estimate).
     assert np.max(np.abs(firm_idx - s.policy_index)) <= 2
     assert np.mean(np.abs(firm_idx - s.policy_index)) < 0.5
     kprime_firm = k[:, None] * (1 - p.delta + z) ** p.alpha

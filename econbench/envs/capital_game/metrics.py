@@ -1,7 +1,7 @@
 """Where a capital-goods game profile ends up: its distance to the competitive and to the static-Nash outcome.
 
 The draft's question for firms as learners is whether play converges to
-competitive equilibrium (spec A8.7: the steady-state output gap against the
+competitive equilibrium (docs/models/capital_game.md §5: the steady-state output gap against the
 competitive outcome, and the same against a non-competitive benchmark, to
 separate "learned the competitive equilibrium" from "learned to exercise market
 power"). Each profile is simulated from the competitive steady state on common
@@ -40,7 +40,7 @@ class OutcomeReport:
     static_nash: Outcome
 
     def output_gap(self, to: str = "competitive") -> float:
-        """``|Q - Q_ref| / Q_ref``, spec A8.7."""
+        """``|Q - Q_ref| / Q_ref``, docs/models/capital_game.md §5."""
         ref: Outcome = getattr(self, to)
         return abs(self.learned.output - ref.output) / ref.output
 

@@ -1,7 +1,7 @@
 """Parameters of the capital-goods game: the market economy with strategic capital-good firms.
 
 The draft paper's exercise "capital-good firms as AI agents, 1 vs 1, 2 vs 2,
-10 vs 10: does it converge to competitive equilibrium?" (``shared/seeds/002``,
+10 vs 10: does it converge to competitive equilibrium?" (Covarrubias 2021 draft, docs/models/capital_game.md;
 section 4.2; the author's ``capital_game`` in marketsAI ``obsolete/``). Values
 live in ``tasks/CapitalGoodsGame*.toml``.
 """

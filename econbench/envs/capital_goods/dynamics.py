@@ -1,6 +1,6 @@
 """Batched dynamics of the capital-goods economy: households save in capital goods, made at a quadratic cost.
 
-One step (spec A6):
+One step (docs/models/capital_goods.md §2):
 
 * output ``Y_i = Z_agg Z_i prod_j K_ij^(alpha/N_c)``;
 * household i spends ``X_ij = s_ij Y_i`` on good j (``sum_j s_ij`` scaled down to

@@ -17,7 +17,7 @@ DEVIATION_RATES = (0.5, 0.8, 0.9, 1.1, 1.25, 2.0)  # multiples of the steady-sta
 
 
 def _constant_saving(group: str) -> Any:
-    """Reference policy (spec A8): spend the steady-state share of output, split equally over the goods."""
+    """Reference policy (docs/models/capital_goods.md §6): spend the steady-state share of output, split equally over the goods."""
 
     def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
         p: CapitalParams = task.params

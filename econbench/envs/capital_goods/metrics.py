@@ -1,4 +1,4 @@
-"""Euler-equation errors of a capital-goods profile: the accuracy measure where no V* exists (spec A8.4).
+"""Euler-equation errors of a capital-goods profile: the accuracy measure where no V* exists (docs/models/capital_goods.md §6).
 
 For household i and good j, with the marginal resource cost (the competitive
 price) ``mc_j = phi I_j``:

@@ -1,10 +1,10 @@
 """Parameters of the capital-goods economy (the draft paper's own model).
 
 Values live in ``tasks/CapitalGoods*.toml``. Source: M. Covarrubias, "Deep
-Reinforcement Learning in Macroeconomic Models" (draft, ``shared/seeds/002``),
+Reinforcement Learning in Macroeconomic Models" (draft, July 2021),
 whose environments are marketsAI/marketsAI (``capital_planner_sa``,
 ``capital_planner_ma``, ``capital_market``); equations, corrected steady state
-and modelling cautions from ``shared/specs/investment_and_ev.md`` section A6.
+and modelling cautions in ``docs/models/capital_goods.md`` §2 and §4.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class CapitalParams:
     k0_high: float = domain("(0, inf)")
     horizon: int = domain("[1, inf)")  # ceil(log 1e-6 / log beta) = 684
     vfi_points: int = domain("[2, inf)")  # exact solution (one household, one good): K' grid of vfi_points over
-    vfi_low: float = domain("(0, inf)")  # [vfi_low, vfi_high] * K_ss (spec: 1000 points over [0.4, 1.8])
+    vfi_low: float = domain("(0, inf)")  # [vfi_low, vfi_high] * K_ss (docs/models/capital_goods.md §5: 1000 points over [0.4, 1.8])
     vfi_high: float = domain("(0, inf)")
 
     def __post_init__(self) -> None:
@@ -84,7 +84,7 @@ class CapitalParams:
 
     @property
     def k_ss(self) -> float:
-        """Deterministic steady state per household and good (spec A6, corrected): the planner's, and the
+        """Deterministic steady state per household and good (docs/models/capital_goods.md §4, corrected): the planner's, and the
         competitive market's with price-taking households (rebated or not).
 
         ``phi I (1 - beta(1-delta)) = beta (alpha/N_c) K^(alpha-1)`` with ``I = N_h delta K``.

@@ -1,4 +1,4 @@
-"""Exact references of the capital-goods economy (spec ``shared/specs/investment_and_ev.md`` A6-A8).
+"""Exact references of the capital-goods economy (``docs/models/capital_goods.md`` §4-§6).
 
 * the deterministic steady state of the corrected formula (any ``N_h``, ``N_c``);
 * value-function iteration for one household and one good over ``(K, z)``, four
@@ -27,7 +27,7 @@ class SteadyState:
 
 
 def steady_state(p: CapitalParams) -> SteadyState:
-    """Deterministic steady state at shocks 1 (spec A6 table; independent of the shocks' means)."""
+    """Deterministic steady state at shocks 1 (docs/models/capital_goods.md §4 table; independent of the shocks' means)."""
     k = p.k_ss
     y = k**p.alpha
     invest = p.n_households * p.delta * k  # I_j, every good
@@ -39,7 +39,7 @@ def own_reward_capital(p: CapitalParams) -> float:
     """Symmetric steady state when each household maximises its own log consumption (a Nash equilibrium).
 
     A household's marginal cost of its own capital at symmetry is ``phi I / m``:
-    ``m = 2 - 1/N_h`` under proportional sharing (spec A6, caution 2: over-investment),
+    ``m = 2 - 1/N_h`` under proportional sharing (docs/models/capital_goods.md §4, caution 2: over-investment),
     ``m = 1`` in the market with profits rebated in equal shares (the rebate returns what
     its purchase adds to the price), ``m = 1 - 1/(2 N_h)`` in the market without rebates
     (the price it pays rises with its own purchase). So ``K = K_ss m^(1/(2-alpha))``.

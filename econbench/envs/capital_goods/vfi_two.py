@@ -1,4 +1,4 @@
-"""Reference ``V*`` for the planner with two households and one good (spec A7: "for N_h = 2 a coarse-grid VFI").
+"""Reference ``V*`` for the planner with two households and one good (docs/models/capital_goods.md §5).
 
 ``V(K_1, K_2, s) = max_{K_1', K_2'} mean_i log(Y_i - (phi/2) (I_1 + I_2) I_i) + beta E V(K_1', K_2', s')``
 with ``I_i = K_i' - (1-delta) K_i >= 0`` on a product grid and eight shock states (aggregate x two

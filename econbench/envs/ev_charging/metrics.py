@@ -1,4 +1,4 @@
-"""The EV task's metrics (spec B6): service figures for every mode; allocations against the exact references.
+"""The EV task's metrics (docs/models/ev_charging.md §7): service figures for every mode; allocations against the exact references.
 
 * service: cost per driver (or per request), mean wait per charge, energy
   delivered, unserved, stranded and lost shares, from the env's counters;

@@ -1,12 +1,12 @@
 """EVCharging-Operator-v0: a planner tolls EV charging stations hour by hour; drivers answer with a Wardrop equilibrium.
 
-Specification: ``shared/specs/investment_and_ev.md`` part B (B3, Example 1 of
-B5). One origin, one value of time, M/M/c stations (Erlang C waits). Each
+Specification: ``docs/models/ev_operator.md`` (ev_charging.md §4, Example 1 of
+§6). One origin, one value of time, M/M/c stations (Erlang C waits). Each
 hour the operator posts a toll per station ($/EV, on top of the energy
 price); that hour's nonatomic demand settles in the user equilibrium under
 the tolls (Beckmann et al. 1956), computed exactly by water-filling
 (:func:`solution.wardrop_single`). Tolls are transfers, so the system cost
-leaves them out while energy prices stay real costs (B3, prices as costs).
+leaves them out while energy prices stay real costs (docs/models/ev_operator.md §2).
 The Pigouvian tolls ``v x W'(x)`` at each hour's system optimum implement it,
 so the optimum is known: the reward is minus the price of anarchy the hour
 achieves, -1 at the optimum (a return of -24 a day, so the leaderboard's

@@ -1,7 +1,7 @@
 """Parameters of the EV-charging game: a city, its stations, its drivers and the mode of play.
 
 Values live in ``tasks/EVCharging*.toml``; the formulation is
-``shared/specs/investment_and_ev.md`` part B (B2 for the dynamic task, B3/B4
+``docs/models/ev_charging.md`` (§2 for the dynamic task, §4/§5
 for the static modes whose exact solutions ``solution.py`` computes).
 """
 

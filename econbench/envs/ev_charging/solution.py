@@ -1,6 +1,6 @@
 """Exact references for EV-charging station choice: Wardrop equilibria, system optima, tolls, atomic games.
 
-Specification: ``shared/specs/investment_and_ev.md`` part B (B3-B5). The
+Specification: ``docs/models/ev_charging.md`` §4-§6. The
 nonatomic game is a congestion game with a Beckmann potential (Beckmann,
 McGuire and Winsten 1956): a station's waiting time is the M/M/c mean wait in
 queue (Erlang C), increasing and convex up to capacity, so the Wardrop

@@ -1,6 +1,6 @@
 """Exact solution of the LQ Lucas–Prescott industry (QuantEcon "Rational Expectations Equilibrium").
 
-The competitive equilibrium is the planner's solution (spec A1-A2), so the REE
+The competitive equilibrium is the planner's solution (docs/models/investment_lq.md §2), so the REE
 law ``Y' = kappa0 + kappa1 Y`` comes from one Riccati equation; a price-taking
 firm's exact best response to any believed law is another LQ problem over
 ``(y, Y, 1)``, which gives the equilibrium gap of learned play in closed form.

@@ -3,7 +3,7 @@
 Values live in ``tasks/InvestmentOligopoly*.toml``. Source: QuantEcon lecture
 "Markov Perfect Equilibrium" (QuantEcon/lecture-python.myst,
 lectures/markov_perf.md), generalised from two to N firms as in
-``shared/specs/investment_and_ev.md`` section A4.
+``docs/models/investment_oligopoly.md`` §2-§4.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exact solution of the N-firm dynamic Cournot game (QuantEcon "Markov Perfect Equilibrium", spec A3-A4).
+"""Exact solution of the N-firm dynamic Cournot game (QuantEcon "Markov Perfect Equilibrium", docs/models/investment_oligopoly.md §4).
 
 The Markov-perfect equilibrium is a profile of linear rules ``u_i = -F_i x``
 with ``x = (1, q_1, ..., q_N)``; because every ingredient is LQ, firm values and

@@ -3,7 +3,7 @@
 Values live in ``tasks/InvestmentStochastic*.toml``. Source: Lucas & Prescott
 (1971); the computable version of QuantEcon's lecture "Investment Under
 Uncertainty" (QuantEcon/lecture-python.myst, lectures/lucas_prescott_investment.md),
-as specified in ``shared/specs/investment_and_ev.md`` section A7.
+as described in ``docs/models/investment_stochastic.md`` §2-§3.
 """
 
 from __future__ import annotations

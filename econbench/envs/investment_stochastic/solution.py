@@ -1,4 +1,4 @@
-"""Exact (grid) solution of the nonlinear stochastic Lucas–Prescott industry (spec A1, A7).
+"""Exact (grid) solution of the nonlinear stochastic Lucas–Prescott industry (docs/models/investment_stochastic.md §2, §4).
 
 The competitive equilibrium maximises expected discounted surplus, so the
 planner's value-function iteration gives the equilibrium law of capacity. A
@@ -22,7 +22,7 @@ from econbench.envs.investment_stochastic.params import StochasticParams
 
 Array = np.ndarray
 
-_HOWARD_STEPS = 40  # policy-evaluation sweeps per improvement step (spec A7: 30-50)
+_HOWARD_STEPS = 40  # policy-evaluation sweeps per improvement step (docs/models/investment_stochastic.md §4: 30-50)
 
 
 def tauchen(n: int, rho: float, sigma: float, m: float) -> tuple[Array, Array]:
@@ -143,7 +143,7 @@ def solve_planner(p: StochasticParams, tol: float = 1e-8) -> StochasticSolution:
 
 def stationary_capital_iid(p: StochasticParams) -> float:
     """Analytic ``k^c = (a0 - delta - r/alpha)/a1``: expected price equals the user cost
-    ``delta + r/h'(delta)`` when demand is i.i.d. (spec A1)."""
+    ``delta + r/h'(delta)`` when demand is i.i.d. (docs/models/investment_stochastic.md §2)."""
     return (p.a0 - p.delta - p.r / p.alpha) / p.a1
 
 
@@ -187,7 +187,7 @@ def conditional_stationary_k(sol: StochasticSolution, from_above: bool = False) 
 
     Grid rounding can leave a flat band of adjacent fixed points (one or two grid
     steps wide). The policy is monotone in k, so iterating it from the bottom of
-    the grid reaches the lowest one (the spec's convention, A7) and from the top
+    the grid reaches the lowest one (the convention of docs/models/investment_stochastic.md §4) and from the top
     the highest; ``from_above`` picks the latter.
     """
     pol = np.asarray(sol.policy_index)

@@ -1,4 +1,4 @@
-"""Batched dynamics of the RBC tax-design economy (spec ``shared/specs/rbc.md`` sections 2-7).
+"""Batched dynamics of the RBC tax-design economy (``docs/models/rbc.md`` §2-§7).
 
 One step is one quarter of upstream's ``CudaStep`` (salesforce/ai-economist,
 ``real_business_cycle/rbc/cuda/firm_rbc.cu``): budget-feasible demand,

@@ -7,9 +7,9 @@ commit a84d5f3, ``ai_economist/real_business_cycle/``:
 ``rbc/constants.py`` (``all_agents_short_export_experiment_template``) and
 ``train_multi_exps.py`` (the paper's sweep values). Paper: arXiv 2201.01163
 ("Analyzing Micro-Founded General Equilibrium Models with Many Agents using
-Deep RL"). Specification: ``shared/specs/rbc.md``.
+Deep RL"). Description: ``docs/models/rbc.md``.
 
-Where paper and code differ (spec section 13) the code's choice is the default
+Where paper and code differ (docs/models/rbc.md §9) the code's choice is the default
 and the paper's is a named option: ``export_price_strict``,
 ``halve_labour_disutility``, ``investment_base``.
 """
@@ -92,12 +92,12 @@ class RBCParams:
     enforce_masks: bool
 
     # --- observation (constants.py *_state_scaling_factors, util.py expand_to_digit_form)
-    # "digits": upstream's network input (digit-expanded, scaled); "raw": the state vectors of spec section 2
+    # "digits": upstream's network input (digit-expanded, scaled); "raw": the state vectors of docs/models/rbc.md §2
     obs_encoding: str
     obs_digits: int = domain("[1, inf)")  # train.digit_representation_size = 10
     capital_obs_scale: float = domain("(0, inf)")  # firm_state_scaling_factors: capital / 10000
 
-    # --- paper-vs-code options (spec section 13); defaults are the code's
+    # --- paper-vs-code options (docs/models/rbc.md §9); defaults are the code's
     export_price_strict: bool  # paper: export iff price > importer_price; code (default False): price >= importer_price
     halve_labour_disutility: bool  # code (default True): theta/2 * hours; paper: theta * hours
     # code "gross_income": 0.1 max(revenue - wages, 0), before tax; paper "budget": 0.1 max(budget, 0)
@@ -131,7 +131,7 @@ class RBCParams:
     # --- derived sizes
     @property
     def consumer_nvec(self) -> tuple[int, ...]:
-        """Consumer heads: units of each good, hours, employer (spec 4.1)."""
+        """Consumer heads: units of each good, hours, employer (docs/models/rbc.md §3)."""
         return (len(self.consumption_levels),) * self.n_firms + (len(self.hours_levels), self.n_firms)
 
     @property

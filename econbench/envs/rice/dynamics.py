@@ -1,7 +1,7 @@
 """RICE-N's climate-economy step, batched over environments and regions.
 
 One climate-economy ("activity") step follows ``rice.py`` ``climate_and_economy_simulation_step``
-in the order of spec section 5; a negotiation protocol adds its stages before
+in the order of docs/models/rice.md §4; a negotiation protocol adds its stages before
 each one (:mod:`econbench.envs.rice.protocols`). Region-pair couplings (import
 requests, export caps, tariffs) are ``(E, N, N)`` arrays and every sum over
 regions is a matrix product: no Python loop over regions or pairs.
@@ -20,7 +20,7 @@ from econbench.core import ActionError, Array, Dynamics, StepOutput, where_state
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
 
-N_ECONOMY_BLOCKS = 10  # public per-region blocks of the observation (spec section 7)
+N_ECONOMY_BLOCKS = 10  # public per-region blocks of the observation (docs/models/rice.md §6)
 N_PRIVATE = 9  # own TFP, intensity, theta1, damages, abatement cost, production, utility, welfare, reward
 
 
@@ -73,7 +73,7 @@ PRIVATE_NORMS = (1e2, 0.1, 1.0, 1.0, 1.0, 1e3, 1.0, 1.0, 1.0)
 
 
 def obs_offsets(p: RICEParams) -> dict[str, int]:
-    """Where each part of a region's observation starts (spec section 7), and its total length ``"end"``.
+    """Where each part of a region's observation starts (docs/models/rice.md §6), and its total length ``"end"``.
 
     Own one-hot id, temperature (2), carbon (3), forcing, land emissions, timestep, the stage (with
     negotiation), the ten economy blocks, the tariffs, the own block, then with negotiation the own
@@ -139,7 +139,7 @@ class RICEDynamics(Dynamics):
 
     # ------------------------------------------------------------------ reset
     def initial_state(self, rng: BackendRNG, n_envs: int) -> RICEState:
-        """Deterministic (rice.py has no RNG): timestep-0 values of spec section 2."""
+        """Deterministic (rice.py has no RNG): timestep-0 values of docs/models/rice.md §2."""
         b, p, E, N = self.backend, self.params, n_envs, self.N
         zn = lambda: b.zeros((E, N))  # noqa: E731
         state: dict[str, Array] = {f.name: zn() for f in fields(RICEState)}
@@ -240,10 +240,10 @@ class RICEDynamics(Dynamics):
         levied = imports * s.tariffs
         tariffed = imports - levied
         revenue = levied @ self.ones_n
-        exports = xp.where(demanded > cap, cap, demanded)  # the column sums, exact where the cap binds (spec 11.1)
+        exports = xp.where(demanded > cap, cap, demanded)  # the column sums, exact where the cap binds (docs/models/rice.md §9.1)
         bought = imports @ self.ones_n
         # Where the cap binds, Q - I - exports = Q max(1 - s - x, 0) exactly: from the integer indices, so the
-        # degenerate x >= 1 - s case gives 0 and not the cancellation noise upstream's float32 leaves (spec 11.1)
+        # degenerate x >= 1 - s case gives 0 and not the cancellation noise upstream's float32 leaves (docs/models/rice.md §9.1)
         spare = xp.astype(p.action_levels - a[..., 0] - a[..., 2], b.dtype) / L
         domestic = xp.where(demanded > cap, gross * xp.maximum(spare, 0.0),
                             xp.maximum(gross - investment - exports, 0.0))
@@ -352,7 +352,7 @@ class RICEDynamics(Dynamics):
 
     # ------------------------------------------------------------------ observations
     def observe(self, state: RICEState) -> dict[str, Array]:
-        """rice.py generate_observation: public block (same for all), then each region's own row (spec section 7)."""
+        """rice.py generate_observation: public block (same for all), then each region's own row (docs/models/rice.md §6)."""
         xp, b = self.xp, self.backend
         s, N = state, self.N
         E = s.capital.shape[0]

@@ -1,8 +1,8 @@
-"""The competition's metrics (scripts/evaluate_submission.py of RICE-N, spec section 9).
+"""The competition's metrics (scripts/evaluate_submission.py of RICE-N, docs/models/rice.md §7).
 
 Sums run over every stored timestep as upstream's do, so with a negotiation
 protocol the capital, production, investment, abatement-cost and consumption
-sums count the values carried through negotiation steps too (spec 11.10);
+sums count the values carried through negotiation steps too (docs/models/rice.md §9.10);
 ``activity_only=True`` counts climate-economy steps only. Gross output is
 summed over climate-economy steps only, as upstream fixed in PR #24.
 """
@@ -16,7 +16,7 @@ import numpy as np
 from econbench.core import BatchedEnv, GroupPolicy, Task, profile_actions
 from econbench.registry import make_task
 
-# climate_economic_min_max_indices.txt: the extremes of two fixed policies (spec section 9)
+# climate_economic_min_max_indices.txt: the extremes of two fixed policies (docs/models/rice.md §7)
 CLIMATE_INDEX_MIN, CLIMATE_INDEX_MAX = 7.006738662719727, 1.2506777048110962
 ECONOMIC_INDEX_MIN, ECONOMIC_INDEX_MAX = 606.57275390625, 9673.5322265625
 SUMMED = {"capital_sum": "capital", "production_sum": "production", "investment_sum": "investment",

@@ -5,9 +5,9 @@ mila-iqia/climate-cooperation-competition at commit 148ed85 (the version the
 competition evaluated with): ``rice.py`` (the env and its hard-coded
 constants), ``rice_helpers.py`` (one function per equation) and
 ``region_yamls/`` (``default.yml`` and one file per region). Specification:
-``shared/specs/rice_n.md``. White paper: Zhang et al., arXiv 2208.07004.
+``docs/models/rice.md``. White paper: Zhang et al., arXiv 2208.07004.
 
-Upstream defects (spec section 11) are reproduced by default; the ones that
+Upstream defects (docs/models/rice.md §9) are reproduced by default; the ones that
 change the model have a named option here (``debt_ratio_formula``,
 ``tariff_revenue``, ``full_rate_level``, ``mask_violation``,
 ``out_of_range``), each tested both ways.
@@ -72,7 +72,7 @@ class RICEParams:
     for_pref_total: float = domain("[0, 1]")  # for_pref = [0.5 / (N - 1)] * N: each partner's weight is this / (N - 1)
     debt_multiplier: float = domain("(0, inf)")  # 10 in the debt ratio
     tfp_drift: float  # exp(0.0033) per step in the TFP update: this is the exponent
-    utility_shift: float = domain("[0, inf)")  # _SMALL_NUM = 1.0 (not small, spec 11.9)
+    utility_shift: float = domain("[0, inf)")  # _SMALL_NUM = 1.0 (not small, docs/models/rice.md §9.9)
 
     # --- regions (region_yamls/<file>, order of a lexicographic sort of the file names)
     region_files: tuple[str, ...]
@@ -96,7 +96,7 @@ class RICEParams:
     club_free_trade: bool  # club: members impose no tariffs on each other
     club_min_members: int = domain("[0, inf)")  # club: it forms only with at least this many members
 
-    # --- upstream defects behind options (spec section 11)
+    # --- upstream defects behind options (docs/models/rice.md §9)
     debt_ratio_formula: str  # "10B/K0" (CPU env since e7c118e) or "B/(10K0)" (before; the CUDA port still)
     tariff_revenue: str  # "discarded" (upstream: computed, never used) or "rebated" to the importer's consumption
     mask_violation: str  # "error" (econbench) or "execute" (upstream: masks are advisory)
