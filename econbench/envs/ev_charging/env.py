@@ -188,7 +188,8 @@ def ev_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     if p.mode == "dynamic" and p.n_options > p.n_stations:
         p = params_from_card(EVParams, card["id"], **{**overrides, "n_options": p.n_stations})
     from econbench.envs.ev_charging.gap import ev_gap
+    from econbench.envs.ev_charging.hooks import SOLUTIONS, figure, report
 
     gap = None if card.get("large", False) else ev_gap  # a deviation search at 100,000 drivers is hours: the small city's card measures it
     return Task(card["id"], card, p, groups(p), dynamics_class(p), p.discount, p.horizon, named_policies(p),
-                equilibrium_gap=gap)
+                equilibrium_gap=gap, solution=SOLUTIONS.get(p.mode), report=report, figure=figure)
