@@ -184,6 +184,8 @@ def groups(p: EVParams) -> tuple[GroupSpec, ...]:
 
 
 def ev_task(card: Mapping[str, Any], **overrides: Any) -> Task:
+    """A card's task: the dynamics class of its ``mode`` (``dynamics.MODELS``), chosen here once, and the
+    hooks of ``hooks.py`` (an exact solution for the static models only)."""
     p = params_from_card(EVParams, card["id"], **overrides)
     if p.mode == "dynamic" and p.n_options > p.n_stations:
         p = params_from_card(EVParams, card["id"], **{**overrides, "n_options": p.n_stations})

@@ -19,7 +19,9 @@ SERVICES = ("deterministic", "exponential")
 class EVParams:
     """Every constant of one instance; per-type tuples follow ``type_names``."""
 
-    mode: str  # "dynamic": a day of trips; "steady": Poisson requests (B2a); "oneshot": N EVs at t = 0 (B2b)
+    # the model, one dynamics class each (dynamics.MODELS): "dynamic": a day of trips (DayDynamics);
+    # "steady": Poisson requests (B2a, SteadyDynamics); "oneshot": N EVs at t = 0 (B2b, BatchDynamics)
+    mode: str
     service: str  # "deterministic" (energy / power) or "exponential" with that mean (M/M/c)
     step_minutes: float = domain("(0, inf)")
     horizon: int = domain("[1, inf)")
