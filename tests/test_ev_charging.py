@@ -13,7 +13,7 @@ from econbench.backend import get_backend
 from econbench.core import BatchedEnv
 from econbench.envs.ev_charging import solution
 from econbench.envs.ev_charging.city import batch_game, build_city, steady_instance
-from econbench.envs.ev_charging.dynamics import AT_STATION, COUNTERS, GONE, IDLE, STRANDED, TO_STATION
+from econbench.envs.ev_charging.dynamics import AT_STATION, COUNTERS, IDLE, STRANDED, TO_STATION
 from econbench.envs.ev_charging.queues import fifo_assign
 from econbench.registry import make_task
 from tests.conftest import LARGE_IDS
@@ -315,3 +315,60 @@ def test_kept_observations_are_never_overwritten() -> None:
     assert len({a.base.ctypes.data for a, _ in kept}) == len(kept)
     for a, copy in kept:
         np.testing.assert_array_equal(a, copy)
+
+
+# ---------------------------------------------------------------------------- the task's hooks
+def test_steady_solution_hook_is_the_cards_wardrop_and_optimum() -> None:
+    """``econbench solve``: spec B5 Example 1's figures as EVCharging-Steady's card states them."""
+    task = make_task(STEADY)
+    assert task.solution is not None
+    s = task.solution(task.params)
+    np.testing.assert_allclose(s["Wardrop station loads (EV/h)"], [8.1729, 9.8271, 0.0], atol=5e-5)
+    np.testing.assert_allclose(s["system-optimum station loads (EV/h)"], [7.1068, 7.9618, 2.9314], atol=5e-5)
+    assert s["Wardrop cost per EV ($)"] == pytest.approx(32.7319, abs=5e-5)
+    assert s["system-optimum cost per EV ($)"] == pytest.approx(32.4325, abs=5e-5)
+    assert s["price of anarchy TC(UE) / TC(SO)"] == pytest.approx(1.0092334, abs=1e-7)
+    assert s["demand (EV/h)"] == 18.0 and s["Wardrop relative gap"] < 1e-12
+    assert s["Wardrop flows (EV/h), origin x class x station"].shape == (1, 1, 3)
+
+
+def test_batch_solution_hook_is_the_cards_game() -> None:
+    """Spec B5 Example 3 as EVCharging-Batch's card states it; the totals are the card's reference scores."""
+    task = make_task(BATCH)
+    assert task.solution is not None
+    s = task.solution(task.params)
+    assert tuple(s["Nash equilibrium station counts"]) == (12, 12, 16)
+    assert tuple(s["optimum station counts"]) == (10, 12, 18)
+    assert s["Nash equilibrium total cost ($)"] == pytest.approx(1407.568, abs=5e-4)
+    assert s["optimum total cost ($)"] == pytest.approx(1389.895, abs=5e-4)
+    assert s["price of anarchy (Nash / optimum)"] == pytest.approx(1.012715, abs=1e-6)
+    assert s["Nash equilibrium NashConv ($)"] == 0.0
+    ref = task.card["reference_scores"]
+    for key, policy in (("Nash equilibrium total cost ($)", "exact"), ("optimum total cost ($)", "optimum"),
+                        ("naive profile total cost ($)", "least_cost")):
+        assert -s[key] == pytest.approx(ref[policy]["score"], rel=1e-9)
+
+
+def test_only_the_static_models_have_an_exact_solution() -> None:
+    for task_id in (SMALL, "econbench/EVCharging-Driver-v0"):
+        assert make_task(task_id).solution is None
+
+
+def test_report_hook_is_ev_metrics() -> None:
+    from econbench.envs.ev_charging.metrics import ev_metrics
+
+    task = make_task(BATCH)
+    assert task.report is not None
+    got = task.report(task, task.policy("optimum"), seed=0, episodes=2, backend="numpy")
+    assert got == ev_metrics(task, task.policy("optimum"), seed=0, episodes=2)
+    assert got["counts"] == [10, 12, 18]
+
+
+def test_figure_hook_draws_the_rollout(tmp_path: object) -> None:
+    pytest.importorskip("matplotlib")
+    from pathlib import Path
+
+    task = make_task(BATCH)
+    assert task.figure is not None
+    out = Path(task.figure(task, ["exact", "optimum"], Path(str(tmp_path)) / "ev.png", seed=0))
+    assert out.exists() and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 from econbench.core import ActionError, BatchedEnv
 from econbench.envs.ev_charging import solution
-from econbench.envs.ev_charging.operator import OperatorParams
+from econbench.envs.ev_operator.params import OperatorParams
 from econbench.registry import make_task
 
 TASK = "econbench/EVCharging-Operator-v0"
@@ -165,3 +165,24 @@ def test_water_filling_meets_demand(demand: float, kind: str) -> None:
         assert inst.relative_gap(a.flows) < 1e-12
         if demand == 8.35:  # the fast station costs more than the slow one's $32 at 8.35 EV/h alone
             assert a.loads[0] == pytest.approx(0.1166, abs=1e-4)
+
+
+def test_solution_summary_is_the_specs_and_the_cards() -> None:
+    """The ``solution`` hook (``econbench solve``): the optimum of an 18 EV/h hour is spec B5 Example 1's (the
+    Steady card's figures), the PoA the sweep's, and the day's returns the card's reference scores."""
+    task = make_task(TASK)
+    p: OperatorParams = task.params
+    assert task.solution is not None
+    s = task.solution(p)
+    h18 = p.demand.index(18.0)
+    np.testing.assert_allclose(s["system-optimum loads (EV/h), hour x station"][h18], [7.1068, 7.9618, 2.9314], atol=1e-4)
+    assert s["system-optimum cost TC(SO) ($/h), per hour"][h18] / 18.0 == pytest.approx(32.4325, abs=5e-5)
+    assert s["untolled equilibrium cost TC(UE) ($/h), per hour"][h18] / 18.0 == pytest.approx(32.7319, abs=5e-5)
+    poa = s["price of anarchy without tolls, per hour"]
+    assert poa[h18] == pytest.approx(1.0092334, abs=1e-7)
+    assert poa[p.demand.index(24.0)] == pytest.approx(1.04029, abs=1e-5)
+    assert s["system-optimum loads (EV/h), hour x station"].sum(axis=1) == pytest.approx(np.array(p.demand), abs=1e-9)
+    assert s["largest Pigouvian toll ($/EV)"] < 2.5  # the card's toll_max note
+    ref = task.card["reference_scores"]
+    assert s["episode return under the Pigouvian tolls (exact)"] == ref["exact"]["score"]
+    assert s["episode return without tolls"] == pytest.approx(ref["no_tolls"]["score"], rel=1e-9)

@@ -87,7 +87,8 @@ def test_comments_and_docstrings_do_not_change_it(task_id: str) -> None:
 
 
 @pytest.mark.parametrize(("task_id", "module"), [
-    ("EVCharging-Operator-v0", "econbench.envs.ev_charging.operator"),
+    ("EVCharging-Operator-v0", "econbench.envs.ev_operator.dynamics"),
+    ("EVCharging-Operator-v0", "econbench.envs.ev_charging.solution"),  # the drivers' package's Wardrop code
     ("CapitalGoodsGame-v0", "econbench.envs.capital_goods.dynamics"),  # inherited by the game's dynamics
     ("EVCharging-v0", "econbench.envs.ev_charging.queues"),
 ])
@@ -110,14 +111,14 @@ def test_shipped_data_files_count() -> None:
 
 def test_imports_are_followed_not_guessed() -> None:
     """Relative, lazy and submodule imports are followed; TYPE_CHECKING-only imports and other packages are not."""
-    path = module_file("econbench.envs.ev_charging.operator")
+    path = module_file("econbench.envs.ev_operator.dynamics")
     assert path is not None
-    base = set(import_closure("econbench.envs.ev_charging.operator"))
+    base = set(import_closure("econbench.envs.ev_operator.dynamics"))
     extra = (b"\nfrom typing import TYPE_CHECKING\nimport numpy\n"
              b"if TYPE_CHECKING:\n    from econbench import plots\n"
-             b"def _lazy():\n    from .queues import fifo_assign\n    from ... import lq\n"
+             b"def _lazy():\n    from ..ev_charging.queues import fifo_assign\n    from ... import lq\n"
              b"    from ..rbc import trained\n    import econbench.metrics.stats as stats\n")
-    closure = set(import_closure("econbench.envs.ev_charging.operator",
+    closure = set(import_closure("econbench.envs.ev_operator.dynamics",
                                  read=substituting(path, original(path) + extra)))
     added = {"econbench.envs.ev_charging.queues", "econbench.lq", "econbench.envs.rbc.trained", "econbench.metrics.stats"}
     assert not added & base and added <= closure

@@ -23,7 +23,7 @@ class City:
     ``option_station[o, k]`` is the k-th station offered at place ``o`` and
     ``option_minutes[o, k]`` the travel time to it; a place is a grid node in
     the dynamic mode, an origin in the steady mode and a driver in the
-    one-shot mode (EV-specific detours, B4).
+    one-shot mode (EV-specific detours, ev_charging.md §5).
     """
 
     station_node: np.ndarray  # (S,)
@@ -68,7 +68,7 @@ def build_city(p: EVParams) -> City:
 
 
 def oneshot_detours(p: EVParams) -> np.ndarray:
-    """EV-specific detours (h): column s uniform on [detour_low[s], detour_high[s]], drawn in station order (B5 Example 3)."""
+    """EV-specific detours (h): column s uniform on [detour_low[s], detour_high[s]], drawn in station order (ev_charging.md §6 Example 3)."""
     rng = np.random.default_rng(p.detour_seed)
     return np.stack([rng.uniform(lo, hi, p.n_drivers) for lo, hi in zip(p.detour_low, p.detour_high)], axis=1)
 
@@ -79,7 +79,7 @@ def stations(city: City) -> solution.Stations:
 
 
 def steady_instance(p: EVParams) -> solution.Instance:
-    """The nonatomic instance the steady mode simulates (B3): its Wardrop equilibrium and optimum are exact."""
+    """The nonatomic instance the steady mode simulates (ev_charging.md §4): its Wardrop equilibrium and optimum are exact."""
     if p.mode != "steady":
         raise ValueError(f"the nonatomic instance is defined for mode 'steady', not {p.mode!r}")
     city = build_city(p)
@@ -88,7 +88,7 @@ def steady_instance(p: EVParams) -> solution.Instance:
 
 
 def batch_game(p: EVParams) -> solution.BatchGame:
-    """The atomic game the one-shot mode simulates (B4): deterministic service, FIFO in random order."""
+    """The atomic game the one-shot mode simulates (ev_charging.md §5): deterministic service, FIFO in random order."""
     if p.mode != "oneshot":
         raise ValueError(f"the atomic game is defined for mode 'oneshot', not {p.mode!r}")
     city = build_city(p)

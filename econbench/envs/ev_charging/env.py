@@ -33,7 +33,7 @@ from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
 from econbench.envs.ev_charging import solution
 from econbench.envs.ev_charging.city import batch_game, build_city, steady_instance
-from econbench.envs.ev_charging.dynamics import N_OWN, OPTION_FEATURES, EVDynamics, action_nvec, obs_dim
+from econbench.envs.ev_charging.dynamics import N_OWN, OPTION_FEATURES, action_nvec, dynamics_class, obs_dim
 from econbench.envs.ev_charging.params import EVParams
 
 F = len(OPTION_FEATURES)
@@ -184,11 +184,14 @@ def groups(p: EVParams) -> tuple[GroupSpec, ...]:
 
 
 def ev_task(card: Mapping[str, Any], **overrides: Any) -> Task:
+    """A card's task: the dynamics class of its ``mode`` (``dynamics.MODELS``), chosen here once, and the
+    hooks of ``hooks.py`` (an exact solution for the static models only)."""
     p = params_from_card(EVParams, card["id"], **overrides)
     if p.mode == "dynamic" and p.n_options > p.n_stations:
         p = params_from_card(EVParams, card["id"], **{**overrides, "n_options": p.n_stations})
     from econbench.envs.ev_charging.gap import ev_gap
+    from econbench.envs.ev_charging.hooks import SOLUTIONS, figure, report
 
     gap = None if card.get("large", False) else ev_gap  # a deviation search at 100,000 drivers is hours: the small city's card measures it
-    return Task(card["id"], card, p, groups(p), EVDynamics, p.discount, p.horizon, named_policies(p),
-                equilibrium_gap=gap)
+    return Task(card["id"], card, p, groups(p), dynamics_class(p), p.discount, p.horizon, named_policies(p),
+                equilibrium_gap=gap, solution=SOLUTIONS.get(p.mode), report=report, figure=figure)

@@ -1,11 +1,11 @@
 """Equilibrium gaps of EV charging, by mode.
 
 * One-shot: exact. The episode's station choices are a profile of the atomic
-  game (B4); each EV's gain is its expected cost minus its cheapest
+  game (ev_charging.md §5); each EV's gain is its expected cost minus its cheapest
   unilateral switch, over the random queue order (``BatchGame``'s regrets).
 * Steady: exact at the profile's station loads. Each request's gain is its
   expected cost at the station it chose minus the cheapest station's, with
-  M/M/c waits at the loads the episode produced (B3's Wardrop condition);
+  M/M/c waits at the loads the episode produced (ev_charging.md §4's Wardrop condition);
   a station loaded beyond capacity is costed at 99.9 % of it, which makes
   the gain a lower bound.
 * Dynamic: a lower bound by deviation search. A sample of drivers in turn

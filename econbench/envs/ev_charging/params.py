@@ -19,7 +19,9 @@ SERVICES = ("deterministic", "exponential")
 class EVParams:
     """Every constant of one instance; per-type tuples follow ``type_names``."""
 
-    mode: str  # "dynamic": a day of trips; "steady": Poisson requests (B2a); "oneshot": N EVs at t = 0 (B2b)
+    # the model, one dynamics class each (dynamics.MODELS): "dynamic": a day of trips (DayDynamics);
+    # "steady": Poisson requests (B2a, SteadyDynamics); "oneshot": N EVs at t = 0 (B2b, BatchDynamics)
+    mode: str
     service: str  # "deterministic" (energy / power) or "exponential" with that mean (M/M/c)
     step_minutes: float = domain("(0, inf)")
     horizon: int = domain("[1, inf)")
@@ -62,12 +64,12 @@ class EVParams:
     evening_h: tuple[float, float, float, float] = domain("[0, inf)")  # departure home
 
     # --- static modes
-    energy_kwh: float = domain("[0, inf)")  # every request needs this much (B3/B4's e)
-    # steady: (origins, stations) detour hours (B5 Example 1)
+    energy_kwh: float = domain("[0, inf)")  # every request needs this much (ev_charging.md §4/ev_charging.md §5's e)
+    # steady: (origins, stations) detour hours (ev_charging.md §6 Example 1)
     detour_h: tuple[tuple[float, ...], ...] = domain("[0, inf)")
     # steady: (origins, classes) EV/h; classes follow vot_classes
     origin_demand: tuple[tuple[float, ...], ...] = domain("[0, inf)")
-    # oneshot: per-station bounds of the EV-specific detours (B5 Example 3)
+    # oneshot: per-station bounds of the EV-specific detours (ev_charging.md §6 Example 3)
     detour_low: tuple[float, ...] = domain("[0, inf)")
     detour_high: tuple[float, ...] = domain("[0, inf)")
     detour_seed: int = domain("[0, inf)")  # numpy default_rng seed of those detours, drawn column by column
@@ -117,7 +119,7 @@ class EVParams:
         if self.mode == "oneshot":
             need(len(self.detour_low) == len(self.detour_high) == self.n_stations, "oneshot mode: detour bounds per station")
             need(self.horizon == 1, "oneshot mode is one decision: horizon must be 1")
-            need(len(self.vot_classes) == 1, "oneshot mode has one value of time (B4)")
+            need(len(self.vot_classes) == 1, "oneshot mode has one value of time (ev_charging.md §5)")
 
     def memory_bytes(self) -> tuple[float, float]:
         """The city's tables (dynamic mode: a ``(grid^2, n_stations)`` travel-time matrix, sorted, while it is

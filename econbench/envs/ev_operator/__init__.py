@@ -1,0 +1,1 @@
+"""EVCharging-Operator-v0: a planner tolls EV charging stations hour by hour (``env.operator_task``)."""
