@@ -20,7 +20,7 @@ class OptimalityGap:
 
     ``normalized`` is 0 at the optimum and 1 at the card's reference policy;
     the raw gap is reported too, though the level of V* makes it small for
-    almost any policy (docs/models/investment_stochastic.md §5).
+    almost any policy.
     """
 
     task_id: str
