@@ -291,18 +291,21 @@ def test_bad_actions_get_clear_errors() -> None:
     with pytest.raises(ActionError, match="expected"):
         env.step({**acts, "consumers": acts["consumers"][..., :11]})
     assert int(env.t[0]) == 0
-    # masked-out actions: upstream's kernel executes any table action, so by default so do we
-    strict = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0, government_mask_progress=0.0)
-    strict.reset()
-    strict.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
-    assert strict.state.prices[0, 0] == 2500.0
+    # masked-out actions: upstream's kernel executes any table action (advisory masks, mask_violation="execute")
+    lenient = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0,
+                                     government_mask_progress=0.0, mask_violation="execute")
+    lenient.reset()
+    lenient.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
+    assert lenient.state.prices[0, 0] == 2500.0
     enforced = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0,
-                                      government_mask_progress=0.0, enforce_masks=True)
+                                      government_mask_progress=0.0)  # the default: masks bind
     enforced.reset()
-    with pytest.raises(ActionError, match="firm chose an action its curriculum mask forbids"):
+    with pytest.raises(ActionError, match=r"RBCTax-v0: group 'firms' agent 0 \(env 0\) chose index 29 for head 0, "
+                                          r"which its action mask forbids \(allowed 12\)"):
         enforced.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
-    with pytest.raises(ActionError, match="government chose a tax pair"):
+    with pytest.raises(ActionError, match=r"group 'government' agent 0 \(env 0\) chose index 7 .*allowed 0\)"):
         enforced.step({**acts, "government": np.full((1, 1, 1), 7, dtype=np.int64)})
+    assert int(enforced.t[0]) == 0  # a rejected step changes nothing
     enforced.step(acts)  # the named policy's actions are allowed
 
 

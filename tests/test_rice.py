@@ -136,9 +136,9 @@ def test_bilateral_protocol_sets_minimum_mitigation_and_masks() -> None:
 
 
 def test_mask_violation_execute_is_upstreams_advisory_mask() -> None:
-    task = make_task(BILATERAL, mask_violation="execute")
+    task = make_task(BILATERAL)
     heads = len(task.groups[0].action.nvec)
-    env = BatchedEnv(task, 1)
+    env = BatchedEnv(task, 1, mask_violation="execute")
     env.reset(seed=0)
     act = _actions(1, heads)
     act[..., 57:111] = 9  # everyone promises and requests 0.9
@@ -270,12 +270,12 @@ def test_utility_shift_is_a_parameter(shift: float) -> None:
 # ---------------------------------------------------------------------------- batching and bad input
 def test_batched_envs_match_single_envs_and_partial_resets() -> None:
     rng = np.random.default_rng(3)
-    task = make_task(BILATERAL, mask_violation="execute")
+    task = make_task(BILATERAL)
     heads = len(task.groups[0].action.nvec)
     acts = rng.integers(0, 2, (12, 3, N, heads))
-    batch = BatchedEnv(task, 3)
+    batch = BatchedEnv(task, 3, mask_violation="execute")
     batch.reset(seed=0)
-    singles = [BatchedEnv(task, 1) for _ in range(3)]
+    singles = [BatchedEnv(task, 1, mask_violation="execute") for _ in range(3)]
     for s in singles:
         s.reset(seed=0)
     for k in range(12):

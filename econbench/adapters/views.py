@@ -195,11 +195,17 @@ def make_view(
     horizon: int | None = None,
     others: Others = None,
     seed: int | None = None,
+    mask_violation: str = "error",
     **params: Any,
 ) -> GameView | RoleView:
-    """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`."""
+    """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`.
+
+    ``mask_violation`` is :class:`~econbench.core.BatchedEnv`'s (``"execute"``: masks are advisory); the
+    adapters built on a view (Gymnasium, vector, SB3) take it as a keyword too.
+    """
     task = make_task(task_id, **params)
-    batched = BatchedEnv(task, n_envs, backend, dtype, device, seed=seed, horizon=horizon)
+    batched = BatchedEnv(task, n_envs, backend, dtype, device, seed=seed, horizon=horizon,
+                         mask_violation=mask_violation)
     if task.is_single_agent:
         return RoleView(batched, others)
     if others is not None:

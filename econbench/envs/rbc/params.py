@@ -88,8 +88,6 @@ class RBCParams:
     # s/N of government_action_mask: rates allowed iff <= start + progress
     government_mask_progress: float = domain("[0, inf)")
     government_mask_tax_start: float = domain("[0, 1]")  # constants.py government_anneal_taxes.start = 0
-    # econbench: upstream's kernel executes any table action (masks live in the policy); True rejects masked-out ones
-    enforce_masks: bool
 
     # --- observation (constants.py *_state_scaling_factors, util.py expand_to_digit_form)
     # "digits": upstream's network input (digit-expanded, scaled); "raw": the state vectors of spec section 2
