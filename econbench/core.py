@@ -145,13 +145,13 @@ class Dynamics:
         return {}
 
     def check_masks(self, state: Any, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
-                    live: Array | None = None) -> None:
+                    where: Array | None = None) -> None:
         """Raise :class:`ActionError` (see :func:`mask_error`) if an action of a masked group is one its mask forbids.
 
         ``actions`` are validated ``(n_envs, n_agents, heads)`` integer arrays; ``groups`` the masked discrete
-        groups to check; ``live`` ``(n_envs,)`` booleans, where given, the envs whose actions count (the others
-        have ended and what they return is discarded). Called by :meth:`BatchedEnv.step` before anything changes,
-        with ``mask_violation="error"``. This generic version reads :meth:`action_masks` and gathers the chosen
+        groups to check (each has its actions); ``where``, if given, booleans broadcastable to ``(n_envs,
+        n_agents)``: the entries that count (not an env whose episode has ended, or only a role view's learner).
+        Called by :meth:`BatchedEnv.step` before anything changes, with ``mask_violation="error"``. This generic version reads :meth:`action_masks` and gathers the chosen
         index of every head from the flat per-head mask (one batched gather per group); a task whose masks
         are cheaper to test another way, or bind only at some steps, overrides it. Groups in
         ``unchecked_ranges`` are skipped: their indices may lie beyond their head.
@@ -170,8 +170,8 @@ class Dynamics:
             rows = self.backend.asarray(np.arange(E * A) * width, dtype=xp.int64)
             flat = xp.reshape(a + offsets, (E * A, H)) + rows[:, None]
             ok = xp.reshape(xp.take(xp.reshape(mask, (-1,)), xp.reshape(flat, (-1,))), (E, A, H))
-            if live is not None:
-                ok = ok | ~live[:, None, None]
+            if where is not None:
+                ok = ok | ~where[..., None]
             if bool(xp.all(ok)):
                 continue
             env, agent, head = (int(v[0]) for v in np.nonzero(~self.backend.to_numpy(ok)))
@@ -422,7 +422,7 @@ class BatchedEnv:
                                "reset it (reset(mask=...)) before stepping again")
         acts = self.check_actions(actions) if self.validate else dict(actions)
         if self._masked:
-            self.check_masks(acts, ~self.ended if past_end and may_have_ended else None)
+            self.check_masks(acts, past_end and may_have_ended)
         noise = self.dynamics.draw_noise(self._rng, self.n_envs)
         out = self.dynamics.step(self.state, acts, noise, self.t)
         self.state = out.state
@@ -439,10 +439,18 @@ class BatchedEnv:
             self._may_end = True
         return self.observe(), out, terminated, truncated
 
-    def check_masks(self, actions: Mapping[str, Array], live: Array | None = None) -> None:
-        """Raise :class:`ActionError` if backend actions (as :meth:`check_actions` returns them) break a mask."""
+    def check_masks(self, actions: Mapping[str, Array], past_end: bool = False, where: Array | None = None) -> None:
+        """With ``mask_violation="error"``, raise :class:`ActionError` if backend actions (as :meth:`check_actions`
+        returns them) break a mask; the masked groups among ``actions`` are checked, at the ``(n_envs, n_agents)``
+        entries ``where`` is true (all if None), except in ended envs when ``past_end``."""
+        groups = tuple(g for g in self._masked if g.name in actions)
+        if not groups:
+            return
+        if past_end and self.ended is not None:
+            live = ~self.ended[:, None]
+            where = live if where is None else where & live
         try:
-            self.dynamics.check_masks(self.state, actions, self.t, self._masked, live)
+            self.dynamics.check_masks(self.state, actions, self.t, groups, where)
         except ActionError as exc:
             raise ActionError(f"{self.task.name}: {exc}") from None
 

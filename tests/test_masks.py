@@ -153,7 +153,8 @@ def test_the_generic_check_matches_the_masks_on_multiple_heads() -> None:
     bad[1, 2, 1] = 1
     with pytest.raises(ActionError, match=r"agent 2 \(env 1\) chose index 1 for head 1, .*\(allowed 0, 2\)"):
         dyn.check_masks(env.state, {"traders": bad}, env.t, (group,))
-    dyn.check_masks(env.state, {"traders": bad}, env.t, (group,), live=xp.asarray(np.array([True, False])))
+    dyn.check_masks(env.state, {"traders": bad}, env.t, (group,), where=xp.asarray(np.array([[True], [False]])))
+    dyn.check_masks(env.state, {"traders": bad}, env.t, (group,), where=xp.asarray(np.array([[True, True, False]])))
 
 
 def test_every_adapter_takes_mask_violation() -> None:

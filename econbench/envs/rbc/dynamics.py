@@ -185,7 +185,7 @@ class RBCDynamics(Dynamics):
         }
 
     def check_masks(self, state: RBCState, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
-                    live: Array | None = None) -> None:
+                    where: Array | None = None) -> None:
         """The curriculum masks are the same in every env and never restrict consumers: a table lookup per
         firm and government action, nothing at all on the full grids (the card's defaults)."""
         xp, b = self.xp, self.backend
@@ -196,8 +196,8 @@ class RBCDynamics(Dynamics):
                 continue
             a = actions[group][..., 0]
             ok = self._lookup(mask, a)
-            if live is not None:
-                ok = ok | ~live[:, None]
+            if where is not None:
+                ok = ok | ~where
             if not bool(xp.all(ok)):
                 env, agent = (int(v[0]) for v in np.nonzero(~b.to_numpy(ok)))
                 raise mask_error(group, agent, env, 0, int(b.to_numpy(a)[env, agent]), b.to_numpy(mask))

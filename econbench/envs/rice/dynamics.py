@@ -300,25 +300,25 @@ class RICEDynamics(Dynamics):
         return self.xp.round(state.min_mitigation * self.params.action_levels)
 
     def check_masks(self, state: RICEState, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
-                    live: Array | None = None) -> None:
+                    where: Array | None = None) -> None:
         """Mask violations: only climate-economy steps read the masked heads (negotiation stages leave them unread,
         as upstream does), and only the mitigation floor and a club's tariff band can bind."""
         xp, b = self.xp, self.backend
         if not self.protocol.n_stages or not groups:
             return
-        active = (t + 1) % self.stages == 0
-        if live is not None:
-            active = active & live
+        a, N = actions["regions"], self.N
+        active = xp.broadcast_to(((t + 1) % self.stages == 0)[:, None], a.shape[:2])
+        if where is not None:
+            active = active & where
         if not bool(xp.any(active)):
             return
-        a, N = actions["regions"], self.N
         floor = self.mitigation_floor(state)
-        bad = (xp.astype(a[..., 1], floor.dtype) < floor) & active[:, None]
+        bad = (xp.astype(a[..., 1], floor.dtype) < floor) & active
         head, lo, hi = 1, floor, None
         tb = self.protocol.tariff_bounds(state.agreements)
         if not bool(xp.any(bad)) and tb is not None:
             tariff = xp.astype(a[..., 3:3 + N], floor.dtype)
-            bad = ((tariff < tb[0]) | (tariff > tb[1])) & active[:, None, None]
+            bad = ((tariff < tb[0]) | (tariff > tb[1])) & active[..., None]
             head, lo, hi = 3, tb[0], tb[1]
         if not bool(xp.any(bad)):
             return
