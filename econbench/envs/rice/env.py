@@ -62,19 +62,7 @@ def rule(p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negoti
             floor = xp.astype(xp.round(obs[..., off["min_mitigation"]] * L), xp.int64)
             plan_idx = xp.maximum(plan_idx, floor)
         act[..., 1] = plan_idx
-        if not negotiate or not proto.n_stages:
-            return act
-        B = p.base_heads
-        if proto.name == "bilateral":
-            act[..., B:B + 2 * N:2] = plan_idx[..., None]  # promise own plan to every partner
-            act[..., B + 1:B + 2 * N:2] = plan_idx[..., None]  # and ask the same of them
-            act[..., B + 2 * N:B + 3 * N] = 1  # accept every proposal
-        elif proto.name == "club":
-            act[..., B] = xp.astype(plan_idx >= round(p.club_min_mitigation * L), xp.int64)
-            members = obs[:, 0, off["protocol"]:off["protocol"] + N][..., None]  # public: who joined
-            lo, hi = proto.tariff_bounds(members)
-            act[..., 3:3 + N] = xp.clip(act[..., 3:3 + N], xp.astype(lo, xp.int64), xp.astype(hi, xp.int64))
-        return act
+        return proto.fixed_rule(act, plan_idx, obs, off) if negotiate else act
 
     return policy
 
