@@ -13,6 +13,7 @@ array-api-strict the very same inputs.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -199,6 +200,26 @@ ReportHook = Callable[..., Mapping[str, Any]]
 """``report(task, profile, seed=, episodes=, backend=)``: the family's own metrics beside the score (``evaluate``)."""
 FigureHook = Callable[..., Any]
 """``figure(task, policies, path, seed=, labels=)`` -> the PNG written: the family's rollout figure."""
+
+
+def lazy_hook(target: str) -> Callable[..., Any]:
+    """The function ``"module:name"`` as a hook that imports its module when called (each call reads the name).
+
+    For hooks whose code does not define the task, such as figures: the task's
+    fingerprint (:mod:`econbench.fingerprint`) follows import statements, not
+    strings, so editing a figure leaves published results current, and
+    building a task does not import plotting code.
+    """
+    module, _, name = target.partition(":")
+    if not module or not name:
+        raise ValueError(f"lazy_hook needs 'module:name', got {target!r}")
+
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    hook.__name__ = hook.__qualname__ = name
+    hook.target = target  # type: ignore[attr-defined]
+    return hook
 
 
 @dataclass(frozen=True)

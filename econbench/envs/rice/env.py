@@ -26,7 +26,7 @@ import numpy as np
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task, lazy_hook
 from econbench.envs.rice.dynamics import RICEDynamics, action_nvec, obs_dim, obs_offsets
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
@@ -126,6 +126,8 @@ def rice_task(card: Mapping[str, Any], **overrides: Any) -> Task:
             f"{card['id']}: protocol {p.protocol!r} needs {horizon} env steps per episode but this ID is registered "
             f"with {limit}; use the ID of that protocol (RICECooperation-v0, -Bilateral-v0, -Club-v0)")
     from econbench.envs.rice.gap import deviation_gap
+    from econbench.envs.rice.metrics import report
 
     return Task(card["id"], card, p, groups(p), RICEDynamics, p.discount, horizon, named_policies(),
-                equilibrium_gap=deviation_gap)
+                equilibrium_gap=deviation_gap, report=report,
+                figure=lazy_hook("econbench.envs.rice.figure:plot_rice_rollout"))
