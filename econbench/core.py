@@ -152,10 +152,12 @@ class Dynamics:
         ``actions`` are validated ``(n_envs, n_agents, heads)`` integer arrays; ``groups`` the masked discrete
         groups to check (each has its actions); ``where``, if given, booleans broadcastable to ``(n_envs,
         n_agents)``: the entries that count (not an env whose episode has ended, or only a role view's learner).
-        Called by :meth:`BatchedEnv.step` before anything changes, with ``mask_violation="error"``. This generic version reads :meth:`action_masks` and gathers the chosen
-        index of every head from the flat per-head mask (one batched gather per group); a task whose masks
-        are cheaper to test another way, or bind only at some steps, overrides it. Groups in
-        ``unchecked_ranges`` are skipped: their indices may lie beyond their head.
+        Called by :meth:`BatchedEnv.step` before anything changes, with ``mask_violation="error"``.
+
+        This generic version reads :meth:`action_masks` and gathers the chosen index of every head from the
+        flat per-head mask (one batched gather per group); a task whose masks are cheaper to test another
+        way, or bind only at some steps, overrides it. Groups in ``unchecked_ranges`` are skipped: their
+        indices may lie beyond their head.
         """
         groups = [g for g in groups if g.name not in self.unchecked_ranges]
         if not groups:
@@ -167,9 +169,11 @@ class Dynamics:
             nvec = g.action.nvec  # type: ignore[union-attr]
             width = int(sum(nvec))
             E, A, H = a.shape
-            offsets = self.backend.asarray(np.concatenate([[0], np.cumsum(nvec)[:-1]]), dtype=xp.int64)
-            rows = self.backend.asarray(np.arange(E * A) * width, dtype=xp.int64)
-            flat = xp.reshape(a + offsets, (E * A, H)) + rows[:, None]
+            base = self.__dict__.setdefault("_mask_gather", {}).get((g.name, E, A))
+            if base is None:  # each (env, agent) row's start in the flat mask plus each head's offset in the row
+                start = np.arange(E * A)[:, None] * width + np.concatenate([[0], np.cumsum(nvec)[:-1]])[None, :]
+                base = self._mask_gather[(g.name, E, A)] = self.backend.asarray(start, dtype=xp.int64)
+            flat = xp.reshape(a, (E * A, H)) + base
             ok = xp.reshape(xp.take(xp.reshape(mask, (-1,)), xp.reshape(flat, (-1,))), (E, A, H))
             if where is not None:
                 ok = ok | ~where[..., None]
