@@ -20,9 +20,10 @@ register_all()
 
 
 def make_batched(task_id: str, n_envs: int = 1, backend: str = "numpy", dtype: str = "float64", device: Any = None,
-                 seed: int | None = None, **params: Any) -> BatchedEnv:
+                 seed: int | None = None, mask_violation: str = "error", **params: Any) -> BatchedEnv:
     """The batched core of a task, for code that steps arrays directly (custom trainers, GPUs)."""
-    return BatchedEnv(make_task(task_id, **params), n_envs, backend, dtype, device, seed=seed)
+    return BatchedEnv(make_task(task_id, **params), n_envs, backend, dtype, device, seed=seed,
+                      mask_violation=mask_violation)
 
 
 def parallel_env(task_id: str, **kwargs: Any) -> Any:

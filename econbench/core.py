@@ -13,9 +13,10 @@ array-api-strict the very same inputs.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -31,6 +32,9 @@ with the group's action masks: where masks depend on the state (RICE's
 agreements) a learned policy cannot infer them from its features.
 """
 _REDUCE_FROM = 4096  # action elements from which BatchedEnv checks discrete ranges with reductions
+MASK_VIOLATIONS = ("error", "execute")
+"""What :class:`BatchedEnv` does with an action its masks forbid: ``"error"`` (the default, every task) raises
+:class:`ActionError` before anything changes; ``"execute"`` hands it to the dynamics as upstream's advisory masks do."""
 
 
 class ActionError(ValueError):
@@ -141,6 +145,45 @@ class Dynamics:
         """Boolean masks for the task's masked groups; none by default."""
         return {}
 
+    def check_masks(self, state: Any, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
+                    where: Array | None = None) -> None:
+        """Raise :class:`ActionError` (see :func:`mask_error`) if an action of a masked group is one its mask forbids.
+
+        ``actions`` are validated ``(n_envs, n_agents, heads)`` integer arrays; ``groups`` the masked discrete
+        groups to check (each has its actions); ``where``, if given, booleans broadcastable to ``(n_envs,
+        n_agents)``: the entries that count (not an env whose episode has ended, or only a role view's learner).
+        Called by :meth:`BatchedEnv.step` before anything changes, with ``mask_violation="error"``.
+
+        This generic version reads :meth:`action_masks` and gathers the chosen index of every head from the
+        flat per-head mask (one batched gather per group); a task whose masks are cheaper to test another
+        way, or bind only at some steps, overrides it. Groups in ``unchecked_ranges`` are skipped: their
+        indices may lie beyond their head.
+        """
+        groups = [g for g in groups if g.name not in self.unchecked_ranges]
+        if not groups:
+            return
+        xp = self.xp
+        masks = self.action_masks(state)
+        for g in groups:
+            mask, a = masks[g.name], actions[g.name]
+            nvec = g.action.nvec  # type: ignore[union-attr]
+            width = int(sum(nvec))
+            E, A, H = a.shape
+            base = self.__dict__.setdefault("_mask_gather", {}).get((g.name, E, A))
+            if base is None:  # each (env, agent) row's start in the flat mask plus each head's offset in the row
+                start = np.arange(E * A)[:, None] * width + np.concatenate([[0], np.cumsum(nvec)[:-1]])[None, :]
+                base = self._mask_gather[(g.name, E, A)] = self.backend.asarray(start, dtype=xp.int64)
+            flat = xp.reshape(a, (E * A, H)) + base
+            ok = xp.reshape(xp.take(xp.reshape(mask, (-1,)), xp.reshape(flat, (-1,))), (E, A, H))
+            if where is not None:
+                ok = ok | ~where[..., None]
+            if bool(xp.all(ok)):
+                continue
+            env, agent, head = (int(v[0]) for v in np.nonzero(~self.backend.to_numpy(ok)))
+            start = int(sum(nvec[:head]))
+            row = self.backend.to_numpy(mask[env, agent, start:start + nvec[head]])
+            raise mask_error(g.name, agent, env, head, int(self.backend.to_numpy(a[env, agent, head])), row)
+
 
 @dataclass(frozen=True)
 class RoleSpec:
@@ -164,20 +207,21 @@ FigureHook = Callable[..., Any]
 
 
 def lazy_hook(target: str) -> Callable[..., Any]:
-    """A hook named ``"package.module:function"``, imported at its first call.
+    """The function ``"module:name"`` as a hook that imports its module when called (each call reads the name).
 
-    For hooks that do not make a task's numbers (figures, extra reports): building the task does not
-    import them (nor matplotlib), and a task's fingerprint, which follows its factory's imports, does not
-    change when a figure does.
+    For hooks whose code does not define the task, such as figures: the task's
+    fingerprint (:mod:`econbench.fingerprint`) follows import statements, not
+    strings, so editing a figure leaves published results current, and
+    building a task does not import plotting code.
     """
-    module, _, attr = target.partition(":")
+    module, _, name = target.partition(":")
+    if not module or not name:
+        raise ValueError(f"lazy_hook needs 'module:name', got {target!r}")
 
     def hook(*args: Any, **kwargs: Any) -> Any:
-        import importlib
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
-        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
-
-    hook.__qualname__ = hook.__name__ = attr
+    hook.__name__ = hook.__qualname__ = name
     hook.target = target  # type: ignore[attr-defined]
     return hook
 
@@ -241,6 +285,15 @@ def profile_actions(profile: Mapping[str, GroupPolicy], obs: Mapping[str, Array]
     return {g: call_policy(pol, obs[g], m.get(g)) for g, pol in profile.items()}
 
 
+def mask_error(group: str, agent: int, env: int, head: int, index: int, allowed: np.ndarray) -> ActionError:
+    """The error for an action its mask forbids; ``allowed`` is the head's mask row (booleans over its indices)."""
+    idx = np.flatnonzero(np.asarray(allowed, dtype=bool))
+    runs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1) if idx.size else []
+    text = ", ".join(f"{r[0]}" if r.size == 1 else f"{r[0]}..{r[-1]}" for r in runs) or "none"
+    return ActionError(f"group {group!r} agent {agent} (env {env}) chose index {index} for head {head}, which its "
+                       f"action mask forbids (allowed {text}); mask_violation='execute' would execute it")
+
+
 def broadcast_mask(mask: Array, ndim: int, xp: Any) -> Array:
     """Reshape an ``(n_envs,)`` mask to broadcast against an array of rank ``ndim``."""
     return xp.reshape(mask, (mask.shape[0],) + (1,) * (ndim - 1))
@@ -259,7 +312,10 @@ class BatchedEnv:
     """Steps ``n_envs`` copies of a task's economy; no Python loop over envs or agents.
 
     ``step`` validates actions (keys, shape, dtype, finiteness, bounds) and
-    raises :class:`ActionError` naming the problem. Episodes truncate at the
+    raises :class:`ActionError` naming the problem. An action that the action
+    masks forbid is an error too unless ``mask_violation="execute"`` (see
+    :data:`MASK_VIOLATIONS`): the check (:meth:`Dynamics.check_masks`) runs
+    before the noise is drawn or the state changes. Episodes truncate at the
     horizon (or terminate there, never both); the env does not reset itself, the
     adapters decide when, and stepping an env whose episode has ended is an error
     unless the caller discards what those envs return (``past_end=True``).
@@ -275,7 +331,10 @@ class BatchedEnv:
         seed: int | None = None,
         horizon: int | None = None,
         validate: bool = True,
+        mask_violation: str = "error",
     ) -> None:
+        if mask_violation not in MASK_VIOLATIONS:
+            raise ValueError(f"mask_violation must be one of {MASK_VIOLATIONS}, got {mask_violation!r}")
         if not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
             raise ValueError(f"n_envs must be a positive integer, got {n_envs!r}")
         if horizon is not None and (not isinstance(horizon, (int, np.integer)) or horizon < 1):
@@ -286,12 +345,14 @@ class BatchedEnv:
         self.xp = self.backend.xp
         self.horizon = int(horizon or task.horizon)
         self.validate = validate
+        self.mask_violation = mask_violation
         check_env_memory(task, self.n_envs, np.dtype(self.backend.dtype_name).itemsize)
         self.dynamics = task.dynamics(task.params, self.backend)
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
         discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
         self._nvec = {g.name: self.backend.asarray(np.asarray(g.action.nvec), dtype=self.xp.int64) for g in discrete}
         self._head_bounds = {g.name: head_bounds(g.action.nvec) for g in discrete}
+        self._masked = tuple(g for g in discrete if g.masked) if mask_violation == "error" else ()
         self._rng = self.backend.rng(seed)
         self.state: Any = None
         self.t: Array = None
@@ -385,6 +446,8 @@ class BatchedEnv:
             raise RuntimeError(f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
                                "reset it (reset(mask=...)) before stepping again")
         acts = self.check_actions(actions) if self.validate else dict(actions)
+        if self._masked:
+            self.check_masks(acts, past_end and may_have_ended)
         noise = self.dynamics.draw_noise(self._rng, self.n_envs)
         out = self.dynamics.step(self.state, acts, noise, self.t)
         self.state = out.state
@@ -400,6 +463,21 @@ class BatchedEnv:
             self.ended = terminated | truncated
             self._may_end = True
         return self.observe(), out, terminated, truncated
+
+    def check_masks(self, actions: Mapping[str, Array], past_end: bool = False, where: Array | None = None) -> None:
+        """With ``mask_violation="error"``, raise :class:`ActionError` if backend actions (as :meth:`check_actions`
+        returns them) break a mask; the masked groups among ``actions`` are checked, at the ``(n_envs, n_agents)``
+        entries ``where`` is true (all if None), except in ended envs when ``past_end``."""
+        groups = tuple(g for g in self._masked if g.name in actions)
+        if not groups:
+            return
+        if past_end and self.ended is not None:
+            live = ~self.ended[:, None]
+            where = live if where is None else where & live
+        try:
+            self.dynamics.check_masks(self.state, actions, self.t, groups, where)
+        except ActionError as exc:
+            raise ActionError(f"{self.task.name}: {exc}") from None
 
     def check_actions(self, actions: Mapping[str, Array]) -> dict[str, Array]:
         """Validate and move actions to the backend; raise :class:`ActionError` on bad input."""

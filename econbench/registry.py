@@ -20,6 +20,9 @@ def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) 
     ``others`` names the fixed policy of the non-learning agents in a role view.
     A :class:`Task` passes through unchanged (tasks built in code, without a card).
     """
+    if "mask_violation" in overrides:
+        raise TypeError("mask_violation is an option of the env, not a task parameter: BatchedEnv(task, "
+                        "mask_violation=...), gym.make(id, mask_violation=...), econbench.make_batched(...)")
     if isinstance(task_id, Task):
         if others is not None or overrides:
             raise TypeError("parameters and 'others' apply to task IDs, not to a built Task")

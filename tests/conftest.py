@@ -15,13 +15,11 @@ MULTI_IDS = [t for t in ALL_IDS if t not in SINGLE_IDS]
 
 
 def unmasked(task_id: str) -> dict[str, str]:
-    """Options that let uniformly sampled actions through where agreements make masks binding.
+    """Options that let uniformly sampled actions through where action masks can bind.
 
     Gymnasium's and SB3's checkers sample ``action_space.sample()`` without the
-    mask; RICE's negotiated masks reject such actions unless
-    ``mask_violation="execute"`` (upstream's behaviour). tests/test_rice.py
-    checks the default error.
+    mask; masks (RICE's agreements, EV's busy drivers, RBC's curricula) reject
+    such actions unless ``mask_violation="execute"`` (advisory masks).
+    tests/test_masks.py, test_rice.py and test_rbc.py check the default error.
     """
-    p = make_task(task_id).params
-    binding = getattr(p, "mask_violation", None) == "error" and getattr(p, "protocol", "none") != "none"
-    return {"mask_violation": "execute"} if binding else {}
+    return {"mask_violation": "execute"} if any(g.masked for g in make_task(task_id).groups) else {}

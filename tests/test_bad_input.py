@@ -140,11 +140,31 @@ def test_a_rejected_role_action_leaves_every_generator_unchanged(bad: np.ndarray
     with pytest.raises(ActionError):
         tried.step(bad)
     assert _states_equal(tried.view.batched.state, fresh.view.batched.state)
-    for action in ([1, 2], [2, 0], [0, 1], [3, 2]):
+    for action in ([1, 2], [0, 0], [0, 1], [0, 2]):  # the learner is busy after charging: only option 0
         a, b = tried.step(np.array(action)), fresh.step(np.array(action))
         np.testing.assert_array_equal(a[0]["observation"], b[0]["observation"])
         assert a[1] == b[1]
         assert _states_equal(tried.view.batched.state, fresh.view.batched.state)
+
+
+def test_a_masked_role_action_is_rejected_before_the_others_act() -> None:
+    """A busy driver may only choose option 0: another is an error naming the mask, raised before the other
+    drivers' ``random`` policy draws, and with ``mask_violation="execute"`` it is executed (the dynamics ignore it)."""
+    tried, fresh = (gym.make("econbench/EVCharging-Driver-v0", others="random").unwrapped for _ in range(2))
+    for env in (tried, fresh):
+        env.reset(seed=3)
+        obs, *_ = env.step(np.array([1, 2]))
+    assert obs["action_mask"][1:4].sum() == 0  # options 1-3 masked: the learner is on its way to charge
+    with pytest.raises(ActionError, match=r"EVCharging-Driver-v0: group 'drivers' agent 0 \(env 0\) chose index 2 "
+                                          r"for head 0, which its action mask forbids \(allowed 0\)"):
+        tried.step(np.array([2, 0]))
+    for action in ([0, 0], [0, 1]):
+        a, b = tried.step(np.array(action)), fresh.step(np.array(action))
+        assert a[1] == b[1] and _states_equal(tried.view.batched.state, fresh.view.batched.state)
+    lenient = gym.make("econbench/EVCharging-Driver-v0", others="random", mask_violation="execute").unwrapped
+    lenient.reset(seed=3)
+    lenient.step(np.array([1, 2]))
+    lenient.step(np.array([2, 0]))
 
 
 @pytest.mark.parametrize("task_id", econbench.task_ids())
@@ -229,7 +249,7 @@ def test_the_single_env_refuses_to_step_an_ended_episode(task_id: str) -> None:
                                      "econbench/EVCharging-Operator-v0"])
 def test_a_game_that_ends_by_itself_is_not_also_truncated(task_id: str) -> None:
     """Gymnasium's TimeLimit flagged the natural last step of these games truncated as well."""
-    env = gym.make(task_id, **({"mask_violation": "execute"} if "RICE" in task_id else {}))
+    env = gym.make(task_id, mask_violation="execute")  # uniform samples ignore the masks
     env.reset(seed=0)
     env.action_space.seed(0)
     for _ in range(env.unwrapped.task.horizon):

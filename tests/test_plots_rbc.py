@@ -15,7 +15,7 @@ from econbench.envs.rbc.dynamics import government_action_table
 from econbench.leaderboard.figures import write_figures
 from econbench.metrics import evaluate
 from econbench.plots import plot_trajectories, rollout_figure
-from econbench.plots_rbc import RBCSeries, consumer_groups, plot_rbc_rollout, rbc_series
+from econbench.envs.rbc.figure import RBCSeries, consumer_groups, plot_rbc_rollout, rbc_series
 from econbench.registry import make_task
 
 OPEN, CLOSED, GOV = "econbench/RBCTax-v0", "econbench/RBCTax-Closed-v0", "econbench/RBCTax-Government-v0"
@@ -129,7 +129,9 @@ def test_figure_is_written(task_id: str, tmp_path: Path) -> None:
 
 def test_rbc_tasks_get_the_rbc_figure() -> None:
     for task_id in (OPEN, CLOSED, GOV):
-        assert rollout_figure(make_task(task_id)) is plot_rbc_rollout
+        task = make_task(task_id)
+        assert task.figure is not None and task.figure.target == "econbench.envs.rbc.figure:plot_rbc_rollout"
+        assert rollout_figure(task) is plot_rbc_rollout
     assert rollout_figure(make_task("econbench/InvestmentLQ-v0")) is plot_trajectories
 
 
@@ -144,8 +146,9 @@ def test_cli_evaluate_plots_the_rbc_figure(capsys: pytest.CaptureFixture[str], t
 def test_cli_role_view_compares_with_the_reference(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr("econbench.plots_rbc.plot_rbc_rollout",
-                        lambda task, policies, path, seed=None, labels=None: seen.append(list(policies)) or Path(path))
+    fake = lambda task, policies, path, seed=None, labels=None: seen.append(list(policies)) or Path(path)  # noqa: E731
+    monkeypatch.setattr("econbench.envs.rbc.figure.plot_rbc_rollout", fake)  # what task.figure calls
+    monkeypatch.setattr("econbench.plots_rbc.plot_rbc_rollout", fake)  # until econbench.plots calls task.figure
     code = main(["evaluate", "--task", GOV, "--policy", "flat_tax_80", "--plot", str(tmp_path / "g.png")])
     capsys.readouterr()
     assert code == 0 and seen == [["flat_tax_80", "no_tax"]]  # no "exact" policy here: the card's reference instead

@@ -249,16 +249,17 @@ def test_observations_encode_the_state_as_upstream() -> None:
 
 def test_curriculum_masks_and_named_policies_respect_them() -> None:
     """Firm masks widen from {price 1000, wage 22}; government masks from {(0, 0)} (cuda_manager.py masks)."""
-    start = make_task("RBCTax-v0", **curriculum_overrides(0))
+    full = make_task("RBCTax-v0")  # the card's parameters: the curriculum's end
+    start = make_task("RBCTax-v0", **curriculum_overrides(full, 0))
     assert start.params.theta_anneal_factor == 0.0
     fm, gm = firm_action_mask(start.params), government_action_mask(start.params)
     assert np.flatnonzero(fm).tolist() == [12] and np.flatnonzero(gm).tolist() == [0]
-    half = make_task("RBCTax-v0", **curriculum_overrides(15_000))  # firms half-way: prices 500-1750, wages 11-33
+    half = make_task("RBCTax-v0", **curriculum_overrides(full, 15_000))  # firms half-way: prices 500-1750, wages 11-33
     table = firm_action_table(half.params)[firm_action_mask(half.params)]
     assert set(table[:, 0]) == {500.0, 1000.0, 1500.0} and set(table[:, 1]) == {11.0, 22.0, 33.0}
-    gov = make_task("RBCTax-v0", **curriculum_overrides(45_000))  # government half-way: rates <= 0.5
+    gov = make_task("RBCTax-v0", **curriculum_overrides(full, 45_000))  # government half-way: rates <= 0.5
     assert government_action_table(gov.params)[government_action_mask(gov.params)].max() == pytest.approx(0.4)
-    for task in (make_task("RBCTax-v0"), start, half, gov):
+    for task in (full, start, half, gov):
         env = BatchedEnv(task, 2, seed=0)
         for name in task.policies:
             profile = task.policy(name)
@@ -291,18 +292,21 @@ def test_bad_actions_get_clear_errors() -> None:
     with pytest.raises(ActionError, match="expected"):
         env.step({**acts, "consumers": acts["consumers"][..., :11]})
     assert int(env.t[0]) == 0
-    # masked-out actions: upstream's kernel executes any table action, so by default so do we
-    strict = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0, government_mask_progress=0.0)
-    strict.reset()
-    strict.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
-    assert strict.state.prices[0, 0] == 2500.0
+    # masked-out actions: upstream's kernel executes any table action (advisory masks, mask_violation="execute")
+    lenient = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0,
+                                     government_mask_progress=0.0, mask_violation="execute")
+    lenient.reset()
+    lenient.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
+    assert lenient.state.prices[0, 0] == 2500.0
     enforced = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0,
-                                      government_mask_progress=0.0, enforce_masks=True)
+                                      government_mask_progress=0.0)  # the default: masks bind
     enforced.reset()
-    with pytest.raises(ActionError, match="firm chose an action its curriculum mask forbids"):
+    with pytest.raises(ActionError, match=r"RBCTax-v0: group 'firms' agent 0 \(env 0\) chose index 29 for head 0, "
+                                          r"which its action mask forbids \(allowed 12\)"):
         enforced.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
-    with pytest.raises(ActionError, match="government chose a tax pair"):
+    with pytest.raises(ActionError, match=r"group 'government' agent 0 \(env 0\) chose index 7 .*allowed 0\)"):
         enforced.step({**acts, "government": np.full((1, 1, 1), 7, dtype=np.int64)})
+    assert int(enforced.t[0]) == 0  # a rejected step changes nothing
     enforced.step(acts)  # the named policy's actions are allowed
 
 

@@ -136,9 +136,9 @@ def test_bilateral_protocol_sets_minimum_mitigation_and_masks() -> None:
 
 
 def test_mask_violation_execute_is_upstreams_advisory_mask() -> None:
-    task = make_task(BILATERAL, mask_violation="execute")
+    task = make_task(BILATERAL)
     heads = len(task.groups[0].action.nvec)
-    env = BatchedEnv(task, 1)
+    env = BatchedEnv(task, 1, mask_violation="execute")
     env.reset(seed=0)
     act = _actions(1, heads)
     act[..., 57:111] = 9  # everyone promises and requests 0.9
@@ -193,12 +193,12 @@ def test_named_policies_respect_the_masks_on_every_protocol(task_id: str) -> Non
         assert np.isfinite(m["episode_reward_sum"]).all()
     # uniform policies do the same whatever the protocol: every region agrees to what it does anyway
     assert competition_metrics(task, "mitigation_5")["temperature_rise"][0] == pytest.approx(
-        competition_metrics(NONE, "mitigation_5")["temperature_rise"][0], rel=1e-12)
+        competition_metrics(make_task(NONE), "mitigation_5")["temperature_rise"][0], rel=1e-12)
 
 
 def test_negotiation_metrics_count_carried_steps_unless_activity_only() -> None:
-    full = competition_metrics(BILATERAL, "bau")
-    activity = competition_metrics(BILATERAL, "bau", activity_only=True)
+    full = competition_metrics(make_task(BILATERAL), "bau")
+    activity = competition_metrics(make_task(BILATERAL), "bau", activity_only=True)
     assert full["gross_output_sum_activity_steps"][0] == pytest.approx(activity["gross_output_sum_activity_steps"][0])
     assert full["capital_sum"][0] > 2.5 * activity["capital_sum"][0]  # docs/models/rice.md §9.10: carried values counted ~3x
 
@@ -270,12 +270,12 @@ def test_utility_shift_is_a_parameter(shift: float) -> None:
 # ---------------------------------------------------------------------------- batching and bad input
 def test_batched_envs_match_single_envs_and_partial_resets() -> None:
     rng = np.random.default_rng(3)
-    task = make_task(BILATERAL, mask_violation="execute")
+    task = make_task(BILATERAL)
     heads = len(task.groups[0].action.nvec)
     acts = rng.integers(0, 2, (12, 3, N, heads))
-    batch = BatchedEnv(task, 3)
+    batch = BatchedEnv(task, 3, mask_violation="execute")
     batch.reset(seed=0)
-    singles = [BatchedEnv(task, 1) for _ in range(3)]
+    singles = [BatchedEnv(task, 1, mask_violation="execute") for _ in range(3)]
     for s in singles:
         s.reset(seed=0)
     for k in range(12):
@@ -335,8 +335,7 @@ def test_region_view_one_learner_among_fixed_rules() -> None:
 
 # ---------------------------------------------------------------------------- figure and command line
 def test_rollout_figure_and_series(tmp_path: Any) -> None:
-    from econbench.plots import plot_rollout
-    from econbench.plots_rice import rice_series
+    from econbench.envs.rice.figure import rice_series
 
     task = make_task(BILATERAL)
     run = rice_series(task, "mitigation_5")
@@ -345,7 +344,8 @@ def test_rollout_figure_and_series(tmp_path: Any) -> None:
     assert run.climate_index == pytest.approx(float(m["climate_index"][0]))
     assert run.economic_index == pytest.approx(float(m["economic_index"][0]))
     assert (run.mitigation == 0.5).all()
-    path = plot_rollout(task, ["bau", "mitigation_5"], tmp_path / "rice.png")
+    assert task.figure is not None and task.figure.target == "econbench.envs.rice.figure:plot_rice_rollout"
+    path = task.figure(task, ["bau", "mitigation_5"], tmp_path / "rice.png")
     assert path.stat().st_size > 20_000
 
 
@@ -355,9 +355,16 @@ def test_cli_evaluate_reports_the_competition_metrics(capsys: Any) -> None:
     assert main(["evaluate", "--task", CLUB, "--policy", "mitigation_7", "--json"]) == 0
     text = capsys.readouterr().out
     out = json.loads(text[text.index("{"):])
-    expected = competition_metrics(CLUB, "mitigation_7")
+    task = make_task(CLUB)
+    expected = competition_metrics(task, "mitigation_7")
     assert out["competition_metrics"]["temperature_rise"] == pytest.approx(float(expected["temperature_rise"][0]))
     assert len(out["region_welfare"]) == N and sum(out["region_welfare"]) == pytest.approx(out["score"])
+    # the task's report hook returns what the command prints (deterministic: any number of episodes)
+    assert task.report is not None
+    report = task.report(task, task.policy("mitigation_7"), seed=0, episodes=3, backend="numpy")
+    assert report.keys() == {"competition_metrics", "region_welfare"}
+    assert report["competition_metrics"] == pytest.approx(out["competition_metrics"], rel=1e-12)
+    assert report["region_welfare"] == pytest.approx(out["region_welfare"], rel=1e-12)
 
 
 def test_action_masks_for_maskable_learners() -> None:

@@ -36,11 +36,12 @@ class EconParallelEnv(ParallelEnv):
     metadata = {"render_modes": [], "is_parallelizable": True}
 
     def __init__(self, task_id: "str | Task", max_cycles: int | None = None, backend: str = "numpy", dtype: str = "float64",
-                 device: Any = None, render_mode: str | None = None, **params: Any) -> None:
+                 device: Any = None, render_mode: str | None = None, mask_violation: str = "error",
+                 **params: Any) -> None:
         task = make_task(task_id, **params)
         self.task = task
         self.metadata = {**self.metadata, "name": task.name}
-        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles)
+        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles, mask_violation=mask_violation)
         self.render_mode = render_mode
         self.possible_agents = [a for g in task.groups for a in g.agent_ids()]
         self.agents: list[str] = []

@@ -155,7 +155,7 @@ class RoleView:
         b = self.batched.backend
         return b.to_numpy(self.batched.action_masks()[g.name][:, self.role.agent]).astype(bool)
 
-    def joint_actions(self, action: Any) -> dict[str, Array]:
+    def joint_actions(self, action: Any, past_end: bool = False) -> dict[str, Array]:
         """The learner's ``(n_envs, *action_shape)`` actions merged into everyone's."""
         b, xp, g = self.batched.backend, self.batched.xp, self.group
         want = (self.batched.n_envs, *g.action.shape)
@@ -170,6 +170,9 @@ class RoleView:
         # the learner's values first: a rejected action must not have run the others' policies (their generators)
         mine = self.batched.check_values(g, action) if self.batched.validate else b.asarray(action, dtype=dtype)
         mine = mine[:, None]
+        if g.masked and isinstance(g.action, DiscreteSpec):  # and against the learner's mask (a no-op with "execute")
+            alone = mine if g.n_agents == 1 else xp.where(self._is_learner, mine, 0)
+            self.batched.check_masks({g.name: alone}, past_end, self._is_learner[..., 0])
         acts = profile_actions(self.others, self._obs, self.batched.action_masks)
         if g.n_agents == 1:
             acts[g.name] = mine
@@ -179,7 +182,7 @@ class RoleView:
 
     def step(self, action: Any,
              past_end: bool = False) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        obs, out, term, trunc = self.batched.step(self.joint_actions(action), past_end)
+        obs, out, term, trunc = self.batched.step(self.joint_actions(action, past_end), past_end)
         self._obs = obs
         b = self.batched.backend
         reward = b.to_numpy(out.rewards[self.group.name][:, self.role.agent])
@@ -195,11 +198,17 @@ def make_view(
     horizon: int | None = None,
     others: Others = None,
     seed: int | None = None,
+    mask_violation: str = "error",
     **params: Any,
 ) -> GameView | RoleView:
-    """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`."""
+    """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`.
+
+    ``mask_violation`` is :class:`~econbench.core.BatchedEnv`'s (``"execute"``: masks are advisory); the
+    adapters built on a view (Gymnasium, vector, SB3) take it as a keyword too.
+    """
     task = make_task(task_id, **params)
-    batched = BatchedEnv(task, n_envs, backend, dtype, device, seed=seed, horizon=horizon)
+    batched = BatchedEnv(task, n_envs, backend, dtype, device, seed=seed, horizon=horizon,
+                         mask_violation=mask_violation)
     if task.is_single_agent:
         return RoleView(batched, others)
     if others is not None:

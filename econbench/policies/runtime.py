@@ -117,7 +117,7 @@ def _decoder(g: GroupSpec, action: BoxAction | DiscreteAction, b: Backend) -> An
         if action.output == "index":
             idx = xp.astype(out, xp.int64)
             return xp.minimum(xp.maximum(idx, 0), b.asarray(np.asarray(nvec) - 1, dtype=xp.int64))
-        if mask is not None and action.masked:
+        if mask is not None:  # whatever the trainer did: an action a mask forbids is an error (mask_violation)
             out = xp.where(mask, out, xp.full_like(out, _FORBIDDEN))
         heads = [xp.argmax(out[:, int(lo):int(hi)], axis=1) for lo, hi in itertools.pairwise(bounds)]
         return xp.stack([xp.astype(h, xp.int64) for h in heads], axis=1)
@@ -159,7 +159,7 @@ def _group_policy(pf: PolicyFolder, name: str, spec: NetworkGroup, g: GroupSpec,
         forward = onnx_forward(pf, name, spec.network, width, obs_dim, b)
     normalize = observation_normalizer(pf, name, spec.obs_norm, obs_dim, b)
     decode = _decoder(g, spec.action, b)
-    masked = isinstance(spec.action, DiscreteAction) and spec.action.masked and g.masked
+    masked = isinstance(spec.action, DiscreteAction) and spec.action.output == "logits" and g.masked
 
     def policy(obs: Array, mask: Array | None = None) -> Array:
         E, n = obs.shape[0], obs.shape[1]

@@ -71,7 +71,9 @@ class DiscreteAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["discrete"] = "discrete"
     output: Literal["logits", "index"] = "logits"
-    masked: bool = True  # apply the task's action masks to the logits (a trainer that ignored them sets false)
+    # whether the trainer applied the task's action masks (a trainer that ignored them sets false): provenance only,
+    # the runtime applies them to the logits either way, since an action a mask forbids is an error (mask_violation)
+    masked: bool = True
 
 
 class NetworkGroup(BaseModel):

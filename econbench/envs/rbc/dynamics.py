@@ -12,12 +12,12 @@ there is no loop over environments or agents.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from econbench.backend import Backend, BackendRNG
-from econbench.core import ActionError, Array, Dynamics, StepOutput
+from econbench.core import Array, Dynamics, GroupSpec, StepOutput, mask_error
 from econbench.envs.rbc.params import RBCParams
 
 
@@ -184,17 +184,23 @@ class RBCDynamics(Dynamics):
             "sigma": gov[:, 1],
         }
 
-    def _check_masks(self, actions: Mapping[str, Array]) -> None:
-        xp = self.xp
-        if not self._firm_mask_all:
-            ok = self._lookup(self.firm_mask, actions["firms"][..., 0])
+    def check_masks(self, state: RBCState, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
+                    where: Array | None = None) -> None:
+        """The curriculum masks are the same in every env and never restrict consumers: a table lookup per
+        firm and government action, nothing at all on the full grids (the card's defaults)."""
+        xp, b = self.xp, self.backend
+        checked = {g.name for g in groups}
+        for group, mask, full in (("firms", self.firm_mask, self._firm_mask_all),
+                                  ("government", self.gov_mask, self._gov_mask_all)):
+            if full or group not in checked:
+                continue
+            a = actions[group][..., 0]
+            ok = self._lookup(mask, a)
+            if where is not None:
+                ok = ok | ~where
             if not bool(xp.all(ok)):
-                raise ActionError("RBC: a firm chose an action its curriculum mask forbids (enforce_masks=True)")
-        if not self._gov_mask_all:
-            ok = xp.take(self.gov_mask, actions["government"][:, 0, 0], axis=0)
-            if not bool(xp.all(ok)):
-                raise ActionError(
-                    "RBC: the government chose a tax pair its curriculum mask forbids (enforce_masks=True)")
+                env, agent = (int(v[0]) for v in np.nonzero(~b.to_numpy(ok)))
+                raise mask_error(group, agent, env, 0, int(b.to_numpy(a)[env, agent]), b.to_numpy(mask))
 
     # ------------------------------------------------------------------ step
     def step(self, state: RBCState, actions: Mapping[str, Array], noise: Any, t: Array) -> StepOutput:
@@ -207,8 +213,6 @@ class RBCDynamics(Dynamics):
         reduces the short axes of an ``(E, C, F)`` array several times slower.
         """
         xp, p = self.xp, self.params
-        if p.enforce_masks:
-            self._check_masks(actions)
         a = self.decode(actions)
         price, wage, y = state.prices, state.wages, state.stocks
         tau, sigma = state.income_tax, state.corporate_tax

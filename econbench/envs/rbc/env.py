@@ -30,7 +30,7 @@ import numpy as np
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task, lazy_hook
 from econbench.envs.rbc.dynamics import (
     RBCDynamics,
     firm_action_mask,
@@ -175,7 +175,7 @@ def rbc_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     """The whole game: 100 consumers, 10 firms and the government act simultaneously each quarter."""
     p = params_from_card(RBCParams, card["id"], **overrides)
     return Task(card["id"], card, p, groups(p), RBCDynamics, p.discount, p.horizon, named_policies(),
-                equilibrium_gap=constant_deviation_gap)
+                equilibrium_gap=constant_deviation_gap, figure=lazy_hook("econbench.envs.rbc.figure:plot_rbc_rollout"))
 
 
 def government_task(card: Mapping[str, Any], **overrides: Any) -> Task:

@@ -88,8 +88,6 @@ class RBCParams:
     # s/N of government_action_mask: rates allowed iff <= start + progress
     government_mask_progress: float = domain("[0, inf)")
     government_mask_tax_start: float = domain("[0, 1]")  # constants.py government_anneal_taxes.start = 0
-    # econbench: upstream's kernel executes any table action (masks live in the policy); True rejects masked-out ones
-    enforce_masks: bool
 
     # --- observation (constants.py *_state_scaling_factors, util.py expand_to_digit_form)
     # "digits": upstream's network input (digit-expanded, scaled); "raw": the state vectors of docs/models/rbc.md §2
@@ -165,18 +163,19 @@ class RBCParams:
         return self.global_dim
 
 
-def curriculum_overrides(iteration: float, schedule: str = "short") -> dict[str, Any]:
+def curriculum_overrides(task: Any, iteration: float, schedule: str = "short") -> dict[str, Any]:
     """Parameter overrides of upstream's structured curriculum at a training iteration.
 
-    ``schedule`` names a ``[curriculum.<name>]`` table of the RBCTax-v0 card:
+    ``task`` is an RBC task (``econbench.make_task("RBCTax-v0")``: its card holds
+    the curricula); ``schedule`` names a ``[curriculum.<name>]`` table of it:
     ``"short"`` is ``all_agents_short_export_experiment_template`` (the paper's
     sweep), ``"full"`` ``all_agents_export_experiment_template``. Pass the result
     to ``make_task("RBCTax-v0", **overrides)``; a trainer uses
     :mod:`econbench.curriculum` directly.
     """
     from econbench import curriculum
-    from econbench.registry import make_task
 
-    cur = curriculum.from_task(make_task("RBCTax-v0"), schedule)
-    assert cur is not None
+    cur = curriculum.from_task(task, schedule)
+    if cur is None:
+        raise ValueError(f"{task.name} has no curriculum")
     return cur.at(max(float(iteration), 0.0)).params

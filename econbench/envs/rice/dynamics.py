@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from econbench.backend import Backend, BackendRNG
-from econbench.core import ActionError, Array, Dynamics, StepOutput, where_state
+from econbench.core import ActionError, Array, Dynamics, GroupSpec, StepOutput, mask_error, where_state
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
 
@@ -166,7 +166,8 @@ class RICEDynamics(Dynamics):
         a = actions["regions"]
         k = t + 1
         stage = k % self.stages
-        self._check(state, a, stage)
+        if self.params.out_of_range == "execute" and not bool(xp.all(a >= 0)):
+            raise ActionError("RICE: negative action index (out_of_range='execute' only accepts indices >= 0)")
         present = np.unique(b.to_numpy(stage))
         outs = {int(s): self._stage(int(s), state, a) for s in present}
         if len(outs) == 1:
@@ -298,27 +299,26 @@ class RICEDynamics(Dynamics):
         """Lowest allowed mitigation index ``(E, N)``: the first round(min * levels) are masked (rice.py)."""
         return self.xp.round(state.min_mitigation * self.params.action_levels)
 
-    def _check(self, state: RICEState, a: Array, stage: Array) -> None:
-        """Out-of-range indices and mask violations: an error by default, upstream's silent use by option.
-
-        Only climate-economy steps read the masked heads; negotiation stages leave them unread, as upstream does.
-        """
-        xp, p, b = self.xp, self.params, self.backend
-        if p.out_of_range == "execute" and not bool(xp.all(a >= 0)):
-            raise ActionError("RICE: negative action index (out_of_range='execute' only accepts indices >= 0)")
-        if p.mask_violation == "execute" or not self.protocol.n_stages:
+    def check_masks(self, state: RICEState, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
+                    where: Array | None = None) -> None:
+        """Mask violations: only climate-economy steps read the masked heads (negotiation stages leave them unread,
+        as upstream does), and only the mitigation floor and a club's tariff band can bind."""
+        xp, b = self.xp, self.backend
+        if not self.protocol.n_stages or not groups:
             return
-        active = stage == 0
+        a, N = actions["regions"], self.N
+        active = xp.broadcast_to(((t + 1) % self.stages == 0)[:, None], a.shape[:2])
+        if where is not None:
+            active = active & where
         if not bool(xp.any(active)):
             return
-        N = self.N
         floor = self.mitigation_floor(state)
-        bad = (xp.astype(a[..., 1], floor.dtype) < floor) & active[:, None]
+        bad = (xp.astype(a[..., 1], floor.dtype) < floor) & active
         head, lo, hi = 1, floor, None
         tb = self.protocol.tariff_bounds(state.agreements)
         if not bool(xp.any(bad)) and tb is not None:
-            t = xp.astype(a[..., 3:3 + N], floor.dtype)
-            bad = ((t < tb[0]) | (t > tb[1])) & active[:, None, None]
+            tariff = xp.astype(a[..., 3:3 + N], floor.dtype)
+            bad = ((tariff < tb[0]) | (tariff > tb[1])) & active[..., None]
             head, lo, hi = 3, tb[0], tb[1]
         if not bool(xp.any(bad)):
             return
@@ -327,10 +327,8 @@ class RICEDynamics(Dynamics):
         h = head + (where[2] if len(where) > 2 else 0)
         low = int(b.to_numpy(lo)[where])
         high = int(b.to_numpy(hi)[where]) if hi is not None else int(self._nvec_host[h] - 1)
-        raise ActionError(
-            f"RICE: region {region} (env {env}) chose index {int(b.to_numpy(a)[env, region, h])} for action head {h}, "
-            f"which its action mask forbids (allowed {low}..{high}; agreements bind with mask_violation='error', "
-            "the card's default; 'execute' is upstream's behaviour)")
+        allowed = (np.arange(self._nvec_host[h]) >= low) & (np.arange(self._nvec_host[h]) <= high)
+        raise mask_error("regions", region, env, h, int(b.to_numpy(a)[env, region, h]), allowed)
 
     def action_masks(self, state: RICEState) -> dict[str, Array]:
         xp, b, N = self.xp, self.backend, self.N

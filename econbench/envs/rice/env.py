@@ -26,7 +26,7 @@ import numpy as np
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task, lazy_hook
 from econbench.envs.rice.dynamics import RICEDynamics, action_nvec, obs_dim, obs_offsets
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
@@ -62,19 +62,7 @@ def rule(p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negoti
             floor = xp.astype(xp.round(obs[..., off["min_mitigation"]] * L), xp.int64)
             plan_idx = xp.maximum(plan_idx, floor)
         act[..., 1] = plan_idx
-        if not negotiate or not proto.n_stages:
-            return act
-        B = p.base_heads
-        if proto.name == "bilateral":
-            act[..., B:B + 2 * N:2] = plan_idx[..., None]  # promise own plan to every partner
-            act[..., B + 1:B + 2 * N:2] = plan_idx[..., None]  # and ask the same of them
-            act[..., B + 2 * N:B + 3 * N] = 1  # accept every proposal
-        elif proto.name == "club":
-            act[..., B] = xp.astype(plan_idx >= round(p.club_min_mitigation * L), xp.int64)
-            members = obs[:, 0, off["protocol"]:off["protocol"] + N][..., None]  # public: who joined
-            lo, hi = proto.tariff_bounds(members)
-            act[..., 3:3 + N] = xp.clip(act[..., 3:3 + N], xp.astype(lo, xp.int64), xp.astype(hi, xp.int64))
-        return act
+        return proto.fixed_rule(act, plan_idx, obs, off) if negotiate else act
 
     return policy
 
@@ -138,6 +126,8 @@ def rice_task(card: Mapping[str, Any], **overrides: Any) -> Task:
             f"{card['id']}: protocol {p.protocol!r} needs {horizon} env steps per episode but this ID is registered "
             f"with {limit}; use the ID of that protocol (RICECooperation-v0, -Bilateral-v0, -Club-v0)")
     from econbench.envs.rice.gap import deviation_gap
+    from econbench.envs.rice.metrics import report
 
     return Task(card["id"], card, p, groups(p), RICEDynamics, p.discount, horizon, named_policies(),
-                equilibrium_gap=deviation_gap)
+                equilibrium_gap=deviation_gap, report=report,
+                figure=lazy_hook("econbench.envs.rice.figure:plot_rice_rollout"))

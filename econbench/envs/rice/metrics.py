@@ -13,8 +13,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from econbench.backend import Backend
 from econbench.core import BatchedEnv, GroupPolicy, Task, profile_actions
-from econbench.registry import make_task
 
 # climate_economic_min_max_indices.txt: the extremes of two fixed policies (docs/models/rice.md §7)
 CLIMATE_INDEX_MIN, CLIMATE_INDEX_MAX = 7.006738662719727, 1.2506777048110962
@@ -32,42 +32,54 @@ def economic_index(gross_output_sum: np.ndarray | float) -> np.ndarray | float:
     return (gross_output_sum - ECONOMIC_INDEX_MIN) / (ECONOMIC_INDEX_MAX - ECONOMIC_INDEX_MIN)
 
 
-def competition_metrics(task: Task | str, policy: str | Mapping[str, GroupPolicy], n_envs: int = 1, seed: int = 0,
-                        activity_only: bool = False, dtype: str = "float64", **params: Any) -> dict[str, np.ndarray]:
+def competition_metrics(task: Task, policy: str | Mapping[str, GroupPolicy], n_envs: int = 1, seed: int = 0,
+                        activity_only: bool = False, dtype: str = "float64",
+                        backend: Backend | str = "numpy") -> dict[str, np.ndarray]:
     """One episode per env of a profile: each metric as an ``(n_envs,)`` array, plus per-region welfare.
 
-    ``policy`` is a named policy of the task or one callable per group
-    (observations in, actions out). ``region_welfare`` is each region's
-    undiscounted sum of utilities, ``(n_envs, N)``.
+    ``task`` is a built task (``econbench.make_task(id, **params)``); ``policy``
+    a named policy of it or one callable per group (observations in, actions
+    out, on ``backend``). ``region_welfare`` is each region's undiscounted sum
+    of utilities, ``(n_envs, N)``.
     """
-    task = make_task(task, **params) if isinstance(task, str) else task
-    profile = task.policy(policy) if isinstance(policy, str) else dict(policy)
-    env = BatchedEnv(task, n_envs, dtype=dtype, seed=seed)
+    profile = task.policy(policy, backend) if isinstance(policy, str) else dict(policy)
+    env = BatchedEnv(task, n_envs, backend, dtype=dtype, seed=seed)
+    host = env.backend.to_numpy
     obs = env.reset(seed=seed)
     s0 = env.state
-    t_at0 = np.asarray(s0.temperature[:, 0], dtype=np.float64)
-    sums = {k: np.asarray(getattr(s0, name)).sum(axis=1) for k, name in SUMMED.items()}  # timestep 0 counts too
+    t_at0 = host(s0.temperature[:, 0]).astype(np.float64)
+    sums = {k: host(getattr(s0, name)).sum(axis=1) for k, name in SUMMED.items()}  # timestep 0 counts too
     gross = np.zeros(n_envs)
     reward = np.zeros((n_envs, task.params.n_regions))
     for _ in range(env.horizon):
         obs, out, term, trunc = env.step(profile_actions(profile, obs, env.action_masks))
         s = env.state
-        activity = np.asarray(s.stage) == 0
+        activity = host(s.stage) == 0
         for key, name in SUMMED.items():
-            v = np.asarray(getattr(s, name)).sum(axis=1)
+            v = host(getattr(s, name)).sum(axis=1)
             sums[key] += np.where(activity, v, 0.0) if activity_only else v
-        gross += np.where(activity, np.asarray(s.gross_output).sum(axis=1), 0.0)
-        reward += np.asarray(out.rewards["regions"])
-        if bool(np.all(np.asarray(term) | np.asarray(trunc))):
+        gross += np.where(activity, host(s.gross_output).sum(axis=1), 0.0)
+        reward += host(out.rewards["regions"])
+        if bool(np.all(host(term) | host(trunc))):
             break
-    rise = np.asarray(env.state.temperature[:, 0]) - t_at0
+    rise = host(env.state.temperature[:, 0]) - t_at0
     return {
         "episode_reward_sum": reward.sum(axis=1),
         "temperature_rise": rise,
-        "final_carbon_mass_at": np.asarray(env.state.carbon[:, 0]),
+        "final_carbon_mass_at": host(env.state.carbon[:, 0]),
         **sums,
         "gross_output_sum_activity_steps": gross,
         "climate_index": np.asarray(climate_index(rise)),
         "economic_index": np.asarray(economic_index(gross)),
         "region_welfare": reward,
     }
+
+
+def report(task: Task, profile: Mapping[str, GroupPolicy], seed: int = 0, episodes: int = 1,
+           backend: Backend | str = "numpy") -> dict[str, Any]:
+    """The task's ``report`` hook (what ``econbench evaluate`` prints beside the score): the competition's metrics
+    and each region's welfare in the first episode of ``seed``. RICE-N draws nothing at random, so every episode
+    is that one and ``episodes`` changes nothing."""
+    m = competition_metrics(task, profile, seed=seed, backend=backend)
+    return {"competition_metrics": {k: float(v[0]) for k, v in m.items() if k != "region_welfare"},
+            "region_welfare": m["region_welfare"][0].tolist()}

@@ -9,8 +9,9 @@ constants), ``rice_helpers.py`` (one function per equation) and
 
 Upstream defects (docs/models/rice.md §9) are reproduced by default; the ones that
 change the model have a named option here (``debt_ratio_formula``,
-``tariff_revenue``, ``full_rate_level``, ``mask_violation``,
-``out_of_range``), each tested both ways.
+``tariff_revenue``, ``full_rate_level``, ``out_of_range``), each tested
+both ways; upstream's advisory masks are the env option
+``mask_violation="execute"`` (:data:`econbench.core.MASK_VIOLATIONS`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from econbench.validate import check_params, domain
 
 DEBT_RATIO_FORMULAS = ("10B/K0", "B/(10K0)")
 TARIFF_REVENUE = ("discarded", "rebated")
-MASK_VIOLATION = ("error", "execute")
 OUT_OF_RANGE = ("error", "execute")
 
 
@@ -99,7 +99,6 @@ class RICEParams:
     # --- upstream defects behind options (docs/models/rice.md §9)
     debt_ratio_formula: str  # "10B/K0" (CPU env since e7c118e) or "B/(10K0)" (before; the CUDA port still)
     tariff_revenue: str  # "discarded" (upstream: computed, never used) or "rebated" to the importer's consumption
-    mask_violation: str  # "error" (econbench) or "execute" (upstream: masks are advisory)
     out_of_range: str  # "error" (econbench) or "execute" (upstream divides any index by levels)
     reference_rounding: bool  # round every stored quantity to float32 after each step, as upstream's arrays do
 
@@ -124,7 +123,7 @@ class RICEParams:
         if n < 2:
             raise ValueError(f"n_regions must be at least 2 (trade needs partners), got {n}")
         for name, choices in (("debt_ratio_formula", DEBT_RATIO_FORMULAS), ("tariff_revenue", TARIFF_REVENUE),
-                              ("mask_violation", MASK_VIOLATION), ("out_of_range", OUT_OF_RANGE)):
+                              ("out_of_range", OUT_OF_RANGE)):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
         if self.obs_dtype not in ("float32", "float64"):

@@ -47,3 +47,10 @@ class Protocol:
 
     def n_features(self) -> int:
         return 0
+
+    def fixed_rule(self, act: Array, plan: Array, obs: Array, offsets: dict[str, int]) -> Array:
+        """The negotiation of the named fixed rules: fill the protocol's heads of ``act`` ``(E, N, heads)`` (and
+        the heads its agreements constrain) for regions that plan mitigation index ``plan`` ``(E, N)``, already
+        raised to any agreed minimum; ``obs`` are the regions' observations, ``offsets`` their layout
+        (:func:`~econbench.envs.rice.dynamics.obs_offsets`). The rules negotiate for what they plan to do anyway."""
+        return act

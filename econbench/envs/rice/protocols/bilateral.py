@@ -58,3 +58,11 @@ class Bilateral(Protocol):
 
     def n_features(self) -> int:
         return 6 * self.N
+
+    def fixed_rule(self, act: Array, plan: Array, obs: Array, offsets: dict[str, int]) -> Array:
+        """Promise the own plan to every partner, ask the same of them, accept every proposal."""
+        B, N = self.p.base_heads, self.N
+        act[..., B:B + 2 * N:2] = plan[..., None]
+        act[..., B + 1:B + 2 * N:2] = plan[..., None]
+        act[..., B + 2 * N:B + 3 * N] = 1
+        return act
