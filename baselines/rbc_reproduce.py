@@ -194,7 +194,7 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
     (out / "summary.md").write_text(markdown(summary))
     figure(summary, out / "rbc_reproduction.png")
     if learned:  # what the learned economy does, quarter by quarter, beside the best fixed rate
-        from econbench.plots_rbc import plot_rbc_rollout
+        from econbench.envs.rbc.figure import plot_rbc_rollout
         from econbench.registry import make_task
 
         fixed_run = fixed[best][0]

@@ -223,6 +223,7 @@ def lazy_hook(target: str) -> Callable[..., Any]:
 
     hook.__name__ = hook.__qualname__ = name
     hook.target = target  # type: ignore[attr-defined]
+    hook.target = target  # type: ignore[attr-defined]
     return hook
 
 

@@ -131,7 +131,7 @@ def test_rbc_tasks_get_the_rbc_figure() -> None:
     for task_id in (OPEN, CLOSED, GOV):
         task = make_task(task_id)
         assert task.figure is not None and task.figure.target == "econbench.envs.rbc.figure:plot_rbc_rollout"
-        assert rollout_figure(task) is plot_rbc_rollout
+        assert rollout_figure(task) is task.figure
     assert rollout_figure(make_task("econbench/InvestmentLQ-v0")) is plot_trajectories
 
 
@@ -148,7 +148,6 @@ def test_cli_role_view_compares_with_the_reference(capsys: pytest.CaptureFixture
     seen: list[list[str]] = []
     fake = lambda task, policies, path, seed=None, labels=None: seen.append(list(policies)) or Path(path)  # noqa: E731
     monkeypatch.setattr("econbench.envs.rbc.figure.plot_rbc_rollout", fake)  # what task.figure calls
-    monkeypatch.setattr("econbench.plots_rbc.plot_rbc_rollout", fake)  # until econbench.plots calls task.figure
     code = main(["evaluate", "--task", GOV, "--policy", "flat_tax_80", "--plot", str(tmp_path / "g.png")])
     capsys.readouterr()
     assert code == 0 and seen == [["flat_tax_80", "no_tax"]]  # no "exact" policy here: the card's reference instead

@@ -14,11 +14,9 @@
 
 from __future__ import annotations
 
-import importlib
-from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
-from econbench.core import Task
+from econbench.core import lazy_hook
 from econbench.envs.ev_charging import solution
 from econbench.envs.ev_charging.city import batch_game, steady_instance
 from econbench.envs.ev_charging.metrics import ev_metrics
@@ -75,11 +73,6 @@ SOLUTIONS: dict[str, Callable[[EVParams], Mapping[str, Any]]] = {"steady": stead
 """A card's ``mode`` -> its exact solution's summary (the day with trips has no exact solution)."""
 
 
-def figure(task: Task, policies: Sequence[Any], path: str | Path, seed: int | None = None,
-           labels: Sequence[str] | None = None) -> Path:
-    """One episode per policy: queues, plugs in use, driver activity, cost and energy by station
-    (:func:`econbench.envs.ev_charging.figure.plot_ev_rollout`)."""
-    module = importlib.import_module("econbench.envs.ev_charging.figure")
-    out: Path = module.plot_ev_rollout(task, policies, path, seed=seed, labels=labels)
-    return out
+figure = lazy_hook("econbench.envs.ev_charging.figure:plot_ev_rollout")
+"""One episode per policy: queues, plugs in use, driver activity, cost and energy by station."""
 
