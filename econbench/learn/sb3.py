@@ -143,7 +143,10 @@ def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
 
     Box actions act in [-1, 1] (mapped onto the card's bounds); discrete heads as indices.
     """
-    venv: VecEnv = EconSB3VecEnv(task.id, num_envs=n_envs, normalize_actions=not is_discrete(task))
+    # trained on features only, a masked view's learner may pick what its mask forbids while it learns: executed
+    # as the dynamics define (the training env is not the benchmark); the policy folder's runtime applies the masks
+    venv: VecEnv = EconSB3VecEnv(task.id, num_envs=n_envs, normalize_actions=not is_discrete(task),
+                                 mask_violation="execute")
     if isinstance(venv.observation_space, spaces.Dict):
         venv = FeaturesOnly(venv)
     venv = VecMonitor(venv)

@@ -74,19 +74,26 @@ def checkpoint_profile(task: Task, folder: str | Path, deterministic: bool = Tru
         others = task.policy(role.others, b)
         agent = role.agent
 
-    def learner(obs: np.ndarray) -> np.ndarray:
+    def learner(obs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         x = normalize(np.asarray(obs[:, agent], dtype=np.float64))  # VecNormalize.normalize_obs, as exported
         with torch.no_grad():
             logits = net(torch.as_tensor(x.astype(np.float32)))
+            if mask is not None:  # the task's masks bind whatever the trainer saw (as the policy runtime applies them)
+                logits = logits.masked_fill(~torch.as_tensor(np.asarray(mask[:, agent], dtype=bool)), -torch.inf)
             heads = [torch.distributions.Categorical(logits=part).sample() for part in torch.split(logits, nvec, dim=1)]
         return torch.stack(heads, dim=1).numpy().astype(np.int64)
 
-    def group_policy(obs: np.ndarray) -> np.ndarray:
-        base = others[g.name](obs) if g.name in others else np.zeros((*obs.shape[:2], *g.action.shape), np.int64)
+    def group_policy(obs: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        fixed = others.get(g.name)
+        if fixed is None:
+            base = np.zeros((*obs.shape[:2], *g.action.shape), np.int64)
+        else:
+            base = fixed(obs, mask) if mask is not None and getattr(fixed, "uses_mask", False) else fixed(obs)
         acts = np.array(base, dtype=np.int64, copy=True)
-        acts[:, agent] = learner(obs)
+        acts[:, agent] = learner(obs, mask)
         return acts
 
+    group_policy.uses_mask = g.masked  # type: ignore[attr-defined]
     return {**others, g.name: group_policy}
 
 
