@@ -1,7 +1,7 @@
 """Write a task card's ``[reference_scores.<policy>]`` tables for named policies the card does not list yet.
 
 The cards publish what every named policy scores under their protocol, and
-tests/test_card_scores.py re-evaluates them; when a task gains a named policy
+tests/api/test_card_scores.py re-evaluates them; when a task gains a named policy
 (a shipped learned profile, say) its table comes from here:
 
     python ci/card_scores.py econbench/RBCTax-v0 econbench/RBCTax-Government-v0 [--policy NAME] [--replace]

@@ -20,6 +20,6 @@ def unmasked(task_id: str) -> dict[str, str]:
     Gymnasium's and SB3's checkers sample ``action_space.sample()`` without the
     mask; masks (RICE's agreements, EV's busy drivers, RBC's curricula) reject
     such actions unless ``mask_violation="execute"`` (advisory masks).
-    tests/test_masks.py, test_rice.py and test_rbc.py check the default error.
+    tests/api/test_masks.py, test_rice.py and test_rbc.py check the default error.
     """
     return {"mask_violation": "execute"} if any(g.masked for g in make_task(task_id).groups) else {}

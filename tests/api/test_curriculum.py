@@ -22,7 +22,7 @@ from econbench.core import BatchedEnv
 from econbench.envs.rbc.dynamics import firm_action_table, government_action_table
 from econbench.registry import make_task
 
-SCRIPT = Path(__file__).resolve().parent.parent / "baselines" / "shared_ppo.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "baselines" / "shared_ppo.py"
 
 
 @pytest.fixture(scope="module")

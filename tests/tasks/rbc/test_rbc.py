@@ -36,7 +36,7 @@ from econbench.cards import load_card
 from econbench.metrics import equilibrium_gap, evaluate
 from econbench.registry import make_task
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rbc" / "rbc_reference_public.json"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "rbc" / "rbc_reference_public.json"
 IDS = ["econbench/RBCTax-v0", "econbench/RBCTax-Closed-v0", "econbench/RBCTax-Government-v0"]
 STATE_KEYS = ("consumer_budget", "consumer_theta", "firm_budget", "firm_capital", "firm_alpha")
 

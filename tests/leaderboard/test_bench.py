@@ -33,7 +33,7 @@ def test_run_is_resumable_and_entries_are_verified(tmp_path: Path) -> None:
 def test_ray_executor_fans_out_and_the_store_serialises(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}})
+             runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}})
     try:
         results = run_bench(["InvestmentOligopoly-v0", "InvestmentLQ-v0"], store=tmp_path / "s.sqlite",
                             executor="ray", progress=False, log=lambda m: None)

@@ -134,7 +134,7 @@ def test_groups_that_follow_named_policies_are_said_with_the_entry(tmp_path: Pat
     from econbench.leaderboard.results import _named_groups_note, verified_copy
 
     # a two-group task: consumers and firms learned, the government following a named rule
-    pf = policies.load(Path(__file__).resolve().parent.parent / "econbench" / "envs" / "rbc" / "trained" /
+    pf = policies.load(Path(__file__).resolve().parents[2] / "econbench" / "envs" / "rbc" / "trained" /
                        "shared_ppo_cpu_seed0")
     groups = {**pf.spec.groups, "government": "no_tax"}
     arrays = {k: v for k, v in pf.arrays.items() if not k.startswith("government/")}

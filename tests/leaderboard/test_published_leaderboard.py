@@ -11,7 +11,7 @@ from econbench.leaderboard.schema import parse_result, task_fingerprint
 from econbench.leaderboard.store import Store
 from econbench.registry import make_task
 
-ENTRIES = sorted((Path(__file__).resolve().parent.parent / "leaderboard" / "entries").glob("*.json"))
+ENTRIES = sorted((Path(__file__).resolve().parents[2] / "leaderboard" / "entries").glob("*.json"))
 
 
 def test_there_are_published_entries_for_every_task() -> None:

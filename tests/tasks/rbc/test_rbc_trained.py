@@ -14,7 +14,7 @@ from econbench.backend import get_backend
 from econbench.envs.rbc import trained
 from econbench.registry import make_task
 
-CHECKPOINTS = Path(__file__).resolve().parent.parent / "baselines" / "checkpoints" / "RBCTax-v0"
+CHECKPOINTS = Path(__file__).resolve().parents[3] / "baselines" / "checkpoints" / "RBCTax-v0"
 SHIPPED = sorted(trained.shipped())
 
 

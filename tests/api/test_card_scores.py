@@ -47,7 +47,7 @@ def test_card_reference_score_is_reproduced(task_id: str, policy: str) -> None:
 def test_card_score_of_a_shipped_checkpoint_is_reproduced(task_id: str, entry: str) -> None:
     pytest.importorskip("stable_baselines3")
     card = load_card(task_id)["reference_scores"][entry]
-    folder = Path(__file__).resolve().parent.parent / card["checkpoint"]
+    folder = Path(__file__).resolve().parents[2] / card["checkpoint"]
     gap = optimality_gap(task_id, str(folder))
     assert gap.v_policy == pytest.approx(card["score"], rel=1e-8)
     assert gap.normalized == pytest.approx(card["normalized_regret"], rel=1e-4)

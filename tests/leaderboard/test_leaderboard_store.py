@@ -22,7 +22,7 @@ from econbench.leaderboard.schema import MAX_FILE_BYTES, Result, parse_result
 from econbench.leaderboard.store import CorruptStoreError, NearDuplicateError, Store, StoreError
 from econbench.leaderboard.submit import SubmissionError, submit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT = ROOT / "baselines" / "checkpoints" / "InvestmentLQ-Planner-v0" / "ppo_seed0"
 
 

@@ -13,7 +13,7 @@ from econbench.core import ActionError, BatchedEnv
 from econbench.envs.rice.dynamics import obs_offsets
 from econbench.envs.rice.metrics import competition_metrics
 from econbench.registry import make_task
-from tests.rice_replay import FIXTURES, PROTOCOL_IDS, load, replay
+from tests.tasks.rice.rice_replay import FIXTURES, PROTOCOL_IDS, load, replay
 
 TRACES = ["ref_zeros.json", "ref_mid.json", "ref_random.json.gz", "ref_negotiation_random.json.gz"]
 NONE, BILATERAL, CLUB = PROTOCOL_IDS["none"], PROTOCOL_IDS["bilateral"], PROTOCOL_IDS["club"]

@@ -14,7 +14,7 @@ from econbench.learn import HYPERPARAMS, SharedPPOConfig
 from econbench.learn.config import sb3_hyperparams
 from econbench.learn.track import write_curve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "econbench"
 
 

@@ -20,7 +20,7 @@ from econbench.core import BatchedEnv
 from econbench.envs.rice.dynamics import ECONOMY_FIELDS, PRIVATE_FIELDS, obs_offsets
 from econbench.registry import make_task
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rice_n"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rice_n"
 TIGHT = {  # reference key -> econbench state field
     "global_temperature": "temperature", "global_carbon_mass": "carbon",
     "global_exogenous_emissions": "exogenous_forcing", "global_land_emissions": "land_emissions",

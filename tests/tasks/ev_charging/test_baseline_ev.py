@@ -25,7 +25,7 @@ from econbench.envs.ev_charging.city import steady_instance  # noqa: E402
 from econbench.metrics import evaluate  # noqa: E402
 from econbench.registry import make_task  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 BASELINES = ROOT / "baselines"
 RESULTS = BASELINES / "results" / "ev"
 OPERATOR = "econbench/EVCharging-Operator-v0"
@@ -192,7 +192,7 @@ def test_discrete_views_are_scored_by_econbench_itself() -> None:
     never = evaluate(task_id, lambda o: np.zeros((o.shape[0], 2), np.int64))
     assert never.mean == pytest.approx(load_card(task_id)["reference_scores"]["no_charging"]["score"], rel=1e-9)
     pytest.importorskip("stable_baselines3")
-    folder = Path(__file__).resolve().parent.parent / "baselines" / "results" / "ev" / "EVCharging-Driver-v0" / "ppo_seed0"
+    folder = Path(__file__).resolve().parents[3] / "baselines" / "results" / "ev" / "EVCharging-Driver-v0" / "ppo_seed0"
     recorded = json.loads((folder / "eval.json").read_text())["score"]
     assert evaluate(task_id, str(folder)).mean == pytest.approx(recorded, rel=1e-9)
 

@@ -25,7 +25,7 @@ import econbench  # noqa: E402
 from econbench.metrics import optimality_gap  # noqa: E402
 from econbench.metrics.evaluate import evaluate  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "baselines" / "sb3_ppo.py"
 LQ = "econbench/InvestmentLQ-Planner-v0"
 META_KEYS = {"task_id", "algo", "normalize_actions", "seed", "total_timesteps", "timesteps", "n_envs", "gamma",

@@ -24,7 +24,7 @@ from econbench.leaderboard.results import measure
 from econbench.leaderboard.store import Store
 from econbench.policies import PolicyFileError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LQ = "econbench/InvestmentLQ-Planner-v0"
 OLIGOPOLY = "econbench/InvestmentOligopoly-v0"
 

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("tyro")
 from econbench.learn import runs  # noqa: E402
 
-SCRIPT = Path(__file__).resolve().parent.parent / "baselines" / "shared_ppo.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "baselines" / "shared_ppo.py"
 
 
 def _module():  # type: ignore[no-untyped-def]

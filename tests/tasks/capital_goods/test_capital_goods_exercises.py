@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-SCRIPT = Path(__file__).resolve().parent.parent / "baselines" / "capital_goods.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "baselines" / "capital_goods.py"
 
 
 def _module() -> ModuleType:
