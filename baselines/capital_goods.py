@@ -41,14 +41,14 @@ the deviation-search lower bounds and, with ``--trained-gap``, a budgeted
 trained unilateral best response.
 """
 
-
 import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 import tyro
@@ -71,9 +71,16 @@ from econbench.registry import make_task
 
 OUT = HERE / "results" / "capital_goods"
 RUNS = HERE / "runs"
-HOUSEHOLDS, MARKET, PLANNER = "econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0"
-GAME, GAME_1V1, GAME_10V10 = ("econbench/CapitalGoodsGame-v0", "econbench/CapitalGoodsGame-1v1-v0",
-                             "econbench/CapitalGoodsGame-10v10-v0")
+HOUSEHOLDS, MARKET, PLANNER = (
+    "econbench/CapitalGoods-v0",
+    "econbench/CapitalGoods-Market-v0",
+    "econbench/CapitalGoods-Planner-v0",
+)
+GAME, GAME_1V1, GAME_10V10 = (
+    "econbench/CapitalGoodsGame-v0",
+    "econbench/CapitalGoodsGame-1v1-v0",
+    "econbench/CapitalGoodsGame-10v10-v0",
+)
 
 
 @dataclass(frozen=True)
@@ -93,17 +100,30 @@ EXERCISES: dict[str, Exercise] = {
     "planner_2x2": Exercise(PLANNER, {"n_households": 2, "n_capital": 2}, "a planner, 2 households x 2 capital goods"),
     "planner_10x10": Exercise(PLANNER, {"n_households": 10, "n_capital": 10}, "a planner, 10 households x 10 goods"),
     "households_shared_5": Exercise(HOUSEHOLDS, {"n_households": 5}, "5 learning households, shared reward"),
-    "households_own_5": Exercise(HOUSEHOLDS, {"n_households": 5, "reward": "own"},
-                                 "5 learning households, own rewards (proportional sharing: an externality)"),
-    "households_shared_100": Exercise(HOUSEHOLDS, {"n_households": 100}, "100 learning households, shared reward", 300_000),
+    "households_own_5": Exercise(
+        HOUSEHOLDS,
+        {"n_households": 5, "reward": "own"},
+        "5 learning households, own rewards (proportional sharing: an externality)",
+    ),
+    "households_shared_100": Exercise(
+        HOUSEHOLDS, {"n_households": 100}, "100 learning households, shared reward", 300_000
+    ),
     "market_own_5": Exercise(MARKET, {"n_households": 5}, "5 households in the market, own rewards (competitive)"),
-    "half_informed_4": Exercise(HOUSEHOLDS, {"informed_share": 0.5}, "4 households, 2 observe only own and mean stocks"),
+    "half_informed_4": Exercise(
+        HOUSEHOLDS, {"informed_share": 0.5}, "4 households, 2 observe only own and mean stocks"
+    ),
     "firms_1v1": Exercise(GAME_1V1, {}, "1 household vs 1 price-setting capital-good firm", GAME_STEPS),
     "firms_2v2": Exercise(GAME, {}, "2 households vs 2 price-setting firms", GAME_STEPS),
     "firms_10v10": Exercise(GAME_10V10, {}, "10 households vs 10 price-setting firms", GAME_STEPS),
-    "firms_2v2_opaque_stocks": Exercise(GAME, {"opaque_stocks": True}, "2 vs 2, nobody sees the others' stocks", GAME_STEPS),
-    "firms_2v2_opaque_prices": Exercise(GAME, {"opaque_prices": True}, "2 vs 2, nobody sees last period's prices or markups", GAME_STEPS),
-    "firms_2v2_high_start": Exercise(GAME, {}, "2 vs 2, firms start at markup 2 (above the static Nash 1.5)", GAME_STEPS, 2.0),
+    "firms_2v2_opaque_stocks": Exercise(
+        GAME, {"opaque_stocks": True}, "2 vs 2, nobody sees the others' stocks", GAME_STEPS
+    ),
+    "firms_2v2_opaque_prices": Exercise(
+        GAME, {"opaque_prices": True}, "2 vs 2, nobody sees last period's prices or markups", GAME_STEPS
+    ),
+    "firms_2v2_high_start": Exercise(
+        GAME, {}, "2 vs 2, firms start at markup 2 (above the static Nash 1.5)", GAME_STEPS, 2.0
+    ),
 }
 FULL_STEPS = 1_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.toml's [CapitalGoods-v0]
 QUICK_STEPS = 2_048
@@ -117,8 +137,14 @@ def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
         lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
         start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else ex.firm_start
         init_bias[g.name] = [2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0]
-    given: dict[str, Any] = {"seed": seed, "out": str(runs), "run_name": f"{name}_seed{seed}", "skip_eval": True,
-                             "params": dict(ex.params), "init_bias": init_bias}
+    given: dict[str, Any] = {
+        "seed": seed,
+        "out": str(runs),
+        "run_name": f"{name}_seed{seed}",
+        "skip_eval": True,
+        "params": dict(ex.params),
+        "init_bias": init_bias,
+    }
     if quick:
         given.update(total_timesteps=QUICK_STEPS, n_envs=8, num_steps=32, critic_warmup=0)
     elif ex.steps is not None:
@@ -148,8 +174,13 @@ def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
     p = task.params
     res, const = evaluate(task, profile, episodes=episodes), evaluate(task, "constant_saving", episodes=episodes)
     out: dict[str, Any] = {
-        "exercise": name, "task_id": task.id, "params": EXERCISES[name].params, "run": _rel(run),
-        "question": EXERCISES[name].question, "score": res.mean, "score_ci95": list(res.ci),
+        "exercise": name,
+        "task_id": task.id,
+        "params": EXERCISES[name].params,
+        "run": _rel(run),
+        "question": EXERCISES[name].question,
+        "score": res.mean,
+        "score_ci95": list(res.ci),
         "constant_saving": const.mean,
         "ce_gain_over_constant": float(math.expm1((1 - p.beta) * (res.mean - const.mean))),
     }
@@ -177,12 +208,19 @@ def game_report(name: str, run: Path, task: Task, profile: dict[str, Any], episo
     res, comp = evaluate(task, profile, episodes=episodes), evaluate(task, "competitive", episodes=episodes)
     gaps = {g.group: g for g in equilibrium_gap(task, profile, episodes=episodes or 8)}
     out: dict[str, Any] = {
-        "exercise": name, "task_id": task.id, "params": EXERCISES[name].params, "run": _rel(run),
-        "question": EXERCISES[name].question, "firm_start": EXERCISES[name].firm_start,
-        "score": res.mean, "score_ci95": list(res.ci), "competitive": comp.mean,
+        "exercise": name,
+        "task_id": task.id,
+        "params": EXERCISES[name].params,
+        "run": _rel(run),
+        "question": EXERCISES[name].question,
+        "firm_start": EXERCISES[name].firm_start,
+        "score": res.mean,
+        "score_ci95": list(res.ci),
+        "competitive": comp.mean,
         "ce_gain_over_competitive": float(math.expm1((1 - p.beta) * (res.mean - comp.mean))),
         **outcome(task, profile).as_dict(),
-        **{f"gap_{k}": g.epsilon for k, g in gaps.items()}, **{f"gap_{k}_relative": g.relative for k, g in gaps.items()},
+        **{f"gap_{k}": g.epsilon for k, g in gaps.items()},
+        **{f"gap_{k}_relative": g.relative for k, g in gaps.items()},
     }
     return out
 
@@ -203,54 +241,93 @@ def trained_gaps(name: str, run: Path, steps: int, seeds: Sequence[int] = (0,)) 
 
 def summary(out_dir: Path = OUT) -> Path:
     rows = [json.loads(f.read_text()) for f in sorted(out_dir.glob("*.json"))]
-    md = ["# Capital-goods exercises (shared-parameter PPO)", "",
-          "Score: mean discounted mean log consumption (card protocol). CE gain: consumption-equivalent gain over "
-          "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. Euler: log10 errors "
-          "(mean / max) at the profile's own states. K/K_ss: mean capital from the steady state (second half of 400 "
-          "steps); constant saving's in brackets; with own rewards, the households' Nash steady state after the slash "
-          "(solution.own_reward_capital: proportional sharing makes independent learners over-invest).", "",
-          "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
-          "|---|---|---|---|---|---|---|---|"]
+    md = [
+        "# Capital-goods exercises (shared-parameter PPO)",
+        "",
+        "Score: mean discounted mean log consumption (card protocol). CE gain: consumption-equivalent gain over "
+        "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. Euler: log10 errors "
+        "(mean / max) at the profile's own states. K/K_ss: mean capital from the steady state (second half of 400 "
+        "steps); constant saving's in brackets; with own rewards, the households' Nash steady state after the slash "
+        "(solution.own_reward_capital: proportional sharing makes independent learners over-invest).",
+        "",
+        "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     games = [r for r in rows if is_game(r["task_id"])]
     for r in (r for r in rows if not is_game(r["task_id"])):
         regret = f"{r['normalized_regret']:.3f}" if "normalized_regret" in r else "-"
-        md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
-                  f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "
-                  f"{regret} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
-                  f"{r['capital_over_k_ss']:.3f} ({r['capital_over_k_ss_constant_saving']:.3f})"
-                  + (f" / Nash {r['nash_capital_over_k_ss']:.3f}" if "nash_capital_over_k_ss" in r else "") + " |")
+        md.append(
+            f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
+            f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "
+            f"{regret} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
+            f"{r['capital_over_k_ss']:.3f} ({r['capital_over_k_ss_constant_saving']:.3f})"
+            + (f" / Nash {r['nash_capital_over_k_ss']:.3f}" if "nash_capital_over_k_ss" in r else "")
+            + " |"
+        )
     if games:
-        md += ["", "## Capital-good firms as learners (CapitalGoodsGame-v0)", "",
-               "Households and price-setting firms learn together. CE gain: consumption-equivalent gain over the "
-               "competitive equilibrium (marginal-cost pricing; the planner's allocation). Markup: mean price over "
-               "marginal cost (static Nash in brackets). K/K_CE: mean capital over the competitive play's on the same "
-               "shocks (static Nash's in brackets). Output gap: |Q - Q_ref| / Q_ref against the competitive and the "
-               "static-Nash outcome (docs/models/capital_game.md §5). Gaps: deviation-search lower bounds, relative to the group's value.", "",
-               "Trained: agent 0 of each group retrained alone from the run against the frozen others "
-               "(`--trained-gap`), relative gain.", "",
-               "| exercise | question | timesteps | score [95 % CI] | CE gain vs competitive | markup | K/K_CE | "
-               "output gap CE / Nash | gap households / firms | trained households / firms |",
-               "|---|---|---|---|---|---|---|---|---|---|"]
+        md += [
+            "",
+            "## Capital-good firms as learners (CapitalGoodsGame-v0)",
+            "",
+            "Households and price-setting firms learn together. CE gain: consumption-equivalent gain over the "
+            "competitive equilibrium (marginal-cost pricing; the planner's allocation). Markup: mean price over "
+            "marginal cost (static Nash in brackets). K/K_CE: mean capital over the competitive play's on the same "
+            "shocks (static Nash's in brackets). Output gap: |Q - Q_ref| / Q_ref against the competitive and the "
+            "static-Nash outcome (docs/models/capital_game.md §5). Gaps: deviation-search lower bounds, relative to the group's value.",
+            "",
+            "Trained: agent 0 of each group retrained alone from the run against the frozen others "
+            "(`--trained-gap`), relative gain.",
+            "",
+            "| exercise | question | timesteps | score [95 % CI] | CE gain vs competitive | markup | K/K_CE | "
+            "output gap CE / Nash | gap households / firms | trained households / firms |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in games:
-            md.append(f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
-                      f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_competitive']:+.3f} % | "
-                      f"{r['markup']:.3f} ({r['static_nash_markup']:.3f}) | {r['capital_over_competitive']:.3f} "
-                      f"({r['capital_over_competitive_static_nash']:.3f}) | {r['output_gap_competitive']:.3f} / "
-                      f"{r['output_gap_static_nash']:.3f} | {r['gap_households_relative']:.4f} / {r['gap_firms_relative']:.4f} | "
-                      + (f"{r['trained_gap_households_relative']:.4f} / {r['trained_gap_firms_relative']:.4f} |"
-                         if "trained_gap_firms_relative" in r else "- |"))
+            md.append(
+                f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
+                f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_competitive']:+.3f} % | "
+                f"{r['markup']:.3f} ({r['static_nash_markup']:.3f}) | {r['capital_over_competitive']:.3f} "
+                f"({r['capital_over_competitive_static_nash']:.3f}) | {r['output_gap_competitive']:.3f} / "
+                f"{r['output_gap_static_nash']:.3f} | {r['gap_households_relative']:.4f} / {r['gap_firms_relative']:.4f} | "
+                + (
+                    f"{r['trained_gap_households_relative']:.4f} / {r['trained_gap_firms_relative']:.4f} |"
+                    if "trained_gap_firms_relative" in r
+                    else "- |"
+                )
+            )
     path = out_dir / "summary.md"
     path.write_text("\n".join(md) + "\n")
     return path
 
 
 CARD_MARK = "# Learned baselines: the draft's exercises, from baselines/results/capital_goods/ (`python baselines/capital_goods.py --card`)."
-CARD_KEYS = ("score", "score_ci95", "constant_saving", "ce_gain_over_constant", "normalized_regret", "ce_loss_to_optimum",
-             "euler_error_mean", "euler_error_max", "capital_over_k_ss", "nash_capital_over_k_ss",
-             "competitive", "ce_gain_over_competitive", "markup", "static_nash_markup", "capital_over_competitive",
-             "output_gap_competitive", "output_gap_static_nash", "gap_households_relative", "gap_firms_relative",
-             "trained_gap_households_relative", "trained_gap_firms_relative", "trained_gap_steps", "firm_start",
-             "timesteps", "params")
+CARD_KEYS = (
+    "score",
+    "score_ci95",
+    "constant_saving",
+    "ce_gain_over_constant",
+    "normalized_regret",
+    "ce_loss_to_optimum",
+    "euler_error_mean",
+    "euler_error_max",
+    "capital_over_k_ss",
+    "nash_capital_over_k_ss",
+    "competitive",
+    "ce_gain_over_competitive",
+    "markup",
+    "static_nash_markup",
+    "capital_over_competitive",
+    "output_gap_competitive",
+    "output_gap_static_nash",
+    "gap_households_relative",
+    "gap_firms_relative",
+    "trained_gap_households_relative",
+    "trained_gap_firms_relative",
+    "trained_gap_steps",
+    "firm_start",
+    "timesteps",
+    "params",
+)
 
 
 def write_cards(out_dir: Path = OUT) -> list[Path]:
@@ -267,7 +344,12 @@ def write_cards(out_dir: Path = OUT) -> list[Path]:
     written = []
     for short, t in tables.items():
         path = cards_dir() / f"{short}.toml"
-        write_learned_block(path, CARD_MARK, t, "shared_ppo.py, seed 0; parameters overridden as in `params`; scores under this card's protocol.")
+        write_learned_block(
+            path,
+            CARD_MARK,
+            t,
+            "shared_ppo.py, seed 0; parameters overridden as in `params`; scores under this card's protocol.",
+        )
         written.append(path)
     return written
 
@@ -284,7 +366,7 @@ class Args:
     exercises: tyro.conf.Positional[list[str]] = field(default_factory=list)  # default: every exercise (see --list)
     quick: bool = False  # the CI budget (2,048 env-steps) instead of the full one (1M; firms 3M)
     seed: int = 0
-    episodes: Optional[int] = None  # evaluation episodes per seed (default: the card's)
+    episodes: int | None = None  # evaluation episodes per seed (default: the card's)
     out: Path = OUT  # folder of the reports and summary.md
     runs: Path = RUNS  # root folder of the training runs
     summary: bool = False  # only collect the reports into summary.md
@@ -313,19 +395,30 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
         if args.rescore or args.trained_gap:
             old = json.loads(path.read_text())
             folder = args.runs / EXERCISES[name].task.split("/")[1] / f"{name}_seed{old['seed']}"
-            r = old | (trained_gaps(name, folder, args.trained_gap) if args.trained_gap else report(name, folder, args.episodes))
+            r = old | (
+                trained_gaps(name, folder, args.trained_gap)
+                if args.trained_gap
+                else report(name, folder, args.episodes)
+            )
         else:
             run = train(name, args.quick, args.seed, args.runs)
             steps = QUICK_STEPS if args.quick else (EXERCISES[name].steps or FULL_STEPS)
-            r = report(name, run, args.episodes) | {"timesteps": steps, "seed": args.seed,
-                                                    "train_and_report_s": round(time.time() - start, 1)}
+            r = report(name, run, args.episodes) | {
+                "timesteps": steps,
+                "seed": args.seed,
+                "train_and_report_s": round(time.time() - start, 1),
+            }
         path.write_text(json.dumps(r, indent=2) + "\n")
         if "markup" in r:
-            print(f"{name}: score {r['score']:.3f}, CE gain vs competitive {100 * r['ce_gain_over_competitive']:+.3f} %, "
-                  f"markup {r['markup']:.3f}, K/K_CE {r['capital_over_competitive']:.3f} -> {path}")
+            print(
+                f"{name}: score {r['score']:.3f}, CE gain vs competitive {100 * r['ce_gain_over_competitive']:+.3f} %, "
+                f"markup {r['markup']:.3f}, K/K_CE {r['capital_over_competitive']:.3f} -> {path}"
+            )
         else:
-            print(f"{name}: score {r['score']:.3f}, CE gain {100 * r['ce_gain_over_constant']:+.3f} %, "
-                  f"Euler {r['euler_error_mean']:.2f}, K/K_ss {r['capital_over_k_ss']:.3f} -> {path}")
+            print(
+                f"{name}: score {r['score']:.3f}, CE gain {100 * r['ce_gain_over_constant']:+.3f} %, "
+                f"Euler {r['euler_error_mean']:.2f}, K/K_ss {r['capital_over_k_ss']:.3f} -> {path}"
+            )
         written.append(path)
     written.append(summary(args.out))
     return written

@@ -44,9 +44,10 @@ import json
 import math
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import tyro
@@ -73,8 +74,9 @@ OUT = HERE / "results" / "ev"
 
 
 # ---------------------------------------------------------------------------- rollouts
-def station_choices(task: Task, policy: Any, seeds: Sequence[int] | None = None,
-                    episodes: int | None = None) -> dict[str, np.ndarray]:
+def station_choices(
+    task: Task, policy: Any, seeds: Sequence[int] | None = None, episodes: int | None = None
+) -> dict[str, np.ndarray]:
     """Per episode: decisions by station (column 0: no station), and the env's counters at the end of the day.
 
     The same rollouts as ``econbench.metrics.evaluate`` (same seeds, one batch of
@@ -93,8 +95,13 @@ def station_choices(task: Task, policy: Any, seeds: Sequence[int] | None = None,
         ends, stations, _, _ = rollout_choices(task, profile, seed, episodes)
         rows.append(np.stack([np.bincount(s + 1, minlength=S + 1) for s in stations]).astype(float))
         counters.append(ends)
-    return {"choices": np.concatenate(rows), "counters": np.concatenate(counters),
-            "strata": np.repeat(np.arange(len(seeds)), episodes), "seeds": np.asarray(seeds), "episodes": episodes}
+    return {
+        "choices": np.concatenate(rows),
+        "counters": np.concatenate(counters),
+        "strata": np.repeat(np.arange(len(seeds)), episodes),
+        "seeds": np.asarray(seeds),
+        "episodes": episodes,
+    }
 
 
 def policy_spec(policy: str, sampled: bool = False) -> Any:
@@ -130,8 +137,9 @@ def _boot(values: np.ndarray, strata: np.ndarray) -> list[float | None]:
     return [float(v) for v in bootstrap_ci(values, strata)]
 
 
-def _pooled_stats(inst: solution.Instance, choices: np.ndarray, ue: solution.Assignment,
-                  so: solution.Assignment) -> dict[str, float]:
+def _pooled_stats(
+    inst: solution.Instance, choices: np.ndarray, ue: solution.Assignment, so: solution.Assignment
+) -> dict[str, float]:
     """Pooled decision counts (column 0: none) as loads at the nominal demand, scored by ``split_metrics``.
 
     Scaling the decision shares to ``D`` keeps the Poisson noise in how many requests arrive out of the
@@ -142,25 +150,44 @@ def _pooled_stats(inst: solution.Instance, choices: np.ndarray, ue: solution.Ass
     shares = choices / decided if decided > 0 else np.zeros_like(choices)
     x, x0 = D * shares[1:], D * shares[0]
     m = split_metrics(inst, x.reshape(1, 1, -1), ue, so)  # one origin and class
-    return {"loads": x, "unserved": x0, "alloc_ue": m["distance_to_wardrop"], "alloc_so": m["distance_to_optimum"],
-            "rg": m["wardrop_relative_gap"], "eff": m["efficiency_ratio"]}
+    return {
+        "loads": x,
+        "unserved": x0,
+        "alloc_ue": m["distance_to_wardrop"],
+        "alloc_so": m["distance_to_optimum"],
+        "rg": m["wardrop_relative_gap"],
+        "eff": m["efficiency_ratio"],
+    }
 
 
-def _score_and_gap(task: Task, policy: str, sampled: bool, episodes: int | None, with_gap: bool) -> tuple[dict[str, Any], Any]:
+def _score_and_gap(
+    task: Task, policy: str, sampled: bool, episodes: int | None, with_gap: bool
+) -> tuple[dict[str, Any], Any]:
     spec = policy_spec(policy, sampled)
     res = _seeded(evaluate, task, spec, episodes=episodes)
-    out: dict[str, Any] = {"task_id": task.id, "policy": str(policy), "actions": "sampled" if sampled else "deterministic",
-                           "score": res.mean, "score_ci95": list(res.ci),
-                           "eval_seeds": res.seeds, "episodes_per_seed": int(res.scores.shape[1])}
+    out: dict[str, Any] = {
+        "task_id": task.id,
+        "policy": str(policy),
+        "actions": "sampled" if sampled else "deterministic",
+        "score": res.mean,
+        "score_ci95": list(res.ci),
+        "eval_seeds": res.seeds,
+        "episodes_per_seed": int(res.scores.shape[1]),
+    }
     if with_gap:
         (gap,) = _seeded(equilibrium_gap, task, spec, episodes=episodes)
-        out["equilibrium_gap"] = {"epsilon": gap.epsilon, "epsilon_ci95": list(gap.epsilon_ci),
-                                  "relative": _finite(gap.relative), "method": gap.method}
+        out["equilibrium_gap"] = {
+            "epsilon": gap.epsilon,
+            "epsilon_ci95": list(gap.epsilon_ci),
+            "relative": _finite(gap.relative),
+            "method": gap.method,
+        }
     return out, spec
 
 
-def steady_report(policy: str, task_id: str = STEADY, episodes: int | None = None, with_gap: bool = True,
-                  sampled: bool = False) -> dict[str, Any]:
+def steady_report(
+    policy: str, task_id: str = STEADY, episodes: int | None = None, with_gap: bool = True, sampled: bool = False
+) -> dict[str, Any]:
     task = make_task(task_id)
     p = task.params
     inst = steady_instance(p)
@@ -192,14 +219,20 @@ def steady_report(policy: str, task_id: str = STEADY, episodes: int | None = Non
     served = counters[:, col["served"]].sum()
     out["wardrop"] = {
         "demand": float(inst.demand.sum()),
-        "ue_loads": [float(v) for v in ue.loads], "so_loads": [float(v) for v in so.loads],
-        "loads": [float(v) for v in pooled["loads"]], "unserved_load": float(pooled["unserved"]),
+        "ue_loads": [float(v) for v in ue.loads],
+        "so_loads": [float(v) for v in so.loads],
+        "loads": [float(v) for v in pooled["loads"]],
+        "unserved_load": float(pooled["unserved"]),
         "decisions_per_hour": float(choices.sum() / (choices.shape[0] * hours)),
-        "allocation_distance_ue": pooled["alloc_ue"], "allocation_distance_ue_ci95": ci("alloc_ue"),
-        "allocation_distance_so": pooled["alloc_so"], "allocation_distance_so_ci95": ci("alloc_so"),
-        "relative_gap": _finite(pooled["rg"]), "relative_gap_ci95": ci("rg"),
+        "allocation_distance_ue": pooled["alloc_ue"],
+        "allocation_distance_ue_ci95": ci("alloc_ue"),
+        "allocation_distance_so": pooled["alloc_so"],
+        "allocation_distance_so_ci95": ci("alloc_so"),
+        "relative_gap": _finite(pooled["rg"]),
+        "relative_gap_ci95": ci("rg"),
         "relative_gap_at_ue": float(inst.relative_gap(ue.flows)),
-        "efficiency_ratio": _finite(pooled["eff"]), "efficiency_ratio_ci95": ci("eff"),
+        "efficiency_ratio": _finite(pooled["eff"]),
+        "efficiency_ratio_ci95": ci("eff"),
         "poa": float(ue.total_cost / so.total_cost),
         "mean_wait_min": float(60.0 * counters[:, col["wait_h"]].sum() / max(served, 1.0)),
         "lost_requests": float(counters[:, col["lost"]].sum()),
@@ -209,8 +242,9 @@ def steady_report(policy: str, task_id: str = STEADY, episodes: int | None = Non
     from econbench.envs.ev_charging.metrics import ev_metrics
 
     resolved = resolve_policy(task, spec)[1]
-    out["econbench_ev_metrics"] = _jsonable(_seeded(ev_metrics, task, resolved, seed=int(out["eval_seeds"][0]),
-                                                    episodes=out["episodes_per_seed"]))
+    out["econbench_ev_metrics"] = _jsonable(
+        _seeded(ev_metrics, task, resolved, seed=int(out["eval_seeds"][0]), episodes=out["episodes_per_seed"])
+    )
     out["report_time_s"] = round(time.perf_counter() - t0, 1)
     return out
 
@@ -219,8 +253,9 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (_finite(v) if isinstance(v, float) else v) for k, v in d.items()}
 
 
-def dynamic_report(policy: str, task_id: str = DYNAMIC, episodes: int | None = None, with_gap: bool = True,
-                   sampled: bool = False) -> dict[str, Any]:
+def dynamic_report(
+    policy: str, task_id: str = DYNAMIC, episodes: int | None = None, with_gap: bool = True, sampled: bool = False
+) -> dict[str, Any]:
     task = make_task(task_id)
     t0 = time.perf_counter()
     out, spec = _score_and_gap(task, policy, sampled, episodes, with_gap)
@@ -259,64 +294,104 @@ def _rel(p: Path) -> str:
 def summary(out_dir: Path = OUT) -> tuple[Path, Path]:
     """Collect the operator and driver ``eval.json`` files and the steady/dynamic reports into summary.{md,json}."""
     data: dict[str, Any] = {}
-    md: list[str] = ["# EV charging: learned baselines", "",
-                     "Generated by `python baselines/ev_report.py summary` from the files it names; "
-                     "every number has its reproduce command below the table it is in. One CPU core "
-                     "(torch 1 thread), no GPU.", ""]
+    md: list[str] = [
+        "# EV charging: learned baselines",
+        "",
+        "Generated by `python baselines/ev_report.py summary` from the files it names; "
+        "every number has its reproduce command below the table it is in. One CPU core "
+        "(torch 1 thread), no GPU.",
+        "",
+    ]
 
     op_root = ROOT / "baselines" / "checkpoints" / "EVCharging-Operator-v0"
     ops = sorted(op_root.glob("ppo_seed*/eval.json"))
     if ops:
-        md += ["## SB3 PPO on EVCharging-Operator-v0 (hourly tolls)", "",
-               "Score = sum over the 24 hours of -PoA achieved (optimum -24, the Pigouvian tolls; no tolls "
-               "-24.3031). Normalized regret (V*-V)/(V*-V_no_tolls): 0 at the optimum, 1 with no tolls. "
-               "Deterministic task: one episode, so the intervals are points.", "",
-               "| run | timesteps | training time | score | excess PoA per hour | normalized regret |",
-               "|---|---|---|---|---|---|"]
+        md += [
+            "## SB3 PPO on EVCharging-Operator-v0 (hourly tolls)",
+            "",
+            "Score = sum over the 24 hours of -PoA achieved (optimum -24, the Pigouvian tolls; no tolls "
+            "-24.3031). Normalized regret (V*-V)/(V*-V_no_tolls): 0 at the optimum, 1 with no tolls. "
+            "Deterministic task: one episode, so the intervals are points.",
+            "",
+            "| run | timesteps | training time | score | excess PoA per hour | normalized regret |",
+            "|---|---|---|---|---|---|",
+        ]
         data["operator"] = []
         for f in ops:
             r = json.loads(f.read_text())
             meta = json.loads((f.parent / "meta.json").read_text())
-            data["operator"].append({**r, "timesteps": meta["timesteps"], "folder": _rel(f.parent),
-                                     "command": meta["command"]})
-            md.append(f"| {f.parent.name} | {meta['timesteps']:,} | {r['train_time_s']:.0f} s | {r['score']:.5f} | "
-                      f"{r['gap'] * 1:.2e} | {r['normalized_regret']:.4f} {_ci(r['normalized_regret_ci95'])} |")
-        md += ["", "```bash"] + [f"{json.loads((f.parent / 'meta.json').read_text())['command']}" for f in ops] + [
-            "econbench gap --task econbench/EVCharging-Operator-v0 --policy "
-            f"{_rel(ops[0].parent)}   # re-evaluates a checkpoint", "```", ""]
+            data["operator"].append(
+                {**r, "timesteps": meta["timesteps"], "folder": _rel(f.parent), "command": meta["command"]}
+            )
+            md.append(
+                f"| {f.parent.name} | {meta['timesteps']:,} | {r['train_time_s']:.0f} s | {r['score']:.5f} | "
+                f"{r['gap'] * 1:.2e} | {r['normalized_regret']:.4f} {_ci(r['normalized_regret_ci95'])} |"
+            )
+        md += (
+            ["", "```bash"]
+            + [f"{json.loads((f.parent / 'meta.json').read_text())['command']}" for f in ops]
+            + [
+                "econbench gap --task econbench/EVCharging-Operator-v0 --policy "
+                f"{_rel(ops[0].parent)}   # re-evaluates a checkpoint",
+                "```",
+                "",
+            ]
+        )
 
     dr_root = out_dir / "EVCharging-Driver-v0"
     drs = sorted(dr_root.glob("ppo_seed*/eval.json"))
     if drs:
         first = json.loads(drs[0].read_text())
         names = list(first["vs_named"])
-        md += ["## SB3 PPO on EVCharging-Driver-v0 (driver 0 learns, 299 follow shortest_wait)", "",
-               f"Score = driver 0's return over the day ($, card protocol: seeds {first['eval_seeds']}, "
-               f"{first['episodes_per_seed']} episodes). No exact policy exists for this view, so no optimality gap; "
-               "the learned driver is compared with the card's rules for driver 0 on the same days "
-               "(paired differences, learned minus rule, 95 % bootstrap intervals over episodes).", "",
-               "| run | timesteps | training time | score [95 % CI] | " + " | ".join(f"vs {n}" for n in names) + " |",
-               "|---|---|---|---|" + "---|" * len(names)]
+        md += [
+            "## SB3 PPO on EVCharging-Driver-v0 (driver 0 learns, 299 follow shortest_wait)",
+            "",
+            f"Score = driver 0's return over the day ($, card protocol: seeds {first['eval_seeds']}, "
+            f"{first['episodes_per_seed']} episodes). No exact policy exists for this view, so no optimality gap; "
+            "the learned driver is compared with the card's rules for driver 0 on the same days "
+            "(paired differences, learned minus rule, 95 % bootstrap intervals over episodes).",
+            "",
+            "| run | timesteps | training time | score [95 % CI] | " + " | ".join(f"vs {n}" for n in names) + " |",
+            "|---|---|---|---|" + "---|" * len(names),
+        ]
         data["driver"] = []
         for f in drs:
             r = json.loads(f.read_text())
             meta = json.loads((f.parent / "meta.json").read_text())
-            data["driver"].append({**r, "timesteps": meta["timesteps"], "folder": _rel(f.parent), "command": meta["command"]})
-            diffs = " | ".join(f"{r['vs_named'][n]['difference']:+.2f} {_ci(r['vs_named'][n]['difference_ci95'], 2)}"
-                               for n in names)
-            md.append(f"| {f.parent.name} (argmax) | {meta['timesteps']:,} | {r['train_time_s']:.0f} s | "
-                      f"{r['score']:.2f} {_ci(r['score_ci95'], 2)} | {diffs} |")
+            data["driver"].append(
+                {**r, "timesteps": meta["timesteps"], "folder": _rel(f.parent), "command": meta["command"]}
+            )
+            diffs = " | ".join(
+                f"{r['vs_named'][n]['difference']:+.2f} {_ci(r['vs_named'][n]['difference_ci95'], 2)}" for n in names
+            )
+            md.append(
+                f"| {f.parent.name} (argmax) | {meta['timesteps']:,} | {r['train_time_s']:.0f} s | "
+                f"{r['score']:.2f} {_ci(r['score_ci95'], 2)} | {diffs} |"
+            )
             if "sampled" in r:
                 sp = r["sampled"]
-                diffs = " | ".join(f"{sp['vs_named'][n]['difference']:+.2f} {_ci(sp['vs_named'][n]['difference_ci95'], 2)}"
-                                   for n in names)
-                md.append(f"| {f.parent.name} (sampled, torch seed 0) | | | {sp['score']:.2f} {_ci(sp['score_ci95'], 2)} | {diffs} |")
-        md += ["", "Rules (card): " + ", ".join(f"{n} {first['vs_named'][n]['score']:.2f}" for n in names) + ".", "",
-               "```bash"] + [json.loads((f.parent / "meta.json").read_text())["command"] + f" --out {_rel(out_dir)}"
-                             for f in drs] + ["```", ""]
+                diffs = " | ".join(
+                    f"{sp['vs_named'][n]['difference']:+.2f} {_ci(sp['vs_named'][n]['difference_ci95'], 2)}"
+                    for n in names
+                )
+                md.append(
+                    f"| {f.parent.name} (sampled, torch seed 0) | | | {sp['score']:.2f} {_ci(sp['score_ci95'], 2)} | {diffs} |"
+                )
+        md += (
+            [
+                "",
+                "Rules (card): " + ", ".join(f"{n} {first['vs_named'][n]['score']:.2f}" for n in names) + ".",
+                "",
+                "```bash",
+            ]
+            + [json.loads((f.parent / "meta.json").read_text())["command"] + f" --out {_rel(out_dir)}" for f in drs]
+            + ["```", ""]
+        )
 
-    for kind, title in (("steady", "Shared-parameter PPO on EVCharging-Steady-v0 (Poisson requests, exact Wardrop reference)"),
-                        ("dynamic", "Shared-parameter PPO on EVCharging-v0 (the dynamic day)")):
+    for kind, title in (
+        ("steady", "Shared-parameter PPO on EVCharging-Steady-v0 (Poisson requests, exact Wardrop reference)"),
+        ("dynamic", "Shared-parameter PPO on EVCharging-v0 (the dynamic day)"),
+    ):
         files = sorted(out_dir.glob(f"{kind}_*.json"))
         if not files:
             continue
@@ -324,42 +399,58 @@ def summary(out_dir: Path = OUT) -> tuple[Path, Path]:
         data[kind] = reports
         md += [f"## {title}", ""]
         if kind == "steady":
-            md += ["Score = minus dollars per request (card protocol). Equilibrium gap = a request's mean exact regret "
-                   "($) at the episode's loads. Loads pooled over the protocol's episodes, scaled to D = 18 EV/h; "
-                   "allocation distance (||x - x_UE||_1 + unserved)/(2D); RG = Wardrop relative gap at the loads; "
-                   "TC/TC(SO) = efficiency ratio (the instance's PoA is 1.00923).", "",
-                   "| policy | score [95 % CI] | eq. gap $ (relative) | loads (S1, S2, S3) EV/h | unserved | "
-                   "alloc. dist. to UE | to SO | RG | TC/TC(SO) | mean wait |",
-                   "|---|---|---|---|---|---|---|---|---|---|"]
+            md += [
+                "Score = minus dollars per request (card protocol). Equilibrium gap = a request's mean exact regret "
+                "($) at the episode's loads. Loads pooled over the protocol's episodes, scaled to D = 18 EV/h; "
+                "allocation distance (||x - x_UE||_1 + unserved)/(2D); RG = Wardrop relative gap at the loads; "
+                "TC/TC(SO) = efficiency ratio (the instance's PoA is 1.00923).",
+                "",
+                "| policy | score [95 % CI] | eq. gap $ (relative) | loads (S1, S2, S3) EV/h | unserved | "
+                "alloc. dist. to UE | to SO | RG | TC/TC(SO) | mean wait |",
+                "|---|---|---|---|---|---|---|---|---|---|",
+            ]
             for r in reports:
                 w, g = r["wardrop"], r.get("equilibrium_gap", {})
-                md.append(f"| {_name(r)} | {r['score']:.3f} {_ci(r['score_ci95'], 3)} | "
-                          f"{g.get('epsilon', float('nan')):.3f} ({_fmt(g.get('relative'))}) | "
-                          f"({', '.join(f'{v:.3f}' for v in w['loads'])}) | {w['unserved_load']:.3f} | "
-                          f"{w['allocation_distance_ue']:.4f} {_ci(w['allocation_distance_ue_ci95'])} | "
-                          f"{w['allocation_distance_so']:.4f} | {_fmt(w['relative_gap'], 5)} | "
-                          f"{_fmt(w['efficiency_ratio'], 5)} | {w['mean_wait_min']:.2f} min |")
-            md += ["", f"Exact Wardrop loads (solution.wardrop): ({', '.join(f'{v:.4f}' for v in reports[0]['wardrop']['ue_loads'])}); "
-                   f"system optimum ({', '.join(f'{v:.4f}' for v in reports[0]['wardrop']['so_loads'])})."]
+                md.append(
+                    f"| {_name(r)} | {r['score']:.3f} {_ci(r['score_ci95'], 3)} | "
+                    f"{g.get('epsilon', float('nan')):.3f} ({_fmt(g.get('relative'))}) | "
+                    f"({', '.join(f'{v:.3f}' for v in w['loads'])}) | {w['unserved_load']:.3f} | "
+                    f"{w['allocation_distance_ue']:.4f} {_ci(w['allocation_distance_ue_ci95'])} | "
+                    f"{w['allocation_distance_so']:.4f} | {_fmt(w['relative_gap'], 5)} | "
+                    f"{_fmt(w['efficiency_ratio'], 5)} | {w['mean_wait_min']:.2f} min |"
+                )
+            md += [
+                "",
+                f"Exact Wardrop loads (solution.wardrop): ({', '.join(f'{v:.4f}' for v in reports[0]['wardrop']['ue_loads'])}); "
+                f"system optimum ({', '.join(f'{v:.4f}' for v in reports[0]['wardrop']['so_loads'])}).",
+            ]
         else:
-            md += ["Score = mean over drivers of minus dollars per day (card protocol). Equilibrium gap = a deviation "
-                   "search (16 drivers each try 4 rules for the whole day): a lower bound.", "",
-                   "| policy | score [95 % CI] | eq. gap $ (relative) | charging trips / driver-day | station shares | "
-                   "mean wait | stranded / 1000 driver-days |", "|---|---|---|---|---|---|---|"]
+            md += [
+                "Score = mean over drivers of minus dollars per day (card protocol). Equilibrium gap = a deviation "
+                "search (16 drivers each try 4 rules for the whole day): a lower bound.",
+                "",
+                "| policy | score [95 % CI] | eq. gap $ (relative) | charging trips / driver-day | station shares | "
+                "mean wait | stranded / 1000 driver-days |",
+                "|---|---|---|---|---|---|---|",
+            ]
             for r in reports:
                 s, g = r["service"], r.get("equilibrium_gap", {})
-                md.append(f"| {_name(r)} | {r['score']:.3f} {_ci(r['score_ci95'], 3)} | "
-                          f"{g.get('epsilon', float('nan')):.3f} ({_fmt(g.get('relative'))}) | "
-                          f"{s['charging_trips_per_driver_day']:.3f} | ({', '.join(f'{v:.2f}' for v in s['station_share'])}) | "
-                          f"{s['mean_wait_min']:.1f} min | {s['stranded_per_1000_driver_days']:.1f} |")
+                md.append(
+                    f"| {_name(r)} | {r['score']:.3f} {_ci(r['score_ci95'], 3)} | "
+                    f"{g.get('epsilon', float('nan')):.3f} ({_fmt(g.get('relative'))}) | "
+                    f"{s['charging_trips_per_driver_day']:.3f} | ({', '.join(f'{v:.2f}' for v in s['station_share'])}) | "
+                    f"{s['mean_wait_min']:.1f} min | {s['stranded_per_1000_driver_days']:.1f} |"
+                )
         task_name = "EVCharging-Steady-v0" if kind == "steady" else "EVCharging-v0"
         runs = sorted((ROOT / "baselines" / "checkpoints" / task_name).glob("shared_ppo_seed*/eval.json"))
         train = []
         for f in runs:
             e = json.loads(f.read_text())
-            train.append(f"python baselines/shared_ppo.py --task econbench/{task_name} --seed {f.parent.name.removeprefix('shared_ppo_seed')}"
-                         f"   # {e['timesteps']:,} env-steps in {e['train_time_s']:.0f} s; then "
-                         f"cp -r baselines/runs/{task_name}/{f.parent.name} baselines/checkpoints/{task_name}/")
+            train.append(
+                f"python baselines/shared_ppo.py --task econbench/{task_name} --seed {f.parent.name.removeprefix('shared_ppo_seed')}"
+                f"   # {e['timesteps']:,} env-steps in {e['train_time_s']:.0f} s; then "
+                f"cp -r baselines/runs/{task_name}/{f.parent.name} baselines/checkpoints/{task_name}/"
+            )
         data[kind + "_training"] = [json.loads(f.read_text()) for f in runs]
         md += ["", "```bash"] + train + [r["command"] for r in reports] + ["```", ""]
 
@@ -384,26 +475,44 @@ def learned_tables(data: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]
             if "/" not in str(r["policy"]):
                 continue  # a named rule: the card's reference_scores already list it
             g = r.get("equilibrium_gap", {})
-            e: dict[str, Any] = {"checkpoint": r["policy"], "actions": r["actions"], "score": r["score"], "ci95": r["score_ci95"]}
+            e: dict[str, Any] = {
+                "checkpoint": r["policy"],
+                "actions": r["actions"],
+                "score": r["score"],
+                "ci95": r["score_ci95"],
+            }
             if g:
                 e |= {"equilibrium_gap": g["epsilon"], "equilibrium_gap_relative": g["relative"]}
             if kind == "steady":
                 w = r["wardrop"]
-                e |= {k: w[k] for k in ("loads", "allocation_distance_ue", "relative_gap", "efficiency_ratio") if w[k] is not None}
+                e |= {
+                    k: w[k]
+                    for k in ("loads", "allocation_distance_ue", "relative_gap", "efficiency_ratio")
+                    if w[k] is not None
+                }
             else:
                 s = r["service"]
                 e |= {k: s[k] for k in ("charging_trips_per_driver_day", "stranded_per_1000_driver_days")}
             name = Path(r["policy"]).name + ("_sampled" if r["actions"] == "sampled" else "")
             out.setdefault(task.split("/")[1], {})[name] = e | {"report": f"baselines/results/ev/{kind}_{name}.json"}
     for r in data.get("driver", []):
-        for name, play, actions in ((Path(r["folder"]).name, r, "deterministic"), (Path(r["folder"]).name + "_sampled", r.get("sampled"), "sampled")):
+        for name, play, actions in (
+            (Path(r["folder"]).name, r, "deterministic"),
+            (Path(r["folder"]).name + "_sampled", r.get("sampled"), "sampled"),
+        ):
             if play is None:
                 continue
             ref = play["vs_named"][r["reference"]]
             out.setdefault("EVCharging-Driver-v0", {})[name] = {
-                "checkpoint": r["folder"], "actions": actions, "score": play["score"], "ci95": play["score_ci95"],
-                f"vs_{r['reference']}": ref["difference"], f"vs_{r['reference']}_ci95": ref["difference_ci95"],
-                "timesteps": r["timesteps"], "report": r["folder"] + "/eval.json"}
+                "checkpoint": r["folder"],
+                "actions": actions,
+                "score": play["score"],
+                "ci95": play["score_ci95"],
+                f"vs_{r['reference']}": ref["difference"],
+                f"vs_{r['reference']}_ci95": ref["difference_ci95"],
+                "timesteps": r["timesteps"],
+                "report": r["folder"] + "/eval.json",
+            }
     return out
 
 
@@ -414,7 +523,12 @@ def write_cards(data: dict[str, Any], folder: Path | None = None) -> list[Path]:
     written = []
     for short, tables in learned_tables(data).items():
         path = (folder or cards_dir()) / f"{short}.toml"
-        write_learned_block(path, CARD_MARK, tables, "Scores as econbench measures them (card protocol); 'sampled' draws each action (torch seed 0).")
+        write_learned_block(
+            path,
+            CARD_MARK,
+            tables,
+            "Scores as econbench measures them (card protocol); 'sampled' draws each action (torch seed 0).",
+        )
         written.append(path)
     return written
 
@@ -428,9 +542,11 @@ def _name(r: dict[str, Any]) -> str:
 @dataclass
 class Args:
     kind: tyro.conf.Positional[Literal["steady", "dynamic", "summary", "card"]]
-    policy: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)  # a named policy or a shared_ppo run folder
-    task: Optional[str] = None  # default: EVCharging-Steady-v0 / EVCharging-v0
-    episodes: Optional[int] = None  # episodes per seed (default: the card's protocol)
+    policy: tyro.conf.UseAppendAction[list[str]] = field(
+        default_factory=list
+    )  # a named policy or a shared_ppo run folder
+    task: str | None = None  # default: EVCharging-Steady-v0 / EVCharging-v0
+    episodes: int | None = None  # episodes per seed (default: the card's protocol)
     no_gap: bool = False  # skip the equilibrium gap
     sampled: bool = False  # run folders draw their actions (torch seed 0) instead of argmax
     out: Path = OUT  # folder of the reports and the summary
@@ -453,9 +569,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         r = make(policy, task_id, args.episodes, not args.no_gap, args.sampled)
         if Path(policy).exists():
             r["policy"] = _rel(Path(policy))  # relative to the repository when inside it
-        r["command"] = " ".join(["python baselines/ev_report.py", args.kind, "--policy", _rel(Path(policy)) if Path(policy).exists() else policy]
-                                + (["--task", task_id] if args.task else []) + (["--episodes", str(args.episodes)] if args.episodes else [])
-                                + (["--no-gap"] if args.no_gap else []) + (["--sampled"] if args.sampled else []))
+        r["command"] = " ".join(
+            [
+                "python baselines/ev_report.py",
+                args.kind,
+                "--policy",
+                _rel(Path(policy)) if Path(policy).exists() else policy,
+            ]
+            + (["--task", task_id] if args.task else [])
+            + (["--episodes", str(args.episodes)] if args.episodes else [])
+            + (["--no-gap"] if args.no_gap else [])
+            + (["--sampled"] if args.sampled else [])
+        )
         name = (Path(policy).name if Path(policy).exists() else policy) + ("_sampled" if args.sampled else "")
         path = args.out / f"{args.kind}_{name}.json"
         path.write_text(json.dumps(r, indent=2) + "\n")

@@ -26,10 +26,11 @@ protocol on this machine's scale (the budget is in econbench/learn/hyperparams/s
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import tyro
@@ -47,6 +48,7 @@ def rate_policy(rate: int) -> str:
 
 def run_jobs(commands: list[list[str]], workers: int) -> None:
     """Each command in its own process (one core each); a failure stops the stage with its output."""
+
     def one(cmd: list[str]) -> None:
         print("$ " + " ".join(cmd), flush=True)
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -63,8 +65,21 @@ TIMESTEPS: list[str] = []  # --timesteps: ["--total-timesteps", N]; empty = the 
 def train_command(out: Path, name: str, seed: int, extra: Sequence[str] = ()) -> list[str] | None:
     if (out / "RBCTax-v0" / name / "eval.json").is_file():
         return None
-    return [sys.executable, str(HERE / "shared_ppo.py"), "--task", TASK, "--seed", str(seed), "--out", str(out),
-            "--run-name", name, "--resume", *TIMESTEPS, *extra]
+    return [
+        sys.executable,
+        str(HERE / "shared_ppo.py"),
+        "--task",
+        TASK,
+        "--seed",
+        str(seed),
+        "--out",
+        str(out),
+        "--run-name",
+        name,
+        "--resume",
+        *TIMESTEPS,
+        *extra,
+    ]
 
 
 def score(out: Path, name: str) -> float:
@@ -73,12 +88,18 @@ def score(out: Path, name: str) -> float:
 
 def stage_train(out: Path, seeds: Sequence[int], rates: Sequence[int], workers: int) -> None:
     first = [train_command(out, f"learned_seed{s}", s) for s in seeds]
-    first += [train_command(out, f"fixed{r}_seed{seeds[0]}", seeds[0], ["--learn", "consumers", "firms", "--fixed",
-                                                                          rate_policy(r)]) for r in rates]
+    first += [
+        train_command(
+            out, f"fixed{r}_seed{seeds[0]}", seeds[0], ["--learn", "consumers", "firms", "--fixed", rate_policy(r)]
+        )
+        for r in rates
+    ]
     run_jobs([c for c in first if c], workers)
     best = max(rates, key=lambda r: score(out, f"fixed{r}_seed{seeds[0]}"))
-    more = [train_command(out, f"fixed{best}_seed{s}", s, ["--learn", "consumers", "firms", "--fixed", rate_policy(best)])
-            for s in seeds[1:]]
+    more = [
+        train_command(out, f"fixed{best}_seed{s}", s, ["--learn", "consumers", "firms", "--fixed", rate_policy(best)])
+        for s in seeds[1:]
+    ]
     run_jobs([c for c in more if c], workers)
 
 
@@ -88,8 +109,18 @@ def stage_br(out: Path, seeds: Sequence[int], br_timesteps: int, workers: int) -
         for g in GROUPS:
             dest = out / "br" / f"learned_seed{s}_{g}.json"
             if not dest.is_file():
-                cmds.append([sys.executable, __file__, "--br-job", str(out / "RBCTax-v0" / f"learned_seed{s}"), g,
-                             str(s), str(br_timesteps), str(dest)])
+                cmds.append(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--br-job",
+                        str(out / "RBCTax-v0" / f"learned_seed{s}"),
+                        g,
+                        str(s),
+                        str(br_timesteps),
+                        str(dest),
+                    ]
+                )
     run_jobs(cmds, workers)
 
 
@@ -97,12 +128,31 @@ def br_job(run: str, group: str, seed: int, timesteps: int, dest: str) -> None:
     """One group of one run retrained alone; writes the per-agent gains and values."""
     from econbench.learn.trained_gap import trained_best_response_gap
 
-    res = trained_best_response_gap(TASK, run, group, timesteps, seeds=(seed,), workdir=Path(dest).parent / "runs",
-                                    sampled=True, episodes=SAMPLED_EPISODES)
+    res = trained_best_response_gap(
+        TASK,
+        run,
+        group,
+        timesteps,
+        seeds=(seed,),
+        workdir=Path(dest).parent / "runs",
+        sampled=True,
+        episodes=SAMPLED_EPISODES,
+    )
     Path(dest).parent.mkdir(parents=True, exist_ok=True)
-    Path(dest).write_text(json.dumps({"run": Path(run).name, "group": group, "seed": seed, "timesteps": timesteps,
-                                      "method": res.method, "gains": res.gains.tolist(),
-                                      "values": res.values.tolist()}) + "\n")
+    Path(dest).write_text(
+        json.dumps(
+            {
+                "run": Path(run).name,
+                "group": group,
+                "seed": seed,
+                "timesteps": timesteps,
+                "method": res.method,
+                "gains": res.gains.tolist(),
+                "values": res.values.tolist(),
+            }
+        )
+        + "\n"
+    )
 
 
 def interval(values: Sequence[float]) -> dict[str, Any]:
@@ -148,8 +198,12 @@ def government_deviation(run: Path) -> dict[str, Any]:
     base = welfare(profile["government"])
     tried = [welfare(constant_rule(get_backend("numpy"), 1, k)) for k in range(len(table))]
     k = int(np.argmax(tried))
-    return {"learned": base, "best_constant": tried[k], "pair": [float(x) for x in table[k]],
-            "gain_relative": tried[k] / abs(base) - 1.0 if base > 0 else float("nan")}
+    return {
+        "learned": base,
+        "best_constant": tried[k],
+        "pair": [float(x) for x in table[k]],
+        "gain_relative": tried[k] / abs(base) - 1.0 if base > 0 else float("nan"),
+    }
 
 
 def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[str, Any]:
@@ -163,19 +217,31 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
     best = max(fixed, key=lambda r: measured[fixed[r][0]]["welfare"])
     learned_w = [measured[p]["welfare"] for p in learned]
     summary: dict[str, Any] = {
-        "task": TASK, "paper": PAPER, "sampled_episodes": SAMPLED_EPISODES,
-        "learned": {**interval(learned_w), "argmax_welfare": [argmax[p] for p in learned],
-                    "groups": {p.name: measured[p] for p in learned},
-                    "train_time_s": [json.loads((p / "eval.json").read_text())["train_time_s"] for p in learned]},
-        "fixed": {rate_policy(r): {**interval([measured[p]["welfare"] for p in ps]),
-                                   "argmax_welfare": [argmax[p] for p in ps],
-                                   "groups": {p.name: measured[p] for p in ps}} for r, ps in fixed.items()},
+        "task": TASK,
+        "paper": PAPER,
+        "sampled_episodes": SAMPLED_EPISODES,
+        "learned": {
+            **interval(learned_w),
+            "argmax_welfare": [argmax[p] for p in learned],
+            "groups": {p.name: measured[p] for p in learned},
+            "train_time_s": [json.loads((p / "eval.json").read_text())["train_time_s"] for p in learned],
+        },
+        "fixed": {
+            rate_policy(r): {
+                **interval([measured[p]["welfare"] for p in ps]),
+                "argmax_welfare": [argmax[p] for p in ps],
+                "groups": {p.name: measured[p] for p in ps},
+            }
+            for r, ps in fixed.items()
+        },
         "best_fixed": rate_policy(best),
     }
     b = np.asarray([measured[p]["welfare"] for p in fixed[best]])
     ratios = np.asarray(learned_w)[:, None] / b[None, :] - 1.0
-    summary["welfare_gain_over_best_fixed"] = {"mean": float(np.mean(learned_w) / np.mean(b) - 1.0),
-                                               "pairs_min_max": [float(ratios.min()), float(ratios.max())]}
+    summary["welfare_gain_over_best_fixed"] = {
+        "mean": float(np.mean(learned_w) / np.mean(b) - 1.0),
+        "pairs_min_max": [float(ratios.min()), float(ratios.max())],
+    }
     br: dict[str, Any] = {}
     for g in GROUPS:
         rows = [json.loads(p.read_text()) for p in sorted((out / "br").glob(f"learned_seed*_{g}.json"))]
@@ -183,11 +249,26 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
             continue
         mean_gain = [float(np.mean(r["gains"])) for r in rows]  # the type's mean reward change, as upstream reports
         rel = [float(np.mean(r["gains"]) / abs(np.mean(r["values"]))) for r in rows]
-        worst_agent = [float(np.max(np.divide(np.mean(r["gains"], axis=0), np.abs(np.mean(r["values"], axis=0)),
-                                              out=np.zeros(np.shape(r["gains"])[1]),
-                                              where=np.abs(np.mean(r["values"], axis=0)) > 0))) for r in rows]
-        br[g] = {"gain": interval(mean_gain), "relative": interval(rel), "worst_agent_relative": interval(worst_agent),
-                 "timesteps": rows[0]["timesteps"], "method": rows[0]["method"]}
+        worst_agent = [
+            float(
+                np.max(
+                    np.divide(
+                        np.mean(r["gains"], axis=0),
+                        np.abs(np.mean(r["values"], axis=0)),
+                        out=np.zeros(np.shape(r["gains"])[1]),
+                        where=np.abs(np.mean(r["values"], axis=0)) > 0,
+                    )
+                )
+            )
+            for r in rows
+        ]
+        br[g] = {
+            "gain": interval(mean_gain),
+            "relative": interval(rel),
+            "worst_agent_relative": interval(worst_agent),
+            "timesteps": rows[0]["timesteps"],
+            "method": rows[0]["method"],
+        }
     summary["best_response"] = br
     summary["government_constant_deviation"] = {p.name: government_deviation(p) for p in learned}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -198,8 +279,12 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
         from econbench.registry import make_task
 
         fixed_run = fixed[best][0]
-        plot_rbc_rollout(make_task(TASK), [str(learned[0]), str(fixed_run)], out / "rbc_rollout_learned.png",
-                         labels=[f"learned tax policy ({learned[0].name})", f"{rate_policy(best)}, learned agents"])
+        plot_rbc_rollout(
+            make_task(TASK),
+            [str(learned[0]), str(fixed_run)],
+            out / "rbc_rollout_learned.png",
+            labels=[f"learned tax policy ({learned[0].name})", f"{rate_policy(best)}, learned agents"],
+        )
     print(markdown(summary))
     return summary
 
@@ -212,22 +297,35 @@ def markdown(s: dict[str, Any]) -> str:
     def argmax(d: dict[str, Any]) -> str:
         return ", ".join(f"{x:,.0f}" for x in d["argmax_welfare"])
 
-    lines = ["| profile | welfare, policies sampled: mean [95% CI over seeds] | argmax policies, per seed |",
-             "|---|---|---|", f"| learned tax policy | {ci(s['learned'])} | {argmax(s['learned'])} |"]
+    lines = [
+        "| profile | welfare, policies sampled: mean [95% CI over seeds] | argmax policies, per seed |",
+        "|---|---|---|",
+        f"| learned tax policy | {ci(s['learned'])} | {argmax(s['learned'])} |",
+    ]
     lines += [f"| {k} (consumers, firms learn) | {ci(v)} | {argmax(v)} |" for k, v in s["fixed"].items()]
     g = s["welfare_gain_over_best_fixed"]
-    lines += ["", f"Learned vs best fixed rate ({s['best_fixed']}): {g['mean']:+.1%} "
-              f"(seed pairs {g['pairs_min_max'][0]:+.1%} to {g['pairs_min_max'][1]:+.1%}); paper: about +15 %.", ""]
+    lines += [
+        "",
+        f"Learned vs best fixed rate ({s['best_fixed']}): {g['mean']:+.1%} "
+        f"(seed pairs {g['pairs_min_max'][0]:+.1%} to {g['pairs_min_max'][1]:+.1%}); paper: about +15 %.",
+        "",
+    ]
     if s["best_response"]:
-        lines += ["| group | BR gain per agent | relative to the group's return | worst agent | paper bound |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "| group | BR gain per agent | relative to the group's return | worst agent | paper bound |",
+            "|---|---|---|---|---|",
+        ]
         for grp, d in s["best_response"].items():
-            lines.append(f"| {grp} | {ci(d['gain'], '{:,.3g}')} | {ci(d['relative'], '{:.2%}')} | "
-                         f"{ci(d['worst_agent_relative'], '{:.2%}')} | {PAPER['br_relative'][grp]:.0%} |")
+            lines.append(
+                f"| {grp} | {ci(d['gain'], '{:,.3g}')} | {ci(d['relative'], '{:.2%}')} | "
+                f"{ci(d['worst_agent_relative'], '{:.2%}')} | {PAPER['br_relative'][grp]:.0%} |"
+            )
     for run, d in s.get("government_constant_deviation", {}).items():
-        lines.append(f"- {run}: the best constant tax pair (income {d['pair'][0]:.0%}, corporate {d['pair'][1]:.0%}) "
-                     f"against its consumers and firms gives welfare {d['best_constant']:,.0f} against the learned "
-                     f"government's {d['learned']:,.0f} ({d['gain_relative']:+.1%}): a lower bound on the government's gain.")
+        lines.append(
+            f"- {run}: the best constant tax pair (income {d['pair'][0]:.0%}, corporate {d['pair'][1]:.0%}) "
+            f"against its consumers and firms gives welfare {d['best_constant']:,.0f} against the learned "
+            f"government's {d['learned']:,.0f} ({d['gain_relative']:+.1%}): a lower bound on the government's gain."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -249,7 +347,10 @@ def figure(s: dict[str, Any], path: Path) -> None:
         ax.scatter([i] * len(d["per_seed"]), d["per_seed"], color="k", s=12, zorder=3)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_ylabel("social welfare per episode")
-    ax.set_title("Welfare: learned tax policy vs fixed rates\n(consumers and firms learn in both; 95% CI over seeds)", fontsize=10)
+    ax.set_title(
+        "Welfare: learned tax policy vs fixed rates\n(consumers and firms learn in both; 95% CI over seeds)",
+        fontsize=10,
+    )
     ax = axes[1]
     groups = list(s["best_response"])
     for i, g in enumerate(groups):
@@ -278,11 +379,19 @@ def stage_ship(out: Path, seeds: Sequence[int]) -> None:
         for g, state in ck["agents"].items():
             layers = {"obs_mean": state["obs_norm.mean"].numpy(), "obs_var": state["obs_norm.var"].numpy()}
             for i, idx in enumerate((0, 2, 4)):  # Linear layers of the actor's Sequential
-                layers[f"w{i}"], layers[f"b{i}"] = state[f"actor.{idx}.weight"].numpy(), state[f"actor.{idx}.bias"].numpy()
+                layers[f"w{i}"], layers[f"b{i}"] = (
+                    state[f"actor.{idx}.weight"].numpy(),
+                    state[f"actor.{idx}.bias"].numpy(),
+                )
             actors[g] = layers
-        meta = {"activation": ck["args"]["activation"], "obs_encoding": ck["args"]["params"].get("obs_encoding", "raw"),
-                "source": f"baselines/rbc_reproduce.py learned_seed{s}", "timesteps": ck["step"], "seed": s,
-                "trainer": "baselines/shared_ppo.py"}
+        meta = {
+            "activation": ck["args"]["activation"],
+            "obs_encoding": ck["args"]["params"].get("obs_encoding", "raw"),
+            "source": f"baselines/rbc_reproduce.py learned_seed{s}",
+            "timesteps": ck["step"],
+            "seed": s,
+            "trainer": "baselines/shared_ppo.py",
+        }
         name = f"shared_ppo_cpu_seed{s}"
         print(trained.export(trained.TRAINED_DIR / name, actors, meta))
         dest = HERE / "checkpoints" / "RBCTax-v0" / name
@@ -304,7 +413,7 @@ class Args:
     br_timesteps: int = 80_000  # env-steps of each trained best response
     workers: int = 2  # processes at a time (one core each)
     stage: Literal["all", "train", "br", "report", "ship"] = "all"
-    br_job: Optional[tuple[str, str, int, int, str]] = None  # internal (stage br): RUN GROUP SEED TIMESTEPS DEST
+    br_job: tuple[str, str, int, int, str] | None = None  # internal (stage br): RUN GROUP SEED TIMESTEPS DEST
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -20,9 +20,10 @@ score with the card's named policies on common random numbers.
 """
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal, Optional, Sequence
+from typing import Literal
 
 import tyro
 
@@ -40,23 +41,23 @@ from econbench.learn.sb3_score import rescore
 class Args:
     task: str = "econbench/InvestmentLQ-Planner-v0"  # task ID (a -Planner- or role ID)
     seed: int = 0
-    total_timesteps: Optional[int] = None  # default: the hyperparameter file's
-    n_envs: Optional[int] = None  # parallel economies; default: the hyperparameter file's
+    total_timesteps: int | None = None  # default: the hyperparameter file's
+    n_envs: int | None = None  # parallel economies; default: the hyperparameter file's
     hyperparams: Path = SB3_PPO_HYPERPARAMS  # TOML file with a [default] table and one table per task ID
     hp: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
     """KEY=VALUE: override one hyperparameter, VALUE in TOML syntax, e.g. --hp learning_rate=1e-3"""
     out: Path = HERE / "checkpoints"  # root folder; the run goes to OUT/<TaskName>/<run-name>/
-    run_name: Optional[str] = None  # default: ppo_seed<seed>
+    run_name: str | None = None  # default: ppo_seed<seed>
     eval_freq: int = 0  # every this many timesteps, print the normalized regret on the card's protocol (0: off)
     no_eval: bool = False  # skip the final evaluation (no eval.json)
     threads: int = 1  # torch CPU threads; small MLPs run fastest on one
     verbose: Literal[0, 1, 2] = 0  # 0: tqdm bar, 1: SB3's own tables as well
     track: bool = False  # log to Weights & Biases (offline without credentials; no-op if wandb is missing)
     wandb_project: str = "econbench"
-    rescore: Optional[Path] = None  # only evaluate this checkpoint folder again and rewrite its eval.json
+    rescore: Path | None = None  # only evaluate this checkpoint folder again and rewrite its eval.json
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Path:
+def main(argv: Sequence[str] | None = None) -> Path:
     args = tyro.cli(Args, args=argv, description=__doc__)
     if args.rescore is not None:
         rescore(args.rescore)

@@ -26,9 +26,9 @@ no credentials are configured (``wandb sync`` uploads later).
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Optional, Sequence
 
 import tyro
 
@@ -65,10 +65,14 @@ class Args:
     log_std_init: float = -1.0  # initial log std of Gaussian (Box) actions
     lr_scale: Pairs = field(default_factory=list)  # GROUP=X: a group's learning-rate multiple
     log_std: Pairs = field(default_factory=list)  # GROUP=X: a group's initial log std, over --log-std-init
-    init_bias: Pairs = field(default_factory=list)  # GROUP=[...]: a group's initial action-head bias (logits, or means in [-1, 1])
+    init_bias: Pairs = field(
+        default_factory=list
+    )  # GROUP=[...]: a group's initial action-head bias (logits, or means in [-1, 1])
     param: Pairs = field(default_factory=list)  # KEY=VALUE (JSON): a task parameter override
     curriculum: str = "auto"  # the card's default curriculum when every group learns from scratch; a name; or "none"
-    curriculum_pace: str = "run"  # "run": the whole schedule over total_timesteps; "source": the card's env-steps per iteration
+    curriculum_pace: str = (
+        "run"  # "run": the whole schedule over total_timesteps; "source": the card's env-steps per iteration
+    )
     track: bool = False  # log to Weights & Biases (offline without credentials)
     wandb_project: str = "econbench"
     wandb_entity: str = ""
@@ -80,7 +84,7 @@ class Args:
     out: str = str(HERE / "runs")  # root folder; the run goes to OUT/<TaskName>/<run-name>/
     run_name: str = ""  # default shared_ppo_seed<seed>
     resume: bool = False  # continue the run in OUT/<TaskName>/<run-name>/ from its checkpoint
-    eval_episodes: Optional[int] = None  # default: the card's protocol
+    eval_episodes: int | None = None  # default: the card's protocol
     skip_eval: bool = False  # no final evaluation (a best-response run is scored by its caller)
     deviate: int = -1  # >= 0: only this agent of the (single) learning group learns; its peers keep --fixed's policy
     threads: int = 1  # torch CPU threads
@@ -93,7 +97,7 @@ class Args:
 PAIRS = {"lr_scale": "lr_scale", "log_std": "log_std", "init_bias": "init_bias", "param": "params"}  # CLI -> config
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> SharedPPOConfig:
+def parse_args(argv: Sequence[str] | None = None) -> SharedPPOConfig:
     """Dataclass defaults, then the task's table in ``--hyperparams``, then the flags actually given.
 
     The command line is read twice: once for the task and the file, then with the
@@ -103,8 +107,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> SharedPPOConfig:
     first = tyro.cli(Args, args=[a for a in argv if a not in ("-h", "--help")])
     table = task_settings(Path(first.hyperparams), first.task)
     names = {f.name for f in fields(Args)} - set(PAIRS)
-    defaults = replace(Args(), task=first.task, hyperparams=first.hyperparams,
-                       **{k: v for k, v in table.items() if k in names and k not in KEYED})
+    defaults = replace(
+        Args(),
+        task=first.task,
+        hyperparams=first.hyperparams,
+        **{k: v for k, v in table.items() if k in names and k not in KEYED},
+    )
     args = tyro.cli(Args, args=argv, default=defaults, description=__doc__)
 
     given = {k: getattr(args, k) for k in names if k not in ("task", "hyperparams")}
@@ -118,7 +126,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> SharedPPOConfig:
     return SharedPPOConfig.for_task(args.task, args.hyperparams, **given)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> Path:
+def main(argv: Sequence[str] | None = None) -> Path:
     return shared_ppo.train(parse_args(argv))
 
 

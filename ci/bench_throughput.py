@@ -30,9 +30,12 @@ SIZES = [1, 64, 4096, 65536]
 # EV charging's variants share one drivers' core: the generic cases run the day and the steady mode; the
 # operator solves one equilibrium per env on the host (a planner's view, not a batched core), and the large
 # city is measured by its number of drivers in the EV section below.
-IDS = [t for t in econbench.task_ids() if ("/RICECooperation-" not in t or t.split("/")[-1] in
-       ("RICECooperation-v0", "RICECooperation-Region-v0"))
-       and ("/EVCharging-" not in t or t.split("/")[-1] in ("EVCharging-v0", "EVCharging-Steady-v0"))]
+IDS = [
+    t
+    for t in econbench.task_ids()
+    if ("/RICECooperation-" not in t or t.split("/")[-1] in ("RICECooperation-v0", "RICECooperation-Region-v0"))
+    and ("/EVCharging-" not in t or t.split("/")[-1] in ("EVCharging-v0", "EVCharging-Steady-v0"))
+]
 LQ_IDS = [t for t in IDS if "InvestmentLQ" in t or "InvestmentOligopoly" in t]
 RATIO_GOAL_IDS = [t for t in IDS if "/Investment" in t]  # the foundation issue's 20x goal; other tasks report only
 STEPS = {1: 200, 64: 100, 4096: 20, 65536: 5} if SHORT else {1: 2000, 64: 1000, 4096: 100, 65536: 20}
@@ -55,8 +58,13 @@ def _bytes_per_env(task_id: str) -> int:
     from econbench.registry import make_task
 
     task = make_task(task_id)
-    return sum(g.n_agents * (int(np.prod(g.observation.shape)) + (sum(g.action.nvec) if g.masked else 0))  # type: ignore[union-attr]
-               for g in task.groups) * 8
+    return (
+        sum(
+            g.n_agents * (int(np.prod(g.observation.shape)) + (sum(g.action.nvec) if g.masked else 0))  # type: ignore[union-attr]
+            for g in task.groups
+        )
+        * 8
+    )
 
 
 def _steps(task_id: str, n_envs: int, wanted: int, least: int = 2) -> int:
@@ -67,7 +75,9 @@ def _skip_if_too_big(task_id: str, n_envs: int) -> None:
     """RBC's digit-encoded observations are ~230 KB per economy: 65,536 of them would not fit in memory."""
     per_env = _bytes_per_env(task_id)
     if 4 * per_env * n_envs > MEMORY_BUDGET:
-        pytest.skip(f"{task_id} at {n_envs} envs needs ~{4 * per_env * n_envs / 1e9:.0f} GB (budget {MEMORY_BUDGET / 1e9:.0f} GB)")
+        pytest.skip(
+            f"{task_id} at {n_envs} envs needs ~{4 * per_env * n_envs / 1e9:.0f} GB (budget {MEMORY_BUDGET / 1e9:.0f} GB)"
+        )
 
 
 SAMPLED = {"mask_violation": "execute"}  # uniformly sampled actions ignore the masks (EV's busy drivers): advisory
@@ -94,6 +104,7 @@ def test_native_vector_throughput(benchmark: Any, task_id: str, n_envs: int) -> 
     actions = _actions(vec)
     steps = _steps(task_id, n_envs, STEPS[n_envs])
     benchmark.group = f"native vector env, {n_envs} envs ({steps} steps per round)"
+
     def run() -> None:
         for _ in range(steps):
             vec.step(actions)  # results dropped at once: holding them would keep every step's observations alive
@@ -193,8 +204,10 @@ def test_rbc_agent_steps(benchmark: Any, n_envs: int) -> None:
         benchmark.extra_info["env_steps_per_sec"] = env_rate
         benchmark.extra_info["agent_steps_per_sec"] = RBC_RATES[n_envs] = env_rate * RBC_AGENTS
         if n_envs == 1024:
-            assert RBC_RATES[n_envs] >= RBC_AGENT_FLOOR, (f"{RBC_RATES[n_envs]:.3g} agent-steps/s at 1,024 envs "
-                                                          f"(floor {RBC_AGENT_FLOOR:.0g}, goal {RBC_AGENT_GOAL:.0g})")
+            assert RBC_RATES[n_envs] >= RBC_AGENT_FLOOR, (
+                f"{RBC_RATES[n_envs]:.3g} agent-steps/s at 1,024 envs "
+                f"(floor {RBC_AGENT_FLOOR:.0g}, goal {RBC_AGENT_GOAL:.0g})"
+            )
 
 
 def test_rbc_batching_ratio(benchmark: Any) -> None:
@@ -214,8 +227,9 @@ def test_rbc_batching_ratio(benchmark: Any) -> None:
     ratio = float(np.median(ratios))
     benchmark.extra_info["ratio_1024_over_1"] = ratio
     RBC_RATIO[:] = [ratio]
-    assert ratio >= RBC_RATIO_FLOOR, (f"1,024 envs only {ratio:.1f}x one env's rate "
-                                      f"(floor {RBC_RATIO_FLOOR}, goal {RBC_RATIO_GOAL:.0f}x)")
+    assert ratio >= RBC_RATIO_FLOOR, (
+        f"1,024 envs only {ratio:.1f}x one env's rate (floor {RBC_RATIO_FLOOR}, goal {RBC_RATIO_GOAL:.0f}x)"
+    )
 
 
 # ---------------------------------------------------------------------------- RICE: region-steps/s against the reference
@@ -260,11 +274,23 @@ def _rice_reference_rate(protocol: str) -> float:
     import subprocess
 
     if not RICE_REFERENCE:
-        pytest.skip("set ECONBENCH_RICE_REFERENCE to a local copy of the reference (and "
-                    "ECONBENCH_RICE_REFERENCE_PYTHON to a Python with its requirements) to measure it")
+        pytest.skip(
+            "set ECONBENCH_RICE_REFERENCE to a local copy of the reference (and "
+            "ECONBENCH_RICE_REFERENCE_PYTHON to a Python with its requirements) to measure it"
+        )
     if protocol not in RICE_REFERENCE_RATES:
-        done = subprocess.run([RICE_REFERENCE_PYTHON, "-c", _REFERENCE_TIMER, "1" if protocol == "bilateral" else "0",
-                               str(RICE_REFERENCE_EPISODES)], cwd=RICE_REFERENCE, capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                RICE_REFERENCE_PYTHON,
+                "-c",
+                _REFERENCE_TIMER,
+                "1" if protocol == "bilateral" else "0",
+                str(RICE_REFERENCE_EPISODES),
+            ],
+            cwd=RICE_REFERENCE,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"the reference failed to run:\n{done.stderr[-2000:]}")
         RICE_REFERENCE_RATES[protocol] = float(done.stdout.strip().splitlines()[-1])
@@ -297,8 +323,12 @@ def test_rice_region_steps(benchmark: Any, protocol: str, n_envs: int) -> None:
     benchmark.group = f"RICECooperation ({protocol}) batched core, {n_envs} envs x {episodes} episodes per round"
     rates: list[float] = []
     _rice_region_steps(protocol, n_envs, 1)  # warm-up: allocations, caches
-    benchmark.pedantic(lambda: rates.append(_rice_region_steps(protocol, n_envs, episodes)), rounds=RICE_ROUNDS,
-                       warmup_rounds=0, iterations=1)
+    benchmark.pedantic(
+        lambda: rates.append(_rice_region_steps(protocol, n_envs, episodes)),
+        rounds=RICE_ROUNDS,
+        warmup_rounds=0,
+        iterations=1,
+    )
     RICE_RATES[(protocol, n_envs)] = rate = float(np.median(rates))
     benchmark.extra_info["region_steps_per_sec"] = rate
     assert rate > 0
@@ -310,8 +340,9 @@ def test_rice_against_the_reference(protocol: str) -> None:
     ref = _rice_reference_rate(protocol)
     for n in RICE_RATIO_GOALS:
         if (protocol, n) not in RICE_RATES:
-            RICE_RATES[(protocol, n)] = float(np.median([_rice_region_steps(protocol, n, RICE_EPISODES[n])
-                                                         for _ in range(RICE_ROUNDS)]))
+            RICE_RATES[(protocol, n)] = float(
+                np.median([_rice_region_steps(protocol, n, RICE_EPISODES[n]) for _ in range(RICE_ROUNDS)])
+            )
     assert ref > 0 and RICE_RATES[(protocol, 1)] > ref  # a floor: the goals are printed, not gated (noisy machines)
 
 
@@ -351,6 +382,7 @@ def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatc
                 return method(self, *a, **k)
             finally:
                 sim[0] += time.perf_counter() - t0
+
         return wrapper
 
     for name in ("step", "reset", "action_masks"):
@@ -364,9 +396,14 @@ def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatc
         stats = benchmark.stats.stats
         agents = sum(g.n_agents for g in econbench.make_batched(task_id, n_envs=1).groups)
         rate = measured.total_timesteps / stats.median
-        info = {"env_steps_per_sec": rate, "agent_steps_per_sec": rate * agents, "n_envs": measured.n_envs,
-                "num_steps": measured.num_steps, "threads": measured.threads,
-                "simulation_share": sim[0] / (stats.mean * stats.rounds)}
+        info = {
+            "env_steps_per_sec": rate,
+            "agent_steps_per_sec": rate * agents,
+            "n_envs": measured.n_envs,
+            "num_steps": measured.num_steps,
+            "threads": measured.threads,
+            "simulation_share": sim[0] / (stats.mean * stats.rounds),
+        }
         benchmark.extra_info.update(info)
         PPO_RATES[task_id] = info
         assert rate > 0

@@ -10,10 +10,9 @@ tests/api/test_card_scores.py re-evaluates them; when a task gains a named polic
 from __future__ import annotations
 
 import argparse
-import math
 import re
-from pathlib import Path
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from econbench import cards
 from econbench.cards import cards_dir, load_card, short_name, toml_value
@@ -45,7 +44,9 @@ def write(task_id: str, policies: Sequence[str] | None = None, replace: bool = F
     names = list(policies) if policies else sorted(make_task(task_id).policies)
     todo = [n for n in names if replace or n not in listed]
     for name in todo:
-        block = f"[reference_scores.{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in entry(task_id, name).items())
+        block = f"[reference_scores.{name}]\n" + "".join(
+            f"{k} = {toml_value(v)}\n" for k, v in entry(task_id, name).items()
+        )
         pattern = re.compile(rf"^\[reference_scores\.{re.escape(name)}\]\n(?:(?!\[).*\n)*", re.M)
         text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n" + block
         print(f"{task_id}: {name} -> {block.splitlines()[1]}")

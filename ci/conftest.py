@@ -6,7 +6,7 @@ from typing import Any
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    import bench_throughput as bt  # noqa: PLC0415 - only once the benchmarks ran
+    import bench_throughput as bt
 
     tr = terminalreporter
     if bt.RATES or bt.RATIOS or bt.GOALS:
@@ -21,10 +21,14 @@ def _vector_summary(tr: Any, bt: Any) -> None:
     sizes = sorted({n for _, n in bt.RATES})
     tr.write_line(f"{'task':44s}" + "".join(f"{n:>14,d}" for n in sizes) + f"{'native/sync':>14s}")
     for task_id in sorted({t for t, _ in bt.RATES} | set(bt.RATIOS)):
-        cells = "".join(f"{bt.RATES[(task_id, n)] / 1e6:>13.3f}M" if (task_id, n) in bt.RATES else f"{'-':>14s}" for n in sizes)
+        cells = "".join(
+            f"{bt.RATES[(task_id, n)] / 1e6:>13.3f}M" if (task_id, n) in bt.RATES else f"{'-':>14s}" for n in sizes
+        )
         ratio = f"{bt.RATIOS[task_id]:>13.0f}x" if task_id in bt.RATIOS else f"{'-':>14s}"
         tr.write_line(f"{task_id:44s}{cells}{ratio}")
-    tr.write_line("goals: native/sync >= 20x at 4,096 envs (investment tasks); LQ tasks >= 10M env-steps/s at 65,536 envs")
+    tr.write_line(
+        "goals: native/sync >= 20x at 4,096 envs (investment tasks); LQ tasks >= 10M env-steps/s at 65,536 envs"
+    )
     for task_id, rate in sorted(bt.GOALS.items()):
         tr.write_line(f"  {task_id}: {rate / 1e6:.2f}M env-steps/s at 65,536 envs (separate run of {bt.ROUNDS} rounds)")
 
@@ -43,20 +47,26 @@ def _rbc_summary(tr: Any, bt: Any) -> None:
             tr.write_line(f"{n:>8,d}{1e3 * n / env_rate:>12.3f}{env_rate:>14,.0f}{rate / 1e6:>15.2f}M")
         if 1024 in bt.RBC_RATES:
             rate = bt.RBC_RATES[1024]
-            tr.write_line(f"goal >= {bt.RBC_AGENT_GOAL / 1e6:.0f}M agent-steps/s at 1,024 envs: {rate / 1e6:.2f}M, "
-                          f"{_met(rate >= bt.RBC_AGENT_GOAL)} (CI floor {bt.RBC_AGENT_FLOOR / 1e6:.1f}M)")
+            tr.write_line(
+                f"goal >= {bt.RBC_AGENT_GOAL / 1e6:.0f}M agent-steps/s at 1,024 envs: {rate / 1e6:.2f}M, "
+                f"{_met(rate >= bt.RBC_AGENT_GOAL)} (CI floor {bt.RBC_AGENT_FLOOR / 1e6:.1f}M)"
+            )
         if bt.RBC_RATIO:
             ratio = bt.RBC_RATIO[0]
-            tr.write_line(f"goal 1,024 envs >= {bt.RBC_RATIO_GOAL:.0f}x one env's per-env rate: {ratio:.1f}x "
-                          f"(median of same-process rounds), {_met(ratio >= bt.RBC_RATIO_GOAL)} "
-                          f"(CI floor {bt.RBC_RATIO_FLOOR:.0f}x)")
+            tr.write_line(
+                f"goal 1,024 envs >= {bt.RBC_RATIO_GOAL:.0f}x one env's per-env rate: {ratio:.1f}x "
+                f"(median of same-process rounds), {_met(ratio >= bt.RBC_RATIO_GOAL)} "
+                f"(CI floor {bt.RBC_RATIO_FLOOR:.0f}x)"
+            )
     if bt.PPO_RATES:
         tr.section("shared PPO end to end (econbench.learn.shared_ppo: simulation + inference + learning)")
         for task_id, r in sorted(bt.PPO_RATES.items()):
-            tr.write_line(f"  {task_id}: {r['env_steps_per_sec']:,.0f} env-steps/s "
-                          f"({r['agent_steps_per_sec']:,.0f} agent-steps/s); "
-                          f"{r['n_envs']} envs x {r['num_steps']} steps per update, {r['threads']} torch thread(s); "
-                          f"simulation {100 * r['simulation_share']:.1f}% of the time")
+            tr.write_line(
+                f"  {task_id}: {r['env_steps_per_sec']:,.0f} env-steps/s "
+                f"({r['agent_steps_per_sec']:,.0f} agent-steps/s); "
+                f"{r['n_envs']} envs x {r['num_steps']} steps per update, {r['threads']} torch thread(s); "
+                f"simulation {100 * r['simulation_share']:.1f}% of the time"
+            )
 
 
 def _rice_summary(tr: Any, bt: Any) -> None:
@@ -67,8 +77,10 @@ def _rice_summary(tr: Any, bt: Any) -> None:
     sizes = sorted({n for _, n in bt.RICE_RATES})
     tr.write_line(f"{'protocol':12s}" + "".join(f"{n:>14,d}" for n in sizes) + f"{'reference':>14s}")
     for protocol in bt.RICE_IDS:
-        cells = "".join(f"{bt.RICE_RATES[(protocol, n)]:>14,.0f}" if (protocol, n) in bt.RICE_RATES else f"{'-':>14s}"
-                        for n in sizes)
+        cells = "".join(
+            f"{bt.RICE_RATES[(protocol, n)]:>14,.0f}" if (protocol, n) in bt.RICE_RATES else f"{'-':>14s}"
+            for n in sizes
+        )
         ref = bt.RICE_REFERENCE_RATES.get(protocol)
         tr.write_line(f"{protocol:12s}{cells}{(f'{ref:>14,.0f}' if ref else f'{chr(45):>14s}')}")
         for n, goal in bt.RICE_RATIO_GOALS.items():
@@ -84,16 +96,21 @@ def _ev_summary(tr: Any, bt: Any) -> None:
     if not bt.EV_RATES:
         return
     tr.section(f"{bt.EV_ID}: one economy at the evening peak (NumPy float32, BatchedEnv.step)")
-    tr.write_line(f"{'drivers':>10s}{'ms/step':>10s}{'steps/s':>10s}{'driver-steps/s':>16s}"
-                  f"{'state B/driver':>16s}{'step peak B/driver':>20s}")
+    tr.write_line(
+        f"{'drivers':>10s}{'ms/step':>10s}{'steps/s':>10s}{'driver-steps/s':>16s}"
+        f"{'state B/driver':>16s}{'step peak B/driver':>20s}"
+    )
     for n, rate in sorted(bt.EV_RATES.items()):
         m = bt.EV_MEMORY[n]
-        tr.write_line(f"{n:>10,d}{1e3 / rate:>10.2f}{rate:>10.1f}"
-                      f"{rate * n / 1e6:>15.1f}M{m['state']:>16.0f}{m['peak']:>20.0f}")
+        tr.write_line(
+            f"{n:>10,d}{1e3 / rate:>10.2f}{rate:>10.1f}{rate * n / 1e6:>15.1f}M{m['state']:>16.0f}{m['peak']:>20.0f}"
+        )
     if 1_000_000 in bt.EV_RATES:
         rate = bt.EV_RATES[1_000_000]
         tr.write_line(f"goal >= {bt.EV_GOAL:.0f} steps/s at 1,000,000 drivers: {rate:.1f}, {_met(rate >= bt.EV_GOAL)}")
     else:
         tr.write_line("1,000,000 drivers: full mode only (ci/throughput.sh -k ev_)")
     worst = max(m["state"] for m in bt.EV_MEMORY.values())
-    tr.write_line(f"goal <= {bt.EV_MEMORY_GOAL:.0f} B of state per driver: {worst:.0f}, {_met(worst <= bt.EV_MEMORY_GOAL)}")
+    tr.write_line(
+        f"goal <= {bt.EV_MEMORY_GOAL:.0f} B of state per driver: {worst:.0f}, {_met(worst <= bt.EV_MEMORY_GOAL)}"
+    )

@@ -19,11 +19,20 @@ __all__ = ["ActionError", "BatchedEnv", "Task", "make_task", "make_batched", "pa
 register_all()
 
 
-def make_batched(task_id: str, n_envs: int = 1, backend: str = "numpy", dtype: str = "float64", device: Any = None,
-                 seed: int | None = None, mask_violation: str = "error", **params: Any) -> BatchedEnv:
+def make_batched(
+    task_id: str,
+    n_envs: int = 1,
+    backend: str = "numpy",
+    dtype: str = "float64",
+    device: Any = None,
+    seed: int | None = None,
+    mask_violation: str = "error",
+    **params: Any,
+) -> BatchedEnv:
     """The batched core of a task, for code that steps arrays directly (custom trainers, GPUs)."""
-    return BatchedEnv(make_task(task_id, **params), n_envs, backend, dtype, device, seed=seed,
-                      mask_violation=mask_violation)
+    return BatchedEnv(
+        make_task(task_id, **params), n_envs, backend, dtype, device, seed=seed, mask_violation=mask_violation
+    )
 
 
 def parallel_env(task_id: str, **kwargs: Any) -> Any:

@@ -124,7 +124,7 @@ class Backend:
         host[self.to_numpy(index)] = self.to_numpy(values) if hasattr(values, "shape") else values
         return self.xp.asarray(host, dtype=x.dtype, device=self.device)
 
-    def rng(self, seed: int | None) -> "BackendRNG":
+    def rng(self, seed: int | None) -> BackendRNG:
         return BackendRNG(self, seed)
 
 
@@ -174,7 +174,7 @@ def _cupy_usable() -> tuple[bool, str]:
         return False, "CuPy is not installed: pip install 'econbench[gpu-cuda12]' (or gpu-cuda13)"
     try:
         ok = bool(cupy.cuda.is_available())
-    except Exception as exc:  # noqa: BLE001 - any driver failure means unusable
+    except Exception as exc:
         return False, f"CuPy is installed but CUDA is unusable: {exc}"
     if not ok:
         return False, "CuPy is installed but no CUDA device is available (cupy.cuda.is_available() is False)"

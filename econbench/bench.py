@@ -12,8 +12,9 @@ entry, the store is written first).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -33,14 +34,23 @@ from econbench.leaderboard.schema import Result
 from econbench.leaderboard.store import Store
 from econbench.registry import make_task, task_ids
 
+
 def _train(job: Job) -> None:
     """Train SB3 PPO into the job's folder with the task's packaged hyperparameters and the card's budget."""
     from econbench.learn import sb3
     from econbench.learn.config import SB3PPOConfig
 
     folder = Path(job.policy)
-    sb3.train(SB3PPOConfig(task=job.task_id, seed=int(job.seed or 0), total_timesteps=job.total_timesteps,
-                           out=folder.parent.parent, run_name=folder.name, no_eval=True))
+    sb3.train(
+        SB3PPOConfig(
+            task=job.task_id,
+            seed=int(job.seed or 0),
+            total_timesteps=job.total_timesteps,
+            out=folder.parent.parent,
+            run_name=folder.name,
+            no_eval=True,
+        )
+    )
 
 
 def run_job(job: Job, store_path: str, backend: str = "numpy") -> dict[str, Any]:
@@ -70,7 +80,9 @@ def _run_local(jobs: list[Job], store_path: str, backend: str, progress: bool) -
     return out
 
 
-def _run_ray(jobs: list[Job], store_path: str, backend: str, progress: bool, address: str | None) -> list[dict[str, Any]]:
+def _run_ray(
+    jobs: list[Job], store_path: str, backend: str, progress: bool, address: str | None
+) -> list[dict[str, Any]]:
     """One Ray task per job (1 CPU each); the store serialises their writes."""
     try:
         import ray
@@ -82,8 +94,7 @@ def _run_ray(jobs: list[Job], store_path: str, backend: str, progress: bool, add
             ray.init(address=address, log_to_driver=False)
         else:
             # workers import econbench from this checkout even when it is not pip-installed
-            ray.init(include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
+            ray.init(include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": str(REPO)}})
     try:
         remote = ray.remote(num_cpus=1)(run_job)
         pending = [remote.remote(job, store_path, backend) for job in jobs]
@@ -99,10 +110,19 @@ def _run_ray(jobs: list[Job], store_path: str, backend: str, progress: bool, add
             ray.shutdown()
 
 
-def run_bench(tasks: Sequence[str] | None = None, quick: bool = True, backend: str = "numpy",
-              store: str | Path | None = None, out_dir: str | Path | None = None, executor: str = "local",
-              address: str | None = None, wandb: Any = None, progress: bool = True,
-              runs_dir: Path | None = None, log: Callable[[str], None] = print) -> list[Result]:
+def run_bench(
+    tasks: Sequence[str] | None = None,
+    quick: bool = True,
+    backend: str = "numpy",
+    store: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    wandb: Any = None,
+    progress: bool = True,
+    runs_dir: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> list[Result]:
     """Run the jobs, then render figures and the page from the store; returns the store's entries."""
     store_obj = Store(store)
     jobs = plan(tasks, quick, runs_dir)
@@ -114,8 +134,10 @@ def run_bench(tasks: Sequence[str] | None = None, quick: bool = True, backend: s
     else:
         raise ValueError(f"unknown executor {executor!r}; choose local or ray")
     new = [d for d in done if d["status"] == "done"]
-    log(f"{len(new)} entries measured, {len(done) - len(new)} already stored, in {time.perf_counter() - t0:.1f} s "
-        f"({'quick' if quick else 'full'} mode, {executor} executor); store: {store_obj.path}")
+    log(
+        f"{len(new)} entries measured, {len(done) - len(new)} already stored, in {time.perf_counter() - t0:.1f} s "
+        f"({'quick' if quick else 'full'} mode, {executor} executor); store: {store_obj.path}"
+    )
     wanted = {make_task(t).id for t in (tasks or task_ids())}
     results = [r for r in store_obj.results() if r.task.id in wanted]
     if out_dir is not None:

@@ -47,7 +47,7 @@ def short_name(task_id: str) -> str:
     return task_id.split(":")[-1].split("/")[-1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _raw(name: str) -> dict[str, Any]:
     path = cards_dir() / f"{name}.toml"
     if not path.is_file():
@@ -61,7 +61,7 @@ def task_names() -> list[str]:
     return sorted(p.stem for p in cards_dir().glob("*.toml"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_card(task_id: str) -> dict[str, Any]:
     """The merged card of a task, as a plain dict (callers must not mutate it)."""
     name = short_name(task_id)
@@ -87,9 +87,7 @@ def params_from_card(cls: type[P], task_id: str, **overrides: Any) -> P:
     hints = typing.get_type_hints(cls)
     unknown = sorted(set(overrides) - set(fields))
     if unknown:
-        raise TypeError(
-            f"{short_name(task_id)}: unknown parameter(s) {unknown}; valid: {sorted(fields)}"
-        )
+        raise TypeError(f"{short_name(task_id)}: unknown parameter(s) {unknown}; valid: {sorted(fields)}")
     values = {**load_card(task_id)["params"], **overrides}
     missing = sorted(set(fields) - set(values))
     if missing:

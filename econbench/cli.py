@@ -7,9 +7,9 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
-
+from typing import Any
 
 from econbench import __version__
 from econbench.cards import UnknownTaskError, load_card
@@ -71,13 +71,28 @@ def _task_identity(task: Any) -> dict[str, Any]:
     from econbench.core import DiscreteSpec
     from econbench.leaderboard.schema import task_fingerprint, task_version
 
-    groups = {g.name: {"n_agents": g.n_agents, "observation_shape": list(g.observation.shape),
-                       "action": ({"kind": "discrete", "nvec": list(g.action.nvec)} if isinstance(g.action, DiscreteSpec)
-                                  else {"kind": "box", "shape": list(g.action.shape)}), "masked": g.masked}
-              for g in task.groups}
-    return {"id": task.id, "version": task_version(task.id), "fingerprint": task_fingerprint(task.id), "groups": groups,
-            "discount": task.discount, "single_agent": task.is_single_agent,
-            "role": None if task.role is None else {"group": task.role.group, "agent": task.role.agent}}
+    groups = {
+        g.name: {
+            "n_agents": g.n_agents,
+            "observation_shape": list(g.observation.shape),
+            "action": (
+                {"kind": "discrete", "nvec": list(g.action.nvec)}
+                if isinstance(g.action, DiscreteSpec)
+                else {"kind": "box", "shape": list(g.action.shape)}
+            ),
+            "masked": g.masked,
+        }
+        for g in task.groups
+    }
+    return {
+        "id": task.id,
+        "version": task_version(task.id),
+        "fingerprint": task_fingerprint(task.id),
+        "groups": groups,
+        "discount": task.discount,
+        "single_agent": task.is_single_agent,
+        "role": None if task.role is None else {"group": task.role.group, "agent": task.role.agent},
+    }
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -104,7 +119,6 @@ def cmd_solve(args: argparse.Namespace) -> None:
         raise CliError(f"the exact solution of {task.name} with these parameters does not fit in memory") from None
 
 
-
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from econbench.metrics import evaluate, optimality_gap
 
@@ -116,17 +130,27 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
         raise CliError(str(exc)) from None
     lo, hi = res.ci
-    out: dict[str, Any] = {"task": task.id, "policy": res.policy, "score": res.mean, "ci95": [lo, hi],
-                           "seeds": res.seeds, "episodes_per_seed": int(res.scores.shape[1]),
-                           "per_seed": res.per_seed().tolist()}
+    out: dict[str, Any] = {
+        "task": task.id,
+        "policy": res.policy,
+        "score": res.mean,
+        "ci95": [lo, hi],
+        "seeds": res.seeds,
+        "episodes_per_seed": int(res.scores.shape[1]),
+        "per_seed": res.per_seed().tolist(),
+    }
     if task.is_single_agent and "exact" in task.policies:
         gap = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes)
-        out.update(optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci))
+        out.update(
+            optimality_gap=gap.raw, normalized_regret=gap.normalized, normalized_regret_ci95=list(gap.normalized_ci)
+        )
     if task.report is not None:  # the family's own metrics beside the score
         from econbench.metrics.evaluate import resolve_policy
 
         _, profile = resolve_policy(task, args.policy, args.backend)
-        out.update(task.report(task, profile, seed=res.seeds[0], episodes=int(res.scores.shape[1]), backend=args.backend))
+        out.update(
+            task.report(task, profile, seed=res.seeds[0], episodes=int(res.scores.shape[1]), backend=args.backend)
+        )
     if args.plot:
         from econbench.plots import plot_rollout
 
@@ -159,17 +183,43 @@ def cmd_gap(args: argparse.Namespace) -> None:
         return
     try:
         if task.is_single_agent:
-            g = optimality_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
-            out: dict[str, Any] = {"task": task.id, "policy": g.policy, "kind": "optimality", "V*": g.v_star,
-                                   "V": g.v_policy, "V_ref": g.v_reference, "reference": g.reference,
-                                   "gap": g.raw, "gap_ci95": list(g.raw_ci),
-                                   "normalized_regret": g.normalized, "normalized_regret_ci95": list(g.normalized_ci)}
+            g = optimality_gap(
+                task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True
+            )
+            out: dict[str, Any] = {
+                "task": task.id,
+                "policy": g.policy,
+                "kind": "optimality",
+                "V*": g.v_star,
+                "V": g.v_policy,
+                "V_ref": g.v_reference,
+                "reference": g.reference,
+                "gap": g.raw,
+                "gap_ci95": list(g.raw_ci),
+                "normalized_regret": g.normalized,
+                "normalized_regret_ci95": list(g.normalized_ci),
+            }
         else:
-            results = equilibrium_gap(task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True)
-            out = {"task": task.id, "policy": results[0].policy, "kind": "equilibrium", "groups": [
-                {"group": r.group, "method": r.method, "epsilon": r.epsilon, "epsilon_ci95": list(r.epsilon_ci),
-                 "relative": r.relative, "per_agent_gain": r.gains.mean(axis=0).tolist(),
-                 "per_agent_value": r.values.mean(axis=0).tolist()} for r in results]}
+            results = equilibrium_gap(
+                task, args.policy, backend=args.backend, seeds=args.seeds, episodes=args.episodes, progress=True
+            )
+            out = {
+                "task": task.id,
+                "policy": results[0].policy,
+                "kind": "equilibrium",
+                "groups": [
+                    {
+                        "group": r.group,
+                        "method": r.method,
+                        "epsilon": r.epsilon,
+                        "epsilon_ci95": list(r.epsilon_ci),
+                        "relative": r.relative,
+                        "per_agent_gain": r.gains.mean(axis=0).tolist(),
+                        "per_agent_value": r.values.mean(axis=0).tolist(),
+                    }
+                    for r in results
+                ],
+            }
     except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
         raise CliError(str(exc)) from None
     _emit(out, args.json)
@@ -203,14 +253,35 @@ def _trained_gap(task: Any, args: argparse.Namespace) -> None:
         try:
             # one group only: a unilateral deviation of agent 0, its peers frozen; --agent asks for it
             agent = args.agent if args.agent is not None else (0 if len(task.groups) == 1 else None)
-            r = trained_best_response_gap(task.id, args.policy, name, args.budget, seeds=args.br_seeds,
-                                          episodes=args.episodes, agent=agent, sampled=args.sampled)
+            r = trained_best_response_gap(
+                task.id,
+                args.policy,
+                name,
+                args.budget,
+                seeds=args.br_seeds,
+                episodes=args.episodes,
+                agent=agent,
+                sampled=args.sampled,
+            )
         except (KeyError, ValueError, FileNotFoundError) as exc:
             raise CliError(str(exc)) from None
-        rows.append({"group": name, "method": r.method, "epsilon": r.epsilon, "epsilon_ci95": list(r.epsilon_ci),
-                     "relative": r.relative, "per_seed_gain": r.gains.max(axis=1).tolist()})
-    out = {"task": task.id, "policy": args.policy, "kind": "equilibrium (trained best response)", "groups": rows,
-           "epsilon": max(r["relative"] for r in rows)}
+        rows.append(
+            {
+                "group": name,
+                "method": r.method,
+                "epsilon": r.epsilon,
+                "epsilon_ci95": list(r.epsilon_ci),
+                "relative": r.relative,
+                "per_seed_gain": r.gains.max(axis=1).tolist(),
+            }
+        )
+    out = {
+        "task": task.id,
+        "policy": args.policy,
+        "kind": "equilibrium (trained best response)",
+        "groups": rows,
+        "epsilon": max(r["relative"] for r in rows),
+    }
     _emit(out, args.json)
 
 
@@ -244,25 +315,47 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
         wandb_cfg = WandbConfig(entity=args.wandb_entity, project=args.wandb_project)
     if not args.quick:
-        print(f"full mode: {FULL_MODE_EXPECTED}; --quick evaluates the shipped checkpoints instead of training", file=sys.stderr)
+        print(
+            f"full mode: {FULL_MODE_EXPECTED}; --quick evaluates the shipped checkpoints instead of training",
+            file=sys.stderr,
+        )
     t0 = time.perf_counter()
     try:
-        results = run_bench(tasks=args.task or None, quick=args.quick, backend=args.backend, store=args.store,
-                            out_dir=None if args.no_page else args.out, executor=args.executor, address=args.address,
-                            wandb=wandb_cfg, progress=True, log=lambda m: print(m, file=sys.stderr))
+        results = run_bench(
+            tasks=args.task or None,
+            quick=args.quick,
+            backend=args.backend,
+            store=args.store,
+            out_dir=None if args.no_page else args.out,
+            executor=args.executor,
+            address=args.address,
+            wandb=wandb_cfg,
+            progress=True,
+            log=lambda m: print(m, file=sys.stderr),
+        )
     except (ImportError, ValueError, UnknownTaskError) as exc:
         raise CliError(str(exc)) from None
     rows = []
     for r in results:
         gap = r.headline_gap()
         shown = "" if gap is None else (gap.normalized if gap.kind == "optimality" else gap.relative)
-        rows.append({"task": r.task.id.split("/")[-1], "method": clean(r.method, 40), "policy": clean(r.policy, 30),
-                     "score": _fmt(r.score), "score 95% CI": f"[{_fmt(r.score_ci95[0])}, {_fmt(r.score_ci95[1])}]",
-                     "gap": "" if gap is None else f"{gap.kind[:3]}. {_fmt(shown)}" if shown is not None else "",
-                     "gap method": "" if gap is None else gap.method, "verified": "yes" if r.verified else "no"})
+        rows.append(
+            {
+                "task": r.task.id.split("/")[-1],
+                "method": clean(r.method, 40),
+                "policy": clean(r.policy, 30),
+                "score": _fmt(r.score),
+                "score 95% CI": f"[{_fmt(r.score_ci95[0])}, {_fmt(r.score_ci95[1])}]",
+                "gap": "" if gap is None else f"{gap.kind[:3]}. {_fmt(shown)}" if shown is not None else "",
+                "gap method": "" if gap is None else gap.method,
+                "verified": "yes" if r.verified else "no",
+            }
+        )
     print(table(rows, ["task", "method", "policy", "score", "score 95% CI", "gap", "gap method", "verified"]))
-    print(f"\n{len(rows)} entries, {time.perf_counter() - t0:.1f} s. gap: opt. = normalized regret (V*-V)/(V*-V_ref), "
-          "equ. = largest relative best-response gain")
+    print(
+        f"\n{len(rows)} entries, {time.perf_counter() - t0:.1f} s. gap: opt. = normalized regret (V*-V)/(V*-V_ref), "
+        "equ. = largest relative best-response gain"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump([json.loads(r.model_dump_json()) for r in results], f, indent=2)
@@ -276,8 +369,9 @@ def cmd_measure(args: argparse.Namespace) -> None:
         raise CliError(f"--out {out}: not a file path in an existing folder")
     task = _task(args.task, {})  # entries are measured on the card's parameters
     try:
-        result = measure(task, args.policy, args.method, args.author, code_url=args.code_url, backend=args.backend,
-                         notes=args.notes)
+        result = measure(
+            task, args.policy, args.method, args.author, code_url=args.code_url, backend=args.backend, notes=args.notes
+        )
     except (ValueError, FileNotFoundError, KeyError, TypeError) as exc:
         raise CliError(" ".join(str(exc).split())) from None
     text = json.dumps(json.loads(result.model_dump_json()), indent=2) + "\n"
@@ -285,8 +379,10 @@ def cmd_measure(args: argparse.Namespace) -> None:
         print(text, end="")
         return
     out.write_text(text)
-    print(f"wrote {out}: {clean(task.id)} / {clean(result.method)}, score {_fmt(result.score)}; "
-          f"`econbench submit {out} --policy {args.policy}` verifies and stores it")
+    print(
+        f"wrote {out}: {clean(task.id)} / {clean(result.method)}, score {_fmt(result.score)}; "
+        f"`econbench submit {out} --policy {args.policy}` verifies and stores it"
+    )
 
 
 def _store(path: str | None, readonly: bool = False) -> Any:
@@ -327,8 +423,10 @@ def _submit(args: argparse.Namespace) -> None:
     except SubmissionError as exc:
         raise CliError(f"refused, nothing stored: {_one_line(exc)}") from None
     state = "verified by re-evaluation" if result.verified else "unverified (no --policy to re-evaluate)"
-    print(f"stored {result.key()} in {store.path}: {clean(result.task.id)} / {clean(result.method)}, "
-          f"score {_fmt(result.score)}, {state}")
+    print(
+        f"stored {result.key()} in {store.path}: {clean(result.task.id)} / {clean(result.method)}, "
+        f"score {_fmt(result.score)}, {state}"
+    )
     if args.publish:
         print(f"published as {store.export(args.publish, result.key())} (commit it for review)")
     if args.wandb:  # after the store write: a W&B failure cannot lose the entry
@@ -366,12 +464,23 @@ def _leaderboard(args: argparse.Namespace) -> None:
         rows = []
         for r in store.results(args.task):
             s = summary_row(r)
-            rows.append({"task": clean(r.task.id.split("/")[-1]), "method": clean(r.method), "policy": clean(r.policy, 30),
-                         "score": _fmt(s["score"]), "95% CI": f"[{_fmt(s['ci95'][0])}, {_fmt(s['ci95'][1])}]",
-                         "gap": "" if s["gap"] is None else _fmt(s["gap"]), "verified": "yes" if r.verified else "no",
-                         "key": s["key"]})
-        print(table(rows, ["task", "method", "policy", "score", "95% CI", "gap", "verified", "key"]) if rows
-              else f"no entries in {store.path}")
+            rows.append(
+                {
+                    "task": clean(r.task.id.split("/")[-1]),
+                    "method": clean(r.method),
+                    "policy": clean(r.policy, 30),
+                    "score": _fmt(s["score"]),
+                    "95% CI": f"[{_fmt(s['ci95'][0])}, {_fmt(s['ci95'][1])}]",
+                    "gap": "" if s["gap"] is None else _fmt(s["gap"]),
+                    "verified": "yes" if r.verified else "no",
+                    "key": s["key"],
+                }
+            )
+        print(
+            table(rows, ["task", "method", "policy", "score", "95% CI", "gap", "verified", "key"])
+            if rows
+            else f"no entries in {store.path}"
+        )
     elif args.action in ("export", "remove"):
         if not args.key:
             raise CliError(f"{args.action} needs a KEY (see `econbench leaderboard show`)")
@@ -393,7 +502,7 @@ def _leaderboard(args: argparse.Namespace) -> None:
             n = wandb_sync.pull(cfg, store, verify=verify)
         except StoreError:
             raise
-        except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
+        except Exception as exc:
             raise CliError(f"pull failed, the local store is unchanged: {_one_line(exc)}") from None
         print(f"{n} entries pulled from W&B into {store.path}; {_verified_note(counts)}")
     elif args.action == "render":
@@ -436,30 +545,39 @@ def _verifier(args: argparse.Namespace) -> tuple[Any, dict[str, int]]:
 def _verified_note(counts: dict[str, int]) -> str:
     if not counts["verified"] and not counts["unverified"]:
         return "stored unverified (--no-verify: a file cannot vouch for itself)"
-    return (f"{counts['verified']} re-measured and verified, {counts['unverified']} stored unverified (no policy at "
-            "hand to re-measure, or numbers not reproduced)")
+    return (
+        f"{counts['verified']} re-measured and verified, {counts['unverified']} stored unverified (no policy at "
+        "hand to re-measure, or numbers not reproduced)"
+    )
 
 
 def _sync(args: argparse.Namespace) -> None:
     from econbench.leaderboard import wandb_sync
     from econbench.leaderboard.store import default_store_path
 
-    cfg = wandb_sync.WandbConfig(entity=args.wandb_entity, project=args.wandb_project,
-                                 store=args.store or default_store_path(), sync_timeout=args.timeout)
+    cfg = wandb_sync.WandbConfig(
+        entity=args.wandb_entity,
+        project=args.wandb_project,
+        store=args.store or default_store_path(),
+        sync_timeout=args.timeout,
+    )
     try:
         synced = wandb_sync.sync(cfg)
-    except Exception as exc:  # noqa: BLE001 - W&B and network failures become one-line errors
+    except Exception as exc:
         raise CliError(f"sync failed, the local store is unchanged: {_one_line(exc)}") from None
     print(f"uploaded {len(synced)} queued run(s) from {cfg.wandb_folder()}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="econbench", description="Benchmark tasks for learning solutions of economic games.")
+    parser = argparse.ArgumentParser(
+        prog="econbench", description="Benchmark tasks for learning solutions of economic games."
+    )
     parser.add_argument("--version", action="version", version=f"econbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p_list = sub.add_parser("list", help="registered task IDs with one-line descriptions")
-    p_list.add_argument("--json", action="store_true",
-                        help="print every ID with its version, fingerprint, groups and discount as JSON")
+    p_list.add_argument(
+        "--json", action="store_true", help="print every ID with its version, fingerprint, groups and discount as JSON"
+    )
     p_list.set_defaults(func=cmd_list)
 
     def task_cmd(name: str, help_: str, func: Any, policy: bool = True) -> argparse.ArgumentParser:
@@ -467,8 +585,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--task", required=True, help="task ID (see `econbench list`)")
         p.add_argument("--param", action="append", metavar="KEY=VALUE", help="override a card parameter (repeatable)")
         if policy:
-            p.add_argument("--policy", default="exact",
-                           help="a named policy (exact, reference, freeze, ...) or a checkpoint folder from baselines/")
+            p.add_argument(
+                "--policy",
+                default="exact",
+                help="a named policy (exact, reference, freeze, ...) or a checkpoint folder from baselines/",
+            )
             p.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
             p.add_argument("--seeds", type=int, nargs="+", help="evaluation seeds (default: the card's)")
             p.add_argument("--episodes", type=int, help="episodes per seed (default: the card's)")
@@ -476,22 +597,37 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    task_cmd("solve", "print the exact solution (laws of motion, values, equilibrium policies)", cmd_solve, policy=False)
+    task_cmd(
+        "solve", "print the exact solution (laws of motion, values, equilibrium policies)", cmd_solve, policy=False
+    )
     task_cmd("evaluate", "score a policy under the task's protocol", cmd_evaluate).add_argument(
-        "--plot", metavar="PNG",
+        "--plot",
+        metavar="PNG",
         help="also plot the policy's trajectories against the exact solution (or the reference policy where none is "
-             "known), in the task family's own rollout figure where it has one")
+        "known), in the task family's own rollout figure where it has one",
+    )
     gap = task_cmd("gap", "optimality gap (single-agent IDs) or equilibrium gap (multi-agent IDs)", cmd_gap)
-    gap.add_argument("--method", choices=["auto", "trained"], default="auto",
-                     help="auto: the task's exact or lower-bound method; trained: retrain each group alone (shared PPO)")
+    gap.add_argument(
+        "--method",
+        choices=["auto", "trained"],
+        default="auto",
+        help="auto: the task's exact or lower-bound method; trained: retrain each group alone (shared PPO)",
+    )
     gap.add_argument("--group", action="append", help="--method trained: the groups to retrain (default: all)")
     gap.add_argument("--budget", type=int, default=200_000, help="--method trained: PPO steps per group and seed")
     gap.add_argument("--br-seeds", type=int, nargs="+", default=[0, 1, 2], help="--method trained: training seeds")
-    gap.add_argument("--agent", type=int, default=None,
-                     help="--method trained: only this agent of the group retrains, its peers keep their policy (a unilateral "
-                          "deviation; the default for one-group tasks, where it is agent 0); default: the whole group")
-    gap.add_argument("--sampled", action="store_true",
-                     help="--method trained: trained policies act by sampling, before and after (as the AI Economist's analysis does)")
+    gap.add_argument(
+        "--agent",
+        type=int,
+        default=None,
+        help="--method trained: only this agent of the group retrains, its peers keep their policy (a unilateral "
+        "deviation; the default for one-group tasks, where it is agent 0); default: the whole group",
+    )
+    gap.add_argument(
+        "--sampled",
+        action="store_true",
+        help="--method trained: trained policies act by sampling, before and after (as the AI Economist's analysis does)",
+    )
     m = sub.add_parser("measure", help="measure a policy on the card's protocol into a result file for `submit`")
     m.add_argument("--task", required=True, help="task ID (see `econbench list`)")
     m.add_argument("--policy", required=True, help="a policy folder (README: Policy files) or a named policy")
@@ -504,36 +640,57 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=cmd_measure)
     s = sub.add_parser("submit", help="validate a result file and add it to the leaderboard store")
     s.add_argument("result", help="result JSON file (schema: econbench.leaderboard.schema.Result)")
-    s.add_argument("--policy", help="the policy folder to re-measure: stored verified, with the verifier's numbers, "
-                                    "only if every claimed number agrees")
+    s.add_argument(
+        "--policy",
+        help="the policy folder to re-measure: stored verified, with the verifier's numbers, "
+        "only if every claimed number agrees",
+    )
     s.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     s.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
-    s.add_argument("--publish", metavar="DIR", help="also write the entry as DIR/<key>.json for review (e.g. leaderboard/entries)")
+    s.add_argument(
+        "--publish", metavar="DIR", help="also write the entry as DIR/<key>.json for review (e.g. leaderboard/entries)"
+    )
     s.add_argument("--wandb", action="store_true", help="also log the entry as a W&B run (offline without a key)")
     s.add_argument("--wandb-project", default="econbench-leaderboard")
     s.add_argument("--wandb-entity")
     s.set_defaults(func=cmd_submit)
     lb = sub.add_parser("leaderboard", help="show, export, remove or rebuild the leaderboard store")
-    lb.add_argument("action", choices=["show", "export", "remove", "rebuild", "render", "sync", "pull"],
-                    help="show the store; export an entry for review; remove an entry; rebuild the store from "
-                         "published entries (re-measured where the policy is at hand, else unverified); render the "
-                         "page; sync queued offline W&B runs; pull entries from a W&B project (likewise)")
+    lb.add_argument(
+        "action",
+        choices=["show", "export", "remove", "rebuild", "render", "sync", "pull"],
+        help="show the store; export an entry for review; remove an entry; rebuild the store from "
+        "published entries (re-measured where the policy is at hand, else unverified); render the "
+        "page; sync queued offline W&B runs; pull entries from a W&B project (likewise)",
+    )
     lb.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
     lb.add_argument("--task", help="show one task only")
     lb.add_argument("entry", nargs="?", metavar="KEY", help="export/remove: the entry's key (or --key)")
     lb.add_argument("--key", help="the entry to export or remove (see `econbench leaderboard show`)")
-    lb.add_argument("--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)")
+    lb.add_argument(
+        "--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)"
+    )
     lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")
     lb.add_argument("--wandb-project", default="econbench-leaderboard")
     lb.add_argument("--wandb-entity")
-    lb.add_argument("--no-verify", action="store_true",
-                    help="rebuild/pull: store every entry unverified instead of re-measuring those whose policy is at "
-                         "hand (a named policy or a shipped policy folder)")
-    lb.add_argument("--timeout", type=float, default=600.0,
-                    help="sync: give up on `wandb sync` after this many seconds (the runs stay queued)")
+    lb.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="rebuild/pull: store every entry unverified instead of re-measuring those whose policy is at "
+        "hand (a named policy or a shipped policy folder)",
+    )
+    lb.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="sync: give up on `wandb sync` after this many seconds (the runs stay queued)",
+    )
     lb.set_defaults(func=cmd_leaderboard)
-    b = sub.add_parser("bench", help="the main job: every task's reference baselines into the leaderboard, then the page")
-    b.add_argument("--quick", action="store_true", help="evaluate shipped SB3 checkpoints instead of training them (minutes)")
+    b = sub.add_parser(
+        "bench", help="the main job: every task's reference baselines into the leaderboard, then the page"
+    )
+    b.add_argument(
+        "--quick", action="store_true", help="evaluate shipped SB3 checkpoints instead of training them (minutes)"
+    )
     b.add_argument("--task", action="append", help="restrict to these IDs (repeatable)")
     b.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
     b.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
@@ -541,9 +698,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-page", action="store_true", help="skip the figures and the page")
     b.add_argument("--executor", default="local", choices=["local", "ray"], help="run jobs in-process or on Ray")
     b.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
-    b.add_argument("--no-wandb", dest="wandb", action="store_false",
-                   help="do not log the new entries to W&B (by default they are, offline without a key; "
-                        "`econbench leaderboard sync` uploads the queue)")
+    b.add_argument(
+        "--no-wandb",
+        dest="wandb",
+        action="store_false",
+        help="do not log the new entries to W&B (by default they are, offline without a key; "
+        "`econbench leaderboard sync` uploads the queue)",
+    )
     b.add_argument("--wandb-project", default="econbench-leaderboard")
     b.add_argument("--wandb-entity")
     b.add_argument("--json", metavar="PATH", help="also write the entries as JSON")

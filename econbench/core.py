@@ -15,8 +15,9 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -145,8 +146,14 @@ class Dynamics:
         """Boolean masks for the task's masked groups; none by default."""
         return {}
 
-    def check_masks(self, state: Any, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
-                    where: Array | None = None) -> None:
+    def check_masks(
+        self,
+        state: Any,
+        actions: Mapping[str, Array],
+        t: Array,
+        groups: Sequence[GroupSpec],
+        where: Array | None = None,
+    ) -> None:
         """Raise :class:`ActionError` (see :func:`mask_error`) if an action of a masked group is one its mask forbids.
 
         ``actions`` are validated ``(n_envs, n_agents, heads)`` integer arrays; ``groups`` the masked discrete
@@ -181,7 +188,7 @@ class Dynamics:
                 continue
             env, agent, head = (int(v[0]) for v in np.nonzero(~self.backend.to_numpy(ok)))
             start = int(sum(nvec[:head]))
-            row = self.backend.to_numpy(mask[env, agent, start:start + nvec[head]])
+            row = self.backend.to_numpy(mask[env, agent, start : start + nvec[head]])
             raise mask_error(g.name, agent, env, head, int(self.backend.to_numpy(a[env, agent, head])), row)
 
 
@@ -279,8 +286,9 @@ def call_policy(policy: GroupPolicy, obs: Array, mask: Array | None) -> Array:
     return policy(obs)
 
 
-def profile_actions(profile: Mapping[str, GroupPolicy], obs: Mapping[str, Array],
-                    masks: Callable[[], Mapping[str, Array]]) -> dict[str, Array]:
+def profile_actions(
+    profile: Mapping[str, GroupPolicy], obs: Mapping[str, Array], masks: Callable[[], Mapping[str, Array]]
+) -> dict[str, Array]:
     """Every group's actions from its policy; ``masks`` is called only if some policy uses them."""
     m = masks() if any(getattr(pol, "uses_mask", False) for pol in profile.values()) else {}
     return {g: call_policy(pol, obs[g], m.get(g)) for g, pol in profile.items()}
@@ -291,8 +299,10 @@ def mask_error(group: str, agent: int, env: int, head: int, index: int, allowed:
     idx = np.flatnonzero(np.asarray(allowed, dtype=bool))
     runs = np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1) if idx.size else []
     text = ", ".join(f"{r[0]}" if r.size == 1 else f"{r[0]}..{r[-1]}" for r in runs) or "none"
-    return ActionError(f"group {group!r} agent {agent} (env {env}) chose index {index} for head {head}, which its "
-                       f"action mask forbids (allowed {text}); mask_violation='execute' would execute it")
+    return ActionError(
+        f"group {group!r} agent {agent} (env {env}) chose index {index} for head {head}, which its "
+        f"action mask forbids (allowed {text}); mask_violation='execute' would execute it"
+    )
 
 
 def broadcast_mask(mask: Array, ndim: int, xp: Any) -> Array:
@@ -428,8 +438,9 @@ class BatchedEnv:
     def action_masks(self) -> dict[str, Array]:
         return self.dynamics.action_masks(self.state)
 
-    def step(self, actions: Mapping[str, Array],
-             past_end: bool = False) -> tuple[dict[str, Array], StepOutput, Array, Array]:
+    def step(
+        self, actions: Mapping[str, Array], past_end: bool = False
+    ) -> tuple[dict[str, Array], StepOutput, Array, Array]:
         """Advance every env one period.
 
         Returns ``(obs, out, terminated, truncated)`` where ``out`` carries the
@@ -444,8 +455,10 @@ class BatchedEnv:
         if self.validate and not past_end and may_have_ended and bool(self.xp.any(self.ended)):
             ended = np.flatnonzero(self.backend.to_numpy(self.ended)).tolist()
             which = f"env {ended[0]}" if len(ended) == 1 else f"envs {ended[:8]}{'...' if len(ended) > 8 else ''}"
-            raise RuntimeError(f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
-                               "reset it (reset(mask=...)) before stepping again")
+            raise RuntimeError(
+                f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
+                "reset it (reset(mask=...)) before stepping again"
+            )
         acts = self.check_actions(actions) if self.validate else dict(actions)
         if self._masked:
             self.check_masks(acts, past_end and may_have_ended)
@@ -484,10 +497,14 @@ class BatchedEnv:
         """Validate and move actions to the backend; raise :class:`ActionError` on bad input."""
         name = self.task.name
         if not isinstance(actions, Mapping):
-            raise ActionError(f"{name}: actions must be a dict keyed by group {[g.name for g in self.groups]}, got {type(actions).__name__}")
+            raise ActionError(
+                f"{name}: actions must be a dict keyed by group {[g.name for g in self.groups]}, got {type(actions).__name__}"
+            )
         expected = {g.name for g in self.groups}
         if set(actions) != expected:
-            raise ActionError(f"{name}: action groups {sorted(actions)} do not match the task's groups {sorted(expected)}")
+            raise ActionError(
+                f"{name}: action groups {sorted(actions)} do not match the task's groups {sorted(expected)}"
+            )
         out = {}
         for g in self.groups:
             a = actions[g.name]
@@ -516,7 +533,9 @@ class BatchedEnv:
                 raise ActionError(f"{name}: action for group {g.name!r} must be integer, got dtype {dtype}")
             a = self.backend.asarray(a, dtype=self.xp.int64)
             if g.name not in self.dynamics.unchecked_ranges and not self._in_range(a, g.name):
-                raise ActionError(f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}")
+                raise ActionError(
+                    f"{name}: action for group {g.name!r} is out of range [0, nvec) with nvec={g.action.nvec}"
+                )
         return a
 
 
@@ -532,8 +551,9 @@ def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:
         obs = math.prod(g.observation.shape) * obs_item
         mask = sum(g.action.nvec) if g.masked else 0  # type: ignore[union-attr]
         per_economy += g.n_agents * (2 * obs + 8 * math.prod(g.action.shape) + mask + itemsize)
-    check_memory(fixed + n_envs * per_economy,
-                 f"n_envs={n_envs} economies of {task.name} ({human_bytes(per_economy)} each)")
+    check_memory(
+        fixed + n_envs * per_economy, f"n_envs={n_envs} economies of {task.name} ({human_bytes(per_economy)} each)"
+    )
 
 
 def head_bounds(nvec: tuple[int, ...]) -> list[tuple[slice | None, int]]:

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 SHAPES = ("linear", "exp_rise", "step")
 
@@ -139,7 +140,7 @@ class Curriculum:
             return env_steps / self.iteration_env_steps
         return self.iterations * env_steps / max(total_env_steps, 1)
 
-    def compressed(self, factor: float) -> "Curriculum":
+    def compressed(self, factor: float) -> Curriculum:
         """The same shape over ``iterations / factor``: every start and length divided by ``factor``."""
         if factor <= 0:
             raise CurriculumError(f"compression factor must be positive, got {factor}")
@@ -147,8 +148,12 @@ class Curriculum:
             self,
             iterations=self.iterations / factor,
             stages=tuple(dataclasses.replace(s, start=s.start / factor) for s in self.stages),
-            anneals=tuple(dataclasses.replace(a, start=a.start / factor, length=a.length / factor) for a in self.anneals),
-            entropy=None if self.entropy is None else dataclasses.replace(self.entropy, length=self.entropy.length / factor),
+            anneals=tuple(
+                dataclasses.replace(a, start=a.start / factor, length=a.length / factor) for a in self.anneals
+            ),
+            entropy=None
+            if self.entropy is None
+            else dataclasses.replace(self.entropy, length=self.entropy.length / factor),
         )
 
 
@@ -183,8 +188,16 @@ def parse(name: str, table: Mapping[str, Any], groups: Sequence[str], params: Se
         if not isinstance(spec, Mapping) or spec.get("shape") not in SHAPES:
             raise CurriculumError(f"{where}: anneal {param!r} needs shape one of {SHAPES}")
         w = f"{where} anneal {param!r}"
-        anneals.append(Anneal(param, spec["shape"], _number(spec, "start", w, 0.0), _number(spec, "length", w, 0.0),
-                              _number(spec, "lo", w, 0.0), _number(spec, "hi", w, 1.0)))
+        anneals.append(
+            Anneal(
+                param,
+                spec["shape"],
+                _number(spec, "start", w, 0.0),
+                _number(spec, "length", w, 0.0),
+                _number(spec, "lo", w, 0.0),
+                _number(spec, "hi", w, 1.0),
+            )
+        )
     entropy = None
     if "entropy" in table:
         e, w = table["entropy"], f"{where} entropy"

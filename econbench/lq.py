@@ -24,9 +24,7 @@ def _spectral_radius(m: Array) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(m)))) if m.size else 0.0
 
 
-def _riccati_policy(
-    A: Array, B: Array, Q: Array, N: Array, P: Array, beta: float
-) -> Array:
+def _riccati_policy(A: Array, B: Array, Q: Array, N: Array, P: Array, beta: float) -> Array:
     """``F = (Q + beta B'PB)^{-1} (beta B'PA + N)``: the greedy rule for cost-to-go P."""
     return np.linalg.solve(Q + beta * B.T @ P @ B, beta * B.T @ P @ A + N)
 
@@ -112,8 +110,7 @@ def evaluate_linear_policy(
     rho = _spectral_radius(a_cl)
     if rho >= 1.0:
         raise ValueError(
-            f"rule u = -Fx gives an unbounded discounted cost: spectral radius of "
-            f"sqrt(beta)(A - BF) is {rho:.6g} >= 1"
+            f"rule u = -Fx gives an unbounded discounted cost: spectral radius of sqrt(beta)(A - BF) is {rho:.6g} >= 1"
         )
     stage = R + F.T @ Q @ F - F.T @ N - N.T @ F
     P = scipy.linalg.solve_discrete_lyapunov(a_cl.T, stage)
@@ -170,10 +167,7 @@ def solve_mpe(
         F_new = np.linalg.solve(G, H)
         Fs = [F_new[offs[i] : offs[i + 1]] for i in range(n_players)]
         a_cl = A - sum(B @ Fi for B, Fi in zip(Bs, Fs))
-        Ps = [
-            Rs[i] + Fs[i].T @ Qs[i] @ Fs[i] + beta * a_cl.T @ Ps[i] @ a_cl
-            for i in range(n_players)
-        ]
+        Ps = [Rs[i] + Fs[i].T @ Qs[i] @ Fs[i] + beta * a_cl.T @ Ps[i] @ a_cl for i in range(n_players)]
         done = np.max(np.abs(F_new - F)) < tol
         F = F_new
         if done:

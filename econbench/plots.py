@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,14 @@ def _save(plt: Any, fig: Any, path: str | Path, rect: tuple[float, float, float,
     return path
 
 
-def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
-                      episodes: int = 4, labels: Sequence[str] | None = None) -> Path:
+def plot_trajectories(
+    task: Task,
+    policies: Sequence[PolicySpec],
+    path: str | Path,
+    seed: int | None = None,
+    episodes: int = 4,
+    labels: Sequence[str] | None = None,
+) -> Path:
     """Per policy, on the same initial states and shocks: the agents' mean state (output or capacity),
     their mean action, and the cumulative discounted reward, period by period."""
     plt = _pyplot()
@@ -61,15 +68,22 @@ def plot_trajectories(task: Task, policies: Sequence[PolicySpec], path: str | Pa
         series = [
             run.obs[group][:, :, agent, 0].mean(axis=2),
             run.actions[group][:, :, agent, 0].mean(axis=2),
-            np.cumsum(run.rewards[group][:, :, agent].mean(axis=2) * task.discount ** np.arange(run.rewards[group].shape[0])[:, None], axis=0),
+            np.cumsum(
+                run.rewards[group][:, :, agent].mean(axis=2)
+                * task.discount ** np.arange(run.rewards[group].shape[0])[:, None],
+                axis=0,
+            ),
         ]
         for ax, data in zip(axes, series):
             for e in range(episodes):
                 ax.plot(data[:, e], color=colours[k % len(colours)], lw=1.1, alpha=0.85, label=name if e == 0 else None)
     who = f"agent {task.role.agent} of {group}" if task.role else f"mean over {group}"
     fig.suptitle(f"{task.name}: {episodes} episodes on the common initial states and shocks of seed {seed} ({who})")
-    titles = [("state (output / capacity)", "period"), ("action (natural units)", "period"),
-              ("cumulative discounted reward", "period")]
+    titles = [
+        ("state (output / capacity)", "period"),
+        ("action (natural units)", "period"),
+        ("cumulative discounted reward", "period"),
+    ]
     for ax, (title, xlabel) in zip(axes, titles):
         ax.set(title=title, xlabel=xlabel)
         ax.grid(alpha=0.3)
@@ -83,14 +97,20 @@ def rollout_figure(task: Task) -> Callable[..., Path]:
     return task.figure or plot_trajectories
 
 
-def plot_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
-                 labels: Sequence[str] | None = None) -> Path:
+def plot_rollout(
+    task: Task,
+    policies: Sequence[PolicySpec],
+    path: str | Path,
+    seed: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> Path:
     """The task's rollout figure for these policies (see :func:`rollout_figure`)."""
     return rollout_figure(task)(task, policies, path, seed=seed, labels=labels)
 
 
-def plot_learning_curves(curves: dict[str, np.ndarray], path: str | Path, title: str,
-                         reference: dict[str, float] | None = None) -> Path:
+def plot_learning_curves(
+    curves: dict[str, np.ndarray], path: str | Path, title: str, reference: dict[str, float] | None = None
+) -> Path:
     """Mean episode return against timesteps, one line per run; horizontal lines for reference levels."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -99,7 +119,7 @@ def plot_learning_curves(curves: dict[str, np.ndarray], path: str | Path, title:
     for name, level in (reference or {}).items():
         ax.axhline(level, ls="--", lw=1, color="grey")
         ax.annotate(name, (ax.get_xlim()[1], level), ha="right", va="bottom", fontsize=8, color="grey")
-    finals = np.concatenate([c[len(c) // 5:, 1] for c in curves.values()]) if curves else np.array([0.0])
+    finals = np.concatenate([c[len(c) // 5 :, 1] for c in curves.values()]) if curves else np.array([0.0])
     lo, hi = np.percentile(finals, [1, 100])
     pad = 0.1 * (hi - lo + 1e-12)
     ax.set_ylim(lo - pad, hi + pad)  # the early, very poor episodes would squash the interesting part

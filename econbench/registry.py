@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from econbench.cards import NAMESPACE, load_card, short_name, task_names
 from econbench.core import RoleSpec, Task
@@ -21,8 +22,10 @@ def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) 
     A :class:`Task` passes through unchanged (tasks built in code, without a card).
     """
     if "mask_violation" in overrides:
-        raise TypeError("mask_violation is an option of the env, not a task parameter: BatchedEnv(task, "
-                        "mask_violation=...), gym.make(id, mask_violation=...), econbench.make_batched(...)")
+        raise TypeError(
+            "mask_violation is an option of the env, not a task parameter: BatchedEnv(task, "
+            "mask_violation=...), gym.make(id, mask_violation=...), econbench.make_batched(...)"
+        )
     if isinstance(task_id, Task):
         if others is not None or overrides:
             raise TypeError("parameters and 'others' apply to task IDs, not to a built Task")
@@ -42,7 +45,9 @@ def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) 
         if not 0 <= role.agent < task.group(role.group).n_agents:
             raise ValueError(f"{task.name}: role agent {role.agent} out of range for group {role.group!r}")
         if isinstance(role.others, str) and role.others not in task.policies:
-            raise KeyError(f"{task.name}: unknown policy {role.others!r} for the other agents; named policies: {sorted(task.policies)}")
+            raise KeyError(
+                f"{task.name}: unknown policy {role.others!r} for the other agents; named policies: {sorted(task.policies)}"
+            )
         task = Task(**{**task.__dict__, "role": role})
     return task
 

@@ -115,5 +115,7 @@ def check_memory(needed: float, what: str) -> None:
     """Refuse ``what`` when its estimated memory is above this machine's physical memory."""
     have = machine_bytes()
     if needed > have:
-        raise ValueError(f"{what} would need about {human_bytes(needed)} of memory (a rough estimate); "
-                         f"this machine has {human_bytes(have)}")
+        raise ValueError(
+            f"{what} would need about {human_bytes(needed)} of memory (a rough estimate); "
+            f"this machine has {human_bytes(have)}"
+        )

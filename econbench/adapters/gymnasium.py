@@ -15,7 +15,9 @@ from econbench.curriculum import Point, set_curriculum
 def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
     if isinstance(space, gym.spaces.Dict):
         if not isinstance(action, dict):
-            raise ActionError(f"{name}: action must be a dict keyed by {list(space.spaces)}, got {type(action).__name__}")
+            raise ActionError(
+                f"{name}: action must be a dict keyed by {list(space.spaces)}, got {type(action).__name__}"
+            )
         missing = set(space.spaces) ^ set(action)
         if missing:
             raise ActionError(f"{name}: action keys {sorted(action)} do not match {sorted(space.spaces)}")
@@ -39,7 +41,7 @@ class EconEnv(gym.Env):
 
     def __init__(
         self,
-        task_id: "str | Task",
+        task_id: str | Task,
         backend: str = "numpy",
         dtype: str = "float64",
         device: Any = None,
@@ -71,8 +73,9 @@ class EconEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self._ended:
-            raise RuntimeError(f"{self.task.name}: the episode has ended (terminated or truncated); "
-                               "call reset() before step()")
+            raise RuntimeError(
+                f"{self.task.name}: the episode has ended (terminated or truncated); call reset() before step()"
+            )
         obs, reward, term, trunc, info = self.view.step(_add_env_axis(action, self.action_space, self.task.name))
         self._last = _strip(obs)
         self._ended = bool(term[0]) or bool(trunc[0])

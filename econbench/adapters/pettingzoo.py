@@ -35,9 +35,17 @@ class EconParallelEnv(ParallelEnv):
 
     metadata = {"render_modes": [], "is_parallelizable": True}
 
-    def __init__(self, task_id: "str | Task", max_cycles: int | None = None, backend: str = "numpy", dtype: str = "float64",
-                 device: Any = None, render_mode: str | None = None, mask_violation: str = "error",
-                 **params: Any) -> None:
+    def __init__(
+        self,
+        task_id: str | Task,
+        max_cycles: int | None = None,
+        backend: str = "numpy",
+        dtype: str = "float64",
+        device: Any = None,
+        render_mode: str | None = None,
+        mask_violation: str = "error",
+        **params: Any,
+    ) -> None:
         task = make_task(task_id, **params)
         self.task = task
         self.metadata = {**self.metadata, "name": task.name}
@@ -60,11 +68,11 @@ class EconParallelEnv(ParallelEnv):
             return FlatMaskMultiDiscrete(np.asarray(g.action.nvec))
         return action_space(g, (), dtype)
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - PettingZoo's API test wants the same object every call
+    @functools.cache  # noqa: B019 - PettingZoo's API test wants the same object every call
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def action_space(self, agent: str) -> spaces.Space:
         return self.action_spaces[agent]
 
@@ -83,7 +91,9 @@ class EconParallelEnv(ParallelEnv):
         """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
         return set_curriculum(self.batched, iteration, name)
 
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         if seed is None and self.batched.state is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         obs = self.batched.reset(seed=seed)
@@ -95,12 +105,15 @@ class EconParallelEnv(ParallelEnv):
             raise RuntimeError("the episode is over; call reset()")
         if not isinstance(actions, Mapping):
             raise ActionError(
-                f"{self.task.name}: actions must be a dict keyed by agent name, got {type(actions).__name__}")
+                f"{self.task.name}: actions must be a dict keyed by agent name, got {type(actions).__name__}"
+            )
         if set(actions) != set(self.agents):
             missing, extra = sorted(set(self.agents) - set(actions)), sorted(map(str, set(actions) - set(self.agents)))
             raise ActionError(f"{self.task.name}: actions missing for {missing}, unknown agents {extra}")
-        joint = {g.name: np.stack([self._agent_action(a, g, actions[a]) for a in g.agent_ids()])[None]
-                 for g in self.task.groups}
+        joint = {
+            g.name: np.stack([self._agent_action(a, g, actions[a]) for a in g.agent_ids()])[None]
+            for g in self.task.groups
+        }
         obs, out, term, trunc = self.batched.step(joint)
         b = self.batched.backend
         rewards = {g.name: b.to_numpy(out.rewards[g.name])[0] for g in self.task.groups}
@@ -121,7 +134,8 @@ class EconParallelEnv(ParallelEnv):
         kind, name = a.dtype.kind, self.task.name
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
             raise ActionError(
-                f"{name}: action of {agent} must be integer (indices into {g.action.nvec}), got dtype {a.dtype}")
+                f"{name}: action of {agent} must be integer (indices into {g.action.nvec}), got dtype {a.dtype}"
+            )
         if not isinstance(g.action, DiscreteSpec) and kind != "f":
             raise ActionError(f"{name}: action of {agent} must be floating point, got dtype {a.dtype}")
         if a.shape != g.action.shape:

@@ -12,7 +12,8 @@ maps actions affinely onto the task's bounds, as SB3 recommends.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -24,9 +25,18 @@ from econbench.adapters.views import Others, RoleView, make_view
 class EconSB3VecEnv(VecEnv):
     """``num_envs`` economies of a single-agent view as one SB3 ``VecEnv``."""
 
-    def __init__(self, task_id: str, num_envs: int = 1, normalize_actions: bool = False, backend: str = "numpy",
-                 dtype: str = "float64", device: Any = None, others: Others = None,
-                 max_episode_steps: int | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        task_id: str,
+        num_envs: int = 1,
+        normalize_actions: bool = False,
+        backend: str = "numpy",
+        dtype: str = "float64",
+        device: Any = None,
+        others: Others = None,
+        max_episode_steps: int | None = None,
+        **params: Any,
+    ) -> None:
         view = make_view(task_id, num_envs, backend, dtype, device, horizon=max_episode_steps, others=others, **params)
         if not isinstance(view, RoleView):
             raise TypeError(f"{task_id} is a multi-agent task; SB3 trains its single-agent views (-Planner-, role IDs)")
@@ -92,7 +102,9 @@ class EconSB3VecEnv(VecEnv):
         """``(num_envs, sum(nvec))`` booleans: what sb3-contrib's MaskablePPO reads (RICE's agreements bind)."""
         return self.view.action_masks()
 
-    def env_method(self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any) -> list[Any]:
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **method_kwargs: Any
+    ) -> list[Any]:
         if method_name == "action_masks":  # one row per economy, not one value for all
             masks = self.action_masks()
             return [masks[i] for i in self._indices(indices)]

@@ -16,9 +16,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from econbench.adapters.views import GameView, Others, RoleView, make_view
 from econbench.core import Task
 from econbench.curriculum import Point, set_curriculum
-from econbench.adapters.views import GameView, Others, RoleView, make_view
 
 
 class EconVectorEnv(VectorEnv):
@@ -28,7 +28,7 @@ class EconVectorEnv(VectorEnv):
 
     def __init__(
         self,
-        task_id: "str | Task",
+        task_id: str | Task,
         num_envs: int = 1,
         max_episode_steps: int | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
@@ -76,7 +76,9 @@ class EconVectorEnv(VectorEnv):
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self.autoreset_mode == AutoresetMode.DISABLED and self._done.any():
-            raise RuntimeError(f"envs {np.flatnonzero(self._done).tolist()} are done; reset them with options={{'reset_mask': mask}}")
+            raise RuntimeError(
+                f"envs {np.flatnonzero(self._done).tolist()} are done; reset them with options={{'reset_mask': mask}}"
+            )
         # next-step autoreset steps the finished envs once more and replaces what they return by a reset
         next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
         obs, reward, term, trunc, info = self.view.step(actions, past_end=next_step)

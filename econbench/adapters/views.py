@@ -11,7 +11,8 @@ and keep everything else on the env's backend.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -38,7 +39,9 @@ def box_space(spec: BoxSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Box:
     dtype = np.dtype(spec.dtype) if spec.dtype else dtype
     low, high = spec.bounds()
     shape = lead + spec.shape
-    return spaces.Box(np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), shape, dtype)
+    return spaces.Box(
+        np.broadcast_to(low, shape).astype(dtype), np.broadcast_to(high, shape).astype(dtype), shape, dtype
+    )
 
 
 def action_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Space:
@@ -66,7 +69,9 @@ class GameView:
         self.batched = batched
         self.task = batched.task
         dt = _np_dtype(batched)
-        self.observation_space = spaces.Dict({g.name: observation_space(g, (g.n_agents,), dt) for g in self.task.groups})
+        self.observation_space = spaces.Dict(
+            {g.name: observation_space(g, (g.n_agents,), dt) for g in self.task.groups}
+        )
         self.action_space = spaces.Dict({g.name: action_space(g, (g.n_agents,), dt) for g in self.task.groups})
 
     def _host_obs(self, obs: Mapping[str, Array]) -> dict[str, Any]:
@@ -84,8 +89,9 @@ class GameView:
     def reset(self, seed: int | None = None, mask: Any = None) -> dict[str, Any]:
         return self._host_obs(self.batched.reset(seed=seed, mask=mask))
 
-    def step(self, actions: Mapping[str, Any], past_end: bool = False
-             ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(
+        self, actions: Mapping[str, Any], past_end: bool = False
+    ) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         obs, out, term, trunc = self.batched.step(actions, past_end)
         b = self.batched.backend
         info = {"rewards": {k: b.to_numpy(v) for k, v in out.rewards.items()}}
@@ -104,7 +110,9 @@ def resolve_others(task: Task, batched: BatchedEnv, others: Others) -> dict[str,
         return {k: v for k, v in task.policy(others, batched.backend).items() if k in needed}
     if callable(others):
         if len(needed) != 1:
-            raise TypeError(f"{task.name}: a single callable for 'others' is ambiguous with groups {needed}; pass a dict")
+            raise TypeError(
+                f"{task.name}: a single callable for 'others' is ambiguous with groups {needed}; pass a dict"
+            )
         return {needed[0]: others}
     resolved: dict[str, GroupPolicy] = {}
     for name in needed:
@@ -164,9 +172,13 @@ class RoleView:
         dtype = xp.int64 if isinstance(g.action, DiscreteSpec) else None
         kind = dtype_kind(action)
         if isinstance(g.action, BoxSpec) and kind != "f":
-            raise ActionError(f"{self.task.name}: action must be floating point, got dtype {getattr(action, 'dtype', type(action))}")
+            raise ActionError(
+                f"{self.task.name}: action must be floating point, got dtype {getattr(action, 'dtype', type(action))}"
+            )
         if isinstance(g.action, DiscreteSpec) and kind not in ("i", "u"):
-            raise ActionError(f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}")
+            raise ActionError(
+                f"{self.task.name}: action must be integer, got dtype {getattr(action, 'dtype', type(action))}"
+            )
         # the learner's values first: a rejected action must not have run the others' policies (their generators)
         mine = self.batched.check_values(g, action) if self.batched.validate else b.asarray(action, dtype=dtype)
         mine = mine[:, None]
@@ -180,8 +192,9 @@ class RoleView:
             acts[g.name] = xp.where(self._is_learner, mine, b.asarray(acts[g.name], dtype=dtype))
         return acts
 
-    def step(self, action: Any,
-             past_end: bool = False) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    def step(
+        self, action: Any, past_end: bool = False
+    ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         obs, out, term, trunc = self.batched.step(self.joint_actions(action, past_end), past_end)
         self._obs = obs
         b = self.batched.backend
@@ -190,7 +203,7 @@ class RoleView:
 
 
 def make_view(
-    task_id: "str | Task",
+    task_id: str | Task,
     n_envs: int,
     backend: str = "numpy",
     dtype: str = "float64",
@@ -207,11 +220,11 @@ def make_view(
     adapters built on a view (Gymnasium, vector, SB3) take it as a keyword too.
     """
     task = make_task(task_id, **params)
-    batched = BatchedEnv(task, n_envs, backend, dtype, device, seed=seed, horizon=horizon,
-                         mask_violation=mask_violation)
+    batched = BatchedEnv(
+        task, n_envs, backend, dtype, device, seed=seed, horizon=horizon, mask_violation=mask_violation
+    )
     if task.is_single_agent:
         return RoleView(batched, others)
     if others is not None:
         raise TypeError(f"{task.name}: 'others' applies to role views only")
     return GameView(batched)
-

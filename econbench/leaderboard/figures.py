@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -15,8 +15,13 @@ REPO = Path(__file__).resolve().parent.parent.parent
 def trained_runs(task_name: str) -> list[Path]:
     """Checkpoint folders with a learning curve: shipped ones, then those `econbench bench` trained."""
     roots = [REPO / "baselines" / "checkpoints" / task_name, REPO / "runs" / "bench" / task_name]
-    return [p for root in roots if root.is_dir() for p in sorted(root.iterdir())
-            if (p / "policy.json").is_file() and (p / "meta.json").is_file()]
+    return [
+        p
+        for root in roots
+        if root.is_dir()
+        for p in sorted(root.iterdir())
+        if (p / "policy.json").is_file() and (p / "meta.json").is_file()
+    ]
 
 
 def write_figures(task_ids: Sequence[str], folder: str | Path) -> list[Path]:
@@ -43,6 +48,9 @@ def write_figures(task_ids: Sequence[str], folder: str | Path) -> list[Path]:
                 if data.size:
                     curves[f"{run.parent.parent.name}/{run.name}"] = data
         if curves:
-            written.append(plot_learning_curves(curves, folder / f"{task.name}-learning.png",
-                                                f"{task.name}: SB3 PPO learning curves"))
+            written.append(
+                plot_learning_curves(
+                    curves, folder / f"{task.name}-learning.png", f"{task.name}: SB3 PPO learning curves"
+                )
+            )
     return written

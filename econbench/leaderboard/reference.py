@@ -7,9 +7,9 @@ re-measures them when rebuilding; the main job plans its run from the same list.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from econbench.leaderboard.results import task_ref
 from econbench.leaderboard.schema import entry_key
@@ -35,8 +35,15 @@ class Job:
     def key(self, backend: str) -> str:
         task = make_task(self.task_id)
         ref, proto = task_ref(task), task.card["protocol"]
-        return entry_key(task.id, ref.fingerprint, self.method, self.label, list(proto["eval_seeds"]),
-                         int(proto["episodes_per_seed"]), backend)
+        return entry_key(
+            task.id,
+            ref.fingerprint,
+            self.method,
+            self.label,
+            list(proto["eval_seeds"]),
+            int(proto["episodes_per_seed"]),
+            backend,
+        )
 
 
 def checkpoint_dirs(task_name: str) -> list[Path]:
@@ -75,11 +82,21 @@ def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path 
         else:
             for seed in budget["seeds"]:
                 folder = runs_dir / task.name / f"ppo_seed{seed}"
-                jobs.append(Job(task.id, "SB3 PPO", str(folder), f"ppo_seed{seed}", "train", seed, int(budget["total_timesteps"])))
+                jobs.append(
+                    Job(
+                        task.id,
+                        "SB3 PPO",
+                        str(folder),
+                        f"ppo_seed{seed}",
+                        "train",
+                        seed,
+                        int(budget["total_timesteps"]),
+                    )
+                )
     return jobs
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference_names(task_id: str) -> frozenset[tuple[str, str]]:
     """(method, policy) of every entry the main job measures for a task, in either mode: names nobody else may use."""
     return frozenset((j.method, j.label) for quick in (True, False) for j in plan([task_id], quick))

@@ -18,10 +18,11 @@ import json
 import math
 import re
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from econbench.cards import load_card, short_name
 from econbench.leaderboard.schema import Gap, Result
@@ -70,7 +71,13 @@ def script_json(obj: Any) -> str:
     """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and U+2028/9 escaped, so
     ``</script>`` or ``<!--`` in a submitted string cannot end or alter the block."""
     text = json.dumps(_finite_or_none(obj), ensure_ascii=False, sort_keys=True, allow_nan=False)
-    for char, esc in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, esc in (
+        ("&", "\\u0026"),
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, esc)
     return text
 
@@ -203,8 +210,9 @@ def _rows(results: Sequence[Result], offset: int) -> list[_Row]:
     for i, r in enumerate(ordered):
         gap = r.headline_gap()
         value, ci, measure, approx = headline_gap(gap) if gap else (None, None, "", False)
-        rows.append(_Row(i + 1, f"e{offset + i}", r, _seed_iqm(r.per_seed_scores), gap, _finite(value), ci, measure,
-                         approx))
+        rows.append(
+            _Row(i + 1, f"e{offset + i}", r, _seed_iqm(r.per_seed_scores), gap, _finite(value), ci, measure, approx)
+        )
     return rows
 
 
@@ -222,7 +230,7 @@ def _figures(out_dir: Path, name: str) -> list[str]:
         return []
     found = []
     for p in sorted(folder.iterdir()):
-        rest = p.name[len(name):]
+        rest = p.name[len(name) :]
         if p.is_file() and p.suffix.lower() == ".png" and p.name.startswith(name) and not rest[:1].isdigit():
             found.append(p.name)
     return found
@@ -256,7 +264,9 @@ def _tick_label(v: float, step: float, biggest: float) -> str:
     if biggest >= 1e6 or step < 1e-3:
         sig = max(1, min(15, math.floor(math.log10(biggest)) - math.floor(math.log10(step)) + 1))
         return _tidy_exp(f"{v:.{sig - 1}e}")
-    decimals = max(0, -math.floor(math.log10(step)) + (1 if round(step / 10.0 ** math.floor(math.log10(step)), 6) == 2.5 else 0))
+    decimals = max(
+        0, -math.floor(math.log10(step)) + (1 if round(step / 10.0 ** math.floor(math.log10(step)), 6) == 2.5 else 0)
+    )
     return f"{v:,.{decimals}f}"
 
 
@@ -307,8 +317,8 @@ class _Log:
         every = next(m for m in (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 250, 500) if span / m <= 7)
         out = [(self.zero_x, self.zero_label)] if self.has_zero else []
         for k in range(math.ceil(self.lo / every) * every, self.hi + 1, every):
-            label = f"{10.0 ** k:g}" if -2 <= k <= 3 else f"1e{k}"
-            out.append((self(10.0 ** k), label))
+            label = f"{10.0**k:g}" if -2 <= k <= 3 else f"1e{k}"
+            out.append((self(10.0**k), label))
         return out
 
 
@@ -334,8 +344,14 @@ def _chart(rows: list[_Row], task_name: str) -> str:
         return '<p class="note">No entry of this task reports a gap, so there is no score-vs-gap chart.</p>'
     width, height = 680, 360
     left, right, top, bottom = 84, 24, 18, 56
-    clipped = [dataclasses.replace(r, gap_value=_clip(r.gap_value),  # type: ignore[arg-type]
-                                   gap_ci=r.gap_ci and (_clip(r.gap_ci[0]), _clip(r.gap_ci[1]))) for r in plotted]
+    clipped = [
+        dataclasses.replace(
+            r,
+            gap_value=_clip(r.gap_value),  # type: ignore[arg-type]
+            gap_ci=r.gap_ci and (_clip(r.gap_ci[0]), _clip(r.gap_ci[1])),
+        )
+        for r in plotted
+    ]
     x, log = _gap_axis(clipped, left, width - right)
     scores = [_clip(r.result.score) for r in plotted] + [_clip(v) for r in plotted for v in r.result.score_ci95]
     ylo, yhi = _padded(min(scores), max(scores))
@@ -363,22 +379,30 @@ def _chart(rows: list[_Row], task_name: str) -> str:
     if isinstance(x, _Log) and x.has_zero:
         bx = x.zero_x + x.ZERO_BAND / 2
         out.append(f'<path class="break" d="M{bx - 5:.1f},{base_y + 5} l6,-10 M{bx + 1:.1f},{base_y + 5} l6,-10"/>')
-    out.append(f'<text class="label" x="{(left + width - right) / 2:.1f}" y="{height - 12}" text-anchor="middle">'
-               f'{_h(xlabel)} \u2192 lower is better</text>')
-    out.append(f'<text class="label" transform="translate(16 {(top + height - bottom) / 2:.1f}) rotate(-90)" '
-               f'text-anchor="middle">score (mean over seeds) \u2192 higher is better</text>')
+    out.append(
+        f'<text class="label" x="{(left + width - right) / 2:.1f}" y="{height - 12}" text-anchor="middle">'
+        f"{_h(xlabel)} \u2192 lower is better</text>"
+    )
+    out.append(
+        f'<text class="label" transform="translate(16 {(top + height - bottom) / 2:.1f}) rotate(-90)" '
+        f'text-anchor="middle">score (mean over seeds) \u2192 higher is better</text>'
+    )
     for r in plotted:
         cx, cy = x(_clip(r.gap_value)), y(_clip(r.result.score))  # type: ignore[arg-type]
         gap_text = f"{r.gap_measure} {fmt(r.gap_value)}" + (f" {_interval(r.gap_ci)}" if r.gap_ci else "")
-        tip = (f"#{r.rank} {r.result.method} ({r.result.policy})\nscore {fmt(r.result.score)} "
-               f"{_interval(r.result.score_ci95)}\n{gap_text} ({r.gap.method if r.gap else ''})")
+        tip = (
+            f"#{r.rank} {r.result.method} ({r.result.policy})\nscore {fmt(r.result.score)} "
+            f"{_interval(r.result.score_ci95)}\n{gap_text} ({r.gap.method if r.gap else ''})"
+        )
         cls = "pt" + (" verified" if r.result.verified else "") + (" lower-bound" if r.lower_bound else "")
         out.append(f'<g class="{cls}" data-entry="{_h(r.uid)}"><title>{_h(tip)}</title>')
         lo, hi = r.result.score_ci95
         out.append(f'<line class="err" x1="{cx:.2f}" x2="{cx:.2f}" y1="{y(_clip(lo)):.2f}" y2="{y(_clip(hi)):.2f}"/>')
         if r.gap_ci:
-            out.append(f'<line class="err" x1="{x(_clip(r.gap_ci[0])):.2f}" x2="{x(_clip(r.gap_ci[1])):.2f}" '
-                       f'y1="{cy:.2f}" y2="{cy:.2f}"/>')
+            out.append(
+                f'<line class="err" x1="{x(_clip(r.gap_ci[0])):.2f}" x2="{x(_clip(r.gap_ci[1])):.2f}" '
+                f'y1="{cy:.2f}" y2="{cy:.2f}"/>'
+            )
         out.append(f'<circle class="point" cx="{cx:.2f}" cy="{cy:.2f}" r="5"/>')
         out.append(f'<text class="pt-label" x="{cx + 7:.2f}" y="{cy - 7:.2f}">{r.rank}</text></g>')
     out.append("</svg>")
@@ -516,8 +540,10 @@ def _details(r: Result) -> str:
         f"stored IQM across seeds: {fmt(r.score_iqm)}",
     ]
     for g in r.gaps:
-        lines.append(f"{g.kind} gap{' (' + g.group + ')' if g.group else ''}: {fmt(g.value)} by {g.method}"
-                     + (f"; {g.description}" if g.description else ""))
+        lines.append(
+            f"{g.kind} gap{' (' + g.group + ')' if g.group else ''}: {fmt(g.value)} by {g.method}"
+            + (f"; {g.description}" if g.description else "")
+        )
     body = "".join(f"<p>{_h(line)}</p>" for line in lines)
     if r.wandb_run:
         url = safe_url(r.wandb_run)
@@ -531,10 +557,14 @@ def _details(r: Result) -> str:
 def _table_row(row: _Row) -> str:
     r = row.result
     cells = [f'<td class="num" data-sort="{row.rank}">{row.rank}</td>']
-    cells.append(f'<td class="method" data-sort="{_h(r.method)}"><span class="name">{_h(r.method)}</span>{_details(r)}</td>')
+    cells.append(
+        f'<td class="method" data-sort="{_h(r.method)}"><span class="name">{_h(r.method)}</span>{_details(r)}</td>'
+    )
     cells.append(f'<td data-sort="{_h(r.policy)}">{_h(r.policy)}</td>')
-    cells.append(f'<td class="num" data-sort="{_num_attr(r.score)}">{_h(fmt(r.score))}'
-                 f'<span class="ci">{_h(_interval(r.score_ci95))}</span></td>')
+    cells.append(
+        f'<td class="num" data-sort="{_num_attr(r.score)}">{_h(fmt(r.score))}'
+        f'<span class="ci">{_h(_interval(r.score_ci95))}</span></td>'
+    )
     cells.append(f'<td class="num" data-sort="{_num_attr(row.seed_iqm)}">{_h(fmt(row.seed_iqm))}</td>')
     if row.gap is None:
         cells.append(f'<td class="num" data-sort="">{DASH}</td>')
@@ -545,7 +575,8 @@ def _table_row(row: _Row) -> str:
         prefix = "\u2265 " if row.lower_bound else ""
         cells.append(
             f'<td class="num" data-sort="{_num_attr(row.gap_value)}" title="{_h(_gap_label(row))}">{prefix}{_h(fmt(row.gap_value))}'
-            f'<span class="ci">{_h(ci_text)}</span>{_h(_worst_group(row))}<span class="{badge}">{_h(row.gap.method)}</span></td>')
+            f'<span class="ci">{_h(ci_text)}</span>{_h(_worst_group(row))}<span class="{badge}">{_h(row.gap.method)}</span></td>'
+        )
     badge = '<span class="badge ok">\u2713 verified</span>' if r.verified else '<span class="badge">unverified</span>'
     cells.append(f'<td data-sort="{int(r.verified)}">{badge}</td>')
     authors = _h(", ".join(r.authors))
@@ -554,7 +585,9 @@ def _table_row(row: _Row) -> str:
         authors += f' \u00b7 <a href="{_h(url)}" rel="noopener noreferrer nofollow">code</a>'
     cells.append(f'<td data-sort="{_h(", ".join(r.authors))}">{authors}</td>')
     when = r.date.astimezone(timezone.utc)
-    cells.append(f'<td class="num" data-sort="{when.timestamp():.0f}" title="{_h(when.isoformat())}">{when:%Y-%m-%d}</td>')
+    cells.append(
+        f'<td class="num" data-sort="{when.timestamp():.0f}" title="{_h(when.isoformat())}">{when:%Y-%m-%d}</td>'
+    )
     return f'<tr data-entry="{_h(row.uid)}">' + "".join(cells) + "</tr>"
 
 
@@ -568,16 +601,21 @@ def _section(task_id: str, rows: list[_Row], out_dir: Path) -> str:
     initial, num = ' aria-sort="ascending"', ' class="num"'
     heads = "".join(
         f'<th scope="col" data-type="{kind}" title="{_h(title)}"{initial if head == "Rank" else ""}'
-        f'{num if head in _NUMERIC_HEADS else ""}>'
+        f"{num if head in _NUMERIC_HEADS else ''}>"
         f'<button type="button">{_h(head)}</button></th>'
-        for head, kind, title in _COLUMNS)
+        for head, kind, title in _COLUMNS
+    )
     body = "".join(_table_row(r) for r in rows)
     seeds = sorted({len(r.result.seeds) for r in rows})
-    note = (f"IQM: the interquartile mean of each entry's per-seed scores (the mean of the middle 50% of its "
-            f"{'/'.join(map(str, seeds))} seed means, as rliable aggregates runs); less sensitive to one lucky or "
-            f"unlucky seed than the mean. Gap: 0 is optimal (or an equilibrium); \u2265 marks lower bounds.")
+    note = (
+        f"IQM: the interquartile mean of each entry's per-seed scores (the mean of the middle 50% of its "
+        f"{'/'.join(map(str, seeds))} seed means, as rliable aggregates runs); less sensitive to one lucky or "
+        f"unlucky seed than the mean. Gap: 0 is optimal (or an equilibrium); \u2265 marks lower bounds."
+    )
     if any(r.approx_ci for r in rows):
-        note += " Relative-\u03b5 intervals (\u2248) are the absolute \u03b5 interval rescaled by relative/absolute \u03b5."
+        note += (
+            " Relative-\u03b5 intervals (\u2248) are the absolute \u03b5 interval rescaled by relative/absolute \u03b5."
+        )
     parts = [
         f'<section class="task" id="{_h(anchor)}" data-task="{_h(task_id)}">',
         f"<h2>{_h(task_id)}</h2>",
@@ -588,8 +626,10 @@ def _section(task_id: str, rows: list[_Row], out_dir: Path) -> str:
     ]
     for fig in _figures(out_dir, name):
         src = _h("figures/" + urllib.parse.quote(fig))
-        parts.append(f'<figure><a href="{src}"><img src="{src}" alt="{_h(fig)}" loading="lazy"></a>'
-                     f"<figcaption>{_h(fig)}</figcaption></figure>")
+        parts.append(
+            f'<figure><a href="{src}"><img src="{src}" alt="{_h(fig)}" loading="lazy"></a>'
+            f"<figcaption>{_h(fig)}</figcaption></figure>"
+        )
     parts.append("</section>")
     return "".join(parts)
 
@@ -612,25 +652,26 @@ def _plural(n: int, one: str, many: str) -> str:
 
 def _html(groups: list[tuple[str, list[_Row]]], out_dir: Path, title: str, data: list[Any]) -> str:
     n = sum(len(rows) for _, rows in groups)
-    toc = "".join(f'<li><a href="#{_h(_anchor(t))}">{_h(short_name(t))}</a>'
-                  f" ({len(rows)})</li>" for t, rows in groups)
+    toc = "".join(f'<li><a href="#{_h(_anchor(t))}">{_h(short_name(t))}</a> ({len(rows)})</li>' for t, rows in groups)
     sections = "".join(_section(t, rows, out_dir) for t, rows in groups) or '<p class="note">No entries yet.</p>'
-    csp = (f"default-src 'none'; img-src 'self' data: file:; style-src {_sha256(_CSS)}; "
-           f"script-src {_sha256(_JS)}; base-uri 'none'; form-action 'none'")
+    csp = (
+        f"default-src 'none'; img-src 'self' data: file:; style-src {_sha256(_CSS)}; "
+        f"script-src {_sha256(_JS)}; base-uri 'none'; form-action 'none'"
+    )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_h(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{_h(title)}</title><link rel="icon" href="data:,"><style>{_CSS}</style></head>\n<body>'
         f'<header><h1>{_h(title)}</h1><p class="sub">{_plural(n, "entry", "entries")} on '
-        f'{_plural(len(groups), "task", "tasks")}. Click a column header to sort; '
+        f"{_plural(len(groups), 'task', 'tasks')}. Click a column header to sort; "
         f"hover a point for its entry.</p><nav><ul>{toc}</ul></nav></header>\n"
         f"<main>{sections}</main>\n"
         "<footer><p>Score: the card's score per episode, averaged over episodes and seeds, with a stratified bootstrap "
         "95% interval. Gap: for single-agent tasks the normalized regret (V*\u2212V)/(V*\u2212V<sub>ref</sub>), 0 at "
         "the optimum and 1 at the card's reference policy; for games the largest best-response gain relative to the "
         "agents' values (relative \u03b5). Gap methods other than <em>exact</em> give lower bounds. The entries as JSON "
-        'are embedded in this page (<code>script#leaderboard-data</code>).</p></footer>\n'
+        "are embedded in this page (<code>script#leaderboard-data</code>).</p></footer>\n"
         f'<script type="application/json" id="leaderboard-data">{script_json(data)}</script>\n'
         f"<script>{_JS}</script>\n</body></html>\n"
     )
@@ -638,13 +679,28 @@ def _html(groups: list[tuple[str, list[_Row]]], out_dir: Path, title: str, data:
 
 # ----------------------------------------------------------------------------- Markdown
 
-_MD_HEAD = ["Rank", "Method", "Policy", "Score [95% CI]", "IQM", "Gap [95% CI]", "Gap method", "Verified", "Authors", "Date"]
+_MD_HEAD = [
+    "Rank",
+    "Method",
+    "Policy",
+    "Score [95% CI]",
+    "IQM",
+    "Gap [95% CI]",
+    "Gap method",
+    "Verified",
+    "Authors",
+    "Date",
+]
 
 
 def _md(groups: list[tuple[str, list[_Row]]], out_dir: Path, title: str) -> str:
-    lines = [f"# {md_escape(title)}", "",
-             "Best score first. IQM: interquartile mean of the per-seed scores. Gap: normalized regret (optimality, "
-             "0 = optimal, 1 = reference policy) or relative \u03b5 (equilibrium); \u2265 marks lower bounds.", ""]
+    lines = [
+        f"# {md_escape(title)}",
+        "",
+        "Best score first. IQM: interquartile mean of the per-seed scores. Gap: normalized regret (optimality, "
+        "0 = optimal, 1 = reference policy) or relative \u03b5 (equilibrium); \u2265 marks lower bounds.",
+        "",
+    ]
     if not groups:
         lines += ["No entries yet.", ""]
     for task_id, rows in groups:
@@ -652,24 +708,41 @@ def _md(groups: list[tuple[str, list[_Row]]], out_dir: Path, title: str) -> str:
         summary = _summary(task_id)
         if summary:
             lines += [md_escape(summary), ""]
-        lines += ["| " + " | ".join(_MD_HEAD) + " |", "|" + "|".join("---:" if h in ("Rank", "IQM") or h.startswith(("Score", "Gap [")) else "---" for h in _MD_HEAD) + "|"]
+        lines += [
+            "| " + " | ".join(_MD_HEAD) + " |",
+            "|"
+            + "|".join("---:" if h in ("Rank", "IQM") or h.startswith(("Score", "Gap [")) else "---" for h in _MD_HEAD)
+            + "|",
+        ]
         for row in rows:
             r = row.result
             if row.gap is None:
                 gap, method = DASH, DASH
             else:
                 ci = _interval(row.gap_ci)
-                gap = ("\u2265 " if row.lower_bound else "") + fmt(row.gap_value) + (" " + ("\u2248" if row.approx_ci else "") + ci if ci else "")
+                gap = (
+                    ("\u2265 " if row.lower_bound else "")
+                    + fmt(row.gap_value)
+                    + (" " + ("\u2248" if row.approx_ci else "") + ci if ci else "")
+                )
                 gap += f" ({_gap_label(row)})"
                 method = row.gap.method
             authors = md_escape(", ".join(r.authors))
             url = safe_url(r.code_url)
             if url:
                 authors += f" ([code](<{_md_url(url)}>))"
-            cells = [str(row.rank), md_escape(r.method), md_escape(r.policy),
-                     md_escape(f"{fmt(r.score)} {_interval(r.score_ci95)}"), md_escape(fmt(row.seed_iqm)),
-                     md_escape(gap), md_escape(method), "\u2713" if r.verified else "", authors,
-                     f"{r.date.astimezone(timezone.utc):%Y-%m-%d}"]
+            cells = [
+                str(row.rank),
+                md_escape(r.method),
+                md_escape(r.policy),
+                md_escape(f"{fmt(r.score)} {_interval(r.score_ci95)}"),
+                md_escape(fmt(row.seed_iqm)),
+                md_escape(gap),
+                md_escape(method),
+                "\u2713" if r.verified else "",
+                authors,
+                f"{r.date.astimezone(timezone.utc):%Y-%m-%d}",
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for fig in _figures(out_dir, short_name(task_id)):

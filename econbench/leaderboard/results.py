@@ -41,9 +41,18 @@ def task_ref(task: Task) -> TaskRef:
     return TaskRef(id=task.id, version=task_version(task.id), fingerprint=task_fingerprint(task.id))
 
 
-def measure(task: Task | str, policy: PolicySpec, method: str, authors: list[str], code_url: str | None = None,
-            policy_label: str | None = None, backend: str = "numpy", exact: EvalResult | None = None,
-            reference: EvalResult | None = None, notes: str = "") -> Result:
+def measure(
+    task: Task | str,
+    policy: PolicySpec,
+    method: str,
+    authors: list[str],
+    code_url: str | None = None,
+    policy_label: str | None = None,
+    backend: str = "numpy",
+    exact: EvalResult | None = None,
+    reference: EvalResult | None = None,
+    notes: str = "",
+) -> Result:
     """Evaluate ``policy`` under the card's protocol, with its gaps, as a leaderboard entry (unverified)."""
     task = make_task(task) if isinstance(task, str) else task
     notes = "; ".join(x for x in (notes, _named_groups_note(policy)) if x)
@@ -53,17 +62,47 @@ def measure(task: Task | str, policy: PolicySpec, method: str, authors: list[str
     if task.is_single_agent and "exact" in task.policies:
         g = optimality_gap(task, policy, backend=backend, exact=exact, reference=reference)
         ci = g.normalized_ci if all(math.isfinite(x) for x in g.normalized_ci) else None
-        gaps.append(Gap(kind="optimality", method="exact", value=g.raw, normalized=_finite_or_none(g.normalized), ci95=ci,
-                        description=f"exact optimum on common shocks; ci95 is the normalized regret's against {g.reference!r}"))
+        gaps.append(
+            Gap(
+                kind="optimality",
+                method="exact",
+                value=g.raw,
+                normalized=_finite_or_none(g.normalized),
+                ci95=ci,
+                description=f"exact optimum on common shocks; ci95 is the normalized regret's against {g.reference!r}",
+            )
+        )
     elif task.equilibrium_gap is not None and not task.is_single_agent:
         for r in equilibrium_gap(task, policy, backend=backend):
-            gaps.append(Gap(kind="equilibrium", method=gap_method(r.method), group=r.group, value=r.epsilon,
-                            relative=_finite_or_none(r.relative), ci95=r.epsilon_ci, description=r.method))
+            gaps.append(
+                Gap(
+                    kind="equilibrium",
+                    method=gap_method(r.method),
+                    group=r.group,
+                    value=r.epsilon,
+                    relative=_finite_or_none(r.relative),
+                    ci95=r.epsilon_ci,
+                    description=r.method,
+                )
+            )
     return Result(
-        task=task_ref(task), method=method, authors=authors, code_url=code_url,
-        policy=policy_label or res.policy, seeds=res.seeds, episodes_per_seed=int(res.scores.shape[1]),
-        per_seed_scores=per_seed, score=float(np.mean(per_seed)), score_ci95=res.ci, score_iqm=iqm(np.asarray(per_seed)),
-        gaps=gaps, econbench_version=__version__, backend=backend, hardware=hardware(), date=now(), notes=notes,
+        task=task_ref(task),
+        method=method,
+        authors=authors,
+        code_url=code_url,
+        policy=policy_label or res.policy,
+        seeds=res.seeds,
+        episodes_per_seed=int(res.scores.shape[1]),
+        per_seed_scores=per_seed,
+        score=float(np.mean(per_seed)),
+        score_ci95=res.ci,
+        score_iqm=iqm(np.asarray(per_seed)),
+        gaps=gaps,
+        econbench_version=__version__,
+        backend=backend,
+        hardware=hardware(),
+        date=now(),
+        notes=notes,
     )
 
 
@@ -79,8 +118,11 @@ def _named_groups_note(policy: PolicySpec) -> str:
     from econbench import policies
 
     named = policies.named_groups(policies.load(policy))
-    return ("groups following the task's named policies: " + ", ".join(f"{g}={p}" for g, p in sorted(named.items()))
-            if named else "")
+    return (
+        "groups following the task's named policies: " + ", ".join(f"{g}={p}" for g, p in sorted(named.items()))
+        if named
+        else ""
+    )
 
 
 def _close(a: float, b: float, tol: float) -> bool:
@@ -100,9 +142,12 @@ def disagreements(claimed: Result, measured: Result, rtol: float = 1e-6, gap_rto
     for seed, a, b in zip(claimed.seeds, claimed.per_seed_scores, measured.per_seed_scores):
         if not _close(a, b, rtol):
             out.append(f"seed {seed}: claimed score {a!r}, re-evaluation {b!r}")
-    for name, a, b in (("score", claimed.score, measured.score), ("score_iqm", claimed.score_iqm, measured.score_iqm),
-                       ("score_ci95 low", claimed.score_ci95[0], measured.score_ci95[0]),
-                       ("score_ci95 high", claimed.score_ci95[1], measured.score_ci95[1])):
+    for name, a, b in (
+        ("score", claimed.score, measured.score),
+        ("score_iqm", claimed.score_iqm, measured.score_iqm),
+        ("score_ci95 low", claimed.score_ci95[0], measured.score_ci95[0]),
+        ("score_ci95 high", claimed.score_ci95[1], measured.score_ci95[1]),
+    ):
         if not _close(a, b, rtol):
             out.append(f"{name}: claimed {a!r}, re-evaluation {b!r}")
     mine = {(g.kind, g.group): g for g in measured.gaps}
@@ -130,19 +175,34 @@ def disagreements(claimed: Result, measured: Result, rtol: float = 1e-6, gap_rto
 def verified_copy(claimed: Result, measured: Result) -> Result:
     """The entry to store for a claim the verifier reproduced: every number and the run's facts (backend,
     hardware, version, date, task definition) are the verifier's; the names and notes are the submitter's."""
-    return measured.model_copy(update={
-        "method": claimed.method, "authors": claimed.authors, "code_url": claimed.code_url, "policy": claimed.policy,
-        "notes": "; ".join(x for x in (claimed.notes, "" if measured.notes in claimed.notes else measured.notes)
-                           if x)[:2000],
-        "wandb_run": claimed.wandb_run, "verified": True})
+    return measured.model_copy(
+        update={
+            "method": claimed.method,
+            "authors": claimed.authors,
+            "code_url": claimed.code_url,
+            "policy": claimed.policy,
+            "notes": "; ".join(
+                x for x in (claimed.notes, "" if measured.notes in claimed.notes else measured.notes) if x
+            )[:2000],
+            "wandb_run": claimed.wandb_run,
+            "verified": True,
+        }
+    )
 
 
 def summary_row(r: Result) -> dict[str, Any]:
     """The headline numbers of an entry, for tables."""
     gap = r.headline_gap()
     return {
-        "task": r.task.id, "method": r.method, "policy": r.policy, "score": r.score, "ci95": r.score_ci95,
-        "iqm": r.score_iqm, "gap_kind": gap.kind if gap else None,
+        "task": r.task.id,
+        "method": r.method,
+        "policy": r.policy,
+        "score": r.score,
+        "ci95": r.score_ci95,
+        "iqm": r.score_iqm,
+        "gap_kind": gap.kind if gap else None,
         "gap": (gap.normalized if gap and gap.kind == "optimality" else gap.relative if gap else None),
-        "verified": r.verified, "authors": r.authors, "key": r.key(),
+        "verified": r.verified,
+        "authors": r.authors,
+        "key": r.key(),
     }

@@ -25,12 +25,19 @@ from econbench.jsontext import MAX_JSON_DEPTH, json_depth
 SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a result is a few KB; anything near this is not a result file
 EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
-GAP_METHODS = ("exact", "linear-fit lower bound", "dp lower bound", "deviation-search lower bound", "trained best response")
+GAP_METHODS = (
+    "exact",
+    "linear-fit lower bound",
+    "dp lower bound",
+    "deviation-search lower bound",
+    "trained best response",
+)
 
 # Characters that make one string look like another or hide text: bidirectional embeddings, overrides,
 # isolates and marks, and zero-width characters. C0/C1 controls are refused separately.
-_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-                       "\u200b\u200c\u200d\u2060\ufeff")
+_INVISIBLE = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u200c\u200d\u2060\ufeff"
+)
 
 
 def _clean_text(value: Any, newlines: bool = False, blank: bool = False) -> Any:
@@ -73,7 +80,7 @@ class TaskRef(BaseModel):
     fingerprint: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
 
     @model_validator(mode="after")
-    def _version_matches_id(self) -> "TaskRef":
+    def _version_matches_id(self) -> TaskRef:
         if task_version(self.id) != self.version:
             raise ValueError(f"version {self.version} does not match the ID {self.id}")
         return self
@@ -142,7 +149,7 @@ class Result(BaseModel):
         return [_finite(x) for x in v]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Result":
+    def _consistent(self) -> Result:
         if len(self.per_seed_scores) != len(self.seeds):
             raise ValueError(f"{len(self.per_seed_scores)} per-seed scores for {len(self.seeds)} seeds")
         if len(set(self.seeds)) != len(self.seeds):
@@ -170,18 +177,31 @@ class Result(BaseModel):
         for kind in ("equilibrium", "optimality"):
             gaps = [g for g in self.gaps if g.kind == kind]
             if gaps:
-                return max(gaps, key=lambda g: (g.relative if g.relative is not None and math.isfinite(g.relative)
-                                                else -math.inf, g.value if math.isfinite(g.value) else -math.inf))
+                return max(
+                    gaps,
+                    key=lambda g: (
+                        g.relative if g.relative is not None and math.isfinite(g.relative) else -math.inf,
+                        g.value if math.isfinite(g.value) else -math.inf,
+                    ),
+                )
         return None
 
     def key(self) -> str:
         """Identity of an entry: same task definition, method, policy and protocol means the same entry."""
-        return entry_key(self.task.id, self.task.fingerprint, self.method, self.policy, self.seeds,
-                         self.episodes_per_seed, self.backend)
+        return entry_key(
+            self.task.id,
+            self.task.fingerprint,
+            self.method,
+            self.policy,
+            self.seeds,
+            self.episodes_per_seed,
+            self.backend,
+        )
 
 
-def entry_key(task_id: str, fingerprint: str, method: str, policy: str, seeds: list[int], episodes: int,
-              backend: str) -> str:
+def entry_key(
+    task_id: str, fingerprint: str, method: str, policy: str, seeds: list[int], episodes: int, backend: str
+) -> str:
     """Known before anything is measured, so a resumed run can skip what it already stored."""
     ident = [task_id, fingerprint, method, policy, list(seeds), int(episodes), backend]
     return hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:20]

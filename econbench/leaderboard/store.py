@@ -91,9 +91,14 @@ def _errorname(exc: sqlite3.Error) -> str:
     if name:
         return str(name)
     text = str(exc).lower()
-    for needle, code in (("not a database", "SQLITE_NOTADB"), ("malformed", "SQLITE_CORRUPT"),
-                         ("readonly", "SQLITE_READONLY"), ("disk is full", "SQLITE_FULL"),
-                         ("locked", "SQLITE_BUSY"), ("unable to open", "SQLITE_CANTOPEN")):
+    for needle, code in (
+        ("not a database", "SQLITE_NOTADB"),
+        ("malformed", "SQLITE_CORRUPT"),
+        ("readonly", "SQLITE_READONLY"),
+        ("disk is full", "SQLITE_FULL"),
+        ("locked", "SQLITE_BUSY"),
+        ("unable to open", "SQLITE_CANTOPEN"),
+    ):
         if needle in text:
             return code
     return "SQLITE_ERROR"
@@ -113,8 +118,9 @@ class Store:
         self._immutable = False
         self._empty = False  # read-only and nothing there yet
         if self.path.is_dir():
-            raise StoreError(f"the store {self.path} is a folder; give the path of a file "
-                             f"(e.g. {self.path / 'leaderboard.sqlite'})")
+            raise StoreError(
+                f"the store {self.path} is a folder; give the path of a file (e.g. {self.path / 'leaderboard.sqlite'})"
+            )
         if readonly:
             if not self.path.exists():
                 self._empty = True
@@ -164,17 +170,23 @@ class Store:
     def _error(self, doing: str, exc: sqlite3.Error) -> StoreError:
         name, why = _errorname(exc), str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-            return CorruptStoreError(f"the store {self.path} is corrupt ({why}); it was not modified: restore a copy "
-                                     "or rebuild it elsewhere with `econbench leaderboard rebuild`")
+            return CorruptStoreError(
+                f"the store {self.path} is corrupt ({why}); it was not modified: restore a copy "
+                "or rebuild it elsewhere with `econbench leaderboard rebuild`"
+            )
         if name.startswith("SQLITE_READONLY"):
-            return StoreError(f"the store {self.path} is read-only ({why}); nothing was written "
-                              "(`econbench leaderboard show` still reads it)")
+            return StoreError(
+                f"the store {self.path} is read-only ({why}); nothing was written "
+                "(`econbench leaderboard show` still reads it)"
+            )
         if name.startswith("SQLITE_FULL"):
-            return StoreError(f"the disk holding the store {self.path} is full; nothing was written and the stored "
-                              "entries are intact")
+            return StoreError(
+                f"the disk holding the store {self.path} is full; nothing was written and the stored entries are intact"
+            )
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            return StoreError(f"the store {self.path} stayed locked by another writer for {self.timeout:g} s; "
-                              "nothing was written")
+            return StoreError(
+                f"the store {self.path} stayed locked by another writer for {self.timeout:g} s; nothing was written"
+            )
         if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
             return StoreError(f"cannot open the store {self.path} ({why})")
         return StoreError(f"{doing} the store {self.path} failed ({why})")
@@ -200,8 +212,10 @@ class Store:
             found = [str(row[0]) for row in con.execute("PRAGMA quick_check(3)")]
         if found != ["ok"]:
             what = " ".join(" ".join(found).replace("*** in database main ***", "").split())[:300] or "no answer"
-            raise CorruptStoreError(f"the store {self.path} is corrupt (quick_check: {what}); it was not modified: "
-                                    "restore a copy or rebuild it elsewhere with `econbench leaderboard rebuild`")
+            raise CorruptStoreError(
+                f"the store {self.path} is corrupt (quick_check: {what}); it was not modified: "
+                "restore a copy or rebuild it elsewhere with `econbench leaderboard rebuild`"
+            )
 
     def _query(self, query: str, params: tuple[object, ...] = ()) -> list[tuple]:
         if self._empty:
@@ -213,8 +227,10 @@ class Store:
         try:
             return parse_result(text)
         except ValueError as exc:
-            raise StoreError(f"the stored entry {key} no longer validates ({exc}); take it out with "
-                             f"`econbench leaderboard remove --key {key}`") from None
+            raise StoreError(
+                f"the stored entry {key} no longer validates ({exc}); take it out with "
+                f"`econbench leaderboard remove --key {key}`"
+            ) from None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -251,10 +267,20 @@ class Store:
         folded = method_fold(result.method)
         for (method,) in con.execute("SELECT DISTINCT method FROM entries WHERE task_id = ?", (result.task.id,)):
             if method != result.method and method_fold(method) == folded:
-                raise NearDuplicateError(f"method {result.method!r} differs from the stored {method!r} of "
-                                         f"{result.task.id} only in case or spacing; submit it as {method!r}")
-        row = (key, result.task.id, result.method, result.policy, result.score, int(result.verified),
-               result.date.isoformat(), result.model_dump_json())
+                raise NearDuplicateError(
+                    f"method {result.method!r} differs from the stored {method!r} of "
+                    f"{result.task.id} only in case or spacing; submit it as {method!r}"
+                )
+        row = (
+            key,
+            result.task.id,
+            result.method,
+            result.policy,
+            result.score,
+            int(result.verified),
+            result.date.isoformat(),
+            result.model_dump_json(),
+        )
         con.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         return key
 
@@ -286,8 +312,11 @@ class Store:
 
     def results(self, task_id: str | None = None) -> list[Result]:
         """All entries (of one task), best score first within each task."""
-        query = ("SELECT key, json FROM entries" + (" WHERE task_id = ?" if task_id else "")
-                 + " ORDER BY task_id, score DESC")
+        query = (
+            "SELECT key, json FROM entries"
+            + (" WHERE task_id = ?" if task_id else "")
+            + " ORDER BY task_id, score DESC"
+        )
         return [self._parse(key, text) for key, text in self._query(query, (task_id,) if task_id else ())]
 
     def count(self) -> int:

@@ -47,8 +47,10 @@ def reserved(result: Result) -> str | None:
     if {norm(a) for a in result.authors} & {norm(a) for a in AUTHORS}:
         return f"the author name {AUTHORS[0]!r} is reserved for the entries `econbench bench` measures"
     if (norm(result.method), norm(result.policy)) in {(norm(m), norm(p)) for m, p in reference_names(result.task.id)}:
-        return (f"method {result.method!r} with policy {result.policy!r} is a reference baseline of "
-                f"{result.task.id}; `econbench bench` measures it")
+        return (
+            f"method {result.method!r} with policy {result.policy!r} is a reference baseline of "
+            f"{result.task.id}; `econbench bench` measures it"
+        )
     return None
 
 

@@ -30,9 +30,10 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from econbench.cards import short_name
@@ -47,9 +48,34 @@ ENTRY_JOB_TYPE = "leaderboard-entry"
 TABLE_JOB_TYPE = "leaderboard-table"
 RESULT_KEY = "econbench_result"
 TABLE_KEY = "leaderboard"
-TABLE_COLUMNS = ["task", "method", "policy", "score", "ci_low", "ci_high", "iqm", "gap_kind", "gap", "verified", "entry_key"]
-CONFIG_KEYS = ("task_id", "task_version", "task_fingerprint", "method", "policy", "authors", "code_url", "seeds",
-               "episodes_per_seed", "backend", "econbench_version", "entry_key", "schema_version")
+TABLE_COLUMNS = [
+    "task",
+    "method",
+    "policy",
+    "score",
+    "ci_low",
+    "ci_high",
+    "iqm",
+    "gap_kind",
+    "gap",
+    "verified",
+    "entry_key",
+]
+CONFIG_KEYS = (
+    "task_id",
+    "task_version",
+    "task_fingerprint",
+    "method",
+    "policy",
+    "authors",
+    "code_url",
+    "seeds",
+    "episodes_per_seed",
+    "backend",
+    "econbench_version",
+    "entry_key",
+    "schema_version",
+)
 PULL_FILTERS: dict[str, Any] = {"$and": [{"tags": {"$in": ["leaderboard"]}}, {"jobType": ENTRY_JOB_TYPE}]}
 _MAX_TAG = 64  # W&B rejects longer tags
 
@@ -129,7 +155,12 @@ def run_name(result: Result) -> str:
 
 
 def entry_tags(result: Result) -> list[str]:
-    return ["econbench", "leaderboard", short_name(result.task.id)[:_MAX_TAG], "verified" if result.verified else "unverified"]
+    return [
+        "econbench",
+        "leaderboard",
+        short_name(result.task.id)[:_MAX_TAG],
+        "verified" if result.verified else "unverified",
+    ]
 
 
 def entry_config(result: Result) -> dict[str, Any]:
@@ -189,8 +220,21 @@ def table_rows(results: Iterable[Result]) -> list[list[Any]]:
     rows = []
     for r in results:
         kind, gap = headline_gap(r)
-        rows.append([r.task.id, r.method, r.policy, r.score, r.score_ci95[0], r.score_ci95[1], r.score_iqm,
-                     kind, gap, r.verified, r.key()])
+        rows.append(
+            [
+                r.task.id,
+                r.method,
+                r.policy,
+                r.score,
+                r.score_ci95[0],
+                r.score_ci95[1],
+                r.score_iqm,
+                kind,
+                gap,
+                r.verified,
+                r.key(),
+            ]
+        )
     return rows
 
 
@@ -198,8 +242,10 @@ def _fail(cfg: WandbConfig, what: str, exc: BaseException) -> None:
     """Warn once and switch W&B off for the rest of the run: a mirror that failed once would likely fail (or
     stall) again on every entry."""
     cfg.failed = True
-    msg = (f"W&B: {what} failed ({type(exc).__name__}: {exc}); the local leaderboard is unaffected, "
-           "and W&B logging is off for the rest of this run")
+    msg = (
+        f"W&B: {what} failed ({type(exc).__name__}: {exc}); the local leaderboard is unaffected, "
+        "and W&B logging is off for the rest of this run"
+    )
     log.warning(msg)
     warnings.warn(msg, RuntimeWarning, stacklevel=3)
 
@@ -213,7 +259,7 @@ def _guarded_init(init: Any, timeout: float, **kwargs: Any) -> Any:
     def target() -> None:
         try:
             box["run"] = init(**kwargs)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:
             box["error"] = exc
             return
         if abandoned.is_set():
@@ -236,16 +282,30 @@ def _init(cfg: WandbConfig, mode: str, **kwargs: Any) -> Any:
     folder = cfg.resolved_dir()
     folder.mkdir(parents=True, exist_ok=True)
     try:  # no console capture, code, git or system metrics: an entry run records the entry, not this process
-        settings = wandb.Settings(silent=True, console="off", save_code=False, disable_git=True,
-                                  disable_job_creation=True, x_disable_stats=True, x_disable_machine_info=True,
-                                  init_timeout=cfg.init_timeout)
-    except Exception:  # noqa: BLE001 - private x_* settings may be renamed in another wandb release
+        settings = wandb.Settings(
+            silent=True,
+            console="off",
+            save_code=False,
+            disable_git=True,
+            disable_job_creation=True,
+            x_disable_stats=True,
+            x_disable_machine_info=True,
+            init_timeout=cfg.init_timeout,
+        )
+    except Exception:
         settings = wandb.Settings(silent=True, console="off", init_timeout=cfg.init_timeout)
     # W&B's own timeout first; ours, a little later, for waits it does not cover
-    return _guarded_init(wandb.init, cfg.init_timeout + min(cfg.init_timeout, 10.0),
-                         entity=cfg.entity, project=cfg.project, dir=str(folder), mode=mode,
-                         reinit="create_new",  # never finish or hijack a run the caller has open
-                         settings=settings, **kwargs)
+    return _guarded_init(
+        wandb.init,
+        cfg.init_timeout + min(cfg.init_timeout, 10.0),
+        entity=cfg.entity,
+        project=cfg.project,
+        dir=str(folder),
+        mode=mode,
+        reinit="create_new",  # never finish or hijack a run the caller has open
+        settings=settings,
+        **kwargs,
+    )
 
 
 def _run_location(run: Any, mode: str) -> str:
@@ -257,7 +317,7 @@ def _run_location(run: Any, mode: str) -> str:
 def _finish(run: Any, failed: bool) -> None:
     try:
         run.finish(exit_code=1 if failed else 0)
-    except Exception as exc:  # noqa: BLE001 - finishing a broken run must not raise either
+    except Exception as exc:
         log.debug("W&B: finishing the run failed: %s", exc)
 
 
@@ -273,14 +333,21 @@ def log_entry(result: Result, cfg: WandbConfig | None = None) -> str | None:
         return None
     run = None
     try:
-        run = _init(cfg, mode, name=run_name(result), group=result.task.id, job_type=ENTRY_JOB_TYPE,
-                    tags=entry_tags(result), config=entry_config(result))
+        run = _init(
+            cfg,
+            mode,
+            name=run_name(result),
+            group=result.task.id,
+            job_type=ENTRY_JOB_TYPE,
+            tags=entry_tags(result),
+            config=entry_config(result),
+        )
         run.log(entry_metrics(result))
         run.summary[RESULT_KEY] = result.model_dump_json()
         location = _run_location(run, mode)
         run.finish()
         return location
-    except Exception as exc:  # noqa: BLE001 - the mirror must never break a local submission
+    except Exception as exc:
         if run is not None:
             _finish(run, failed=True)
         _fail(cfg, f"logging entry {result.key()} ({result.task.id}, {result.method!r})", exc)
@@ -303,14 +370,20 @@ def log_table(results: Iterable[Result], cfg: WandbConfig | None = None) -> str 
 
         from econbench import __version__
 
-        run = _init(cfg, mode, name="leaderboard-table", job_type=TABLE_JOB_TYPE, tags=["econbench", "leaderboard"],
-                    config={"n_entries": len(results), "econbench_version": __version__})
+        run = _init(
+            cfg,
+            mode,
+            name="leaderboard-table",
+            job_type=TABLE_JOB_TYPE,
+            tags=["econbench", "leaderboard"],
+            config={"n_entries": len(results), "econbench_version": __version__},
+        )
         table = wandb.Table(columns=TABLE_COLUMNS, data=table_rows(results), allow_mixed_types=True)
         run.log({TABLE_KEY: table})
         location = _run_location(run, mode)
         run.finish()
         return location
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if run is not None:
             _finish(run, failed=True)
         _fail(cfg, f"logging the leaderboard table ({len(results)} entries)", exc)
@@ -351,7 +424,8 @@ def sync(cfg: WandbConfig | None = None) -> list[str]:
     if not api_key_available():
         raise WandbSyncError(
             f"no W&B API key: set WANDB_API_KEY or run `wandb login` (or add a netrc entry); "
-            f"{len(pending)} offline run(s) stay queued in {cfg.wandb_folder()}")
+            f"{len(pending)} offline run(s) stay queued in {cfg.wandb_folder()}"
+        )
     if not pending:
         return []
     cmd = [*wandb_command(), "sync", "--project", cfg.project]
@@ -361,8 +435,10 @@ def sync(cfg: WandbConfig | None = None) -> list[str]:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=cfg.sync_timeout)
     except subprocess.TimeoutExpired:
-        raise WandbSyncError(f"`wandb sync` did not finish within {cfg.sync_timeout:g} s and was stopped; "
-                             f"{len(pending)} run(s) stay queued") from None
+        raise WandbSyncError(
+            f"`wandb sync` did not finish within {cfg.sync_timeout:g} s and was stopped; "
+            f"{len(pending)} run(s) stay queued"
+        ) from None
     except OSError as exc:
         raise WandbSyncError(f"could not run `wandb sync` ({exc}); {len(pending)} run(s) stay queued") from exc
     if proc.returncode != 0:
@@ -440,9 +516,13 @@ def read_offline_run(run_dir: str | Path) -> dict[str, Any]:
     """
     cmd = [*wandb_command(), "leet", "inspect"]
     env = {**os.environ, "WANDB_SILENT": "true"}
-    proc = subprocess.run([*cmd, "--summary", "--json", str(run_dir)], capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [*cmd, "--summary", "--json", str(run_dir)], capture_output=True, text=True, env=env, timeout=120
+    )
     if proc.returncode != 0:
-        raise RuntimeError(f"`wandb leet inspect` failed on {run_dir} ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        raise RuntimeError(
+            f"`wandb leet inspect` failed on {run_dir} ({proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
     data: dict[str, Any] = json.loads(proc.stdout)
     records = subprocess.run([*cmd, "--json", str(run_dir)], capture_output=True, text=True, env=env, timeout=120)
     for line in records.stdout.splitlines():

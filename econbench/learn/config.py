@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,7 +53,9 @@ class SharedPPOConfig:
     lr_scale: dict[str, float] = field(default_factory=dict)  # per-group learning-rate multiple
     log_std: dict[str, float] = field(default_factory=dict)  # per-group initial log std, over log_std_init
     curriculum: str = "auto"  # the card's default curriculum when every group learns from scratch; a name; or "none"
-    curriculum_pace: str = "run"  # "run": the whole schedule over total_timesteps; "source": the card's env-steps per iteration
+    curriculum_pace: str = (
+        "run"  # "run": the whole schedule over total_timesteps; "source": the card's env-steps per iteration
+    )
     track: bool = False  # log to Weights & Biases (offline without credentials)
     wandb_project: str = "econbench"
     wandb_entity: str = ""
@@ -84,8 +87,7 @@ class SharedPPOConfig:
     critic_warmup: int = 0
 
     @classmethod
-    def for_task(cls, task: str | None = None, hyperparams: str | Path | None = None,
-                 **given: Any) -> "SharedPPOConfig":
+    def for_task(cls, task: str | None = None, hyperparams: str | Path | None = None, **given: Any) -> SharedPPOConfig:
         """Defaults, then the task's table in ``hyperparams`` (default: the packaged file), then ``given``."""
         task = task or cls.task
         path = Path(hyperparams) if hyperparams is not None else SHARED_PPO_HYPERPARAMS

@@ -63,7 +63,9 @@ class GroupAgent(nn.Module):
         self.obs_norm = RunningNorm((obs_dim,))
         self.ret_norm = RunningNorm(())
         self.critic = nn.Sequential(layer(obs_dim, hidden), act(), layer(hidden, hidden), act(), layer(hidden, 1, 1.0))
-        self.actor = nn.Sequential(layer(obs_dim, hidden), act(), layer(hidden, hidden), act(), layer(hidden, out, 0.01))
+        self.actor = nn.Sequential(
+            layer(obs_dim, hidden), act(), layer(hidden, hidden), act(), layer(hidden, out, 0.01)
+        )
         if not self.discrete:
             self.log_std = nn.Parameter(torch.full((out,), log_std_init))
         else:  # where each (head, choice) sits in the flat logits; out-of-range choices point at the pad column
@@ -88,8 +90,13 @@ class GroupAgent(nn.Module):
         pad = torch.full((*out.shape[:-1], 1), FORBIDDEN, dtype=out.dtype, device=out.device)
         return torch.cat([out, pad], -1)[..., self.head_index]
 
-    def act(self, x: torch.Tensor, mask: torch.Tensor | None, action: torch.Tensor | None = None,
-            deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def act(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None,
+        action: torch.Tensor | None = None,
+        deterministic: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         if not self.discrete:
             d = Normal(self.actor(x), self.log_std.exp())
             if action is None:

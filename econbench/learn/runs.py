@@ -8,9 +8,10 @@ deterministic profile as an econbench policy folder), ``curve.csv`` and, when sc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -33,15 +34,21 @@ def read_checkpoint(run: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"{run}: no checkpoint.pt (not a run folder of shared PPO)")
     try:
         return torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError: all mean "not our data"
+    except Exception as exc:
         from econbench.policies import PolicyFileError
 
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         raise PolicyFileError(f"{path}: refused, not a checkpoint of tensors and settings only ({first})") from None
 
 
-def export_policy(run: Path, task: Task, agents: dict[str, GroupAgent], args: SharedPPOConfig, step: int,
-                  fixed: tuple[dict[str, Any], dict[str, np.ndarray]]) -> Path:
+def export_policy(
+    run: Path,
+    task: Task,
+    agents: dict[str, GroupAgent],
+    args: SharedPPOConfig,
+    step: int,
+    fixed: tuple[dict[str, Any], dict[str, np.ndarray]],
+) -> Path:
     """The run's deterministic profile as an econbench policy folder (``policy.json``, ``policy.safetensors``):
     the file econbench evaluates, verifies and shares; ``checkpoint.pt`` stays the trainer's own (resume, --init).
     ``fixed`` holds the groups that did not learn (:func:`fixed_groups`).
@@ -53,17 +60,33 @@ def export_policy(run: Path, task: Task, agents: dict[str, GroupAgent], args: Sh
         sd = agent.state_dict()
         action = policies.DiscreteAction(output="logits", masked=True) if agent.discrete else policies.BoxAction()
         norm = policies.ObsNorm(eps=1e-8, clip=10.0, dtype="float32", op="multiply")  # RunningNorm.normalize
-        groups[k], a = policies.mlp_group(k, [(sd[f"actor.{i}.weight"], sd[f"actor.{i}.bias"]) for i in (0, 2, 4)],
-                                          args.activation, action, sd["obs_norm.mean"], sd["obs_norm.var"], norm,
-                                          "float32", sd.get("log_std"))
+        groups[k], a = policies.mlp_group(
+            k,
+            [(sd[f"actor.{i}.weight"], sd[f"actor.{i}.bias"]) for i in (0, 2, 4)],
+            args.activation,
+            action,
+            sd["obs_norm.mean"],
+            sd["obs_norm.var"],
+            norm,
+            "float32",
+            sd.get("log_std"),
+        )
         arrays.update(a)
-    provenance = {"trainer": TRAINER, "run": run.name, "seed": args.seed, "timesteps": step,
-                  "learn": sorted(agents), "fixed": portable(args)["fixed"] if fixed[0] else None,
-                  "deviate": args.deviate if args.deviate >= 0 else None}
+    provenance = {
+        "trainer": TRAINER,
+        "run": run.name,
+        "seed": args.seed,
+        "timesteps": step,
+        "learn": sorted(agents),
+        "fixed": portable(args)["fixed"] if fixed[0] else None,
+        "deviate": args.deviate if args.deviate >= 0 else None,
+    }
     return policies.write_policy(run, task.id, groups, arrays, params=args.params, provenance=provenance)
 
 
-def fixed_groups(task: Task, args: SharedPPOConfig, learn: Sequence[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def fixed_groups(
+    task: Task, args: SharedPPOConfig, learn: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The policy-file groups (and tensors) of the groups that do not learn: the run's ``--fixed`` named policy,
     or the networks of the run folder it names, copied in so the profile is whole."""
     rest = [g.name for g in task.groups if g.name not in learn]
@@ -73,8 +96,10 @@ def fixed_groups(task: Task, args: SharedPPOConfig, learn: Sequence[str]) -> tup
     from econbench import policies
 
     fixed = policies.load(source)
-    return ({k: fixed.spec.groups[k] for k in rest},
-            {n: v for n, v in fixed.arrays.items() if n.split("/", 1)[0] in rest})
+    return (
+        {k: fixed.spec.groups[k] for k in rest},
+        {n: v for n, v in fixed.arrays.items() if n.split("/", 1)[0] in rest},
+    )
 
 
 def run_folder(spec: str) -> Path | None:
@@ -97,8 +122,10 @@ def load_profile(run: str | Path, deterministic: bool = True) -> tuple[Task, dic
     for k, state in ck["agents"].items():
         agents[k] = GroupAgent(task.group(k), args.hidden, args.log_std_init, args.activation)
         agents[k].load_state_dict(state)
-    return task, {**fixed_policies(task, args.fixed, list(agents), deterministic),
-                  **learned_profile(task, agents, deterministic)}
+    return task, {
+        **fixed_policies(task, args.fixed, list(agents), deterministic),
+        **learned_profile(task, agents, deterministic),
+    }
 
 
 def fixed_policies(task: Task, spec: str, learn: Sequence[str], deterministic: bool = True) -> dict[str, Any]:
@@ -174,20 +201,33 @@ def portable(args: SharedPPOConfig) -> dict[str, Any]:
     return out
 
 
-def evaluate_run(task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any], train_time: float,
-                 args: SharedPPOConfig) -> dict[str, Any]:
+def evaluate_run(
+    task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any], train_time: float, args: SharedPPOConfig
+) -> dict[str, Any]:
     """Score and equilibrium gap of the learned profile (deterministic) under the card's protocol."""
     from econbench.metrics import equilibrium_gap, evaluate
 
     profile = {**fixed, **learned_profile(task, agents)}
     res = evaluate(task, profile, episodes=args.eval_episodes)
-    out: dict[str, Any] = {"task_id": task.id, "score": res.mean, "score_ci95": list(res.ci),
-                           "train_time_s": round(train_time, 2), "timesteps": args.total_timesteps}
+    out: dict[str, Any] = {
+        "task_id": task.id,
+        "score": res.mean,
+        "score_ci95": list(res.ci),
+        "train_time_s": round(train_time, 2),
+        "timesteps": args.total_timesteps,
+    }
     if task.equilibrium_gap is not None:
         gaps = equilibrium_gap(task, profile, episodes=args.eval_episodes)
-        out["equilibrium_gap"] = [{"group": g.group, "method": g.method, "epsilon": g.epsilon,
-                                   "relative": g.relative if np.isfinite(g.relative) else None,  # strict JSON
-                                   "epsilon_ci95": list(g.epsilon_ci)} for g in gaps]
+        out["equilibrium_gap"] = [
+            {
+                "group": g.group,
+                "method": g.method,
+                "epsilon": g.epsilon,
+                "relative": g.relative if np.isfinite(g.relative) else None,  # strict JSON
+                "epsilon_ci95": list(g.epsilon_ci),
+            }
+            for g in gaps
+        ]
     if "exact" in task.policies:
         ref = evaluate(task, "exact", episodes=args.eval_episodes)
         out["exact_score"] = ref.mean
@@ -197,6 +237,11 @@ def evaluate_run(task: Task, agents: dict[str, GroupAgent], fixed: dict[str, Any
         seed = int(task.card["protocol"]["eval_seeds"][0])
         n = args.eval_episodes or int(task.card["protocol"]["episodes_per_seed"])
         learned, exact = (rollout(task, prof, n, seed, record=True) for prof in (profile, task.policy("exact")))
-        out["final_state"] = {g.name: {"learned": float(learned.obs[g.name][-1, ..., 0].mean()),
-                                       "exact": float(exact.obs[g.name][-1, ..., 0].mean())} for g in task.groups}
+        out["final_state"] = {
+            g.name: {
+                "learned": float(learned.obs[g.name][-1, ..., 0].mean()),
+                "exact": float(exact.obs[g.name][-1, ..., 0].mean()),
+            }
+            for g in task.groups
+        }
     return out

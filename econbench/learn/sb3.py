@@ -31,8 +31,9 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,6 +55,8 @@ from econbench.registry import make_task
 
 # Keys of a hyperparameter table that configure the run rather than PPO itself.
 RUN_KEYS = {"n_envs", "total_timesteps", "normalize", "lr_schedule", "init_action", "reward_offset"}
+
+
 def linear_schedule(initial: float) -> Callable[[float], float]:
     """Learning rate decaying linearly to zero (SB3 passes the remaining progress, 1 -> 0)."""
     return lambda progress_remaining: progress_remaining * initial
@@ -145,8 +148,9 @@ def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
     """
     # trained on features only, a masked view's learner may pick what its mask forbids while it learns: executed
     # as the dynamics define (the training env is not the benchmark); the policy folder's runtime applies the masks
-    venv: VecEnv = EconSB3VecEnv(task.id, num_envs=n_envs, normalize_actions=not is_discrete(task),
-                                 mask_violation="execute")
+    venv: VecEnv = EconSB3VecEnv(
+        task.id, num_envs=n_envs, normalize_actions=not is_discrete(task), mask_violation="execute"
+    )
     if isinstance(venv.observation_space, spaces.Dict):
         venv = FeaturesOnly(venv)
     venv = VecMonitor(venv)
@@ -211,8 +215,12 @@ class GapCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.model.num_timesteps >= self.next_at:
             self.next_at += self.freq
-            gap = optimality_gap(self.task, snapshot_policy(self.model, self.vecnorm, self.task),
-                                 exact=self.exact, reference=self.reference)
+            gap = optimality_gap(
+                self.task,
+                snapshot_policy(self.model, self.vecnorm, self.task),
+                exact=self.exact,
+                reference=self.reference,
+            )
             self.log({"timesteps": self.model.num_timesteps, "normalized_regret": gap.normalized, "gap": gap.raw})
         return True
 
@@ -232,10 +240,23 @@ def train(args: SB3PPOConfig) -> Path:
     folder = Path(args.out) / task.name / run_name
     folder.mkdir(parents=True, exist_ok=True)
 
-    config = {"task_id": task.id, "task_name": task.name, "run_name": run_name, "seed": args.seed,
-              "gamma": task.discount, "hyperparameters": hp}
-    tracker = Tracker(args.track, project=args.wandb_project, name=f"{task.name}/{run_name}", config=config,
-                      folder=folder, group=task.id, job_type="sb3_ppo")
+    config = {
+        "task_id": task.id,
+        "task_name": task.name,
+        "run_name": run_name,
+        "seed": args.seed,
+        "gamma": task.discount,
+        "hyperparameters": hp,
+    }
+    tracker = Tracker(
+        args.track,
+        project=args.wandb_project,
+        name=f"{task.name}/{run_name}",
+        config=config,
+        folder=folder,
+        group=task.id,
+        job_type="sb3_ppo",
+    )
     print(f"{task.id}: PPO seed {args.seed}, {total:,} timesteps on {n_envs} envs, gamma {task.discount} -> {folder}")
     print("hyperparameters: " + json.dumps(hp))
 
@@ -247,8 +268,9 @@ def train(args: SB3PPOConfig) -> Path:
     torch.set_num_threads(args.threads)  # before building the nets: their initialisation depends on it too
     try:
         env = make_env(task, n_envs, hp)
-        model = PPO("MlpPolicy", env, gamma=task.discount, seed=args.seed, verbose=args.verbose, device="cpu",
-                    **ppo_kwargs(hp))
+        model = PPO(
+            "MlpPolicy", env, gamma=task.discount, seed=args.seed, verbose=args.verbose, device="cpu", **ppo_kwargs(hp)
+        )
         if "init_action" in hp:
             set_initial_action(model, task, hp["init_action"])
         progress = ProgressCallback(total)
@@ -263,23 +285,42 @@ def train(args: SB3PPOConfig) -> Path:
 
     # The checkpoint: the deterministic actor and the frozen observation statistics as data, and what produced them.
     meta = {
-        "task_id": task.id, "algo": "ppo", "normalize_actions": not is_discrete(task), "seed": args.seed,
-        "total_timesteps": total, "timesteps": int(model.num_timesteps), "n_envs": n_envs, "gamma": task.discount,
-        "hyperparameters": hp, "train_time_s": round(train_time, 2),
-        "econbench_version": econbench.__version__, "stable_baselines3_version": _version("stable_baselines3"),
-        "torch_version": torch.__version__, "python_version": platform.python_version(),
-        "torch_threads": args.threads, "command": command(args),
+        "task_id": task.id,
+        "algo": "ppo",
+        "normalize_actions": not is_discrete(task),
+        "seed": args.seed,
+        "total_timesteps": total,
+        "timesteps": int(model.num_timesteps),
+        "n_envs": n_envs,
+        "gamma": task.discount,
+        "hyperparameters": hp,
+        "train_time_s": round(train_time, 2),
+        "econbench_version": econbench.__version__,
+        "stable_baselines3_version": _version("stable_baselines3"),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "torch_threads": args.threads,
+        "command": command(args),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-    export_sb3(folder, model, task, env, provenance={"run": run_name, "seed": args.seed, "total_timesteps": total,
-                                                      "timesteps": int(model.num_timesteps), "command": meta["command"]})
+    export_sb3(
+        folder,
+        model,
+        task,
+        env,
+        provenance={
+            "run": run_name,
+            "seed": args.seed,
+            "total_timesteps": total,
+            "timesteps": int(model.num_timesteps),
+            "command": meta["command"],
+        },
+    )
     # undiscounted return of the last 100 episodes, natural units
     write_curve(folder / "curve.csv", ["timesteps", "mean_episode_return"], progress.curve)
     print(f"trained {model.num_timesteps:,} timesteps in {train_time:.1f} s; checkpoint in {folder}")
 
     if not args.no_eval:
-
-
         result = score(task, folder, train_time)
         (folder / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
         print_result(result)

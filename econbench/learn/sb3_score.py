@@ -22,7 +22,6 @@ from econbench.metrics import evaluate, optimality_gap
 from econbench.metrics.stats import bootstrap_ci
 from econbench.registry import make_task
 
-
 ACTIVATIONS: dict[str, type[torch.nn.Module]] = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
 
 
@@ -111,12 +110,19 @@ def score(task: Task, folder: Path, train_time: float) -> dict[str, Any]:
     gap = optimality_gap(task, str(folder))
     proto = task.card["protocol"]
     return {
-        "task_id": task.id, "policy": str(folder.name), "eval_seeds": list(proto["eval_seeds"]),
+        "task_id": task.id,
+        "policy": str(folder.name),
+        "eval_seeds": list(proto["eval_seeds"]),
         "episodes_per_seed": int(proto["episodes_per_seed"]),
-        "score": res.mean, "score_ci95": list(res.ci),
-        "v_star": gap.v_star, "v_reference": gap.v_reference, "reference": gap.reference,
-        "gap": gap.raw, "gap_ci95": list(gap.raw_ci),
-        "normalized_regret": gap.normalized, "normalized_regret_ci95": list(gap.normalized_ci),
+        "score": res.mean,
+        "score_ci95": list(res.ci),
+        "v_star": gap.v_star,
+        "v_reference": gap.v_reference,
+        "reference": gap.reference,
+        "gap": gap.raw,
+        "gap_ci95": list(gap.raw_ci),
+        "normalized_regret": gap.normalized,
+        "normalized_regret_ci95": list(gap.normalized_ci),
         "train_time_s": round(train_time, 2),
     }
 
@@ -130,12 +136,22 @@ def score_without_optimum(task: Task, folder: Path, train_time: float) -> dict[s
     vs: dict[str, Any] = {}
     for name, other in named.items():
         diff = learned - other.scores.ravel()
-        vs[name] = {"score": other.mean, "score_ci95": list(other.ci), "difference": float(diff.mean()),
-                    "difference_ci95": list(bootstrap_ci(diff, strata))}
+        vs[name] = {
+            "score": other.mean,
+            "score_ci95": list(other.ci),
+            "difference": float(diff.mean()),
+            "difference_ci95": list(bootstrap_ci(diff, strata)),
+        }
     out = {
-        "task_id": task.id, "policy": str(folder.name), "eval_seeds": list(proto["eval_seeds"]),
-        "episodes_per_seed": int(proto["episodes_per_seed"]), "score": res.mean, "score_ci95": list(res.ci),
-        "reference": proto["reference_policy"], "vs_named": vs, "train_time_s": round(train_time, 2),
+        "task_id": task.id,
+        "policy": str(folder.name),
+        "eval_seeds": list(proto["eval_seeds"]),
+        "episodes_per_seed": int(proto["episodes_per_seed"]),
+        "score": res.mean,
+        "score_ci95": list(res.ci),
+        "reference": proto["reference_policy"],
+        "vs_named": vs,
+        "train_time_s": round(train_time, 2),
     }
     if is_discrete(task):  # the policy as it acted in training: sampled, torch seeded for repeatability
         rng = torch.get_rng_state()
@@ -147,8 +163,10 @@ def score_without_optimum(task: Task, folder: Path, train_time: float) -> dict[s
         out["sampled"] = {"score": sampled.mean, "score_ci95": list(sampled.ci), "torch_seed": 0, "vs_named": {}}
         for name, other in named.items():
             diff = sampled.scores.ravel() - other.scores.ravel()
-            out["sampled"]["vs_named"][name] = {"difference": float(diff.mean()),
-                                                "difference_ci95": list(bootstrap_ci(diff, strata))}
+            out["sampled"]["vs_named"][name] = {
+                "difference": float(diff.mean()),
+                "difference_ci95": list(bootstrap_ci(diff, strata)),
+            }
     return out
 
 
@@ -157,22 +175,31 @@ def print_result(r: dict[str, Any]) -> None:
         lo, hi = r["score_ci95"]
         print(f"score {r['score']:.6g} [{lo:.6g}, {hi:.6g}] (no exact optimum: paired differences, learned - named)")
         for name, v in r["vs_named"].items():
-            print(f"  {name:>14}: {v['score']:.6g}; difference {v['difference']:+.4g} "
-                  f"[{v['difference_ci95'][0]:+.4g}, {v['difference_ci95'][1]:+.4g}]")
+            print(
+                f"  {name:>14}: {v['score']:.6g}; difference {v['difference']:+.4g} "
+                f"[{v['difference_ci95'][0]:+.4g}, {v['difference_ci95'][1]:+.4g}]"
+            )
         if "sampled" in r:
             sp = r["sampled"]
-            print(f"sampled actions (torch seed 0): score {sp['score']:.6g} [{sp['score_ci95'][0]:.6g}, {sp['score_ci95'][1]:.6g}]")
+            print(
+                f"sampled actions (torch seed 0): score {sp['score']:.6g} [{sp['score_ci95'][0]:.6g}, {sp['score_ci95'][1]:.6g}]"
+            )
             for name, v in sp["vs_named"].items():
-                print(f"  {name:>14}: difference {v['difference']:+.4g} "
-                      f"[{v['difference_ci95'][0]:+.4g}, {v['difference_ci95'][1]:+.4g}]")
+                print(
+                    f"  {name:>14}: difference {v['difference']:+.4g} "
+                    f"[{v['difference_ci95'][0]:+.4g}, {v['difference_ci95'][1]:+.4g}]"
+                )
         print(f"training time {r['train_time_s']:.1f} s")
         return
     lo, hi = r["score_ci95"]
-    print(f"score {r['score']:.6g} [{lo:.6g}, {hi:.6g}]  "
-          f"(V* {r['v_star']:.6g}, {r['reference']} {r['v_reference']:.6g})")
+    print(
+        f"score {r['score']:.6g} [{lo:.6g}, {hi:.6g}]  (V* {r['v_star']:.6g}, {r['reference']} {r['v_reference']:.6g})"
+    )
     print(f"optimality gap {r['gap']:.4e} [{r['gap_ci95'][0]:.4e}, {r['gap_ci95'][1]:.4e}]")
-    print(f"normalized regret {r['normalized_regret']:.4f} "
-          f"[{r['normalized_regret_ci95'][0]:.4f}, {r['normalized_regret_ci95'][1]:.4f}]")
+    print(
+        f"normalized regret {r['normalized_regret']:.4f} "
+        f"[{r['normalized_regret_ci95'][0]:.4f}, {r['normalized_regret_ci95'][1]:.4f}]"
+    )
     print(f"training time {r['train_time_s']:.1f} s")
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -32,8 +32,15 @@ from econbench import curriculum as curricula
 from econbench.core import BatchedEnv, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.learn.config import SharedPPOConfig
 from econbench.learn.networks import GroupAgent, as_tensor, observe, to_env_action
-from econbench.learn.runs import (evaluate_run, export_policy, fixed_groups, fixed_policies, portable, profile_of,
-                                  read_checkpoint)
+from econbench.learn.runs import (
+    evaluate_run,
+    export_policy,
+    fixed_groups,
+    fixed_policies,
+    portable,
+    profile_of,
+    read_checkpoint,
+)
 from econbench.learn.track import Tracker, write_curve
 from econbench.registry import make_task
 
@@ -50,8 +57,10 @@ def train(args: SharedPPOConfig) -> Path:
         args.params = {**start["args"].get("params", {}), **args.params}
     task = make_task(args.task, **args.params)
     if task.role is not None:  # a planner (one group of one agent) trains here as plain PPO
-        raise SystemExit(f"{task.id} is a role view (one learner among fixed others): train it with SB3 PPO "
-                         "(econbench.learn.sb3, baselines/sb3_ppo.py)")
+        raise SystemExit(
+            f"{task.id} is a role view (one learner among fixed others): train it with SB3 PPO "
+            "(econbench.learn.sb3, baselines/sb3_ppo.py)"
+        )
     learn = args.learn or [g.name for g in task.groups]
     unknown = set(learn) - {g.name for g in task.groups}
     if unknown:
@@ -67,14 +76,21 @@ def train(args: SharedPPOConfig) -> Path:
     device = torch.device(args.device)
     host = args.backend == "numpy"
     if not host and (fixed or peers is not None):
-        raise SystemExit(f"--backend {args.backend}: fixed groups follow NumPy policies; use it when every group learns")
+        raise SystemExit(
+            f"--backend {args.backend}: fixed groups follow NumPy policies; use it when every group learns"
+        )
     env = BatchedEnv(task, args.n_envs, args.backend, device=None if host else device, seed=args.seed)
     for name, per_group in (("--lr-scale", args.lr_scale), ("--log-std", args.log_std)):
         bad = set(per_group) - {g.name for g in task.groups}
         if bad:
             raise SystemExit(f"{name} names group(s) {sorted(bad)} that {task.name} does not have")
-    agents = {g.name: GroupAgent(g, args.hidden, float(args.log_std.get(g.name, args.log_std_init)), args.activation).to(device)
-              for g in task.groups if g.name in learn}
+    agents = {
+        g.name: GroupAgent(g, args.hidden, float(args.log_std.get(g.name, args.log_std_init)), args.activation).to(
+            device
+        )
+        for g in task.groups
+        if g.name in learn
+    }
     bad = set(args.init_bias) - set(agents)
     if bad:
         raise SystemExit(f"--init-bias names group(s) {sorted(bad)} that do not learn in {task.name}")
@@ -99,23 +115,38 @@ def train(args: SharedPPOConfig) -> Path:
             optims[k].load_state_dict(ck["optims"][k])
         step, curve = ck["step"], ck["curve"]
         torch.set_rng_state(ck["torch_rng"])
-        env = BatchedEnv(task, args.n_envs, args.backend, device=None if host else device,
-                         seed=args.seed + step)  # a fresh stream for the continued run
+        env = BatchedEnv(
+            task, args.n_envs, args.backend, device=None if host else device, seed=args.seed + step
+        )  # a fresh stream for the continued run
         print(f"resumed {run} at step {step:,}")
     groups = {k: task.group(k) for k in agents}
     fixed_part = fixed_groups(task, args, list(agents))
     gamma = task.discount
     total = max(1, args.total_timesteps // (args.n_envs * args.num_steps)) * args.n_envs * args.num_steps
-    config = {**asdict(args), "task_id": task.id, "curriculum_name": cur.name if cur else None,
-              "groups": {g.name: g.n_agents for g in task.groups}}
-    tracker = Tracker(args.track, project=args.wandb_project, entity=args.wandb_entity, name=f"{task.name}/{run.name}",
-                      config=config, folder=run, group=task.id, job_type="shared_ppo")
+    config = {
+        **asdict(args),
+        "task_id": task.id,
+        "curriculum_name": cur.name if cur else None,
+        "groups": {g.name: g.n_agents for g in task.groups},
+    }
+    tracker = Tracker(
+        args.track,
+        project=args.wandb_project,
+        entity=args.wandb_entity,
+        name=f"{task.name}/{run.name}",
+        config=config,
+        folder=run,
+        group=task.id,
+        job_type="shared_ppo",
+    )
     point = None
     if cur is not None:
         point = cur.at(cur.iteration_at(step, total if args.curriculum_pace == "run" else None))
         curricula.apply(env, point)
-        print(f"curriculum {cur.name!r} ({cur.source or task.id}), pace {args.curriculum_pace}: "
-              + "; ".join(f"from iteration {st.start:g}: {', '.join(st.learn)} learn" for st in cur.stages))
+        print(
+            f"curriculum {cur.name!r} ({cur.source or task.id}), pace {args.curriculum_pace}: "
+            + "; ".join(f"from iteration {st.start:g}: {', '.join(st.learn)} learn" for st in cur.stages)
+        )
     obs = env.reset()
     ep_return = {k: np.zeros((args.n_envs, g.n_agents)) for k, g in groups.items()}
     finished: dict[str, list[float]] = {k: [] for k in groups}
@@ -128,7 +159,9 @@ def train(args: SharedPPOConfig) -> Path:
         if args.anneal_lr:
             for k, o in optims.items():
                 o.param_groups[0]["lr"] = (1.0 - step / total) * lrs[k]
-        buf: dict[str, dict[str, list[torch.Tensor]]] = {k: {n: [] for n in ("x", "m", "a", "logp", "v", "nv", "r", "d", "nd")} for k in agents}
+        buf: dict[str, dict[str, list[torch.Tensor]]] = {
+            k: {n: [] for n in ("x", "m", "a", "logp", "v", "nv", "r", "d", "nd")} for k in agents
+        }
         for _ in range(args.num_steps):
             masks = env.action_masks()
             actions: dict[str, np.ndarray] = profile_actions(fixed, obs, lambda: masks)
@@ -177,19 +210,36 @@ def train(args: SharedPPOConfig) -> Path:
             if point is not None and k not in point.learn:
                 continue  # the curriculum has not reached this group: it acts, but is not updated
             ent_coef = point.entropy.get(k, args.ent_coef) if point is not None else args.ent_coef
-            stats.update({f"{k}/{n}": v for n, v in update(agent, optims[k], buf[k], args, gamma, rows, ent_coef,
-                                                           actor=step > args.critic_warmup).items()})
+            stats.update(
+                {
+                    f"{k}/{n}": v
+                    for n, v in update(
+                        agent, optims[k], buf[k], args, gamma, rows, ent_coef, actor=step > args.critic_warmup
+                    ).items()
+                }
+            )
         bar.update(args.n_envs * args.num_steps)
         if all(finished[k] for k in agents):
             curve.append((step, *[float(np.mean(finished[k][-100:])) for k in agents]))
             bar.set_postfix({k: f"{curve[-1][i + 1]:.4g}" for i, k in enumerate(agents)}, refresh=False)
             stats.update({f"{k}/episode_return": curve[-1][i + 1] for i, k in enumerate(agents)})
         if point is not None:
-            stats.update({"curriculum/iteration": point.iteration, **{f"curriculum/{p}": v for p, v in point.params.items()}})
+            stats.update(
+                {"curriculum/iteration": point.iteration, **{f"curriculum/{p}": v for p, v in point.params.items()}}
+            )
         tracker.log(stats, step)
-        torch.save({"agents": {k: a.state_dict() for k, a in agents.items()},
-                    "optims": {k: o.state_dict() for k, o in optims.items()}, "step": step, "curve": curve,
-                    "torch_rng": torch.get_rng_state(), "args": portable(args), "task_id": task.id}, run / "checkpoint.pt")
+        torch.save(
+            {
+                "agents": {k: a.state_dict() for k, a in agents.items()},
+                "optims": {k: o.state_dict() for k, o in optims.items()},
+                "step": step,
+                "curve": curve,
+                "torch_rng": torch.get_rng_state(),
+                "args": portable(args),
+                "task_id": task.id,
+            },
+            run / "checkpoint.pt",
+        )
         export_policy(run, task, agents, args, step, fixed_part)
     bar.close()
     train_time = time.perf_counter() - t0
@@ -203,7 +253,7 @@ def train(args: SharedPPOConfig) -> Path:
     return run
 
 
-def pick_curriculum(task: Task, args: SharedPPOConfig, learn: Sequence[str]) -> "curricula.Curriculum | None":
+def pick_curriculum(task: Task, args: SharedPPOConfig, learn: Sequence[str]) -> curricula.Curriculum | None:
     """``auto``: the card's default curriculum for a from-scratch run (groups that do not learn keep their policy).
 
     A continuation (``--init``) or a unilateral deviation trains against the
@@ -229,7 +279,7 @@ def decision_rows(g: GroupSpec, mask: torch.Tensor) -> torch.Tensor:
         return torch.ones(mask.shape[:2], dtype=torch.bool, device=mask.device)
     allowed, at = [], 0
     for n in g.action.nvec:
-        allowed.append(mask[..., at:at + n].sum(-1) > 1)
+        allowed.append(mask[..., at : at + n].sum(-1) > 1)
         at += n
     return torch.stack(allowed, -1).any(-1)
 
@@ -247,8 +297,16 @@ def no_future(terminated: torch.Tensor, done: torch.Tensor, gamma: float) -> tor
     return done if gamma >= 1.0 else terminated
 
 
-def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[torch.Tensor]], args: SharedPPOConfig,
-           gamma: float, rows: slice = slice(None), ent_coef: float | None = None, actor: bool = True) -> dict[str, float]:
+def update(
+    agent: GroupAgent,
+    optim: torch.optim.Optimizer,
+    b: dict[str, list[torch.Tensor]],
+    args: SharedPPOConfig,
+    gamma: float,
+    rows: slice = slice(None),
+    ent_coef: float | None = None,
+    actor: bool = True,
+) -> dict[str, float]:
     """GAE over the rollout (rows = env x agent; ``rows`` picks the learning agents), then clipped PPO epochs."""
     x, a, logp, v, nv = (torch.stack(b[n])[:, :, rows] for n in ("x", "a", "logp", "v", "nv"))
     r, d = torch.stack(b["r"]).float()[:, :, rows], torch.stack(b["d"]).float()[:, :, rows]
@@ -289,5 +347,10 @@ def update(agent: GroupAgent, optim: torch.optim.Optimizer, b: dict[str, list[to
             optim.step()
     with torch.no_grad():
         kl = ((ratio - 1) - ratio.log()).mean()
-    return {"policy_loss": pg.item(), "value_loss": vf.item(), "entropy": ent.mean().item(), "ent_coef": ent_coef,
-            "approx_kl": kl.item()}
+    return {
+        "policy_loss": pg.item(),
+        "value_loss": vf.item(),
+        "entropy": ent.mean().item(),
+        "ent_coef": ent_coef,
+        "approx_kl": kl.item(),
+    }

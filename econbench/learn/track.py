@@ -9,31 +9,53 @@ untracked after saying so once.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 class Tracker:
     """A W&B run (``enabled``), or a no-op; ``log``, ``summary`` and ``finish`` are safe either way."""
 
-    def __init__(self, enabled: bool, *, project: str, name: str, config: dict[str, Any], folder: Path,
-                 entity: str = "", group: str | None = None, job_type: str | None = None) -> None:
+    def __init__(
+        self,
+        enabled: bool,
+        *,
+        project: str,
+        name: str,
+        config: dict[str, Any],
+        folder: Path,
+        entity: str = "",
+        group: str | None = None,
+        job_type: str | None = None,
+    ) -> None:
         self.run = None
         if not enabled:
             return
         try:
             import wandb
         except ImportError:
-            print("--track: wandb is not installed (pip install 'econbench[track]'); continuing without it",
-                  file=sys.stderr)
+            print(
+                "--track: wandb is not installed (pip install 'econbench[track]'); continuing without it",
+                file=sys.stderr,
+            )
             return
         from econbench.leaderboard.wandb_sync import WandbConfig
 
         mode = WandbConfig(mode="auto").resolved_mode()
         if mode == "disabled":
             return
-        self.run = wandb.init(project=project, entity=entity or None, dir=str(folder), mode=mode, name=name,
-                              group=group, job_type=job_type, config=config, reinit="create_new")
+        self.run = wandb.init(
+            project=project,
+            entity=entity or None,
+            dir=str(folder),
+            mode=mode,
+            name=name,
+            group=group,
+            job_type=job_type,
+            config=config,
+            reinit="create_new",
+        )
         if mode == "offline":
             print(f"W&B offline run in {self.run.settings.sync_dir} (upload with `wandb sync`)")
 
@@ -53,6 +75,7 @@ class Tracker:
 
 def write_curve(path: Path, columns: Sequence[str], rows: Sequence[Sequence[float]]) -> Path:
     """The learning curve as CSV: one row per point (timesteps first), values to 10 significant digits."""
+
     def cell(v: float) -> str:
         return str(v) if isinstance(v, int) else f"{v:.10g}"
 

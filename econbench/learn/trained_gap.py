@@ -10,8 +10,9 @@ training seeds, and it is the gap method for tasks without an exact one.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,9 @@ from econbench.metrics.gaps import GapResult
 from econbench.registry import make_task
 
 
-def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any, dict[str, Any], str | None,
-                                                                          dict[str, Any]]:
+def _profile(
+    task_id: str, policy: str, deterministic: bool = True
+) -> tuple[Any, dict[str, Any], str | None, dict[str, Any]]:
     """The task (on the policy's parameters), the profile, the folder it came from (None for named policies) and
     the task-parameter overrides it trained with.
 
@@ -51,10 +53,20 @@ def _profile(task_id: str, policy: str, deterministic: bool = True) -> tuple[Any
     return task, profile, policy, params
 
 
-def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: int, seeds: Sequence[int] = (0, 1, 2),
-                              n_envs: int | None = None, num_steps: int | None = None, episodes: int | None = None,
-                              workdir: str | Path | None = None, agent: int | None = None, sampled: bool = False,
-                              **ppo: Any) -> GapResult:
+def trained_best_response_gap(
+    task_id: str,
+    policy: str,
+    group: str,
+    timesteps: int,
+    seeds: Sequence[int] = (0, 1, 2),
+    n_envs: int | None = None,
+    num_steps: int | None = None,
+    episodes: int | None = None,
+    workdir: str | Path | None = None,
+    agent: int | None = None,
+    sampled: bool = False,
+    **ppo: Any,
+) -> GapResult:
     """Gain of ``group`` after ``timesteps`` more steps of shared-parameter PPO against the frozen others.
 
     ``policy`` is a named policy of the task or a run folder of shared PPO
@@ -84,8 +96,15 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
     gains = []
     with tempfile.TemporaryDirectory() if workdir is None else _keep(workdir) as out:
         for seed in seeds:
-            given: dict[str, Any] = {"learn": [group], "fixed": run or policy, "seed": seed, "total_timesteps": timesteps,
-                                     "out": str(out), "run_name": f"br_{group}_seed{seed}", "skip_eval": True}
+            given: dict[str, Any] = {
+                "learn": [group],
+                "fixed": run or policy,
+                "seed": seed,
+                "total_timesteps": timesteps,
+                "out": str(out),
+                "run_name": f"br_{group}_seed{seed}",
+                "skip_eval": True,
+            }
             if n_envs is not None:  # otherwise the task's settings in econbench/learn/hyperparams/shared_ppo.toml
                 given["n_envs"] = n_envs
             if num_steps is not None:
@@ -106,9 +125,11 @@ def trained_best_response_gap(task_id: str, policy: str, group: str, timesteps: 
             gain = after.returns[group].mean(axis=(0, 1)) - base_values
             gains.append(gain if agent is None else np.where(np.arange(gain.size) == agent, gain, 0.0))
     who = group if agent is None else f"agent {agent} of {group}"
-    method = (f"trained best response: {who} retrained alone with shared-parameter PPO for {timesteps:,} steps"
-              f"{' from the run' if run else ' from scratch'}, {len(seeds)} seeds (interval over seeds)"
-              f"{', policies sampled' if sampled else ''}")
+    method = (
+        f"trained best response: {who} retrained alone with shared-parameter PPO for {timesteps:,} steps"
+        f"{' from the run' if run else ' from scratch'}, {len(seeds)} seeds (interval over seeds)"
+        f"{', policies sampled' if sampled else ''}"
+    )
     values = np.broadcast_to(base_values, (len(seeds), base_values.size)).copy()
     return GapResult(task.id, Path(policy).name if run else policy, group, method, np.stack(gains), values)
 

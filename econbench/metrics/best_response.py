@@ -7,7 +7,8 @@ registry as the task's ``equilibrium_gap`` hook; see docs/architecture.md.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -19,10 +20,13 @@ from econbench.metrics.gaps import GapResult
 FIT_EXACT_TOL = 1e-9  # relative residual below which a fitted linear rule is the rule itself
 
 
-def record(task: Task, profile: Mapping[str, GroupPolicy], seeds: list[int], episodes: int, backend: Any,
-            progress: bool) -> list[Rollout]:
-    return [rollout(task, profile, episodes, s, backend, record=True)
-            for s in tqdm(seeds, desc=f"{task.name} record", disable=not progress, leave=False)]
+def record(
+    task: Task, profile: Mapping[str, GroupPolicy], seeds: list[int], episodes: int, backend: Any, progress: bool
+) -> list[Rollout]:
+    return [
+        rollout(task, profile, episodes, s, backend, record=True)
+        for s in tqdm(seeds, desc=f"{task.name} record", disable=not progress, leave=False)
+    ]
 
 
 def lstsq(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -38,7 +42,9 @@ def discounted(rewards: np.ndarray, discount: float) -> np.ndarray:
     return np.tensordot(w, rewards, axes=(0, 0))
 
 
-def gap_result(task: Task, policy: str, group: str, method: str, dev: list[np.ndarray], val: list[np.ndarray]) -> GapResult:
+def gap_result(
+    task: Task, policy: str, group: str, method: str, dev: list[np.ndarray], val: list[np.ndarray]
+) -> GapResult:
     dev_v, base_v = np.concatenate(dev), np.concatenate(val)
     return GapResult(task.id, policy, group, method, dev_v - base_v, base_v)
 

@@ -8,9 +8,10 @@ common random numbers and their difference has little noise.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -119,8 +120,10 @@ def load_policy_folder(path: str | Path, task: Task, backend: Backend) -> tuple[
     if task.is_single_agent:
         learner = task.role.group if task.role else task.groups[0].name
         if set(profile) != {learner}:
-            raise policies.PolicyFileError(f"{pf.folder}: {task.name} is a single-agent view; the policy acts for "
-                                           f"its learner ({learner!r}) only, not {sorted(profile)}")
+            raise policies.PolicyFileError(
+                f"{pf.folder}: {task.name} is a single-agent view; the policy acts for "
+                f"its learner ({learner!r}) only, not {sorted(profile)}"
+            )
         return pf.name, _role_profile(task, profile[learner], backend)
     missing = [g.name for g in task.groups if g.name not in profile]
     if missing:
@@ -138,7 +141,9 @@ def _single(policy: LearnerPolicy, task: Task, backend: Backend) -> GroupPolicy:
     return lambda obs: backend.asarray(policy(backend.to_numpy(obs[:, agent])), dtype=dtype)[:, None]
 
 
-def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "numpy") -> tuple[str, dict[str, GroupPolicy]]:
+def resolve_policy(
+    task: Task, policy: PolicySpec, backend: Backend | str = "numpy"
+) -> tuple[str, dict[str, GroupPolicy]]:
     """A display name and a full profile (one callable per group) for any policy spec.
 
     Strings name a fixed policy of the task (``"reference"`` is the card's
@@ -160,7 +165,9 @@ def resolve_policy(task: Task, policy: PolicySpec, backend: Backend | str = "num
             return name, _role_profile(task, named[task.role.group], b)
         if Path(name).exists():
             return load_policy_folder(name, task, b)
-        raise ValueError(f"{task.name}: {name!r} is neither a named policy {sorted(task.policies)} nor an existing policy folder")
+        raise ValueError(
+            f"{task.name}: {name!r} is neither a named policy {sorted(task.policies)} nor an existing policy folder"
+        )
     if callable(policy):
         if not task.is_single_agent:
             raise TypeError(f"{task.name}: pass a dict of group policies for a multi-agent task")
@@ -216,7 +223,10 @@ def evaluate(
     seeds = list(proto["eval_seeds"] if seeds is None else seeds)
     episodes = int(proto["episodes_per_seed"] if episodes is None else episodes)
     name, profile = resolve_policy(task, policy, backend)
-    runs = [rollout(task, profile, episodes, s, backend) for s in tqdm(seeds, desc=f"{task.name} {name}", disable=not progress, leave=False)]
+    runs = [
+        rollout(task, profile, episodes, s, backend)
+        for s in tqdm(seeds, desc=f"{task.name} {name}", disable=not progress, leave=False)
+    ]
     returns = {g.name: np.stack([r.returns[g.name] for r in runs]) for g in task.groups}
     scores = np.stack([score_of(task, r) for r in runs])
     return EvalResult(task.id, name, seeds, scores, np.stack([r.welfare for r in runs]), returns)

@@ -35,7 +35,9 @@ class OptimalityGap:
     normalized_ci: tuple[float, float]
 
 
-def _ratio_ci(num: np.ndarray, den: np.ndarray, strata: np.ndarray, n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+def _ratio_ci(
+    num: np.ndarray, den: np.ndarray, strata: np.ndarray, n_boot: int = 2000, seed: int = 0
+) -> tuple[float, float]:
     rng = np.random.default_rng(seed)
     groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
     picks = np.concatenate([g[rng.integers(0, g.size, (n_boot, g.size))] for g in groups], axis=1)
@@ -43,9 +45,16 @@ def _ratio_ci(num: np.ndarray, den: np.ndarray, strata: np.ndarray, n_boot: int 
     return float(np.quantile(stats, 0.025)), float(np.quantile(stats, 0.975))
 
 
-def optimality_gap(task: Task | str, policy: PolicySpec, backend: Backend | str = "numpy",
-                   seeds: list[int] | None = None, episodes: int | None = None, progress: bool = False,
-                   exact: EvalResult | None = None, reference: EvalResult | None = None) -> OptimalityGap:
+def optimality_gap(
+    task: Task | str,
+    policy: PolicySpec,
+    backend: Backend | str = "numpy",
+    seeds: list[int] | None = None,
+    episodes: int | None = None,
+    progress: bool = False,
+    exact: EvalResult | None = None,
+    reference: EvalResult | None = None,
+) -> OptimalityGap:
     """Gap of a single-agent policy to the exact optimum (``"exact"`` policy of the task).
 
     In role views the optimum is known only against the role's default
@@ -62,9 +71,16 @@ def optimality_gap(task: Task | str, policy: PolicySpec, backend: Backend | str 
     strata = np.repeat(np.arange(star.scores.shape[0]), star.scores.shape[1])
     raw = (v_star - v_pi) / np.abs(v_star)
     return OptimalityGap(
-        task.id, pi.policy, ref.policy, float(v_star.mean()), float(v_pi.mean()), float(v_ref.mean()),
-        float(raw.mean()), bootstrap_ci(raw, strata),
-        float((v_star - v_pi).mean() / (v_star - v_ref).mean()), _ratio_ci(v_star - v_pi, v_star - v_ref, strata),
+        task.id,
+        pi.policy,
+        ref.policy,
+        float(v_star.mean()),
+        float(v_pi.mean()),
+        float(v_ref.mean()),
+        float(raw.mean()),
+        bootstrap_ci(raw, strata),
+        float((v_star - v_pi).mean() / (v_star - v_ref).mean()),
+        _ratio_ci(v_star - v_pi, v_star - v_ref, strata),
     )
 
 
@@ -106,9 +122,14 @@ class GapResult:
         return self.method.startswith("lower bound")
 
 
-def equilibrium_gap(task: Task | str, policy: PolicySpec, backend: Backend | str = "numpy",
-                    seeds: list[int] | None = None, episodes: int | None = None,
-                    progress: bool = False) -> list[GapResult]:
+def equilibrium_gap(
+    task: Task | str,
+    policy: PolicySpec,
+    backend: Backend | str = "numpy",
+    seeds: list[int] | None = None,
+    episodes: int | None = None,
+    progress: bool = False,
+) -> list[GapResult]:
     """Each group's best-response gain against the profile, by the task's method (see its card)."""
     task = make_task(task) if isinstance(task, str) else task
     if task.equilibrium_gap is None:

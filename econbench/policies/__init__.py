@@ -10,5 +10,16 @@ from econbench.policies.files import PolicyFileError, PolicyFolder, load
 from econbench.policies.runtime import group_policies, named_groups
 from econbench.policies.spec import BoxAction, DiscreteAction, ObsNorm
 
-__all__ = ["BoxAction", "DiscreteAction", "ObsNorm", "PolicyFileError", "PolicyFolder", "group_policies", "load",
-           "mlp_group", "named_groups", "onnx_policy", "write_policy"]
+__all__ = [
+    "BoxAction",
+    "DiscreteAction",
+    "ObsNorm",
+    "PolicyFileError",
+    "PolicyFolder",
+    "group_policies",
+    "load",
+    "mlp_group",
+    "named_groups",
+    "onnx_policy",
+    "write_policy",
+]

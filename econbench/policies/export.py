@@ -19,9 +19,17 @@ def host(x: Any) -> np.ndarray:
     return np.array(x, copy=True)
 
 
-def mlp_group(name: str, linear: Sequence[tuple[Any, Any]], activation: str, action: BoxAction | DiscreteAction,
-              obs_mean: Any = None, obs_var: Any = None, obs_norm: ObsNorm | None = None,
-              dtype: str = "float32", log_std: Any = None) -> tuple[NetworkGroup, dict[str, np.ndarray]]:
+def mlp_group(
+    name: str,
+    linear: Sequence[tuple[Any, Any]],
+    activation: str,
+    action: BoxAction | DiscreteAction,
+    obs_mean: Any = None,
+    obs_var: Any = None,
+    obs_norm: ObsNorm | None = None,
+    dtype: str = "float32",
+    log_std: Any = None,
+) -> tuple[NetworkGroup, dict[str, np.ndarray]]:
     """One group's MLP: ``linear`` is ``[(weight (out, in), bias (out,)), ...]`` in order, as ``nn.Linear`` holds them."""
     arrays: dict[str, np.ndarray] = {}
     for i, (w, b) in enumerate(linear):
@@ -34,18 +42,33 @@ def mlp_group(name: str, linear: Sequence[tuple[Any, Any]], activation: str, act
     return group, arrays
 
 
-def write_policy(folder: str | Path, task_id: str, groups: Mapping[str, NetworkGroup | NamedGroup | str],
-                 arrays: Mapping[str, np.ndarray], params: Mapping[str, Any] | None = None,
-                 provenance: Mapping[str, Any] | None = None, graphs: Mapping[str, bytes] | None = None) -> Path:
+def write_policy(
+    folder: str | Path,
+    task_id: str,
+    groups: Mapping[str, NetworkGroup | NamedGroup | str],
+    arrays: Mapping[str, np.ndarray],
+    params: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    graphs: Mapping[str, bytes] | None = None,
+) -> Path:
     """Write ``policy.json`` and ``policy.safetensors``; a group given as a string follows that named policy."""
-    spec = {"task_id": task_id, "params": {k: list(v) if isinstance(v, tuple) else v for k, v in (params or {}).items()},
-            "groups": {k: NamedGroup(named=g) if isinstance(g, str) else g for k, g in groups.items()},
-            "provenance": dict(provenance or {})}
+    spec = {
+        "task_id": task_id,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in (params or {}).items()},
+        "groups": {k: NamedGroup(named=g) if isinstance(g, str) else g for k, g in groups.items()},
+        "provenance": dict(provenance or {}),
+    }
     return save(folder, spec, dict(arrays), dict(graphs or {}))
 
 
-def onnx_policy(folder: str | Path, task_id: str, graphs: Mapping[str, str], action: BoxAction | DiscreteAction,
-                provenance: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None) -> Path:
+def onnx_policy(
+    folder: str | Path,
+    task_id: str,
+    graphs: Mapping[str, str],
+    action: BoxAction | DiscreteAction,
+    provenance: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Path:
     """The ``policy.json`` sidecar for ONNX graphs already in ``folder`` (``graphs``: group -> file name), one
     graph per group mapping its observations to ``action`` outputs (actions, or discrete logits)."""
     from econbench.policies.spec import ONNX

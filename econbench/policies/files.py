@@ -23,9 +23,17 @@ from econbench.policies.spec import FORMAT, SPEC_FILE, VERSION, WEIGHTS_FILE, Po
 MAX_SPEC_BYTES = 1_000_000
 MAX_WEIGHTS_BYTES = 1 << 30
 MAX_ONNX_BYTES = 256 << 20
-CODE_SUFFIXES = {".pkl": "pickle", ".pickle": "pickle", ".pt": "torch.save pickle", ".pth": "torch.save pickle",
-                 ".ckpt": "pickled checkpoint", ".zip": "SB3 zip (cloudpickle)", ".joblib": "joblib pickle",
-                 ".cloudpickle": "cloudpickle", ".npy": "NumPy file (may hold pickles)"}
+CODE_SUFFIXES = {
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".pt": "torch.save pickle",
+    ".pth": "torch.save pickle",
+    ".ckpt": "pickled checkpoint",
+    ".zip": "SB3 zip (cloudpickle)",
+    ".joblib": "joblib pickle",
+    ".cloudpickle": "cloudpickle",
+    ".npy": "NumPy file (may hold pickles)",
+}
 FORMAT_HELP = "see README 'Policy files' (policy.json with policy.safetensors, or with ONNX graphs)"
 
 
@@ -49,8 +57,10 @@ class PolicyFolder:
 
 def _refuse_code(path: Path, names: list[str]) -> PolicyFileError:
     kinds = sorted({f"{n} ({CODE_SUFFIXES[Path(n).suffix.lower()]})" for n in names})
-    return PolicyFileError(f"{path}: no {SPEC_FILE}; {', '.join(kinds[:4])} run code when loaded and econbench never "
-                           f"opens them; export the policy as data ({FORMAT_HELP})")
+    return PolicyFileError(
+        f"{path}: no {SPEC_FILE}; {', '.join(kinds[:4])} run code when loaded and econbench never "
+        f"opens them; export the policy as data ({FORMAT_HELP})"
+    )
 
 
 def locate(path: str | Path) -> Path:
@@ -98,7 +108,7 @@ def read_spec(folder: Path) -> PolicySpec:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise PolicyFileError(f"{folder / SPEC_FILE}: not valid JSON ({_one_line(exc)})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise PolicyFileError(f"{folder / SPEC_FILE}: not an econbench policy (\"format\" must be {FORMAT!r})")
+        raise PolicyFileError(f'{folder / SPEC_FILE}: not an econbench policy ("format" must be {FORMAT!r})')
     from pydantic import ValidationError
 
     try:
@@ -140,13 +150,20 @@ def load(path: str | Path) -> PolicyFolder:
     return PolicyFolder(folder, spec, read_weights(folder), graphs)
 
 
-def save(folder: str | Path, spec: PolicySpec | dict[str, Any], arrays: dict[str, np.ndarray],
-         graphs: dict[str, bytes] | None = None) -> Path:
+def save(
+    folder: str | Path,
+    spec: PolicySpec | dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    graphs: dict[str, bytes] | None = None,
+) -> Path:
     """Write ``policy.json`` and ``policy.safetensors`` (and graphs) into ``folder``, each file replaced atomically."""
     from safetensors.numpy import save as to_bytes
 
-    spec = spec if isinstance(spec, PolicySpec) else PolicySpec.model_validate(
-        {"format": FORMAT, "version": VERSION, **spec})
+    spec = (
+        spec
+        if isinstance(spec, PolicySpec)
+        else PolicySpec.model_validate({"format": FORMAT, "version": VERSION, **spec})
+    )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {SPEC_FILE: (json.dumps(spec.model_dump(mode="json", exclude_defaults=False), indent=2) + "\n").encode()}

@@ -28,7 +28,7 @@ def _check_graph(data: bytes, where: str) -> None:
         raise PolicyFileError(f"{where}: {INSTALL}") from None
     try:
         model = onnx.load_model_from_string(data)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a malformed file
+    except Exception as exc:
         raise PolicyFileError(f"{where}: not a readable ONNX graph ({type(exc).__name__})") from None
     local = {f.domain for f in model.functions}  # functions defined inside the graph, from standard operators
 
@@ -44,11 +44,16 @@ def _check_graph(data: bytes, where: str) -> None:
     used = {n.domain for n in nodes(model.graph)} | {n.domain for f in model.functions for n in nodes(f)}
     custom = sorted(used - STANDARD_DOMAINS - local)
     if custom:
-        raise PolicyFileError(f"{where}: operators from custom domains {custom[:3]} (code outside the graph) are refused")
+        raise PolicyFileError(
+            f"{where}: operators from custom domains {custom[:3]} (code outside the graph) are refused"
+        )
     all_nodes = [*nodes(model.graph), *(n for f in model.functions for n in nodes(f))]
-    tensors = [*model.graph.initializer, *(a.t for n in all_nodes for a in n.attribute if a.HasField("t")),
-               *(t for n in all_nodes for a in n.attribute for t in a.tensors),
-               *(t for n in all_nodes for a in n.attribute if a.HasField("g") for t in a.g.initializer)]
+    tensors = [
+        *model.graph.initializer,
+        *(a.t for n in all_nodes for a in n.attribute if a.HasField("t")),
+        *(t for n in all_nodes for a in n.attribute for t in a.tensors),
+        *(t for n in all_nodes for a in n.attribute if a.HasField("g") for t in a.g.initializer),
+    ]
     if any(uses_external_data(t) for t in tensors):
         raise PolicyFileError(f"{where}: tensors stored in external files are refused; save the graph as one file")
 
@@ -64,8 +69,10 @@ def session(data: bytes, where: str) -> Any:
     opts.inter_op_num_threads = 1
     try:
         return ort.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
-        raise PolicyFileError(f"{where}: onnxruntime cannot run the graph ({' '.join(str(exc).split())[:200]})") from None
+    except Exception as exc:
+        raise PolicyFileError(
+            f"{where}: onnxruntime cannot run the graph ({' '.join(str(exc).split())[:200]})"
+        ) from None
 
 
 def onnx_forward(pf: PolicyFolder, name: str, net: ONNX, width: int, obs_dim: int, b: Backend) -> Any:
@@ -82,8 +89,10 @@ def onnx_forward(pf: PolicyFolder, name: str, net: ONNX, width: int, obs_dim: in
     in_name = inputs[0].name
     probe = sess.run([out_name], {in_name: np.zeros((2, obs_dim), np.float32)})[0]
     if probe.ndim != 2 or probe.shape != (2, width):
-        raise PolicyFileError(f"{where}: for 2 observations of {obs_dim} features the graph gives {probe.shape}; "
-                              f"the task needs (2, {width})")
+        raise PolicyFileError(
+            f"{where}: for 2 observations of {obs_dim} features the graph gives {probe.shape}; "
+            f"the task needs (2, {width})"
+        )
 
     def forward(x: Any) -> Any:
         host = np.ascontiguousarray(b.to_numpy(x), dtype=np.float32)

@@ -27,8 +27,11 @@ def check_params(pf: PolicyFolder, task: Task, any_task: bool = False) -> None:
 
     ``any_task``: a family's shipped profile serves all its IDs (shapes are still checked).
     """
-    wrong = {k: v for k, v in pf.spec.params.items() if getattr(task.params, k, object()) != (
-        tuple(v) if isinstance(v, list) else v)}
+    wrong = {
+        k: v
+        for k, v in pf.spec.params.items()
+        if getattr(task.params, k, object()) != (tuple(v) if isinstance(v, list) else v)
+    }
     if not any_task and pf.spec.task_id.split("/")[-1] != task.name:
         raise PolicyFileError(f"{pf.folder}: a policy for {pf.spec.task_id}, not {task.id}")
     if wrong:
@@ -42,11 +45,15 @@ def layers(pf: PolicyFolder, group: str) -> list[tuple[np.ndarray, np.ndarray]]:
     while f"{group}/w{i}" in pf.arrays:
         w, b = pf.arrays[f"{group}/w{i}"], pf.arrays.get(f"{group}/b{i}")
         if w.ndim != 2 or b is None or b.shape != (w.shape[0],):
-            raise PolicyFileError(f"{pf.folder}: layer {group}/w{i} is {w.shape} with bias "
-                                  f"{None if b is None else b.shape}; expected (out, in) and (out,)")
+            raise PolicyFileError(
+                f"{pf.folder}: layer {group}/w{i} is {w.shape} with bias "
+                f"{None if b is None else b.shape}; expected (out, in) and (out,)"
+            )
         if out and out[-1][0].shape[0] != w.shape[1]:
-            raise PolicyFileError(f"{pf.folder}: layer {group}/w{i} reads {w.shape[1]} inputs, the layer before "
-                                  f"gives {out[-1][0].shape[0]}")
+            raise PolicyFileError(
+                f"{pf.folder}: layer {group}/w{i} reads {w.shape[1]} inputs, the layer before "
+                f"gives {out[-1][0].shape[0]}"
+            )
         out.append((w, b))
         i += 1
     if not out:
@@ -64,21 +71,25 @@ def _out_width(g: GroupSpec, action: BoxAction | DiscreteAction) -> int:
     return int(np.prod(g.action.shape))
 
 
-def observation_normalizer(pf: PolicyFolder, name: str, norm: ObsNorm | None, obs_dim: int,
-                           b: Backend) -> Callable[[Array], Array]:
+def observation_normalizer(
+    pf: PolicyFolder, name: str, norm: ObsNorm | None, obs_dim: int, b: Backend
+) -> Callable[[Array], Array]:
     """``obs (rows, obs_dim)`` normalised as the trainer computed it (``norm``'s dtype and op); identity without one."""
     if norm is None:
         return lambda x: x
     mean, var = pf.arrays.get(f"{name}/obs_mean"), pf.arrays.get(f"{name}/obs_var")
     if mean is None or var is None or mean.shape != (obs_dim,) or var.shape != (obs_dim,) or np.any(var < 0):
-        raise PolicyFileError(f"{pf.folder}: obs_norm of {name!r} needs {name}/obs_mean and {name}/obs_var of "
-                              f"shape ({obs_dim},), variances >= 0")
+        raise PolicyFileError(
+            f"{pf.folder}: obs_norm of {name!r} needs {name}/obs_mean and {name}/obs_var of "
+            f"shape ({obs_dim},), variances >= 0"
+        )
     xp = b.xp
     dt, xp_dt = (np.float32, xp.float32) if norm.dtype == "float32" else (np.float64, xp.float64)
     var64 = np.asarray(var, np.float64)
     shift = b.asarray(np.asarray(mean, np.float64).astype(dt), dtype=xp_dt)
-    factor = b.asarray((np.sqrt(var64 + norm.eps) if norm.op == "divide" else 1.0 / np.sqrt(var64 + norm.eps))
-                       .astype(dt), dtype=xp_dt)
+    factor = b.asarray(
+        (np.sqrt(var64 + norm.eps) if norm.op == "divide" else 1.0 / np.sqrt(var64 + norm.eps)).astype(dt), dtype=xp_dt
+    )
 
     def normalize(x: Array) -> Array:
         x = xp.astype(x, xp_dt) - shift
@@ -119,7 +130,7 @@ def _decoder(g: GroupSpec, action: BoxAction | DiscreteAction, b: Backend) -> An
             return xp.minimum(xp.maximum(idx, 0), b.asarray(np.asarray(nvec) - 1, dtype=xp.int64))
         if mask is not None:  # whatever the trainer did: an action a mask forbids is an error (mask_violation)
             out = xp.where(mask, out, xp.full_like(out, _FORBIDDEN))
-        heads = [xp.argmax(out[:, int(lo):int(hi)], axis=1) for lo, hi in itertools.pairwise(bounds)]
+        heads = [xp.argmax(out[:, int(lo) : int(hi)], axis=1) for lo, hi in itertools.pairwise(bounds)]
         return xp.stack([xp.astype(h, xp.int64) for h in heads], axis=1)
 
     return discrete
@@ -130,8 +141,10 @@ def _mlp_forward(pf: PolicyFolder, name: str, net: MLP, width: int, obs_dim: int
     dt = xp.float32 if net.dtype == "float32" else xp.float64
     ws = layers(pf, name)
     if ws[0][0].shape[1] != obs_dim or ws[-1][0].shape[0] != width:
-        raise PolicyFileError(f"{pf.folder}: the {name!r} network maps {ws[0][0].shape[1]} inputs to "
-                              f"{ws[-1][0].shape[0]} outputs; the task needs {obs_dim} -> {width}")
+        raise PolicyFileError(
+            f"{pf.folder}: the {name!r} network maps {ws[0][0].shape[1]} inputs to "
+            f"{ws[-1][0].shape[0]} outputs; the task needs {obs_dim} -> {width}"
+        )
     np_dt = np.float32 if net.dtype == "float32" else np.float64
     params = [(b.asarray(w.astype(np_dt), dtype=dt), b.asarray(bias.astype(np_dt), dtype=dt)) for w, bias in ws]
     act = _activation(net.activation, xp)
@@ -172,8 +185,9 @@ def _group_policy(pf: PolicyFolder, name: str, spec: NetworkGroup, g: GroupSpec,
     return policy
 
 
-def group_policies(pf: PolicyFolder, task: Task, backend: Backend | str = "numpy",
-                   any_task: bool = False) -> dict[str, GroupPolicy]:
+def group_policies(
+    pf: PolicyFolder, task: Task, backend: Backend | str = "numpy", any_task: bool = False
+) -> dict[str, GroupPolicy]:
     """Every group the policy file covers, as group policies on ``(n_envs, n_agents, ...)`` arrays."""
     b = get_backend(backend)
     check_params(pf, task, any_task)
@@ -185,8 +199,10 @@ def group_policies(pf: PolicyFolder, task: Task, backend: Backend | str = "numpy
     for name, spec in pf.spec.groups.items():
         if isinstance(spec, NamedGroup):
             if spec.named not in task.policies:
-                raise PolicyFileError(f"{pf.folder}: group {name!r} follows {spec.named!r}, which is not a named "
-                                      f"policy of {task.name} ({sorted(task.policies)})")
+                raise PolicyFileError(
+                    f"{pf.folder}: group {name!r} follows {spec.named!r}, which is not a named "
+                    f"policy of {task.name} ({sorted(task.policies)})"
+                )
             out[name] = task.policy(spec.named, b)[name]
         else:
             out[name] = _group_policy(pf, name, spec, task.group(name), b)

@@ -26,8 +26,9 @@ def learner_group(task: Task) -> Any:
     return task.group(task.role.group) if task.role else task.groups[0]
 
 
-def export_sb3(folder: str | Path, model: Any, task: Task, vec_normalize: Any = None,
-               provenance: Mapping[str, Any] | None = None) -> Path:
+def export_sb3(
+    folder: str | Path, model: Any, task: Task, vec_normalize: Any = None, provenance: Mapping[str, Any] | None = None
+) -> Path:
     """Write an SB3 on-policy model's deterministic actor (and VecNormalize's observation statistics) as data."""
     from gymnasium import spaces
     from stable_baselines3.common.torch_layers import FlattenExtractor
@@ -68,13 +69,17 @@ def export_sb3(folder: str | Path, model: Any, task: Task, vec_normalize: Any = 
         rms = vec_normalize.obs_rms
         if isinstance(rms, dict):
             raise ValueError("VecNormalize over Dict observations is not supported")
-        norm = ObsNorm(eps=float(vec_normalize.epsilon), clip=float(vec_normalize.clip_obs), dtype="float64",
-                       op="divide")
+        norm = ObsNorm(
+            eps=float(vec_normalize.epsilon), clip=float(vec_normalize.clip_obs), dtype="float64", op="divide"
+        )
         mean, var = np.asarray(rms.mean, np.float64), np.asarray(rms.var, np.float64)
     group, arrays = mlp_group(g.name, linear, activation, action, mean, var, norm, "float32", log_std)
     import stable_baselines3
 
-    prov = {"trainer": "stable-baselines3", "algo": type(model).__name__,
-            "stable_baselines3_version": stable_baselines3.__version__, **dict(provenance or {})}
+    prov = {
+        "trainer": "stable-baselines3",
+        "algo": type(model).__name__,
+        "stable_baselines3_version": stable_baselines3.__version__,
+        **dict(provenance or {}),
+    }
     return write_policy(folder, task.id, {g.name: group}, arrays, provenance=prov)
-

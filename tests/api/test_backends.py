@@ -34,8 +34,9 @@ def _named(task: object) -> str:
     return "exact" if "exact" in task.policies else task.card["protocol"]["reference_policy"]  # type: ignore[attr-defined]
 
 
-def _allowed_random(rng: np.random.Generator, nvec: tuple[int, ...], mask: np.ndarray | None,
-                    lead: tuple[int, int]) -> np.ndarray:
+def _allowed_random(
+    rng: np.random.Generator, nvec: tuple[int, ...], mask: np.ndarray | None, lead: tuple[int, int]
+) -> np.ndarray:
     """Uniform indices per head among the actions the (flat) mask allows."""
     heads = []
     offset = 0
@@ -47,8 +48,9 @@ def _allowed_random(rng: np.random.Generator, nvec: tuple[int, ...], mask: np.nd
     return np.stack(heads, -1)
 
 
-def _trace(task_id: str, name: str, steps: int = 25, n_envs: int = 6,
-           states: list[object] | None = None) -> tuple[list[np.ndarray], list[object]]:
+def _trace(
+    task_id: str, name: str, steps: int = 25, n_envs: int = 6, states: list[object] | None = None
+) -> tuple[list[np.ndarray], list[object]]:
     """Step ``name``'s backend with inputs drawn once on the host (state, actions, shocks).
 
     With ``states`` (host states returned by another run), every step starts from
@@ -83,8 +85,9 @@ def _trace(task_id: str, name: str, steps: int = 25, n_envs: int = 6,
                 low, high = g.action.bounds()
                 acts[g.name] = b.asarray(rng.uniform(low, high, (n_envs, g.n_agents, *g.action.shape)))
             else:
-                acts[g.name] = b.asarray(_allowed_random(rng, g.action.nvec, masks.get(g.name), (n_envs, g.n_agents)),
-                                         dtype=b.xp.int64)
+                acts[g.name] = b.asarray(
+                    _allowed_random(rng, g.action.nvec, masks.get(g.name), (n_envs, g.n_agents)), dtype=b.xp.int64
+                )
         noise_host = ref.dynamics.draw_noise(ref._rng, n_envs)
         noise = None if noise_host is None else b.asarray(noise_host)
         out = dyn.step(state, acts, noise, t)
@@ -149,7 +152,8 @@ def test_float32_mode(name: str) -> None:
     pytest.importorskip(name)
     env64 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, name, "float64", seed=0)
     env32 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, name, "float32", seed=0)
-    o64, o32 = env64.reset(), env32.reset()
+    env64.reset()
+    o32 = env32.reset()
     assert "float32" in str(o32["planner"].dtype)
     policy = env32.task.policy("exact", env32.backend)["planner"]
     _, out, *_ = env32.step({"planner": policy(o32["planner"])})

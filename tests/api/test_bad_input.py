@@ -155,8 +155,11 @@ def test_a_masked_role_action_is_rejected_before_the_others_act() -> None:
         env.reset(seed=3)
         obs, *_ = env.step(np.array([1, 2]))
     assert obs["action_mask"][1:4].sum() == 0  # options 1-3 masked: the learner is on its way to charge
-    with pytest.raises(ActionError, match=r"EVCharging-Driver-v0: group 'drivers' agent 0 \(env 0\) chose index 2 "
-                                          r"for head 0, which its action mask forbids \(allowed 0\)"):
+    with pytest.raises(
+        ActionError,
+        match=r"EVCharging-Driver-v0: group 'drivers' agent 0 \(env 0\) chose index 2 "
+        r"for head 0, which its action mask forbids \(allowed 0\)",
+    ):
         tried.step(np.array([2, 0]))
     for action in ([0, 0], [0, 1]):
         a, b = tried.step(np.array(action)), fresh.step(np.array(action))
@@ -174,32 +177,38 @@ def test_every_card_and_variant_validates(task_id: str) -> None:
     econbench.make_batched(task_id, n_envs=2).reset(seed=0)
 
 
-@pytest.mark.parametrize("task_id, override, message", [
-    ("InvestmentLQ-Planner-v0", {"beta": 1.5}, r"beta must be in \(0, 1\), got 1.5"),
-    ("InvestmentLQ-v0", {"a1": float("nan")}, "a1 must be finite, got nan"),
-    ("InvestmentOligopoly-v0", {"gamma": -12.0}, "gamma must be > 0, got -12.0"),
-    ("InvestmentStochastic-v0", {"sigma": 0.0}, "sigma must be > 0"),
-    ("CapitalGoods-v0", {"phi": float("inf")}, "phi must be finite, got inf"),
-    ("CapitalGoodsGame-v0", {"beta": 1.0}, r"beta must be in \(0, 1\)"),
-    ("EVCharging-v0", {"discount": 0.0}, r"discount must be in \(0, 1\]"),
-    ("EVCharging-v0", {"type_price": [0.35, -0.55, 0.6]}, r"type_price must be >= 0 \(every value\)"),
-    ("EVCharging-Operator-v0", {"energy": 0.0}, "energy must be > 0"),
-    ("RBCTax-v0", {"tax_levels": [0.0, 0.5, 1.5]}, r"tax_levels must be in \[0, 1\]"),
-    ("RICECooperation-v0", {"discount": 1.2}, r"discount must be in \(0, 1\]"),
-    ("RICECooperation-v0", {"alpha": 1.0}, "alpha = 1"),
-    ("InvestmentLQ-v0", {"beta": "high"}, "parameter beta must be a number, got 'high'"),
-])
+@pytest.mark.parametrize(
+    "task_id, override, message",
+    [
+        ("InvestmentLQ-Planner-v0", {"beta": 1.5}, r"beta must be in \(0, 1\), got 1.5"),
+        ("InvestmentLQ-v0", {"a1": float("nan")}, "a1 must be finite, got nan"),
+        ("InvestmentOligopoly-v0", {"gamma": -12.0}, "gamma must be > 0, got -12.0"),
+        ("InvestmentStochastic-v0", {"sigma": 0.0}, "sigma must be > 0"),
+        ("CapitalGoods-v0", {"phi": float("inf")}, "phi must be finite, got inf"),
+        ("CapitalGoodsGame-v0", {"beta": 1.0}, r"beta must be in \(0, 1\)"),
+        ("EVCharging-v0", {"discount": 0.0}, r"discount must be in \(0, 1\]"),
+        ("EVCharging-v0", {"type_price": [0.35, -0.55, 0.6]}, r"type_price must be >= 0 \(every value\)"),
+        ("EVCharging-Operator-v0", {"energy": 0.0}, "energy must be > 0"),
+        ("RBCTax-v0", {"tax_levels": [0.0, 0.5, 1.5]}, r"tax_levels must be in \[0, 1\]"),
+        ("RICECooperation-v0", {"discount": 1.2}, r"discount must be in \(0, 1\]"),
+        ("RICECooperation-v0", {"alpha": 1.0}, "alpha = 1"),
+        ("InvestmentLQ-v0", {"beta": "high"}, "parameter beta must be a number, got 'high'"),
+    ],
+)
 def test_parameters_are_validated_when_a_task_is_made(task_id: str, override: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         econbench.make_task(task_id, **override)
 
 
-@pytest.mark.parametrize("task_id, override, counts", [
-    ("EVCharging-v0", {"n_drivers": 10**12}, "n_drivers=1000000000000"),
-    ("EVCharging-v0", {"grid": 10**6}, "grid=1000000"),
-    ("InvestmentLQ-v0", {"n_firms": 10**12}, "n_firms=1000000000000"),
-    ("RBCTax-v0", {"n_consumers": 10**10}, "n_consumers=10000000000"),
-])
+@pytest.mark.parametrize(
+    "task_id, override, counts",
+    [
+        ("EVCharging-v0", {"n_drivers": 10**12}, "n_drivers=1000000000000"),
+        ("EVCharging-v0", {"grid": 10**6}, "grid=1000000"),
+        ("InvestmentLQ-v0", {"n_firms": 10**12}, "n_firms=1000000000000"),
+        ("RBCTax-v0", {"n_consumers": 10**10}, "n_consumers=10000000000"),
+    ],
+)
 def test_sizes_beyond_memory_are_refused_with_the_estimate(task_id: str, override: dict[str, int], counts: str) -> None:
     """Before any allocation, with the estimate and the machine's memory, not a MemoryError from inside the dynamics."""
     with pytest.raises(ValueError, match=rf"{counts}.* would need about [0-9.]+ [TPE]iB of memory .*this machine has"):
@@ -230,8 +239,10 @@ def test_the_core_refuses_to_step_an_ended_episode() -> None:
     assert env.step(act, past_end=True)[3].tolist() == [False] * 3  # the explicit way on, for callers that discard
 
 
-@pytest.mark.parametrize("task_id", ["econbench/InvestmentLQ-Planner-v0", "econbench/EVCharging-Batch-v0",
-                                     "econbench/InvestmentOligopoly-v0"])
+@pytest.mark.parametrize(
+    "task_id",
+    ["econbench/InvestmentLQ-Planner-v0", "econbench/EVCharging-Batch-v0", "econbench/InvestmentOligopoly-v0"],
+)
 def test_the_single_env_refuses_to_step_an_ended_episode(task_id: str) -> None:
     env = gym.make(task_id)
     env.reset(seed=0)
@@ -245,8 +256,9 @@ def test_the_single_env_refuses_to_step_an_ended_episode(task_id: str) -> None:
     env.step(env.action_space.sample())
 
 
-@pytest.mark.parametrize("task_id", ["econbench/EVCharging-Batch-v0", "econbench/RICECooperation-v0",
-                                     "econbench/EVCharging-Operator-v0"])
+@pytest.mark.parametrize(
+    "task_id", ["econbench/EVCharging-Batch-v0", "econbench/RICECooperation-v0", "econbench/EVCharging-Operator-v0"]
+)
 def test_a_game_that_ends_by_itself_is_not_also_truncated(task_id: str) -> None:
     """Gymnasium's TimeLimit flagged the natural last step of these games truncated as well."""
     env = gym.make(task_id, mask_violation="execute")  # uniform samples ignore the masks
@@ -309,19 +321,34 @@ def _no_training(*args: object, **kwargs: object) -> None:
     raise AssertionError("training started before the arguments were checked")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["evaluate", "--task", "InvestmentOligopoly-Firm-v0", "--param", "others=bogus"], "unknown policy 'bogus'"),
-    (["solve", "--task", "InvestmentLQ-Planner-v0", "--param", "beta=1.5"], r"beta must be in \(0, 1\), got 1.5"),
-    (["solve", "--task", "InvestmentLQ-Planner-v0", "--param", "gamma=NaN"], "gamma must be finite"),
-    (["evaluate", "--task", "InvestmentLQ-Planner-v0", "--backend", "cupy"], "backend 'cupy' is unavailable"),
-    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--budget", "-5"], "--budget must be positive"),
-    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--agent", "2"],
-     r"--agent 2 is out of range: group 'firms' has agents 0..1"),
-    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--agent", "-1"], "--agent -1 is out of range"),
-    (["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--group", "banks"], "has no group 'banks'"),
-])
-def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
-                                   argv: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "--task", "InvestmentOligopoly-Firm-v0", "--param", "others=bogus"], "unknown policy 'bogus'"),
+        (["solve", "--task", "InvestmentLQ-Planner-v0", "--param", "beta=1.5"], r"beta must be in \(0, 1\), got 1.5"),
+        (["solve", "--task", "InvestmentLQ-Planner-v0", "--param", "gamma=NaN"], "gamma must be finite"),
+        (["evaluate", "--task", "InvestmentLQ-Planner-v0", "--backend", "cupy"], "backend 'cupy' is unavailable"),
+        (
+            ["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--budget", "-5"],
+            "--budget must be positive",
+        ),
+        (
+            ["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--agent", "2"],
+            r"--agent 2 is out of range: group 'firms' has agents 0..1",
+        ),
+        (
+            ["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--agent", "-1"],
+            "--agent -1 is out of range",
+        ),
+        (
+            ["gap", "--task", "InvestmentOligopoly-v0", "--method", "trained", "--group", "banks"],
+            "has no group 'banks'",
+        ),
+    ],
+)
+def test_cli_bad_input_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], message: str
+) -> None:
     import econbench.backend
     import econbench.learn.trained_gap
 
@@ -333,11 +360,20 @@ def test_cli_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], monkeypat
     assert re.search(message, err), err
 
 
-def test_bench_json_into_a_missing_folder_is_refused_before_the_run(capsys: pytest.CaptureFixture[str],
-                                                                   tmp_path: Path) -> None:
+def test_bench_json_into_a_missing_folder_is_refused_before_the_run(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     store = tmp_path / "s.sqlite"
-    base = ["bench", "--quick", "--task", "econbench/InvestmentOligopoly-v0", "--store", str(store), "--no-page",
-            "--no-wandb"]
+    base = [
+        "bench",
+        "--quick",
+        "--task",
+        "econbench/InvestmentOligopoly-v0",
+        "--store",
+        str(store),
+        "--no-page",
+        "--no-wandb",
+    ]
     code, _, err = _cli(capsys, *base, "--json", str(tmp_path / "missing" / "out.json"))
     assert code == 2 and "no such folder" in err and err.count("\n") == 1
     code, _, err = _cli(capsys, *base, "--json", str(tmp_path))
@@ -346,8 +382,20 @@ def test_bench_json_into_a_missing_folder_is_refused_before_the_run(capsys: pyte
 
 
 def test_evaluate_plot_into_a_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = _cli(capsys, "evaluate", "--task", "InvestmentLQ-Planner-v0", "--policy", "freeze", "--seeds", "0",
-                        "--episodes", "2", "--plot", str(tmp_path))
+    code, out, _ = _cli(
+        capsys,
+        "evaluate",
+        "--task",
+        "InvestmentLQ-Planner-v0",
+        "--policy",
+        "freeze",
+        "--seeds",
+        "0",
+        "--episodes",
+        "2",
+        "--plot",
+        str(tmp_path),
+    )
     target = tmp_path / "InvestmentLQ-Planner-v0-freeze.png"
     assert code == 0 and f"plot: {target}" in out
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -11,10 +11,14 @@ from econbench.metrics import equilibrium_gap, evaluate, optimality_gap
 from econbench.registry import make_task
 from tests.conftest import ALL_IDS
 
-CASES = [(t, name) for t in ALL_IDS for name in load_card(t).get("reference_scores", {}) if name in make_task(t).policies]
+CASES = [
+    (t, name) for t in ALL_IDS for name in load_card(t).get("reference_scores", {}) if name in make_task(t).policies
+]
 
 
-CHECKPOINTS = [(t, name) for t in ALL_IDS for name, e in load_card(t).get("reference_scores", {}).items() if "checkpoint" in e]
+CHECKPOINTS = [
+    (t, name) for t in ALL_IDS for name, e in load_card(t).get("reference_scores", {}).items() if "checkpoint" in e
+]
 
 
 def test_every_card_lists_its_named_policies() -> None:
@@ -51,4 +55,6 @@ def test_card_score_of_a_shipped_checkpoint_is_reproduced(task_id: str, entry: s
     gap = optimality_gap(task_id, str(folder))
     assert gap.v_policy == pytest.approx(card["score"], rel=1e-8)
     assert gap.normalized == pytest.approx(card["normalized_regret"], rel=1e-4)
-    assert card["normalized_regret_ci95"][1] < 0.05  # the baseline is close to the optimum, not merely above the reference
+    assert (
+        card["normalized_regret_ci95"][1] < 0.05
+    )  # the baseline is close to the optimum, not merely above the reference

@@ -30,12 +30,26 @@ def test_solve_prints_the_ree_law(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_solve_with_parameter_override(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "solve", "--task", "InvestmentOligopoly-v0", "--param", "n_firms=10")
-    assert code == 0 and "4.824556" in out  # MPE steady-state output with 10 firms (docs/models/investment_oligopoly.md §4)
+    assert (
+        code == 0 and "4.824556" in out
+    )  # MPE steady-state output with 10 firms (docs/models/investment_oligopoly.md §4)
 
 
 def test_evaluate_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "evaluate", "--task", "InvestmentLQ-Planner-v0", "--policy", "reference",
-                       "--seeds", "1", "2", "--episodes", "4", "--json")
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "--task",
+        "InvestmentLQ-Planner-v0",
+        "--policy",
+        "reference",
+        "--seeds",
+        "1",
+        "2",
+        "--episodes",
+        "4",
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0 and data["seeds"] == [1, 2] and data["episodes_per_seed"] == 4
     assert data["normalized_regret"] == pytest.approx(1.0)
@@ -43,8 +57,19 @@ def test_evaluate_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_gap_multi_agent(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "gap", "--task", "InvestmentOligopoly-v0", "--policy", "competitive",
-                       "--seeds", "0", "--episodes", "4", "--json")
+    code, out, _ = run(
+        capsys,
+        "gap",
+        "--task",
+        "InvestmentOligopoly-v0",
+        "--policy",
+        "competitive",
+        "--seeds",
+        "0",
+        "--episodes",
+        "4",
+        "--json",
+    )
     data = json.loads(out)
     assert code == 0 and data["kind"] == "equilibrium"
     assert data["groups"][0]["method"].startswith("exact") and data["groups"][0]["epsilon"] > 1.0
@@ -65,11 +90,23 @@ def test_bad_arguments_give_one_line_errors(capsys: pytest.CaptureFixture[str], 
 
 
 def test_bench_on_one_task_is_resumable(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
-    argv = ["bench", "--quick", "--task", "econbench/InvestmentOligopoly-v0", "--store", str(tmp_path / "s.sqlite"),
-            "--no-page", "--no-wandb"]
+    argv = [
+        "bench",
+        "--quick",
+        "--task",
+        "econbench/InvestmentOligopoly-v0",
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--no-page",
+        "--no-wandb",
+    ]
     code, out, err = run(capsys, *argv)
     assert code == 0 and "3 entries measured, 0 already stored" in err
-    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out.splitlines() if line.startswith("| InvestmentOligopoly-v0")]
+    rows = [
+        [c.strip() for c in line.split("|")[1:-1]]
+        for line in out.splitlines()
+        if line.startswith("| InvestmentOligopoly-v0")
+    ]
     assert sorted(r[2] for r in rows) == ["competitive", "exact", "freeze"]
     exact = next(r for r in rows if r[2] == "exact")
     assert exact[-1] == "yes" and exact[-2] == "exact" and abs(float(exact[-3].split()[-1])) < 1e-9
@@ -84,8 +121,20 @@ def test_console_script_and_argparse_errors() -> None:
 
 def test_evaluate_plot_writes_a_png(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
     target = tmp_path / "traj.png"
-    code, out, _ = run(capsys, "evaluate", "--task", "InvestmentLQ-Planner-v0", "--policy", "freeze", "--seeds", "0",
-                       "--episodes", "2", "--plot", str(target))
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "--task",
+        "InvestmentLQ-Planner-v0",
+        "--policy",
+        "freeze",
+        "--seeds",
+        "0",
+        "--episodes",
+        "2",
+        "--plot",
+        str(target),
+    )
     assert code == 0 and f"plot: {target}" in out
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and target.stat().st_size > 10_000
 
@@ -111,8 +160,10 @@ def test_a_page_folder_that_is_a_file_is_one_line(capsys: pytest.CaptureFixture[
     target = tmp_path / "page.html"
     target.write_text("keep me")
     store = str(tmp_path / "s.sqlite")
-    for argv in (["leaderboard", "render", "--out", str(target), "--store", store],
-                 ["bench", "--quick", "--task", "econbench/InvestmentLQ-v0", "--out", str(target), "--store", store]):
+    for argv in (
+        ["leaderboard", "render", "--out", str(target), "--store", store],
+        ["bench", "--quick", "--task", "econbench/InvestmentLQ-v0", "--out", str(target), "--store", store],
+    ):
         code, _, err = run(capsys, *argv)
         assert code == 2 and "is a file" in err and err.count("\n") == 1
     assert target.read_text() == "keep me"

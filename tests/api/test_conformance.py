@@ -40,7 +40,9 @@ def test_lq_planner_return_is_the_riccati_value() -> None:
     task, first, last, total, _, disc = _run("InvestmentLQ-Planner-v0", 16, seed=3)
     p = task.params
     y0, yT = first["planner"][:, 0, 0], last["planner"][:, 0, 0]
-    np.testing.assert_allclose(total["planner"][:, 0] + disc * lq_sol.planner_value(p, yT), lq_sol.planner_value(p, y0), rtol=1e-10)
+    np.testing.assert_allclose(
+        total["planner"][:, 0] + disc * lq_sol.planner_value(p, yT), lq_sol.planner_value(p, y0), rtol=1e-10
+    )
 
 
 def test_lq_market_follows_the_ree_law_and_equals_the_planner() -> None:
@@ -55,7 +57,7 @@ def test_lq_market_follows_the_ree_law_and_equals_the_planner() -> None:
         obs, out, *_ = env.step({"firms": policy(obs["firms"])})
         np.testing.assert_allclose(obs["firms"][:, 0, 1], sol.kappa0 + sol.kappa1 * Y, rtol=1e-12)
         # every firm adjusts by the same amount, so welfare is the planner's reward at Y
-        u = (sol.kappa0 + (sol.kappa1 - 1.0) * Y)
+        u = sol.kappa0 + (sol.kappa1 - 1.0) * Y
         p = planner_task.params
         np.testing.assert_allclose(out.welfare, p.a0 * Y - 0.5 * p.a1 * Y**2 - 0.5 * p.gamma * u**2, rtol=1e-10)
 

@@ -34,7 +34,11 @@ def short() -> curriculum.Curriculum:
 
 def test_short_schedule_follows_upstream(short: curriculum.Curriculum) -> None:
     # docs/models/rbc.md §7: theta (1 - exp(-n/10000)); firm masks over 0-30000; government masks over 30000-60000
-    assert short.at(0).params == {"theta_anneal_factor": 0.0, "firm_mask_progress": 0.0, "government_mask_progress": 0.0}
+    assert short.at(0).params == {
+        "theta_anneal_factor": 0.0,
+        "firm_mask_progress": 0.0,
+        "government_mask_progress": 0.0,
+    }
     p = short.at(45_000).params
     assert p["theta_anneal_factor"] == pytest.approx(1 - math.exp(-4.5))
     assert p["firm_mask_progress"] == 1.0 and p["government_mask_progress"] == pytest.approx(0.5)
@@ -61,18 +65,44 @@ def test_full_schedule_and_compression(short: curriculum.Curriculum) -> None:
     assert short.iteration_at(50, 100) == 100_000 and short.iteration_at(1280) == 1.0
 
 
-@pytest.mark.parametrize("table, message", [
-    ({"iterations": 10, "iteration_env_steps": 1, "stages": []}, "non-empty list"),
-    ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["workers"]}]}, "unknown group"),
-    ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 5, "learn": ["firms"]}]}, "begin at 0"),
-    ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["firms"]},
-                                                             {"start": 0, "learn": ["firms"]}]}, "increase"),
-    ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["firms"]}],
-      "anneal": {"gravity": {"shape": "linear", "length": 3}}}, "unknown parameter 'gravity'"),
-    ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["firms"]}],
-      "anneal": {"technology": {"shape": "cosine"}}}, "shape one of"),
-    ({"iterations": "many", "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["firms"]}]}, "'iterations'"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ({"iterations": 10, "iteration_env_steps": 1, "stages": []}, "non-empty list"),
+        ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["workers"]}]}, "unknown group"),
+        ({"iterations": 10, "iteration_env_steps": 1, "stages": [{"start": 5, "learn": ["firms"]}]}, "begin at 0"),
+        (
+            {
+                "iterations": 10,
+                "iteration_env_steps": 1,
+                "stages": [{"start": 0, "learn": ["firms"]}, {"start": 0, "learn": ["firms"]}],
+            },
+            "increase",
+        ),
+        (
+            {
+                "iterations": 10,
+                "iteration_env_steps": 1,
+                "stages": [{"start": 0, "learn": ["firms"]}],
+                "anneal": {"gravity": {"shape": "linear", "length": 3}},
+            },
+            "unknown parameter 'gravity'",
+        ),
+        (
+            {
+                "iterations": 10,
+                "iteration_env_steps": 1,
+                "stages": [{"start": 0, "learn": ["firms"]}],
+                "anneal": {"technology": {"shape": "cosine"}},
+            },
+            "shape one of",
+        ),
+        (
+            {"iterations": "many", "iteration_env_steps": 1, "stages": [{"start": 0, "learn": ["firms"]}]},
+            "'iterations'",
+        ),
+    ],
+)
 def test_malformed_tables_are_refused_with_the_reason(table: dict[str, Any], message: str) -> None:
     task = make_task("RBCTax-v0")
     fields = list(vars(task.params))
@@ -140,8 +170,25 @@ def test_shared_ppo_updates_only_the_groups_a_stage_names(tmp_path: Path) -> Non
     torch = pytest.importorskip("torch")
     sppo = _module()
     # at the source's pace 3 updates of 4 economies are 0.09 iterations: the first stage, consumers only
-    run = sppo.main(["--task", "econbench/RBCTax-v0", "--total-timesteps", "120", "--n-envs", "4", "--num-steps", "10",
-                     "--curriculum", "short", "--curriculum-pace", "source", "--out", str(tmp_path), "--skip-eval"])
+    run = sppo.main(
+        [
+            "--task",
+            "econbench/RBCTax-v0",
+            "--total-timesteps",
+            "120",
+            "--n-envs",
+            "4",
+            "--num-steps",
+            "10",
+            "--curriculum",
+            "short",
+            "--curriculum-pace",
+            "source",
+            "--out",
+            str(tmp_path),
+            "--skip-eval",
+        ]
+    )
     ck = torch.load(run / "checkpoint.pt", weights_only=True)
     from econbench.learn import SharedPPOConfig
     from econbench.learn.networks import GroupAgent
@@ -157,8 +204,10 @@ def test_shared_ppo_updates_only_the_groups_a_stage_names(tmp_path: Path) -> Non
     for group in ("firms", "government"):
         for k, v in weights(ck["agents"][group]).items():
             torch.testing.assert_close(v, weights(fresh[group].state_dict())[k])
-    changed = [not torch.equal(v, weights(fresh["consumers"].state_dict())[k])
-               for k, v in weights(ck["agents"]["consumers"]).items()]
+    changed = [
+        not torch.equal(v, weights(fresh["consumers"].state_dict())[k])
+        for k, v in weights(ck["agents"]["consumers"]).items()
+    ]
     assert any(changed)
 
 
@@ -166,9 +215,28 @@ def test_shared_ppo_logs_to_wandb_offline(tmp_path: Path) -> None:
     pytest.importorskip("wandb")
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
     env.pop("WANDB_API_KEY", None)
-    out = subprocess.run([sys.executable, str(SCRIPT), "--task", "econbench/InvestmentOligopoly-v0",
-                          "--total-timesteps", "1024", "--n-envs", "8", "--num-steps", "64", "--out", str(tmp_path),
-                          "--skip-eval", "--track"], capture_output=True, text=True, env=env, timeout=600)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--task",
+            "econbench/InvestmentOligopoly-v0",
+            "--total-timesteps",
+            "1024",
+            "--n-envs",
+            "8",
+            "--num-steps",
+            "64",
+            "--out",
+            str(tmp_path),
+            "--skip-eval",
+            "--track",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     runs = list((tmp_path / "InvestmentOligopoly-v0" / "shared_ppo_seed0" / "wandb").glob("offline-run-*"))
     assert len(runs) == 1

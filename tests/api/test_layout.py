@@ -26,7 +26,9 @@ def test_every_card_is_built_by_a_family_package() -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_follows_the_checklist(family: str) -> None:
     pkg = ENVS / family
-    assert ast.get_docstring(ast.parse((pkg / "__init__.py").read_text())), f"{family}/__init__.py: say what the model is"
+    assert ast.get_docstring(ast.parse((pkg / "__init__.py").read_text())), (
+        f"{family}/__init__.py: say what the model is"
+    )
     for name in ("params.py", "env.py"):
         assert (pkg / name).is_file(), f"{family}: no {name}"
     assert (pkg / "dynamics.py").is_file() or (pkg / "dynamics" / "__init__.py").is_file(), f"{family}: no dynamics"

@@ -8,10 +8,10 @@ dynamics (upstream's advisory masks).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
@@ -114,8 +114,10 @@ def test_a_masked_action_is_an_error_by_default_and_changes_nothing() -> None:
     env.reset()
     acts, (e, i) = _forbidden_sale(env)
     before, t, draw = np.asarray(env.state.x).copy(), np.asarray(env.t).copy(), env._rng
-    message = (rf"Stock-v0: group 'traders' agent {i} \(env {e}\) chose index 2 for head 0, which its action mask "
-               r"forbids \(allowed 0\.\.1\); mask_violation='execute' would execute it")
+    message = (
+        rf"Stock-v0: group 'traders' agent {i} \(env {e}\) chose index 2 for head 0, which its action mask "
+        r"forbids \(allowed 0\.\.1\); mask_violation='execute' would execute it"
+    )
     with pytest.raises(ActionError, match=message):
         env.step({"traders": acts})
     assert np.array_equal(np.asarray(env.state.x), before) and np.array_equal(np.asarray(env.t), t) and env._rng is draw

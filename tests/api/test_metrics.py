@@ -40,8 +40,12 @@ def test_optimality_gap_of_a_wrong_linear_law_matches_the_closed_form() -> None:
         return k0 + (k1 - 1.0) * obs
 
     gap = optimality_gap(task, sluggish)
-    y0 = np.concatenate([rollout(task, task.policy("exact"), 64, s, record=True).obs["planner"][0, :, 0, 0]
-                         for s in task.card["protocol"]["eval_seeds"]])
+    y0 = np.concatenate(
+        [
+            rollout(task, task.policy("exact"), 64, s, record=True).obs["planner"][0, :, 0, 0]
+            for s in task.card["protocol"]["eval_seeds"]
+        ]
+    )
     v_star = lq_sol.planner_value(p, y0)
     v_pi = lq_sol.planner_value_of_law(p, k0, k1, y0)
     expected = float(np.mean((v_star - v_pi) / np.abs(v_star)))
@@ -66,7 +70,9 @@ def test_lq_market_gap_is_zero_at_the_ree_and_matches_the_closed_form_for_freeze
     assert frz.method.startswith("exact")
     first = rollout(task, task.policy("freeze"), 8, 0, record=True).obs["firms"][0]
     # the industry keeps Y constant (law (0, 1)); each firm copies it: rule h = (0, 1, 0)
-    expected = np.array([[lq_sol.price_taker_gain(p, 0.0, 1.0, (0.0, 1.0, 0.0), y, Y) for y, Y in row] for row in first])
+    expected = np.array(
+        [[lq_sol.price_taker_gain(p, 0.0, 1.0, (0.0, 1.0, 0.0), y, Y) for y, Y in row] for row in first]
+    )
     np.testing.assert_allclose(frz.gains, expected, rtol=1e-4)
 
 
@@ -94,8 +100,9 @@ def test_oligopoly_gap_matches_lyapunov_for_a_linear_deviation() -> None:
 def test_nonlinear_profiles_get_a_lower_bound() -> None:
     task = make_task("InvestmentOligopoly-v0")
     mpe = task.policy("exact")["firms"]
-    (gap,) = equilibrium_gap(task, {"firms": lambda o: np.clip(mpe(o) + 0.05 * np.sin(3 * o[..., :1]), -1, 1)},
-                             seeds=[0], episodes=4)
+    (gap,) = equilibrium_gap(
+        task, {"firms": lambda o: np.clip(mpe(o) + 0.05 * np.sin(3 * o[..., :1]), -1, 1)}, seeds=[0], episodes=4
+    )
     assert gap.is_lower_bound and gap.epsilon > 0
 
 

@@ -23,8 +23,10 @@ STEADY = "econbench/EVCharging-Steady-v0"
 
 
 def _mlp(rng: np.random.Generator, sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(rng.normal(size=(o, i)).astype(np.float32) * 0.3, rng.normal(size=o).astype(np.float32) * 0.1)
-            for i, o in itertools.pairwise(sizes)]
+    return [
+        (rng.normal(size=(o, i)).astype(np.float32) * 0.3, rng.normal(size=o).astype(np.float32) * 0.1)
+        for i, o in itertools.pairwise(sizes)
+    ]
 
 
 def _write_box(folder: Path, task_id: str, group: str, obs_dim: int, act_dim: int, seed: int = 0) -> dict:
@@ -98,13 +100,16 @@ def test_policy_for_another_task_or_other_parameters_is_refused(tmp_path: Path) 
         policies.group_policies(policies.load(tmp_path), task)
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda s: s.update(format="pickle"), "not an econbench policy"),
-    (lambda s: s.update(extra="x"), "extra"),
-    (lambda s: s["groups"]["planner"]["network"].update(type="python", module="os"), "network"),
-    (lambda s: s["groups"]["planner"]["network"].update(activation="__import__('os')"), "activation"),
-    (lambda s: s["groups"]["planner"].update(network={"type": "onnx", "file": "../../etc/x.onnx"}), "file"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda s: s.update(format="pickle"), "not an econbench policy"),
+        (lambda s: s.update(extra="x"), "extra"),
+        (lambda s: s["groups"]["planner"]["network"].update(type="python", module="os"), "network"),
+        (lambda s: s["groups"]["planner"]["network"].update(activation="__import__('os')"), "activation"),
+        (lambda s: s["groups"]["planner"].update(network={"type": "onnx", "file": "../../etc/x.onnx"}), "file"),
+    ],
+)
 def test_malformed_policy_json_is_refused_in_one_line(tmp_path: Path, edit, match: str) -> None:
     task = make_task(LQ)
     g = task.groups[0]
@@ -136,7 +141,9 @@ def test_tensors_that_do_not_fit_the_task_or_are_not_finite_are_refused(tmp_path
 def test_deeply_nested_json_is_refused_before_parsing(tmp_path: Path) -> None:
     assert json_depth('{"a": [1, {"b": "[[[["}]}') <= 3
     assert json_depth("[" * 40 + "]" * 40) > MAX_JSON_DEPTH
-    (tmp_path / "policy.json").write_text('{"format": "econbench-policy", "provenance": ' + "[" * 100000 + "]" * 100000 + "}")
+    (tmp_path / "policy.json").write_text(
+        '{"format": "econbench-policy", "provenance": ' + "[" * 100000 + "]" * 100000 + "}"
+    )
     with pytest.raises(PolicyFileError, match="nested deeper"):
         policies.load(tmp_path)
 
@@ -157,8 +164,14 @@ def test_an_onnx_policy_exported_from_a_plain_pytorch_module_is_evaluated(tmp_pa
     obs_dim = g.observation.shape[0]
     actor = _torch_actor(obs_dim, g.action.shape[0])
     # the README's three lines
-    torch.onnx.export(actor, (torch.zeros(1, obs_dim),), str(tmp_path / "firms.onnx"), input_names=["obs"],
-                      dynamic_axes={"obs": {0: "rows"}}, dynamo=False)
+    torch.onnx.export(
+        actor,
+        (torch.zeros(1, obs_dim),),
+        str(tmp_path / "firms.onnx"),
+        input_names=["obs"],
+        dynamic_axes={"obs": {0: "rows"}},
+        dynamo=False,
+    )
     policies.onnx_policy(tmp_path, OLIGOPOLY, {"firms": "firms.onnx"}, policies.BoxAction(scale="unit"))
     pol = policies.group_policies(policies.load(tmp_path), task)["firms"]
     obs = np.random.default_rng(0).normal(size=(4, g.n_agents, obs_dim))
@@ -179,7 +192,9 @@ def test_onnx_graphs_with_custom_operators_or_external_data_are_refused(tmp_path
     x = helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["rows", 2])
     y = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["rows", 1])
     custom = helper.make_graph([helper.make_node("Exec", ["obs"], ["a"], domain="com.attacker")], "g", [x], [y])
-    model = helper.make_model(custom, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.attacker", 1)])
+    model = helper.make_model(
+        custom, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.attacker", 1)]
+    )
     (tmp_path / "firms.onnx").write_bytes(model.SerializeToString())
     policies.onnx_policy(tmp_path, OLIGOPOLY, {"firms": "firms.onnx"}, policies.BoxAction())
     with pytest.raises(PolicyFileError, match="custom domains"):
@@ -197,8 +212,10 @@ def test_onnx_graphs_with_custom_operators_or_external_data_are_refused(tmp_path
 
 def test_shipped_policy_folders_load_and_name_their_provenance() -> None:
     root = Path(econbench.__file__).resolve().parent.parent
-    folders = sorted({p.parent for p in root.glob("baselines/checkpoints/*/*/policy.json")}
-                     | {p.parent for p in root.glob("econbench/envs/rbc/trained/*/policy.json")})
+    folders = sorted(
+        {p.parent for p in root.glob("baselines/checkpoints/*/*/policy.json")}
+        | {p.parent for p in root.glob("econbench/envs/rbc/trained/*/policy.json")}
+    )
     assert len(folders) >= 30
     for folder in folders:
         pf = policies.load(folder)

@@ -59,8 +59,10 @@ def _sb3_folder(folder: Path, marker: Path) -> Path:
     _live(data, marker)
     (folder / "vecnormalize.pkl").write_bytes(data)
     with zipfile.ZipFile(folder / "model.zip", "w") as z:
-        z.writestr("data", json.dumps({"policy_class": {":type:": "<class 'type'>",
-                                                        ":serialized:": base64.b64encode(data).decode()}}))
+        z.writestr(
+            "data",
+            json.dumps({"policy_class": {":type:": "<class 'type'>", ":serialized:": base64.b64encode(data).decode()}}),
+        )
     (folder / "meta.json").write_text(json.dumps({"task_id": LQ, "normalize_actions": True, "train_time_s": 1.0}))
     return folder
 
@@ -96,8 +98,9 @@ def _one_line_refusal(capsys: pytest.CaptureFixture[str], code: int) -> str:
 
 # ---------------------------------------------------------------------------- the library and its CLI
 @pytest.mark.parametrize("kind", ["sb3", "torch", "file"])
-def test_evaluate_and_gap_refuse_code_formats(tmp_path: Path, marker: Path, kind: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_and_gap_refuse_code_formats(
+    tmp_path: Path, marker: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     if kind == "sb3":
         task, policy = LQ, _sb3_folder(tmp_path / "run", marker)
     elif kind == "torch":
@@ -112,14 +115,16 @@ def test_evaluate_and_gap_refuse_code_formats(tmp_path: Path, marker: Path, kind
         err = _one_line_refusal(capsys, cli([*command, "--task", task, "--policy", str(policy)]))
         assert "never opens them" in err
     if kind == "torch":
-        err = _one_line_refusal(capsys, cli(["gap", "--task", task, "--policy", str(policy), "--method", "trained",
-                                             "--budget", "64"]))
+        err = _one_line_refusal(
+            capsys, cli(["gap", "--task", task, "--policy", str(policy), "--method", "trained", "--budget", "64"])
+        )
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("kind", ["sb3", "torch"])
-def test_submit_refuses_a_code_policy_and_stores_nothing(tmp_path: Path, marker: Path, kind: str,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_submit_refuses_a_code_policy_and_stores_nothing(
+    tmp_path: Path, marker: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     task = LQ if kind == "sb3" else OLIGOPOLY
     policy = _sb3_folder(tmp_path / "run", marker) if kind == "sb3" else _torch_folder(tmp_path / "run", marker)
     claim = measure(task, "exact" if kind == "sb3" else "freeze", "my method", ["someone"])
@@ -169,8 +174,11 @@ def test_shared_ppo_reads_checkpoints_as_data_only(tmp_path: Path, marker: Path)
         load_profile(run)  # capital_goods.py --runs, ev_report.py --sampled, rbc_reproduce.py
     assert "\n" not in str(info.value)
     base = ["--task", OLIGOPOLY, "--total-timesteps", "64", "--n-envs", "2", "--num-steps", "32", "--skip-eval"]
-    for extra in (["--init", str(run)], ["--learn", "firms", "--fixed", str(run), "--deviate", "0"],
-                  ["--out", str(tmp_path / "runs"), "--run-name", "x", "--resume"]):
+    for extra in (
+        ["--init", str(run)],
+        ["--learn", "firms", "--fixed", str(run), "--deviate", "0"],
+        ["--out", str(tmp_path / "runs"), "--run-name", "x", "--resume"],
+    ):
         with pytest.raises((ValueError, SystemExit)):
             sppo.main([*base, "--out", str(tmp_path / "out"), *extra] if "--resume" not in extra else [*base, *extra])
     assert not marker.exists()

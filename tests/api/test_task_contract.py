@@ -14,8 +14,15 @@ from econbench.cli import main
 from econbench.registry import make_task, task_ids
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERIC = ["econbench/cli.py", "econbench/bench.py", "econbench/solve.py", "econbench/registry.py", "econbench/plots.py",
-           "econbench/metrics", "econbench/leaderboard"]
+GENERIC = [
+    "econbench/cli.py",
+    "econbench/bench.py",
+    "econbench/solve.py",
+    "econbench/registry.py",
+    "econbench/plots.py",
+    "econbench/metrics",
+    "econbench/leaderboard",
+]
 
 
 def _family_words() -> list[str]:

@@ -32,16 +32,29 @@ def test_run_is_resumable_and_entries_are_verified(tmp_path: Path) -> None:
 
 def test_ray_executor_fans_out_and_the_store_serialises(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}},
+    )
     try:
-        results = run_bench(["InvestmentOligopoly-v0", "InvestmentLQ-v0"], store=tmp_path / "s.sqlite",
-                            executor="ray", progress=False, log=lambda m: None)
+        results = run_bench(
+            ["InvestmentOligopoly-v0", "InvestmentLQ-v0"],
+            store=tmp_path / "s.sqlite",
+            executor="ray",
+            progress=False,
+            log=lambda m: None,
+        )
     finally:
         ray.shutdown()
     assert len(results) == 5 and Store(tmp_path / "s.sqlite").integrity_ok()
-    local = run_bench(["InvestmentOligopoly-v0", "InvestmentLQ-v0"], store=tmp_path / "local.sqlite",
-                      progress=False, log=lambda m: None)
+    local = run_bench(
+        ["InvestmentOligopoly-v0", "InvestmentLQ-v0"],
+        store=tmp_path / "local.sqlite",
+        progress=False,
+        log=lambda m: None,
+    )
     assert sorted((r.key(), r.score) for r in results) == sorted((r.key(), r.score) for r in local)
 
 
@@ -55,8 +68,9 @@ def test_bench_logs_new_entries_to_wandb_offline(tmp_path: Path, monkeypatch: py
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     cfg = WandbConfig(mode="offline", dir=tmp_path / "wb")
-    results = run_bench(["InvestmentOligopoly-Firm-v0"], store=tmp_path / "s.sqlite", progress=False, wandb=cfg,
-                        log=lambda m: None)
+    results = run_bench(
+        ["InvestmentOligopoly-Firm-v0"], store=tmp_path / "s.sqlite", progress=False, wandb=cfg, log=lambda m: None
+    )
     runs = queued_runs(cfg)
     assert len(runs) == len(results) + 1  # one run per entry, plus the leaderboard table
     logged = {read_offline_run(r)["config"].get("entry_key") for r in runs}

@@ -17,8 +17,14 @@ from econbench.fingerprint import Reader, data_files, factory_module, import_clo
 from econbench.registry import task_ids
 
 PROBE = b"\n_econbench_fingerprint_probe = 1\n"
-UNRELATED = ("econbench.leaderboard.render", "econbench.envs.rbc.figure", "econbench.envs.rice.figure",
-             "econbench.envs.ev_charging.figure", "econbench.plots", "econbench.cli")  # pages, figures (reached through lazy hooks), the command
+UNRELATED = (
+    "econbench.leaderboard.render",
+    "econbench.envs.rbc.figure",
+    "econbench.envs.rice.figure",
+    "econbench.envs.ev_charging.figure",
+    "econbench.plots",
+    "econbench.cli",
+)  # pages, figures (reached through lazy hooks), the command
 
 
 @functools.cache
@@ -87,12 +93,15 @@ def test_comments_and_docstrings_do_not_change_it(task_id: str) -> None:
     assert task_fingerprint(task_id, read=substituting(path, edited.encode())) == task_fingerprint(task_id)
 
 
-@pytest.mark.parametrize(("task_id", "module"), [
-    ("EVCharging-Operator-v0", "econbench.envs.ev_operator.dynamics"),
-    ("EVCharging-Operator-v0", "econbench.envs.ev_charging.solution"),  # the drivers' package's Wardrop code
-    ("CapitalGoodsGame-v0", "econbench.envs.capital_goods.dynamics"),  # inherited by the game's dynamics
-    ("EVCharging-v0", "econbench.envs.ev_charging.queues"),
-])
+@pytest.mark.parametrize(
+    ("task_id", "module"),
+    [
+        ("EVCharging-Operator-v0", "econbench.envs.ev_operator.dynamics"),
+        ("EVCharging-Operator-v0", "econbench.envs.ev_charging.solution"),  # the drivers' package's Wardrop code
+        ("CapitalGoodsGame-v0", "econbench.envs.capital_goods.dynamics"),  # inherited by the game's dynamics
+        ("EVCharging-v0", "econbench.envs.ev_charging.queues"),
+    ],
+)
 def test_the_cases_of_issue_16(task_id: str, module: str) -> None:
     assert module in import_closure(factory_module(task_id))
     path = module_file(module)
@@ -115,13 +124,21 @@ def test_imports_are_followed_not_guessed() -> None:
     path = module_file("econbench.envs.ev_operator.dynamics")
     assert path is not None
     base = set(import_closure("econbench.envs.ev_operator.dynamics"))
-    extra = (b"\nfrom typing import TYPE_CHECKING\nimport numpy\n"
-             b"if TYPE_CHECKING:\n    from econbench import plots\n"
-             b"def _lazy():\n    from ..ev_charging.queues import fifo_assign\n    from ... import lq\n"
-             b"    from ..rbc import trained\n    import econbench.metrics.stats as stats\n")
-    closure = set(import_closure("econbench.envs.ev_operator.dynamics",
-                                 read=substituting(path, original(path) + extra)))
-    added = {"econbench.envs.ev_charging.queues", "econbench.lq", "econbench.envs.rbc.trained", "econbench.metrics.stats"}
+    extra = (
+        b"\nfrom typing import TYPE_CHECKING\nimport numpy\n"
+        b"if TYPE_CHECKING:\n    from econbench import plots\n"
+        b"def _lazy():\n    from ..ev_charging.queues import fifo_assign\n    from ... import lq\n"
+        b"    from ..rbc import trained\n    import econbench.metrics.stats as stats\n"
+    )
+    closure = set(
+        import_closure("econbench.envs.ev_operator.dynamics", read=substituting(path, original(path) + extra))
+    )
+    added = {
+        "econbench.envs.ev_charging.queues",
+        "econbench.lq",
+        "econbench.envs.rbc.trained",
+        "econbench.metrics.stats",
+    }
     assert not added & base and added <= closure
     assert "econbench.envs.rbc" in closure  # the package of a followed module runs its __init__
     assert "econbench.plots" not in closure

@@ -6,8 +6,9 @@ import base64
 import json
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,11 @@ PLANNER = "econbench/InvestmentLQ-Planner-v0"  # single agent: optimality gap
 GAME = "econbench/InvestmentOligopoly-v0"  # multi-agent: equilibrium gap
 XSS = "<script>alert(1)</script>"
 MD_INJECT = "x | y *z* [a](javascript:alert(1))"
-AUTHOR = "O'Brien \"Bob\" <b>bold</b>"
+AUTHOR = 'O\'Brien "Bob" <b>bold</b>'
 # A valid 1x1 PNG, so the page's figure loads without a console error.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
@@ -49,8 +52,14 @@ def measured() -> dict[str, list[Result]]:
 def entries(measured: dict[str, list[Result]]) -> list[Result]:
     """Real entries of two tasks plus hostile submissions on the game."""
     competitive = measured[GAME][1]
-    hostile = variant(competitive, 0.5, method=XSS, authors=[AUTHOR, "</script><script>alert(3)</script>"],
-                      policy="ckpt\u2028line", notes="</script><img src=x onerror=alert(2)>\nsecond line")
+    hostile = variant(
+        competitive,
+        0.5,
+        method=XSS,
+        authors=[AUTHOR, "</script><script>alert(3)</script>"],
+        policy="ckpt\u2028line",
+        notes="</script><img src=x onerror=alert(2)>\nsecond line",
+    )
     injected = variant(competitive, 3.0, method=MD_INJECT, verified=True, code_url="https://example.org/a?b=1&c=(2)|x")
     # The schema refuses a javascript: URL; model_copy skips validation, as a tampered store might.
     bad_url = variant(competitive, 0.25, method="bad url").model_copy(update={"code_url": "javascript:alert(4)"})
@@ -107,7 +116,9 @@ def test_html_escapes_submitted_strings(site: tuple[Path, Path]) -> None:
     page = site[0].read_text()
     assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     shown = without_data(page)
-    assert "<img src=x" not in page and "onerror=alert(2)" not in shown.replace("&lt;img src=x onerror=alert(2)&gt;", "")
+    assert "<img src=x" not in page and "onerror=alert(2)" not in shown.replace(
+        "&lt;img src=x onerror=alert(2)&gt;", ""
+    )
     assert "O&#x27;Brien &quot;Bob&quot; &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<b>bold" not in page
     # Only our two script blocks; the JSON one cannot be closed by a submitted '</script>'.
@@ -180,8 +191,10 @@ def test_iqm_column_is_across_seeds(site: tuple[Path, Path], measured: dict[str,
     r = measured[GAME][0]
     middle = sorted(r.per_seed_scores)[1:4]  # 5 seeds: the middle 50% are the middle three
     expected = sum(middle) / 3
-    cell = re.search(r'<td class="num" data-sort="([^"]*)">[^<]*</td>', sections(site[0].read_text())[GAME].partition(
-        "exact play")[2]).group(1)  # the IQM cell of the exact entry's row
+    cell = re.search(
+        r'<td class="num" data-sort="([^"]*)">[^<]*</td>',
+        sections(site[0].read_text())[GAME].partition("exact play")[2],
+    ).group(1)  # the IQM cell of the exact entry's row
     assert math.isclose(float(cell), expected, rel_tol=1e-12)
     assert math.isclose(r.score_iqm, expected, rel_tol=1e-12)  # measure() stores the same IQM across seeds
 
@@ -213,13 +226,21 @@ def test_chart_log_scale_with_zero_and_huge_gaps(measured: dict[str, list[Result
     assert "1.000e108" in page
 
 
-def _extreme(r: Result, method: str, scores: list[float], ci: list[float], gaps: list[dict[str, Any]],
-             **changes: Any) -> Result:
+def _extreme(
+    r: Result, method: str, scores: list[float], ci: list[float], gaps: list[dict[str, Any]], **changes: Any
+) -> Result:
     """An entry the schema accepts (parse_result, as a submission is read), with these numbers."""
     d = r.model_dump(mode="json")
     n = len(d["seeds"])
-    d.update(method=method, per_seed_scores=scores * n, score=scores[0], score_ci95=ci, score_iqm=scores[0],
-             gaps=gaps, **changes)
+    d.update(
+        method=method,
+        per_seed_scores=scores * n,
+        score=scores[0],
+        score_ci95=ci,
+        score_iqm=scores[0],
+        gaps=gaps,
+        **changes,
+    )
     return parse_result(json.dumps(d))
 
 
@@ -229,19 +250,41 @@ def test_whatever_the_schema_accepts_renders(measured: dict[str, list[Result]], 
     big, tiny = 1.7976931348623157e308, 5e-324
     game, planner = measured[GAME][0], measured[PLANNER][0]
     long_xss = (XSS + "\u00e9" * 200)[:200]
-    eq_gaps = [{"kind": "equilibrium", "method": "exact", "group": f"<b>g{i}</b>", "value": v, "relative": rel,
-                "ci95": [-big, big], "description": "</script>" * 200}
-               for i, (v, rel) in enumerate([(big, big), (-big, -big), (tiny, tiny), (0.0, None)] * 5)]
-    opt_gaps = [{"kind": "optimality", "method": "dp lower bound", "value": -big, "normalized": big,
-                 "ci95": [-big, big]}]
+    eq_gaps = [
+        {
+            "kind": "equilibrium",
+            "method": "exact",
+            "group": f"<b>g{i}</b>",
+            "value": v,
+            "relative": rel,
+            "ci95": [-big, big],
+            "description": "</script>" * 200,
+        }
+        for i, (v, rel) in enumerate([(big, big), (-big, -big), (tiny, tiny), (0.0, None)] * 5)
+    ]
+    opt_gaps = [
+        {"kind": "optimality", "method": "dp lower bound", "value": -big, "normalized": big, "ci95": [-big, big]}
+    ]
     entries = [
-        _extreme(game, long_xss, [big], [-big, big], eq_gaps, notes="</script><img src=x onerror=alert(2)>\n" * 50,
-                 authors=[f"{XSS} {i}"[:200] for i in range(50)]),
+        _extreme(
+            game,
+            long_xss,
+            [big],
+            [-big, big],
+            eq_gaps,
+            notes="</script><img src=x onerror=alert(2)>\n" * 50,
+            authors=[f"{XSS} {i}"[:200] for i in range(50)],
+        ),
         _extreme(game, "minus the largest float", [-big], [-big, -big], eq_gaps[1:3]),
         _extreme(game, "tiny", [tiny], [0.0, tiny], eq_gaps[2:3]),
         _extreme(planner, "huge regret", [tiny], [-tiny, tiny], opt_gaps),
-        _extreme(planner, "all zero", [0.0], [0.0, 0.0], [{**opt_gaps[0], "value": 0.0, "normalized": 0.0,
-                                                            "ci95": [0.0, 0.0]}]),
+        _extreme(
+            planner,
+            "all zero",
+            [0.0],
+            [0.0, 0.0],
+            [{**opt_gaps[0], "value": 0.0, "normalized": 0.0, "ci95": [0.0, 0.0]}],
+        ),
     ]
     store = Store(tmp_path / "s.sqlite")
     for r in entries:
@@ -270,8 +313,10 @@ def test_empty_leaderboard(tmp_path: Path) -> None:
 
 # ----------------------------------------------------------------------------- browser tests
 
-browser = pytest.mark.skipif(not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
-                             reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)")
+browser = pytest.mark.skipif(
+    not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
+    reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -282,9 +327,16 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-dev-shm-usage", "--no-first-run", "--window-size=1400,1000",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
@@ -367,10 +419,12 @@ def test_browser_chart_has_one_point_per_entry(loaded: Any, entries: list[Result
         points = svg.find_elements(By.CSS_SELECTOR, "circle.point")
         assert len(points) == n == len(loaded.find_elements(By.CSS_SELECTOR, f"{_section_css(task_id)} tbody tr"))
         tips = loaded.execute_script(
-            "return Array.from(arguments[0].querySelectorAll('g.pt > title')).map(t => t.textContent)", svg)
+            "return Array.from(arguments[0].querySelectorAll('g.pt > title')).map(t => t.textContent)", svg
+        )
         assert len(tips) == n and all(t.startswith("#") for t in tips)
     tips = loaded.execute_script(
-        f"return Array.from(document.querySelectorAll('{_section_css(GAME)} g.pt > title')).map(t => t.textContent)")
+        f"return Array.from(document.querySelectorAll('{_section_css(GAME)} g.pt > title')).map(t => t.textContent)"
+    )
     assert any(XSS in t for t in tips)
 
 

@@ -29,14 +29,19 @@ CHECKPOINT = ROOT / "baselines" / "checkpoints" / "InvestmentLQ-Planner-v0" / "p
 @pytest.fixture(scope="module")
 def base() -> dict:
     """A genuine entry: the 'freeze' reference policy of the oligopoly, measured under its card's protocol."""
-    return json.loads(measure("InvestmentOligopoly-v0", "freeze", method="freeze", authors=["econbench"]).model_dump_json())
+    return json.loads(
+        measure("InvestmentOligopoly-v0", "freeze", method="freeze", authors=["econbench"]).model_dump_json()
+    )
 
 
 @pytest.fixture(scope="module")
 def ppo() -> dict:
     pytest.importorskip("stable_baselines3")
-    return json.loads(measure("InvestmentLQ-Planner-v0", str(CHECKPOINT), method="my PPO", authors=["a"],
-                              policy_label="ppo_seed0").model_dump_json())
+    return json.loads(
+        measure(
+            "InvestmentLQ-Planner-v0", str(CHECKPOINT), method="my PPO", authors=["a"], policy_label="ppo_seed0"
+        ).model_dump_json()
+    )
 
 
 def _write(tmp_path: Path, data: dict | str, name: str = "result.json") -> Path:
@@ -79,7 +84,10 @@ def test_nan_and_non_json_are_refused(base: dict) -> None:
 def test_submit_refusals_write_nothing(tmp_path: Path, base: dict) -> None:
     store = Store(tmp_path / "s.sqlite")
     cases = {
-        "unknown": ({**base, "task": {**base["task"], "id": "econbench/Nope-v0", "version": 0}}, "unknown task 'Nope-v0'"),
+        "unknown": (
+            {**base, "task": {**base["task"], "id": "econbench/Nope-v0", "version": 0}},
+            "unknown task 'Nope-v0'",
+        ),
         "outdated": ({**base, "task": {**base["task"], "fingerprint": "0" * 16}}, "outdated task definition"),
         "protocol": ({**base, "seeds": [1, 2, 3, 4, 5]}, "not the task's protocol"),
         "verified": ({**base, "verified": True}, "'verified' is set by"),
@@ -140,8 +148,11 @@ def test_a_writer_killed_mid_transaction_leaves_the_store_intact(tmp_path: Path,
     store = Store(tmp_path / "s.sqlite")
     kept = submit(_write(tmp_path, base), store)
     marker = tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(store.path), str(tmp_path / "result.json"), str(marker)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WRITER, str(store.path), str(tmp_path / "result.json"), str(marker)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     deadline = time.time() + 60
     while not marker.exists():
         assert proc.poll() is None and time.time() < deadline, "the writer did not reach its transaction"
@@ -172,8 +183,12 @@ def test_sixteen_concurrent_submitters_lose_nothing(tmp_path: Path, base: dict) 
     store = Store(tmp_path / "s.sqlite")
     src = _write(tmp_path, base)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", _SUBMITTER, str(store.path), str(src), str(tmp_path), str(i)], cwd=ROOT, env=env)
-             for i in range(16)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SUBMITTER, str(store.path), str(src), str(tmp_path), str(i)], cwd=ROOT, env=env
+        )
+        for i in range(16)
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0] * 16
     assert sorted(r.method for r in store.results()) == sorted(f"submitter {i}" for i in range(16))
     assert store.integrity_ok()
@@ -188,7 +203,9 @@ def test_export_and_rebuild_round_trip(tmp_path: Path, base: dict) -> None:
     assert rebuilt.get(key) == store.get(key) and path.name == f"{key}.json"
 
 
-def test_cli_submit_and_show_escape_submitted_strings(tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_submit_and_show_escape_submitted_strings(
+    tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = str(tmp_path / "s.sqlite")
     escape = _write(tmp_path, {**base, "method": "<script>alert(1)</script>\x1b[31mred"}, "escape.json")
     assert main(["submit", str(escape), "--store", store]) == 2  # a terminal escape is refused outright
@@ -221,15 +238,19 @@ def _entry(base: dict, **changes: object) -> dict:
     return {**json.loads(json.dumps(base)), **changes}
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d.update(score_iqm=float("inf")),
-    lambda d: d.update(score_ci95=[float("nan"), 1.0]),
-    lambda d: d["per_seed_scores"].__setitem__(0, float("-inf")),
-    lambda d: d["gaps"][0].update(value=float("nan")),
-    lambda d: d["gaps"][0].update(relative=float("inf")),
-    lambda d: d["gaps"][0].update(normalized=float("nan")),
-    lambda d: d["gaps"][0].update(ci95=[0.0, float("inf")]),
-], ids=["iqm", "score_ci95", "per_seed", "gap value", "gap relative", "gap normalized", "gap ci95"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.update(score_iqm=float("inf")),
+        lambda d: d.update(score_ci95=[float("nan"), 1.0]),
+        lambda d: d["per_seed_scores"].__setitem__(0, float("-inf")),
+        lambda d: d["gaps"][0].update(value=float("nan")),
+        lambda d: d["gaps"][0].update(relative=float("inf")),
+        lambda d: d["gaps"][0].update(normalized=float("nan")),
+        lambda d: d["gaps"][0].update(ci95=[0.0, float("inf")]),
+    ],
+    ids=["iqm", "score_ci95", "per_seed", "gap value", "gap relative", "gap normalized", "gap ci95"],
+)
 def test_every_number_must_be_finite(base: dict, mutate) -> None:  # type: ignore[no-untyped-def]
     data = _entry(base)
     mutate(data)
@@ -242,8 +263,9 @@ def test_every_number_must_be_finite(base: dict, mutate) -> None:  # type: ignor
 
 def test_extreme_but_finite_numbers_are_accepted(base: dict) -> None:
     n = len(base["seeds"])
-    r = parse_result(_entry(base, per_seed_scores=[1e308] * n, score=1e308, score_ci95=[-1e308, 1e308],
-                            score_iqm=-1e308))
+    r = parse_result(
+        _entry(base, per_seed_scores=[1e308] * n, score=1e308, score_ci95=[-1e308, 1e308], score_iqm=-1e308)
+    )
     assert r.score == 1e308  # the mean is taken without overflowing
 
 
@@ -264,20 +286,24 @@ def test_names_are_nfkc_normalised(base: dict) -> None:
     assert r.key() == parse_result(_entry(base, method="PPO fine")).key()  # one entry, however it was typed
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("method", "PPO\u202egnp.exe", "U+202E"),          # right-to-left override
-    ("method", "PP\u200bO", "U+200B"),                  # zero-width space
-    ("method", "PPO\u2066x\u2069", "U+2066"),           # isolate
-    ("policy", "a\tb", "U+0009"),                       # C0 control in a single-line field
-    ("hardware", "cpu\x85", "U+0085"),                  # C1 control
-    ("method", "two\nlines", "U+000A"),                 # a newline only in notes
-    ("notes", "bell\x07", "U+0007"),
-    ("notes", "\ufeffhidden", "U+FEFF"),
-    ("authors", ["ok", "\u200dzwj"], "U+200D"),
-    ("code_url", "https://example.org/\x01", "U+0001"),
-    ("econbench_version", "0.1\u061c", "U+061C"),
-    ("method", "   ", "must not be blank"),
-], ids=lambda v: v if isinstance(v, str) and v.isidentifier() else None)
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("method", "PPO\u202egnp.exe", "U+202E"),  # right-to-left override
+        ("method", "PP\u200bO", "U+200B"),  # zero-width space
+        ("method", "PPO\u2066x\u2069", "U+2066"),  # isolate
+        ("policy", "a\tb", "U+0009"),  # C0 control in a single-line field
+        ("hardware", "cpu\x85", "U+0085"),  # C1 control
+        ("method", "two\nlines", "U+000A"),  # a newline only in notes
+        ("notes", "bell\x07", "U+0007"),
+        ("notes", "\ufeffhidden", "U+FEFF"),
+        ("authors", ["ok", "\u200dzwj"], "U+200D"),
+        ("code_url", "https://example.org/\x01", "U+0001"),
+        ("econbench_version", "0.1\u061c", "U+061C"),
+        ("method", "   ", "must not be blank"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.isidentifier() else None,
+)
 def test_invisible_and_control_characters_are_refused(base: dict, field: str, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=rf"{field}[.\d]*: .*{re.escape(message)}"):
         parse_result(_entry(base, **{field: value}))
@@ -333,13 +359,14 @@ def _methods(path: Path) -> list[str]:
     return sorted(r.method for r in Store(path, readonly=True).results())
 
 
-def test_a_corrupt_store_is_refused_and_never_written(tmp_path: Path, base: dict,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_corrupt_store_is_refused_and_never_written(
+    tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "s.sqlite"
     _filled(path, base, 12)
     assert not Path(f"{path}-wal").exists()  # checkpointed: every page is in the main file
     data = bytearray(path.read_bytes())
-    data[4 * 4096 + 8:5 * 4096] = b"\xa5" * (4096 - 8)  # damage one b-tree page of the entries
+    data[4 * 4096 + 8 : 5 * 4096] = b"\xa5" * (4096 - 8)  # damage one b-tree page of the entries
     path.write_bytes(data)
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_text("not a database\n" * 500)
@@ -350,16 +377,21 @@ def test_a_corrupt_store_is_refused_and_never_written(tmp_path: Path, base: dict
             Store(store)
         with pytest.raises(CorruptStoreError):
             Store(store, readonly=True)
-        for argv in (["submit", str(new)], ["leaderboard", "show"], ["leaderboard", "rebuild", "--dir", str(tmp_path)],
-                     ["leaderboard", "remove", "--key", "0" * 20],
-                     ["leaderboard", "render", "--out", str(tmp_path / "o")]):
+        for argv in (
+            ["submit", str(new)],
+            ["leaderboard", "show"],
+            ["leaderboard", "rebuild", "--dir", str(tmp_path)],
+            ["leaderboard", "remove", "--key", "0" * 20],
+            ["leaderboard", "render", "--out", str(tmp_path / "o")],
+        ):
             code, _, err = _cli(capsys, *argv, "--store", str(store))
             _one_line_error(code, err, f"the store {store} is corrupt")
         assert store.read_bytes() == before
 
 
-def test_a_full_disk_loses_nothing(tmp_path: Path, base: dict, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_full_disk_loses_nothing(
+    tmp_path: Path, base: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "s.sqlite"
     _filled(path, base)
     kept = _methods(path)
@@ -408,11 +440,24 @@ def test_wrong_paths_are_one_line_errors(tmp_path: Path, base: dict, capsys: pyt
         (["submit", result, "--store", str(tmp_path)], "is a folder; give the path of a file"),
         (["leaderboard", "show", "--store", str(tmp_path)], "is a folder"),
         (["submit", result, "--store", str(a_file / "s.sqlite")], "cannot create the folder of the store"),
-        (["leaderboard", "rebuild", "--store", str(path), "--dir", str(tmp_path / "missing")],
-         "missing: no such folder"),
+        (
+            ["leaderboard", "rebuild", "--store", str(path), "--dir", str(tmp_path / "missing")],
+            "missing: no such folder",
+        ),
         (["leaderboard", "rebuild", "--store", str(path), "--dir", str(a_file)], "a_file is not a folder"),
-        (["leaderboard", "export", "--store", str(path), "--key", Store(path).results()[0].key(), "--dir", str(a_file)],
-         "cannot write"),
+        (
+            [
+                "leaderboard",
+                "export",
+                "--store",
+                str(path),
+                "--key",
+                Store(path).results()[0].key(),
+                "--dir",
+                str(a_file),
+            ],
+            "cannot write",
+        ),
         (["leaderboard", "render", "--store", str(path), "--out", str(a_file)], "a_file"),
         (["leaderboard", "remove", "--store", str(path)], "remove needs a KEY"),
     ]
@@ -440,8 +485,15 @@ def _cli_without_override(*argv: str) -> subprocess.CompletedProcess[str]:
         if setpriv is None:
             pytest.skip("running as root without setpriv: file permissions would not apply")
         cmd = [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          timeout=120, check=False)
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
 
 
 def test_a_read_only_store_is_shown_and_refuses_writes(tmp_path: Path, base: dict) -> None:
@@ -500,13 +552,15 @@ def test_remove_takes_one_entry_out(tmp_path: Path, base: dict, capsys: pytest.C
 
 
 def test_an_entry_that_no_longer_validates_names_itself_and_can_be_removed(
-        tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "s.sqlite"
     _filled(path, base, 1)
     bad = _entry(base, method="bad", date="1990-01-01T00:00:00+00:00")  # stored by an older, laxer econbench
     with sqlite3.connect(path) as con:
-        con.execute("INSERT INTO entries VALUES ('badkey', ?, 'bad', 'p', 0, 0, '', ?)",
-                    (base["task"]["id"], json.dumps(bad)))
+        con.execute(
+            "INSERT INTO entries VALUES ('badkey', ?, 'bad', 'p', 0, 0, '', ?)", (base["task"]["id"], json.dumps(bad))
+        )
     con.close()
     code, _, err = _cli(capsys, "leaderboard", "show", "--store", str(path))
     _one_line_error(code, err, "the stored entry badkey no longer validates")
@@ -522,8 +576,9 @@ def test_rebuild_never_mints_verified(tmp_path: Path, base: dict, capsys: pytest
     for r in claims:
         (folder / f"{r.key()}.json").write_text(r.model_dump_json())
     store = Store(tmp_path / "s.sqlite")
-    code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(folder), "--store", str(store.path),
-                        "--no-verify")
+    code, out, _ = _cli(
+        capsys, "leaderboard", "rebuild", "--dir", str(folder), "--store", str(store.path), "--no-verify"
+    )
     assert code == 0 and "2 entries" in out and "unverified" in out
     assert [r.verified for r in store.results()] == [False, False]
     # by default the CLI re-measures the reference entries (their policies are econbench's): a genuine one is
@@ -532,8 +587,13 @@ def test_rebuild_never_mints_verified(tmp_path: Path, base: dict, capsys: pytest
 
     method = next(m for m, p in reference_names(base["task"]["id"]) if p == "freeze")
     genuine = measure(base["task"]["id"], "freeze", method, AUTHORS, policy_label="freeze")
-    tampered = genuine.model_copy(update={"per_seed_scores": [s * 1.01 for s in genuine.per_seed_scores],
-                                          "score": genuine.score * 1.01, "backend": "torch"})
+    tampered = genuine.model_copy(
+        update={
+            "per_seed_scores": [s * 1.01 for s in genuine.per_seed_scores],
+            "score": genuine.score * 1.01,
+            "backend": "torch",
+        }
+    )
     both = tmp_path / "with_reference"
     shutil.copytree(folder, both)
     for r in (genuine, tampered):
@@ -542,7 +602,11 @@ def test_rebuild_never_mints_verified(tmp_path: Path, base: dict, capsys: pytest
     code, out, _ = _cli(capsys, "leaderboard", "rebuild", "--dir", str(both), "--store", str(measured.path))
     assert code == 0 and "1 re-measured and verified, 3 stored unverified" in out
     assert sorted((r.method, r.backend, r.verified) for r in measured.results()) == [
-        ("claim 0", "numpy", False), ("claim 1", "numpy", False), (method, "numpy", True), (method, "torch", False)]
+        ("claim 0", "numpy", False),
+        ("claim 1", "numpy", False),
+        (method, "numpy", True),
+        (method, "torch", False),
+    ]
 
     seen: list[bool] = []
 
@@ -565,8 +629,9 @@ def test_rebuild_never_mints_verified(tmp_path: Path, base: dict, capsys: pytest
     assert Store(tmp_path / "u.sqlite").count() == 0
 
 
-def test_rebuild_writes_nothing_when_one_file_is_malformed(tmp_path: Path, base: dict,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_rebuild_writes_nothing_when_one_file_is_malformed(
+    tmp_path: Path, base: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "entries"
     folder.mkdir()
     for i in range(3):

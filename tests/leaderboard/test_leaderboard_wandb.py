@@ -10,8 +10,9 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,12 @@ from econbench.leaderboard.store import Store  # noqa: E402
 
 def _isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
     """Keep every file W&B writes (runs, staging, caches, settings) under ``root``, offline, without credentials."""
-    for var, sub in (("WANDB_DIR", ""), ("WANDB_DATA_DIR", "data"), ("WANDB_CACHE_DIR", "cache"), ("WANDB_CONFIG_DIR", "config")):
+    for var, sub in (
+        ("WANDB_DIR", ""),
+        ("WANDB_DATA_DIR", "data"),
+        ("WANDB_CACHE_DIR", "cache"),
+        ("WANDB_CONFIG_DIR", "config"),
+    ):
         (root / sub).mkdir(parents=True, exist_ok=True)
         mp.setenv(var, str(root / sub))
     mp.setenv("WANDB_MODE", "offline")
@@ -45,8 +51,13 @@ def _wandb_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def results() -> dict[str, Result]:
     return {
         "equilibrium": measure("InvestmentOligopoly-v0", "exact", method="MPE (exact)", authors=["econbench"]),
-        "optimality": measure("InvestmentLQ-Planner-v0", "freeze", method="Freeze baseline", authors=["econbench"],
-                              code_url="https://example.org/econbench"),
+        "optimality": measure(
+            "InvestmentLQ-Planner-v0",
+            "freeze",
+            method="Freeze baseline",
+            authors=["econbench"],
+            code_url="https://example.org/econbench",
+        ),
     }
 
 
@@ -109,8 +120,19 @@ def test_table_run(results: dict[str, Result], tmp_path: Path) -> None:
     assert run_dir is not None
     (table_file,) = (Path(run_dir) / "files" / "media" / "table").glob("leaderboard_*.table.json")
     table = json.loads(table_file.read_text())
-    assert table["columns"] == ["task", "method", "policy", "score", "ci_low", "ci_high", "iqm", "gap_kind", "gap",
-                                "verified", "entry_key"]
+    assert table["columns"] == [
+        "task",
+        "method",
+        "policy",
+        "score",
+        "ci_low",
+        "ci_high",
+        "iqm",
+        "gap_kind",
+        "gap",
+        "verified",
+        "entry_key",
+    ]
     assert [row[-1] for row in table["data"]] == [r.key() for r in rs]
     eq = table["data"][0]
     assert eq[0] == rs[0].task.id and eq[3] == pytest.approx(rs[0].score)
@@ -122,8 +144,9 @@ def test_table_run(results: dict[str, Result], tmp_path: Path) -> None:
     assert data["summary"]["leaderboard"]["_type"] == "table-file" and data["summary"]["leaderboard"]["nrows"] == 3
 
 
-def test_wandb_failure_keeps_local_entry(results: dict[str, Result], tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wandb_failure_keeps_local_entry(
+    results: dict[str, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     r = results["equilibrium"]
     store = Store(tmp_path / "lb.sqlite")
     store.add(r)  # the bench/submit order: the local store first, then the mirror
@@ -139,8 +162,9 @@ def test_wandb_failure_keeps_local_entry(results: dict[str, Result], tmp_path: P
     assert store.has(r.key()) and store.get(r.key()) == r
 
 
-def test_failure_mid_run_finishes_the_run(results: dict[str, Result], tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_mid_run_finishes_the_run(
+    results: dict[str, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken_table(*args: Any, **kwargs: Any) -> None:
         raise ValueError("bad table")
 
@@ -202,16 +226,19 @@ def test_pull_from_fake_api(results: dict[str, Result], tmp_path: Path) -> None:
     eq, opt = results["equilibrium"], results["optimality"]
     tampered = json.loads(opt.model_dump_json())
     tampered["score"] += 1.0  # no longer the mean of the per-seed scores
-    api = FakeApi([
-        FakeRun("good1", {"econbench_result": eq.model_dump_json()}),
-        FakeRun("bad1", {"econbench_result": json.dumps(tampered)}),
-        FakeRun("good2", {"econbench_result": opt.model_dump_json(), "score": opt.score}),
-    ])
+    api = FakeApi(
+        [
+            FakeRun("good1", {"econbench_result": eq.model_dump_json()}),
+            FakeRun("bad1", {"econbench_result": json.dumps(tampered)}),
+            FakeRun("good2", {"econbench_result": opt.model_dump_json(), "score": opt.score}),
+        ]
+    )
     store = Store(tmp_path / "fresh.sqlite")
     with pytest.warns(RuntimeWarning, match=r"skipped 1 run.*bad1.*score"):
         assert ws.pull(ws.WandbConfig(entity="ent"), store, api=api) == 2
-    assert api.calls == [("ent/econbench-leaderboard",
-                          {"$and": [{"tags": {"$in": ["leaderboard"]}}, {"jobType": "leaderboard-entry"}]})]
+    assert api.calls == [
+        ("ent/econbench-leaderboard", {"$and": [{"tags": {"$in": ["leaderboard"]}}, {"jobType": "leaderboard-entry"}]})
+    ]
     assert store.count() == 2
     assert store.get(eq.key()) == eq and store.get(opt.key()) == opt
 
@@ -252,8 +279,11 @@ def test_sync(logged: dict[str, Any], tmp_path: Path, monkeypatch: pytest.Monkey
     assert Path(cmd[0]).name == "wandb" and cmd[1] == "sync"
     assert cmd[2:] == ["--project", "econbench-leaderboard", "--entity", "ent", str(queued)]
 
-    monkeypatch.setattr(ws.subprocess, "run",
-                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, stdout="", stderr="network is unreachable"))
+    monkeypatch.setattr(
+        ws.subprocess,
+        "run",
+        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, stdout="", stderr="network is unreachable"),
+    )
     with pytest.raises(ws.WandbSyncError, match="(?s)stay queued.*network is unreachable"):
         ws.sync(cfg)
 
@@ -269,8 +299,9 @@ def _runtime_warnings(caught: list[warnings.WarningMessage]) -> list[str]:
     return [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
-def test_a_failing_init_is_tried_once_per_run(results: dict[str, Result], tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_init_is_tried_once_per_run(
+    results: dict[str, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[dict[str, Any]] = []
 
     def broken_init(**kwargs: Any) -> None:
@@ -300,8 +331,9 @@ class _LateRun:
         self.finished.append(exit_code)
 
 
-def test_a_hanging_init_is_given_up_on(results: dict[str, Result], tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hanging_init_is_given_up_on(
+    results: dict[str, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     release = threading.Event()
     late = _LateRun()
     calls: list[dict[str, Any]] = []
@@ -330,9 +362,9 @@ def test_a_hanging_init_is_given_up_on(results: dict[str, Result], tmp_path: Pat
     assert late.finished == [1]
 
 
-def test_the_offline_queue_lives_beside_the_store(results: dict[str, Result], tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_offline_queue_lives_beside_the_store(
+    results: dict[str, Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("WANDB_DIR")
     store = tmp_path / "boards" / "lb.sqlite"
     entry = tmp_path / "entry.json"
@@ -347,8 +379,9 @@ def test_the_offline_queue_lives_beside_the_store(results: dict[str, Result], tm
     assert ws.WandbConfig().wandb_folder() == tmp_path / "default" / "wandb"
 
 
-def test_sync_gives_up_after_its_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_sync_gives_up_after_its_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("WANDB_DIR")
     store = tmp_path / "lb.sqlite"
     run = tmp_path / "wandb" / "offline-run-20000101_000000-abc"
@@ -369,8 +402,12 @@ def test_pull_never_mints_verified(results: dict[str, Result], tmp_path: Path) -
     eq = results["equilibrium"]
     claimed = eq.model_copy(update={"verified": True})
     near = eq.model_copy(update={"method": eq.method.upper()})
-    api = FakeApi([FakeRun("a", {"econbench_result": claimed.model_dump_json()}),
-                   FakeRun("b", {"econbench_result": near.model_dump_json()})])
+    api = FakeApi(
+        [
+            FakeRun("a", {"econbench_result": claimed.model_dump_json()}),
+            FakeRun("b", {"econbench_result": near.model_dump_json()}),
+        ]
+    )
     store = Store(tmp_path / "s.sqlite")
     with pytest.warns(RuntimeWarning, match=r"skipped 1 run.*b: .*only in case or spacing"):
         assert ws.pull(ws.WandbConfig(), store, api=api) == 1

@@ -33,8 +33,15 @@ def test_store_rebuilds_from_the_published_entries(tmp_path: Path) -> None:
     assert store.rebuild(ENTRIES[0].parent) == len(ENTRIES)
 
 
-@pytest.mark.parametrize("path", [p for p in ENTRIES if parse_result(p.read_bytes()).policy in
-                                  make_task(parse_result(p.read_bytes()).task.id).policies], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in ENTRIES
+        if parse_result(p.read_bytes()).policy in make_task(parse_result(p.read_bytes()).task.id).policies
+    ],
+    ids=lambda p: p.stem,
+)
 def test_named_policy_entries_are_reproduced(path: Path) -> None:
     claimed = parse_result(path.read_bytes())
     again = measure(claimed.task.id, claimed.policy, claimed.method, claimed.authors)

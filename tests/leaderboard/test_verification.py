@@ -58,17 +58,23 @@ def _shift_ci(r: Result) -> dict:
     return {"score_ci95": (r.score_ci95[0], r.score_ci95[1] * 1.01 if r.score_ci95[1] > 0 else r.score_ci95[1] * 0.99)}
 
 
-@pytest.mark.parametrize("edit, match", [
-    (_shift_ci, "score_ci95 high"),
-    (lambda r: {"score_iqm": r.score_iqm * 1.001}, "score_iqm"),
-    (lambda r: {"gaps": [r.gaps[0].model_copy(update={"normalized": r.gaps[0].normalized * 0.5})]}, "normalized"),
-    (lambda r: {"gaps": [r.gaps[0].model_copy(update={"ci95": (0.0, 0.0)})]}, "ci95"),
-    (lambda r: {"gaps": [r.gaps[0].model_copy(update={"method": "dp lower bound"})]}, "method"),
-    (lambda r: {"gaps": [*r.gaps, Gap(kind="equilibrium", method="exact", group="planner", value=0.0)]},
-     "not measured"),
-])
-def test_a_claim_that_disagrees_on_any_number_is_refused(tmp_path: Path, folder: Path, honest: Result, edit,
-                                                          match: str) -> None:
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_shift_ci, "score_ci95 high"),
+        (lambda r: {"score_iqm": r.score_iqm * 1.001}, "score_iqm"),
+        (lambda r: {"gaps": [r.gaps[0].model_copy(update={"normalized": r.gaps[0].normalized * 0.5})]}, "normalized"),
+        (lambda r: {"gaps": [r.gaps[0].model_copy(update={"ci95": (0.0, 0.0)})]}, "ci95"),
+        (lambda r: {"gaps": [r.gaps[0].model_copy(update={"method": "dp lower bound"})]}, "method"),
+        (
+            lambda r: {"gaps": [*r.gaps, Gap(kind="equilibrium", method="exact", group="planner", value=0.0)]},
+            "not measured",
+        ),
+    ],
+)
+def test_a_claim_that_disagrees_on_any_number_is_refused(
+    tmp_path: Path, folder: Path, honest: Result, edit, match: str
+) -> None:
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(SubmissionError, match=match):
         submit(_file(tmp_path, honest.model_copy(update=edit(honest))), store, policy=str(folder))
@@ -78,8 +84,13 @@ def test_a_claim_that_disagrees_on_any_number_is_refused(tmp_path: Path, folder:
 def test_a_claim_above_the_exact_optimum_is_never_verified(tmp_path: Path, folder: Path, honest: Result) -> None:
     exact = measure(LQ, "exact", "x", ["x"])
     above = [s + abs(s) * 0.01 for s in exact.per_seed_scores]
-    claim = honest.model_copy(update={"per_seed_scores": above, "score": float(np.mean(above)),
-                                      "gaps": [honest.gaps[0].model_copy(update={"value": -0.01, "normalized": -0.5})]})
+    claim = honest.model_copy(
+        update={
+            "per_seed_scores": above,
+            "score": float(np.mean(above)),
+            "gaps": [honest.gaps[0].model_copy(update={"value": -0.01, "normalized": -0.5})],
+        }
+    )
     store = Store(tmp_path / "s.sqlite")
     with pytest.raises(SubmissionError, match="contradicts"):
         submit(_file(tmp_path, claim), store, policy=str(folder))
@@ -87,10 +98,12 @@ def test_a_claim_above_the_exact_optimum_is_never_verified(tmp_path: Path, folde
     assert not stored.verified and store.count() == 1
 
 
-@pytest.mark.parametrize("update", [{"authors": ["econbench  Reference baselines"]},
-                                    {"method": "Exact solution", "policy": "exact"}])
-def test_reference_names_are_reserved(tmp_path: Path, folder: Path, honest: Result, update: dict,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "update", [{"authors": ["econbench  Reference baselines"]}, {"method": "Exact solution", "policy": "exact"}]
+)
+def test_reference_names_are_reserved(
+    tmp_path: Path, folder: Path, honest: Result, update: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _file(tmp_path, honest.model_copy(update=update))
     for extra in ([], ["--policy", str(folder)]):
         assert cli(["submit", str(path), "--store", str(tmp_path / "s.sqlite"), *extra]) == 2
@@ -103,8 +116,13 @@ def test_bench_replaces_an_entry_it_did_not_verify_itself(tmp_path: Path) -> Non
     job = Job(LQ, "exact solution", "exact", "exact")
     store = Store(tmp_path / "s.sqlite")
     forged = measure(LQ, "exact", "exact solution", AUTHORS, policy_label="exact")
-    forged = forged.model_copy(update={"per_seed_scores": [s * 2 for s in forged.per_seed_scores],
-                                       "score": forged.score * 2, "verified": False})
+    forged = forged.model_copy(
+        update={
+            "per_seed_scores": [s * 2 for s in forged.per_seed_scores],
+            "score": forged.score * 2,
+            "verified": False,
+        }
+    )
     store.add(forged)  # e.g. from a published folder, under the reference key
     assert forged.key() == job.key("numpy")
     out = run_job(job, str(store.path), "numpy")
@@ -123,8 +141,13 @@ def test_reverify_confirms_reproducible_entries_and_demotes_the_rest(honest: Res
     # the same numbers under someone else's name: the reference's policy is not theirs to be credited with
     assert not reverify(named.model_copy(update={"authors": ["someone"], "method": "my method"})).verified
     bump = abs(named.score) * 1e-3
-    tampered = named.model_copy(update={"per_seed_scores": [s + bump for s in named.per_seed_scores],
-                                        "score": named.score + bump, "verified": True})
+    tampered = named.model_copy(
+        update={
+            "per_seed_scores": [s + bump for s in named.per_seed_scores],
+            "score": named.score + bump,
+            "verified": True,
+        }
+    )
     assert not reverify(tampered).verified
     # a policy that is not at hand (the label of a folder elsewhere) cannot be re-measured
     assert not reverify(honest.model_copy(update={"verified": True})).verified
@@ -134,8 +157,9 @@ def test_groups_that_follow_named_policies_are_said_with_the_entry(tmp_path: Pat
     from econbench.leaderboard.results import _named_groups_note, verified_copy
 
     # a two-group task: consumers and firms learned, the government following a named rule
-    pf = policies.load(Path(__file__).resolve().parents[2] / "econbench" / "envs" / "rbc" / "trained" /
-                       "shared_ppo_cpu_seed0")
+    pf = policies.load(
+        Path(__file__).resolve().parents[2] / "econbench" / "envs" / "rbc" / "trained" / "shared_ppo_cpu_seed0"
+    )
     groups = {**pf.spec.groups, "government": "no_tax"}
     arrays = {k: v for k, v in pf.arrays.items() if not k.startswith("government/")}
     mixed = policies.write_policy(tmp_path / "mixed", "econbench/RBCTax-v0", groups, arrays)

@@ -21,17 +21,42 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-import econbench  # noqa: E402
-from econbench.metrics import optimality_gap  # noqa: E402
-from econbench.metrics.evaluate import evaluate  # noqa: E402
+import econbench
+from econbench.metrics import optimality_gap
+from econbench.metrics.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "baselines" / "sb3_ppo.py"
 LQ = "econbench/InvestmentLQ-Planner-v0"
-META_KEYS = {"task_id", "algo", "normalize_actions", "seed", "total_timesteps", "timesteps", "n_envs", "gamma",
-             "hyperparameters", "train_time_s", "econbench_version", "command"}
-EVAL_KEYS = {"task_id", "score", "score_ci95", "v_star", "v_reference", "reference", "gap", "gap_ci95",
-             "normalized_regret", "normalized_regret_ci95", "train_time_s", "eval_seeds", "episodes_per_seed"}
+META_KEYS = {
+    "task_id",
+    "algo",
+    "normalize_actions",
+    "seed",
+    "total_timesteps",
+    "timesteps",
+    "n_envs",
+    "gamma",
+    "hyperparameters",
+    "train_time_s",
+    "econbench_version",
+    "command",
+}
+EVAL_KEYS = {
+    "task_id",
+    "score",
+    "score_ci95",
+    "v_star",
+    "v_reference",
+    "reference",
+    "gap",
+    "gap_ci95",
+    "normalized_regret",
+    "normalized_regret_ci95",
+    "train_time_s",
+    "eval_seeds",
+    "episodes_per_seed",
+}
 
 
 def load_script() -> ModuleType:
@@ -46,8 +71,26 @@ def load_script() -> ModuleType:
 
 def test_tiny_training_run_writes_a_loadable_checkpoint(tmp_path: Path) -> None:
     script = load_script()
-    folder = script.main(["--task", LQ, "--seed", "3", "--total-timesteps", "2048", "--n-envs", "8",
-                          "--hp", "n_steps=64", "--hp", "batch_size=256", "--hp", "n_epochs=2", "--out", str(tmp_path)])
+    folder = script.main(
+        [
+            "--task",
+            LQ,
+            "--seed",
+            "3",
+            "--total-timesteps",
+            "2048",
+            "--n-envs",
+            "8",
+            "--hp",
+            "n_steps=64",
+            "--hp",
+            "batch_size=256",
+            "--hp",
+            "n_epochs=2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert folder == tmp_path / "InvestmentLQ-Planner-v0" / "ppo_seed3"
     names = {p.name for p in folder.iterdir()}
     assert names >= {"policy.json", "policy.safetensors", "meta.json", "eval.json"}
@@ -82,12 +125,18 @@ def test_hyperparameters_merge_default_task_and_overrides(tmp_path: Path) -> Non
     from econbench.learn.sb3 import ppo_kwargs
 
     path = tmp_path / "hp.toml"
-    path.write_text('[default]\nn_steps = 8\nlearning_rate = 1e-3\n'
-                    'policy_kwargs = { log_std_init = -1.0, net_arch = [8] }\n'
-                    '["InvestmentLQ-Planner-v0"]\nn_steps = 16\npolicy_kwargs = { log_std_init = -2.0 }\n')
+    path.write_text(
+        "[default]\nn_steps = 8\nlearning_rate = 1e-3\n"
+        "policy_kwargs = { log_std_init = -1.0, net_arch = [8] }\n"
+        '["InvestmentLQ-Planner-v0"]\nn_steps = 16\npolicy_kwargs = { log_std_init = -2.0 }\n'
+    )
     hp = sb3_hyperparams(path, LQ, ["learning_rate=5e-4", "lr_schedule=linear"])
-    assert hp == {"n_steps": 16, "learning_rate": 5e-4, "lr_schedule": "linear",
-                  "policy_kwargs": {"log_std_init": -2.0, "net_arch": [8]}}
+    assert hp == {
+        "n_steps": 16,
+        "learning_rate": 5e-4,
+        "lr_schedule": "linear",
+        "policy_kwargs": {"log_std_init": -2.0, "net_arch": [8]},
+    }
     kw = ppo_kwargs(hp)
     assert "lr_schedule" not in kw and kw["learning_rate"](0.5) == pytest.approx(2.5e-4)
     path.write_text("[default]\ngamma = 0.99\n")
@@ -109,5 +158,6 @@ def test_shipped_checkpoint_beats_the_reference_and_matches_its_eval_json(folder
     assert gap.v_policy > gap.v_reference
     # The numbers baselines/README.md quotes come from eval.json; a changed task or protocol makes them stale.
     recorded = json.loads((folder / "eval.json").read_text())
-    np.testing.assert_allclose([gap.v_policy, gap.normalized], [recorded["score"], recorded["normalized_regret"]],
-                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        [gap.v_policy, gap.normalized], [recorded["score"], recorded["normalized_regret"]], rtol=1e-6, atol=1e-9
+    )

@@ -30,8 +30,22 @@ def _module():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("task_id", MULTI_IDS)
 def test_short_run_on_every_multi_agent_task(task_id: str, tmp_path: Path) -> None:
     sppo = _module()
-    run = sppo.main(["--task", task_id, "--total-timesteps", "512", "--n-envs", "8", "--num-steps", "32",
-                     "--out", str(tmp_path), "--eval-episodes", "2"])
+    run = sppo.main(
+        [
+            "--task",
+            task_id,
+            "--total-timesteps",
+            "512",
+            "--n-envs",
+            "8",
+            "--num-steps",
+            "32",
+            "--out",
+            str(tmp_path),
+            "--eval-episodes",
+            "2",
+        ]
+    )
     result = json.loads((run / "eval.json").read_text())
     assert np.isfinite(result["score"])
     assert (run / "checkpoint.pt").is_file() and (run / "curve.csv").read_text().startswith("timesteps,")
@@ -44,8 +58,23 @@ def test_short_run_on_every_multi_agent_task(task_id: str, tmp_path: Path) -> No
 def test_per_group_initial_log_std(tmp_path: Path) -> None:
     """--log-std sets one group's exploration apart (the capital-goods game's firms); others keep log_std_init."""
     sppo = _module()
-    common = ["--task", "econbench/CapitalGoodsGame-v0", "--n-envs", "4", "--num-steps", "16", "--total-timesteps", "64",
-              "--out", str(tmp_path), "--skip-eval", "--critic-warmup", "1000", "--log-std-init", "-3"]
+    common = [
+        "--task",
+        "econbench/CapitalGoodsGame-v0",
+        "--n-envs",
+        "4",
+        "--num-steps",
+        "16",
+        "--total-timesteps",
+        "64",
+        "--out",
+        str(tmp_path),
+        "--skip-eval",
+        "--critic-warmup",
+        "1000",
+        "--log-std-init",
+        "-3",
+    ]
     run = sppo.main(common + ["--log-std", "firms=-0.5"])  # actors frozen during the critic warm-up
     agents = torch.load(run / "checkpoint.pt", weights_only=True)["agents"]
     assert agents["firms"]["log_std"].tolist() == [-0.5] and agents["households"]["log_std"].tolist() == [-3.0]
@@ -55,8 +84,18 @@ def test_per_group_initial_log_std(tmp_path: Path) -> None:
 
 def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
     sppo = _module()
-    common = ["--task", "econbench/InvestmentOligopoly-v0", "--n-envs", "8", "--num-steps", "32", "--out", str(tmp_path),
-              "--eval-episodes", "2"]
+    common = [
+        "--task",
+        "econbench/InvestmentOligopoly-v0",
+        "--n-envs",
+        "8",
+        "--num-steps",
+        "32",
+        "--out",
+        str(tmp_path),
+        "--eval-episodes",
+        "2",
+    ]
     run = sppo.main(common + ["--total-timesteps", "512"])
     first = torch.load(run / "checkpoint.pt", weights_only=True)
     run = sppo.main(common + ["--total-timesteps", "1024", "--resume"])
@@ -69,8 +108,24 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
 def test_learning_improves_the_duopoly_profile(tmp_path: Path) -> None:
     """A modest budget already moves the firms well away from the initial (near-zero) actions toward the MPE."""
     sppo = _module()
-    run = sppo.main(["--task", "econbench/InvestmentOligopoly-v0", "--total-timesteps", "65536", "--n-envs", "32",
-                     "--num-steps", "64", "--out", str(tmp_path), "--eval-episodes", "8", "--learning-rate", "1e-3"])
+    run = sppo.main(
+        [
+            "--task",
+            "econbench/InvestmentOligopoly-v0",
+            "--total-timesteps",
+            "65536",
+            "--n-envs",
+            "32",
+            "--num-steps",
+            "64",
+            "--out",
+            str(tmp_path),
+            "--eval-episodes",
+            "8",
+            "--learning-rate",
+            "1e-3",
+        ]
+    )
     curve = np.loadtxt(run / "curve.csv", delimiter=",", skiprows=1, ndmin=2)
     assert curve[-1, 1] > curve[0, 1]  # mean episode return of the firms rose
 
@@ -79,8 +134,21 @@ def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path:
     from econbench.metrics import evaluate
 
     sppo = _module()
-    run = sppo.main(["--task", "econbench/RBCTax-v0", "--total-timesteps", "80", "--n-envs", "4", "--num-steps", "10",
-                     "--out", str(tmp_path), "--skip-eval"])
+    run = sppo.main(
+        [
+            "--task",
+            "econbench/RBCTax-v0",
+            "--total-timesteps",
+            "80",
+            "--n-envs",
+            "4",
+            "--num-steps",
+            "10",
+            "--out",
+            str(tmp_path),
+            "--skip-eval",
+        ]
+    )
     task, argmax = runs.load_profile(run)
     by_folder = evaluate("econbench/RBCTax-v0", str(run), episodes=2)  # a run folder is a policy spec
     assert by_folder.mean == pytest.approx(evaluate(task, argmax, episodes=2).mean, rel=1e-12)

@@ -84,8 +84,23 @@ def test_shared_ppo_boolean_flags_parse_as_tyro_makes_them() -> None:
     # RBC's table sets anneal_lr = false: the file beats the default, a flag given beats the file
     assert sppo.parse_args(["--task", "econbench/RBCTax-v0"]).anneal_lr is False
     assert sppo.parse_args(["--task", "econbench/RBCTax-v0", "--anneal-lr"]).anneal_lr is True
-    cfg = sppo.parse_args(["--task", "econbench/RBCTax-v0", "--hidden", "16", "--lr-scale", "firms=3",
-                           "--param", "obs_encoding=\"raw\"", "--param", "n_consumers=10", "--learn", "firms", "government"])
+    cfg = sppo.parse_args(
+        [
+            "--task",
+            "econbench/RBCTax-v0",
+            "--hidden",
+            "16",
+            "--lr-scale",
+            "firms=3",
+            "--param",
+            'obs_encoding="raw"',
+            "--param",
+            "n_consumers=10",
+            "--learn",
+            "firms",
+            "government",
+        ]
+    )
     assert cfg.hidden == 16 and cfg.num_steps == 10 and cfg.lr_scale == {"government": 1.0, "firms": 3}
     assert cfg.params == {"obs_encoding": "raw", "n_consumers": 10} and cfg.learn == ["firms", "government"]
     assert sppo.parse_args(["--resume", "--track", "--skip-eval"]).resume
@@ -98,7 +113,9 @@ def test_shared_ppo_boolean_flags_parse_as_tyro_makes_them() -> None:
 def test_sb3_script_flags_parse() -> None:
     pytest.importorskip("stable_baselines3")
     tyro = pytest.importorskip("tyro")
-    args = tyro.cli(_script("sb3_ppo").Args, args=["--no-eval", "--hp", "n_steps=64", "--hp", "n_epochs=2",
-                                                   "--total-timesteps", "100", "--track"])
+    args = tyro.cli(
+        _script("sb3_ppo").Args,
+        args=["--no-eval", "--hp", "n_steps=64", "--hp", "n_epochs=2", "--total-timesteps", "100", "--track"],
+    )
     assert args.no_eval and args.track and args.hp == ["n_steps=64", "n_epochs=2"] and args.total_timesteps == 100
     assert tyro.cli(_script("sb3_ppo").Args, args=[]).n_envs is None  # None: the hyperparameter file's

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from econbench.metrics import equilibrium_gap
 from econbench.learn.trained_gap import trained_best_response_gap
+from econbench.metrics import equilibrium_gap
 
 pytest.importorskip("torch")
 
@@ -14,8 +14,9 @@ pytest.importorskip("torch")
 def test_trained_deviation_recovers_most_of_the_exact_lq_gain() -> None:
     """Against frozen duopolists, firm 0 retrained alone finds most of its exact LQ best-response gain."""
     exact = equilibrium_gap("InvestmentOligopoly-v0", "freeze", episodes=16)[0].gains.mean(axis=0)[0]
-    trained = trained_best_response_gap("InvestmentOligopoly-v0", "freeze", "firms", 65_536, seeds=[0], episodes=16,
-                                        agent=0, n_envs=64, num_steps=64)
+    trained = trained_best_response_gap(
+        "InvestmentOligopoly-v0", "freeze", "firms", 65_536, seeds=[0], episodes=16, agent=0, n_envs=64, num_steps=64
+    )
     gain = trained.gains[0, 0]
     assert trained.gains[0, 1] == 0.0  # only firm 0 deviated
     assert 0.5 * exact < gain <= exact * 1.01  # a budgeted best response cannot beat the exact one
@@ -32,8 +33,9 @@ def test_group_retraining_on_rbc_runs_and_reports_per_seed() -> None:
 def test_unilateral_deviation_on_rice_respects_the_agreements() -> None:
     """Region 0 retrained alone under the bilateral protocol: its learned policy acts through the masks
     (a masked-out action would raise), and only region 0's return changes."""
-    gap = trained_best_response_gap("RICECooperation-Bilateral-v0", "mitigation_5", "regions", 480, seeds=[0],
-                                    agent=0, n_envs=4, num_steps=60)
+    gap = trained_best_response_gap(
+        "RICECooperation-Bilateral-v0", "mitigation_5", "regions", 480, seeds=[0], agent=0, n_envs=4, num_steps=60
+    )
     assert gap.gains.shape == (1, 27) and np.isfinite(gap.gains).all()
     assert gap.gains[0, 0] != 0.0
     assert gap.method.startswith("trained best response: agent 0 of regions")
@@ -44,10 +46,31 @@ def test_best_response_to_a_run_trains_on_the_runs_task_parameters(tmp_path) -> 
     from econbench.learn import SharedPPOConfig, shared_ppo
     from econbench.learn.runs import run_params
 
-    run = shared_ppo.train(SharedPPOConfig.for_task(
-        "econbench/CapitalGoodsGame-1v1-v0", params={"opaque_prices": True}, total_timesteps=256, n_envs=4, num_steps=32,
-        out=str(tmp_path / "runs"), run_name="base", skip_eval=True, critic_warmup=0))
-    gap = trained_best_response_gap("econbench/CapitalGoodsGame-1v1-v0", str(run), "firms", 128, seeds=[0], episodes=2,
-                                    agent=0, n_envs=4, num_steps=32, workdir=tmp_path / "br", critic_warmup=0)
+    run = shared_ppo.train(
+        SharedPPOConfig.for_task(
+            "econbench/CapitalGoodsGame-1v1-v0",
+            params={"opaque_prices": True},
+            total_timesteps=256,
+            n_envs=4,
+            num_steps=32,
+            out=str(tmp_path / "runs"),
+            run_name="base",
+            skip_eval=True,
+            critic_warmup=0,
+        )
+    )
+    gap = trained_best_response_gap(
+        "econbench/CapitalGoodsGame-1v1-v0",
+        str(run),
+        "firms",
+        128,
+        seeds=[0],
+        episodes=2,
+        agent=0,
+        n_envs=4,
+        num_steps=32,
+        workdir=tmp_path / "br",
+        critic_warmup=0,
+    )
     assert run_params(tmp_path / "br" / "CapitalGoodsGame-1v1-v0" / "br_firms_seed0") == {"opaque_prices": True}
     assert gap.gains.shape == (1, 1) and np.isfinite(gap.gains).all()

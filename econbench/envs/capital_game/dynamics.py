@@ -20,8 +20,8 @@ competitive market, whatever ``M``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -96,8 +96,13 @@ class GameDynamics(CapitalDynamics):
         markup = xp.ones((n_envs, p.n_firms), dtype=self.backend.dtype, device=self.backend.device)
         return GameState(s.k, s.agg, s.idio, price, markup)
 
-    def step(self, state: GameState, actions: Mapping[str, Array], noise: Array,  # type: ignore[override]
-             t: Array) -> StepOutput:
+    def step(
+        self,
+        state: GameState,
+        actions: Mapping[str, Array],
+        noise: Array,  # type: ignore[override]
+        t: Array,
+    ) -> StepOutput:
         xp, p = self.xp, self.params
         markup = actions["firms"][..., 0]
         tr = self.trade(state, actions["households"], markup)
@@ -114,14 +119,28 @@ class GameDynamics(CapitalDynamics):
         za, zi = self.shock_values(state)
         mean_k = xp.mean(state.k, axis=1) * self.see_stocks  # (n_envs, N_c)
         rel_price = state.price / self.price_ss * self.see_prices
-        households = xp.concat([state.k, zi[..., None], xp.broadcast_to(za[:, None, None], (n_envs, n, 1)),
-                                xp.broadcast_to(mean_k[:, None, :], (n_envs, n, nc)),
-                                xp.broadcast_to(rel_price[:, None, :], (n_envs, n, nc))], axis=-1)
+        households = xp.concat(
+            [
+                state.k,
+                zi[..., None],
+                xp.broadcast_to(za[:, None, None], (n_envs, n, 1)),
+                xp.broadcast_to(mean_k[:, None, :], (n_envs, n, nc)),
+                xp.broadcast_to(rel_price[:, None, :], (n_envs, n, nc)),
+            ],
+            axis=-1,
+        )
         by_good = xp.reshape(state.markup, (n_envs, nc, m))
         rivals = (xp.sum(by_good, axis=-1, keepdims=True) - by_good) / max(m - 1, 1) * self.see_prices
         own_price = xp.reshape(xp.broadcast_to(rel_price[..., None], (n_envs, nc, m)), (n_envs, f, 1))
-        firms = xp.concat([xp.broadcast_to(za[:, None, None], (n_envs, f, 1)),
-                           xp.broadcast_to(mean_k[:, None, :], (n_envs, f, nc)), own_price,
-                           state.markup[..., None], xp.reshape(rivals, (n_envs, f, 1)),
-                           xp.broadcast_to(self.good_of_firm[None, ...], (n_envs, f, nc))], axis=-1)
+        firms = xp.concat(
+            [
+                xp.broadcast_to(za[:, None, None], (n_envs, f, 1)),
+                xp.broadcast_to(mean_k[:, None, :], (n_envs, f, nc)),
+                own_price,
+                state.markup[..., None],
+                xp.reshape(rivals, (n_envs, f, 1)),
+                xp.broadcast_to(self.good_of_firm[None, ...], (n_envs, f, nc)),
+            ],
+            axis=-1,
+        )
         return {"households": households, "firms": firms}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
@@ -35,23 +36,40 @@ def _profile(markup: str) -> Any:
     return factory
 
 
-def game_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-             backend: Any = "numpy", progress: bool = False) -> list[Any]:
+def game_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[Any]:
     """Both sides' deviation-search lower bounds: households try constant spending shares, firms constant
     markups (``DEVIATION_MARKUPS``), against the profile on the same shocks."""
     p: GameParams = task.params
     markups = sorted({min(max(m, p.markup_low), p.markup_high) for m in DEVIATION_MARKUPS})
-    method = ("lower bound by deviation search: firms {tested} in turn charge a constant markup "
-              f"({', '.join(f'{m:g}' for m in markups)}) against the profile, common shocks")
-    return [*household_deviation_gap(task, profile, policy, seeds, episodes, backend),
-            constant_deviation_gap(task, profile, policy, "firms", markups, method, seeds, episodes, backend)]
+    method = (
+        "lower bound by deviation search: firms {tested} in turn charge a constant markup "
+        f"({', '.join(f'{m:g}' for m in markups)}) against the profile, common shocks"
+    )
+    return [
+        *household_deviation_gap(task, profile, policy, seeds, episodes, backend),
+        constant_deviation_gap(task, profile, policy, "firms", markups, method, seeds, episodes, backend),
+    ]
 
 
 def game_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     p = params_from_card(GameParams, card["id"], **overrides)
-    groups = (GroupSpec("households", p.n_households, "household", BoxSpec((household_obs_size(p),)),
-                        BoxSpec((p.n_capital,), 0.0, 1.0)),
-              GroupSpec("firms", p.n_firms, "firm", BoxSpec((firm_obs_size(p),)),
-                        BoxSpec((1,), p.markup_low, p.markup_high)))
+    groups = (
+        GroupSpec(
+            "households",
+            p.n_households,
+            "household",
+            BoxSpec((household_obs_size(p),)),
+            BoxSpec((p.n_capital,), 0.0, 1.0),
+        ),
+        GroupSpec("firms", p.n_firms, "firm", BoxSpec((firm_obs_size(p),)), BoxSpec((1,), p.markup_low, p.markup_high)),
+    )
     policies = {"competitive": _profile("competitive"), "static_nash": _profile("static_nash")}
     return Task(card["id"], card, p, groups, GameDynamics, p.beta, p.horizon, policies, equilibrium_gap=game_gap)

@@ -49,10 +49,15 @@ class OutcomeReport:
         return math.expm1(self.learned.welfare - getattr(self, to).welfare)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"markup": self.learned.markup, "capital_over_competitive": self.learned.capital / self.competitive.capital,
-                "output_gap_competitive": self.output_gap("competitive"), "output_gap_static_nash": self.output_gap("static_nash"),
-                "welfare_ce_vs_competitive": self.welfare_ce("competitive"), "static_nash_markup": self.static_nash.markup,
-                "capital_over_competitive_static_nash": self.static_nash.capital / self.competitive.capital}
+        return {
+            "markup": self.learned.markup,
+            "capital_over_competitive": self.learned.capital / self.competitive.capital,
+            "output_gap_competitive": self.output_gap("competitive"),
+            "output_gap_static_nash": self.output_gap("static_nash"),
+            "welfare_ce_vs_competitive": self.welfare_ce("competitive"),
+            "static_nash_markup": self.static_nash.markup,
+            "capital_over_competitive_static_nash": self.static_nash.capital / self.competitive.capital,
+        }
 
 
 def simulate(task: Task, profile: Any, episodes: int = 16, steps: int = 400, seed: int = 0) -> Outcome:
@@ -73,8 +78,14 @@ def simulate(task: Task, profile: Any, episodes: int = 16, steps: int = 400, see
         if t >= steps // 2:
             markup = np.asarray(actions["firms"], dtype=np.float64)[..., 0]
             tr = dyn.trade(state, np.asarray(actions["households"], dtype=np.float64), markup)
-            sums += [markup.mean(), state.k.mean(), tr.supply.sum(-1).mean() / p.n_capital, tr.price.mean(),
-                     float(np.mean(out.welfare)), tr.profit.mean()]
+            sums += [
+                markup.mean(),
+                state.k.mean(),
+                tr.supply.sum(-1).mean() / p.n_capital,
+                tr.price.mean(),
+                float(np.mean(out.welfare)),
+                tr.profit.mean(),
+            ]
     return Outcome(*(sums / (steps - steps // 2)).tolist())
 
 

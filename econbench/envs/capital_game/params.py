@@ -33,11 +33,15 @@ class GameParams(CapitalParams):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.formulation != "market" or self.reward != "own":
-            raise ValueError("the capital-goods game is a market with households earning their own consumption: "
-                             f"need formulation='market' and reward='own', got {self.formulation!r}, {self.reward!r}")
+            raise ValueError(
+                "the capital-goods game is a market with households earning their own consumption: "
+                f"need formulation='market' and reward='own', got {self.formulation!r}, {self.reward!r}"
+            )
         if self.informed_share != 1.0:
-            raise ValueError("the game's information options are opaque_stocks and opaque_prices; "
-                             f"informed_share must be 1, got {self.informed_share}")
+            raise ValueError(
+                "the game's information options are opaque_stocks and opaque_prices; "
+                f"informed_share must be 1, got {self.informed_share}"
+            )
 
     def memory_bytes(self) -> tuple[float, float]:
         """The households' as in :class:`CapitalParams`, plus each firm's good (one-hot), markup, supply and profit."""

@@ -19,8 +19,8 @@ One step (docs/models/capital_goods.md §2):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 
@@ -149,7 +149,7 @@ class CapitalDynamics(Dynamics):
         return self.xp.broadcast_to(welfare[:, None], log_c.shape)
 
     def observe(self, state: CapitalState) -> dict[str, Array]:
-        xp, p = self.xp, self.params
+        xp = self.xp
         n_envs, n, nc = state.k.shape
         za, zi = self.shock_values(state)
         mean_k = xp.broadcast_to(xp.mean(state.k, axis=1)[:, None, :], state.k.shape)

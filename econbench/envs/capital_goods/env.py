@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,9 +58,17 @@ def _exact(group: str) -> Any:
     return factory
 
 
-def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, group: str,
-                           actions: Sequence[float], method: str, seeds: list[int], episodes: int,
-                           backend: Any = "numpy") -> Any:
+def constant_deviation_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    group: str,
+    actions: Sequence[float],
+    method: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+) -> Any:
     """Lower bound on an agent's best-response gain: the group's first and last agents in turn play each
     constant action (every component) against the profile, on the same shocks (common random numbers:
     same seed, same batch); the best deviation on average counts, a loss counts as 0."""
@@ -79,8 +88,9 @@ def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], polic
             best_mean = -np.inf
             for value in actions:
 
-                def override(t: int, obs: dict[str, Array], acts: dict[str, Array], agent: int = agent,
-                             value: float = value) -> dict[str, Array]:
+                def override(
+                    t: int, obs: dict[str, Array], acts: dict[str, Array], agent: int = agent, value: float = value
+                ) -> dict[str, Array]:
                     a = b.asarray(acts[group])
                     onehot = b.asarray(np.arange(g.n_agents) == agent, dtype=xp.bool)[None, :, None]
                     return {**acts, group: xp.where(onehot, xp.full_like(a, value), a)}
@@ -92,29 +102,50 @@ def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], polic
             gain[:, col] = delta if delta.mean() > 0.0 else 0.0
         gains.append(gain)
         values.append(base[:, tested])
-    return GapResult(task.id, policy, group, method.format(tested=tested), np.concatenate(gains), np.concatenate(values))
+    return GapResult(
+        task.id, policy, group, method.format(tested=tested), np.concatenate(gains), np.concatenate(values)
+    )
 
 
-def household_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-                            backend: Any = "numpy", progress: bool = False) -> list[Any]:
+def household_deviation_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[Any]:
     """Households 0 and N-1 in turn spend a constant share (``DEVIATION_RATES`` times the steady state's,
     split equally over goods) against the profile."""
     p = task.params
     shares = [m * p.saving_ss / p.n_capital for m in DEVIATION_RATES]
-    method = ("lower bound by deviation search: households {tested} in turn spend a constant share "
-              f"({', '.join(map(str, DEVIATION_RATES))} x the steady state's) against the profile, common shocks")
+    method = (
+        "lower bound by deviation search: households {tested} in turn spend a constant share "
+        f"({', '.join(map(str, DEVIATION_RATES))} x the steady state's) against the profile, common shocks"
+    )
     return [constant_deviation_gap(task, profile, policy, "households", shares, method, seeds, episodes, backend)]
 
 
 def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) -> Task:
     p = params_from_card(CapitalParams, card["id"], **overrides)
     if group == "planner":
-        spec = GroupSpec("planner", 1, "planner", BoxSpec((p.n_households * (p.n_capital + 1) + 1,)),
-                         BoxSpec((p.n_households * p.n_capital,), 0.0, 1.0))
+        spec = GroupSpec(
+            "planner",
+            1,
+            "planner",
+            BoxSpec((p.n_households * (p.n_capital + 1) + 1,)),
+            BoxSpec((p.n_households * p.n_capital,), 0.0, 1.0),
+        )
         dyn: type[CapitalDynamics] = PlannerCapitalDynamics
     else:
-        spec = GroupSpec("households", p.n_households, "household", BoxSpec((observation_size(p),)),
-                         BoxSpec((p.n_capital,), 0.0, 1.0))
+        spec = GroupSpec(
+            "households",
+            p.n_households,
+            "household",
+            BoxSpec((observation_size(p),)),
+            BoxSpec((p.n_capital,), 0.0, 1.0),
+        )
         dyn = CapitalDynamics
     policies = {"constant_saving": _constant_saving(group)}
     if p.n_households == 1 and p.n_capital == 1:

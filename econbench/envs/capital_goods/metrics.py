@@ -57,12 +57,22 @@ def _next_moves(p: Any, rng: np.random.Generator) -> tuple[list[tuple[float, int
             prob = agg_prob[moves[0]] * np.prod(np.where(idio == 0, p.idio_stay, 1.0 - p.idio_stay))
             cases.append((float(prob), moves[0], idio))
         return cases, False
-    return [(agg_prob[agg], agg, (rng.uniform(size=n) >= p.idio_stay).astype(np.int64))
-            for agg in (0, 1) for _ in range(OTHER_DRAWS)], True
+    return [
+        (agg_prob[agg], agg, (rng.uniform(size=n) >= p.idio_stay).astype(np.int64))
+        for agg in (0, 1)
+        for _ in range(OTHER_DRAWS)
+    ], True
 
 
-def euler_errors(task: Task, policy: PolicySpec, seed: int = 0, episodes: int = 16, burn: int = 100,
-                 samples: int = 4, every: int = 50) -> EulerErrors:
+def euler_errors(
+    task: Task,
+    policy: PolicySpec,
+    seed: int = 0,
+    episodes: int = 16,
+    burn: int = 100,
+    samples: int = 4,
+    every: int = 50,
+) -> EulerErrors:
     """Euler errors at ``samples`` dates (after ``burn`` steps, ``every`` apart) of ``episodes`` episodes."""
     p = task.params
     name, profile = resolve_policy(task, policy, "numpy")

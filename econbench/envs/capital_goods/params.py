@@ -46,7 +46,9 @@ class CapitalParams:
     k0_high: float = domain("(0, inf)")
     horizon: int = domain("[1, inf)")  # ceil(log 1e-6 / log beta) = 684
     vfi_points: int = domain("[2, inf)")  # exact solution (one household, one good): K' grid of vfi_points over
-    vfi_low: float = domain("(0, inf)")  # [vfi_low, vfi_high] * K_ss (docs/models/capital_goods.md §5: 1000 points over [0.4, 1.8])
+    vfi_low: float = domain(
+        "(0, inf)"
+    )  # [vfi_low, vfi_high] * K_ss (docs/models/capital_goods.md §5: 1000 points over [0.4, 1.8])
     vfi_high: float = domain("(0, inf)")
 
     def __post_init__(self) -> None:

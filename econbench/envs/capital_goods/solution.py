@@ -56,8 +56,9 @@ def chain(values: tuple[float, float], stay: float) -> tuple[np.ndarray, np.ndar
     return np.asarray(values, dtype=np.float64), np.array([[stay, 1.0 - stay], [1.0 - stay, stay]])
 
 
-def joint_shocks(z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float],
-                 idio_stay: float) -> tuple[np.ndarray, np.ndarray]:
+def joint_shocks(
+    z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float], idio_stay: float
+) -> tuple[np.ndarray, np.ndarray]:
     """One household's productivity ``Z = Z_agg Z_idio`` in the order (agg, idio) and its transition matrix."""
     za, pa = chain(z_agg, agg_stay)
     zi, pi = chain(z_idio, idio_stay)
@@ -89,8 +90,10 @@ class VFISolution:
 
 def _check_sole(p: CapitalParams) -> None:
     if p.n_households != 1 or p.n_capital != 1:
-        raise ValueError(f"the exact solution is for one household and one good; got n_households={p.n_households}, "
-                         f"n_capital={p.n_capital} (use Euler-equation errors there)")
+        raise ValueError(
+            f"the exact solution is for one household and one good; got n_households={p.n_households}, "
+            f"n_capital={p.n_capital} (use Euler-equation errors there)"
+        )
 
 
 def solve_vfi(p: CapitalParams, tol: float = 1e-10, howard: int = 50, max_iter: int = 500) -> VFISolution:
@@ -100,14 +103,43 @@ def solve_vfi(p: CapitalParams, tol: float = 1e-10, howard: int = 50, max_iter: 
     negative investment and non-positive consumption are infeasible.
     """
     _check_sole(p)
-    return _solve(p.alpha, p.beta, p.delta, p.sole_cost, p.k_ss, p.vfi_low, p.vfi_high, p.vfi_points,
-                  p.z_agg, p.agg_stay, p.z_idio, p.idio_stay, tol, howard, max_iter)
+    return _solve(
+        p.alpha,
+        p.beta,
+        p.delta,
+        p.sole_cost,
+        p.k_ss,
+        p.vfi_low,
+        p.vfi_high,
+        p.vfi_points,
+        p.z_agg,
+        p.agg_stay,
+        p.z_idio,
+        p.idio_stay,
+        tol,
+        howard,
+        max_iter,
+    )
 
 
 @lru_cache(maxsize=8)
-def _solve(alpha: float, beta: float, delta: float, cost: float, k_ss: float, lo: float, hi: float, n: int,
-           z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float], idio_stay: float,
-           tol: float, howard: int, max_iter: int) -> VFISolution:
+def _solve(
+    alpha: float,
+    beta: float,
+    delta: float,
+    cost: float,
+    k_ss: float,
+    lo: float,
+    hi: float,
+    n: int,
+    z_agg: tuple[float, float],
+    agg_stay: float,
+    z_idio: tuple[float, float],
+    idio_stay: float,
+    tol: float,
+    howard: int,
+    max_iter: int,
+) -> VFISolution:
     z, P = joint_shocks(z_agg, agg_stay, z_idio, idio_stay)
     k = np.linspace(lo * k_ss, hi * k_ss, n)
     invest = k[None, :] - (1.0 - delta) * k[:, None]  # (K, K')
@@ -148,14 +180,41 @@ def solve_euler(p: CapitalParams, points: int = 300, tol: float = 1e-11, max_ite
     those of the grid (about 10^-1.4); this policy's are the metric's floor.
     """
     _check_sole(p)
-    return _solve_euler(p.alpha, p.beta, p.delta, p.sole_cost, p.k_ss, p.vfi_low, p.vfi_high, points,
-                        p.z_agg, p.agg_stay, p.z_idio, p.idio_stay, tol, max_iter)
+    return _solve_euler(
+        p.alpha,
+        p.beta,
+        p.delta,
+        p.sole_cost,
+        p.k_ss,
+        p.vfi_low,
+        p.vfi_high,
+        points,
+        p.z_agg,
+        p.agg_stay,
+        p.z_idio,
+        p.idio_stay,
+        tol,
+        max_iter,
+    )
 
 
 @lru_cache(maxsize=8)
-def _solve_euler(alpha: float, beta: float, delta: float, cost: float, k_ss: float, lo_k: float, hi_k: float, n: int,
-                 z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float], idio_stay: float,
-                 tol: float, max_iter: int) -> EulerSolution:
+def _solve_euler(
+    alpha: float,
+    beta: float,
+    delta: float,
+    cost: float,
+    k_ss: float,
+    lo_k: float,
+    hi_k: float,
+    n: int,
+    z_agg: tuple[float, float],
+    agg_stay: float,
+    z_idio: tuple[float, float],
+    idio_stay: float,
+    tol: float,
+    max_iter: int,
+) -> EulerSolution:
     z, P = joint_shocks(z_agg, agg_stay, z_idio, idio_stay)
     k = np.linspace(lo_k * k_ss, hi_k * k_ss, n)
     y = z[:, None] * k[None] ** alpha
@@ -167,7 +226,9 @@ def _solve_euler(alpha: float, beta: float, delta: float, cost: float, k_ss: flo
             k_next = (1.0 - delta) * k[None] + mid
             i_next = np.stack([np.interp(k_next, k, invest[s]) for s in range(z.size)])  # (z', z, K)
             c_next = z[:, None, None] * k_next[None] ** alpha - cost * i_next**2
-            gross = (alpha * z[:, None, None] * k_next[None] ** (alpha - 1.0) + 2.0 * cost * (1.0 - delta) * i_next) / c_next
+            gross = (
+                alpha * z[:, None, None] * k_next[None] ** (alpha - 1.0) + 2.0 * cost * (1.0 - delta) * i_next
+            ) / c_next
             excess = 2.0 * cost * mid / (y - cost * mid**2) - beta * np.einsum("sp,psn->sn", P, gross)
             hi, lo = np.where(excess > 0, mid, hi), np.where(excess > 0, lo, mid)
         new = 0.5 * (lo + hi)
@@ -200,7 +261,9 @@ def summary(p: CapitalParams) -> dict[str, object]:
         "steady state (K, y, c) at shocks 1": (ss.k, ss.y, ss.c),
         "steady-state investment delta K": p.delta * ss.k,
         **{f"optimal I(K_ss) in state {name}": inv for name, inv in zip(states, at_ss)},
-        **{f"V*(K_ss) in state {name}": float(v) for name, v in zip(states, vfi.value(np.full(len(states), ss.k),
-                                                                                     np.arange(len(states))))},
+        **{
+            f"V*(K_ss) in state {name}": float(v)
+            for name, v in zip(states, vfi.value(np.full(len(states), ss.k), np.arange(len(states))))
+        },
         "Euler time-iteration sweeps / VFI iterations": (euler.iterations, vfi.iterations),
     }

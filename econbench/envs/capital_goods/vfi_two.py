@@ -43,21 +43,27 @@ class TwoHouseholdSolution:
 
     def value(self, k1: float | np.ndarray, k2: float | np.ndarray, s: int | np.ndarray) -> np.ndarray:
         """``V*`` between grid points, bilinear in ``(K_1, K_2)`` (clamped at the grid's ends)."""
-        k1, k2, s = np.broadcast_arrays(np.asarray(k1, dtype=np.float64), np.asarray(k2, dtype=np.float64),
-                                        np.asarray(s, dtype=np.int64))
+        k1, k2, s = np.broadcast_arrays(
+            np.asarray(k1, dtype=np.float64), np.asarray(k2, dtype=np.float64), np.asarray(s, dtype=np.int64)
+        )
         i, a = self._bracket(k1)
         j, b = self._bracket(k2)
         v = self.v
-        return np.asarray((1 - a) * (1 - b) * v[s, i, j] + a * (1 - b) * v[s, i + 1, j]
-                          + (1 - a) * b * v[s, i, j + 1] + a * b * v[s, i + 1, j + 1])
+        return np.asarray(
+            (1 - a) * (1 - b) * v[s, i, j]
+            + a * (1 - b) * v[s, i + 1, j]
+            + (1 - a) * b * v[s, i, j + 1]
+            + a * b * v[s, i + 1, j + 1]
+        )
 
     def _bracket(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i = np.clip(np.searchsorted(self.k, x) - 1, 0, self.k.size - 2)
         return i, np.clip((x - self.k[i]) / (self.k[i + 1] - self.k[i]), 0.0, 1.0)
 
 
-def solve_vfi_two(p: CapitalParams, points: int = 40, refine: int = 3, tol: float = 1e-10, howard: int = 50,
-                  max_iter: int = 500) -> TwoHouseholdSolution:
+def solve_vfi_two(
+    p: CapitalParams, points: int = 40, refine: int = 3, tol: float = 1e-10, howard: int = 50, max_iter: int = 500
+) -> TwoHouseholdSolution:
     """The planner's ``V*`` on a ``points x points`` grid over ``[vfi_low, vfi_high] K_ss``.
 
     ``K_ss`` is the two-household steady state (``p.k_ss``); the card's 1000 points are for one household.
@@ -68,16 +74,35 @@ def solve_vfi_two(p: CapitalParams, points: int = 40, refine: int = 3, tol: floa
     much closer to ``V*`` at the cost of ``m^2`` times the work, but no longer a bound.
     """
     if p.n_households != 2 or p.n_capital != 1 or p.formulation != "planner":
-        raise ValueError("the two-household VFI needs n_households=2, n_capital=1 and the planner formulation; got "
-                         f"n_households={p.n_households}, n_capital={p.n_capital}, formulation={p.formulation!r}")
+        raise ValueError(
+            "the two-household VFI needs n_households=2, n_capital=1 and the planner formulation; got "
+            f"n_households={p.n_households}, n_capital={p.n_capital}, formulation={p.formulation!r}"
+        )
     if points < 2 or refine < 1:
         raise ValueError(f"need points >= 2 and refine >= 1, got points={points}, refine={refine}")
-    return _solve(p.alpha, p.beta, p.delta, p.phi, p.k_ss, p.vfi_low, p.vfi_high, points, refine,
-                  p.z_agg, p.agg_stay, p.z_idio, p.idio_stay, tol, howard, max_iter)
+    return _solve(
+        p.alpha,
+        p.beta,
+        p.delta,
+        p.phi,
+        p.k_ss,
+        p.vfi_low,
+        p.vfi_high,
+        points,
+        refine,
+        p.z_agg,
+        p.agg_stay,
+        p.z_idio,
+        p.idio_stay,
+        tol,
+        howard,
+        max_iter,
+    )
 
 
-def _windows(k: np.ndarray, kc: np.ndarray, delta: float, cost: float,
-             y_max: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _windows(
+    k: np.ndarray, kc: np.ndarray, delta: float, cost: float, y_max: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """First index ``lo`` (n,) into the choice grid ``kc`` that one household can afford from each stock, and
     the investment of ``kc[lo + o]``, ``(n, w)``, NaN past what it can afford even when the other invests nothing.
     """
@@ -99,9 +124,24 @@ def _expect(P: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def _solve(alpha: float, beta: float, delta: float, phi: float, k_ss: float, lo: float, hi: float, n: int,
-           refine: int, z_agg: tuple[float, float], agg_stay: float, z_idio: tuple[float, float], idio_stay: float,
-           tol: float, howard: int, max_iter: int) -> TwoHouseholdSolution:
+def _solve(
+    alpha: float,
+    beta: float,
+    delta: float,
+    phi: float,
+    k_ss: float,
+    lo: float,
+    hi: float,
+    n: int,
+    refine: int,
+    z_agg: tuple[float, float],
+    agg_stay: float,
+    z_idio: tuple[float, float],
+    idio_stay: float,
+    tol: float,
+    howard: int,
+    max_iter: int,
+) -> TwoHouseholdSolution:
     za, pa = chain(z_agg, agg_stay)
     zi, pi = chain(z_idio, idio_stay)
     s = np.arange(8)
@@ -124,8 +164,9 @@ def _solve(alpha: float, beta: float, delta: float, phi: float, k_ss: float, lo:
     c2 = y2[:, None, :, None, None] - cost * (total * i2)[None]
     feasible = (c1 > 0.0) & (c2 > 0.0)  # NaN investment compares False
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.where(feasible, 0.5 * (np.log(np.where(feasible, c1, 1.0)) + np.log(np.where(feasible, c2, 1.0))),
-                     _INFEASIBLE)
+        u = np.where(
+            feasible, 0.5 * (np.log(np.where(feasible, c1, 1.0)) + np.log(np.where(feasible, c2, 1.0))), _INFEASIBLE
+        )
     if not feasible.any(axis=(-2, -1)).all():
         raise ValueError("some state has no feasible choice on this grid (raise vfi_low or the number of points)")
 

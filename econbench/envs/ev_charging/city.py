@@ -47,7 +47,7 @@ def hops(p: EVParams, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def build_city(p: EVParams) -> City:
     rng = np.random.default_rng(p.city_seed)
     S = p.n_stations
-    nodes = np.asarray(p.station_nodes, dtype=np.int64) if p.station_nodes else rng.integers(0, p.grid ** 2, S)
+    nodes = np.asarray(p.station_nodes, dtype=np.int64) if p.station_nodes else rng.integers(0, p.grid**2, S)
     if p.station_types:
         types = np.asarray(p.station_types, dtype=np.int64)
     else:
@@ -56,10 +56,12 @@ def build_city(p: EVParams) -> City:
     power = np.asarray(p.type_power_kw, dtype=float)[types]
     price = np.asarray(p.type_price, dtype=float)[types]
     if p.mode == "dynamic":
-        grid_nodes = np.arange(p.grid ** 2)
+        grid_nodes = np.arange(p.grid**2)
         minutes = hops(p, grid_nodes[:, None], nodes[None, :]) * p.edge_minutes  # (nodes, S)
         K = min(p.n_options, S)
-        order = np.lexsort((np.broadcast_to(np.arange(S), minutes.shape), minutes), axis=1)[:, :K]  # nearest, ties by index
+        order = np.lexsort((np.broadcast_to(np.arange(S), minutes.shape), minutes), axis=1)[
+            :, :K
+        ]  # nearest, ties by index
         option_minutes = np.take_along_axis(minutes, order, axis=1)
         return City(nodes, types, plugs, power, price, order, option_minutes.astype(float))
     detours = np.asarray(p.detour_h, dtype=float) if p.mode == "steady" else oneshot_detours(p)
@@ -74,8 +76,9 @@ def oneshot_detours(p: EVParams) -> np.ndarray:
 
 
 def stations(city: City) -> solution.Stations:
-    return solution.Stations(tuple(int(c) for c in city.plugs), tuple(float(x) for x in city.power_kw),
-                             tuple(float(x) for x in city.price))
+    return solution.Stations(
+        tuple(int(c) for c in city.plugs), tuple(float(x) for x in city.power_kw), tuple(float(x) for x in city.price)
+    )
 
 
 def steady_instance(p: EVParams) -> solution.Instance:
@@ -83,8 +86,13 @@ def steady_instance(p: EVParams) -> solution.Instance:
     if p.mode != "steady":
         raise ValueError(f"the nonatomic instance is defined for mode 'steady', not {p.mode!r}")
     city = build_city(p)
-    return solution.Instance(stations(city), p.energy_kwh, city.option_minutes / 60.0,
-                             np.asarray(p.origin_demand, dtype=float), np.asarray(p.vot_classes, dtype=float))
+    return solution.Instance(
+        stations(city),
+        p.energy_kwh,
+        city.option_minutes / 60.0,
+        np.asarray(p.origin_demand, dtype=float),
+        np.asarray(p.vot_classes, dtype=float),
+    )
 
 
 def batch_game(p: EVParams) -> solution.BatchGame:

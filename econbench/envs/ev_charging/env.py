@@ -23,7 +23,8 @@ optimum, both from ``solution.py`` on the instance the env simulates.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from array_api_compat import array_namespace
@@ -51,7 +52,9 @@ def _hours_to_full(p: EVParams, obs: Array, need_kwh: Array, K: int) -> list[Arr
     """Travel + current wait + charging time at each option, hours."""
     xp = array_namespace(obs)
     travel, wait, power = _options(obs, K, 0), _options(obs, K, 1), _options(obs, K, 3)
-    return [travel[k] + wait[k] + need_kwh / xp.clip(power[k] * 100.0, 1e-6, None) for k in range(K)]  # all-zero rows: no 1/0
+    return [
+        travel[k] + wait[k] + need_kwh / xp.clip(power[k] * 100.0, 1e-6, None) for k in range(K)
+    ]  # all-zero rows: no 1/0
 
 
 def _dollars(p: EVParams, obs: Array, need_kwh: Array, K: int) -> list[Array]:
@@ -132,7 +135,7 @@ def _split(p: EVParams, backend: Backend, flows: np.ndarray, seed: int = 0) -> C
 
     def choose(obs: Array, need: Array, xp: Any) -> Array:
         host = backend.to_numpy(obs).astype(float)
-        travel = host[..., N_OWN:N_OWN + F * p.n_options:F]
+        travel = host[..., N_OWN : N_OWN + F * p.n_options : F]
         origin = np.argmin(np.abs(travel[..., None, :] - detour_h[None, None]).sum(-1), axis=-1)
         klass = np.argmin(np.abs(host[..., 6:7] * vot.max() - vot[None, None, :]), axis=-1)
         u = gen.random(origin.shape)
@@ -148,7 +151,7 @@ def _profile_choice(p: EVParams, backend: Backend, choice: np.ndarray) -> Choose
 
     def choose(obs: Array, need: Array, xp: Any) -> Array:
         host = backend.to_numpy(obs).astype(float)
-        travel = host[..., N_OWN:N_OWN + F * p.n_options:F]
+        travel = host[..., N_OWN : N_OWN + F * p.n_options : F]
         who = np.argmin(np.abs(travel[..., None, :] - detour_h[None, None]).sum(-1), axis=-1)
         return backend.asarray(choice[who], dtype=xp.int64)
 
@@ -179,8 +182,16 @@ def named_policies(p: EVParams) -> dict[str, Profile]:
 
 
 def groups(p: EVParams) -> tuple[GroupSpec, ...]:
-    return (GroupSpec("drivers", p.n_drivers, "driver", BoxSpec((obs_dim(p),), dtype="float32"),
-                      DiscreteSpec(action_nvec(p)), masked=True),)
+    return (
+        GroupSpec(
+            "drivers",
+            p.n_drivers,
+            "driver",
+            BoxSpec((obs_dim(p),), dtype="float32"),
+            DiscreteSpec(action_nvec(p)),
+            masked=True,
+        ),
+    )
 
 
 def ev_task(card: Mapping[str, Any], **overrides: Any) -> Task:
@@ -192,6 +203,20 @@ def ev_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     from econbench.envs.ev_charging.gap import ev_gap
     from econbench.envs.ev_charging.hooks import SOLUTIONS, figure, report
 
-    gap = None if card.get("large", False) else ev_gap  # a deviation search at 100,000 drivers is hours: the small city's card measures it
-    return Task(card["id"], card, p, groups(p), dynamics_class(p), p.discount, p.horizon, named_policies(p),
-                equilibrium_gap=gap, solution=SOLUTIONS.get(p.mode), report=report, figure=figure)
+    gap = (
+        None if card.get("large", False) else ev_gap
+    )  # a deviation search at 100,000 drivers is hours: the small city's card measures it
+    return Task(
+        card["id"],
+        card,
+        p,
+        groups(p),
+        dynamics_class(p),
+        p.discount,
+        p.horizon,
+        named_policies(p),
+        equilibrium_gap=gap,
+        solution=SOLUTIONS.get(p.mode),
+        report=report,
+        figure=figure,
+    )

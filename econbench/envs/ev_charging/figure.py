@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -56,12 +56,25 @@ def ev_series(task: Task, policy: PolicySpec, seed: int | None = None, backend: 
         if bool(b.to_numpy(term)[0]) or bool(b.to_numpy(trunc)[0]):
             break
     arr = {k: np.asarray(v, dtype=float) for k, v in rows.items()}
-    return EVSeries(name, arr["hours"], arr["waiting"], arr["charging"], arr["status"], arr["cost"], energy,
-                    city.plugs.astype(float))
+    return EVSeries(
+        name,
+        arr["hours"],
+        arr["waiting"],
+        arr["charging"],
+        arr["status"],
+        arr["cost"],
+        energy,
+        city.plugs.astype(float),
+    )
 
 
-def plot_ev_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
-                    labels: Sequence[str] | None = None) -> Path:
+def plot_ev_rollout(
+    task: Task,
+    policies: Sequence[PolicySpec],
+    path: str | Path,
+    seed: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> Path:
     """One episode per policy: queues and plugs in use over the day, driver activity, cost, energy by station."""
     runs = [ev_series(task, spec, seed) for spec in policies]
     plt, fig, axes, names, colours = _runs_figure(runs, labels)
@@ -92,13 +105,18 @@ def plot_ev_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path
     shown_st = np.arange(min(r0.plugs.size, 12))
     for j, (r, name, c) in enumerate(zip(runs, names, colours)):
         ax.bar(shown_st + j * width, r.energy[shown_st], width=width, color=c, label=name)
-    ax.set(title="energy bought per station (kWh)" + (" (first 12)" if r0.plugs.size > 12 else ""),
-           xlabel="station", xticks=shown_st + 0.4 - width / 2, xticklabels=[str(s) for s in shown_st])
+    ax.set(
+        title="energy bought per station (kWh)" + (" (first 12)" if r0.plugs.size > 12 else ""),
+        xlabel="station",
+        xticks=shown_st + 0.4 - width / 2,
+        xticklabels=[str(s) for s in shown_st],
+    )
     for ax in axes.ravel():
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     who = f"driver {task.role.agent} learns, the others: {task.role.others}" if task.role else "all drivers"
-    fig.suptitle(f"{task.name}: one episode per policy ({who}, {task.params.n_drivers} drivers, "
-                 f"{r0.plugs.size} stations)")
+    fig.suptitle(
+        f"{task.name}: one episode per policy ({who}, {task.params.n_drivers} drivers, {r0.plugs.size} stations)"
+    )
     fig.tight_layout()
     return _save(plt, fig, path)

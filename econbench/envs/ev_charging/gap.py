@@ -16,7 +16,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +30,15 @@ GAP_EPISODES = 2  # episodes per seed of the dynamic search (each is DEVIATORS x
 ALTERNATIVES = ("nearest", "shortest_wait", "least_cost", "no_charging")
 
 
-def ev_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-           backend: Any = "numpy", progress: bool = False) -> list[Any]:
+def ev_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[Any]:
     mode = task.params.mode
     if mode == "oneshot":
         return _oneshot(task, profile, policy, seeds, episodes, backend)
@@ -39,8 +47,9 @@ def ev_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: l
     return _dynamic(task, profile, policy, seeds, min(episodes, GAP_EPISODES), backend, progress)
 
 
-def _oneshot(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-             backend: Any) -> list[Any]:
+def _oneshot(
+    task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int, backend: Any
+) -> list[Any]:
     from econbench.envs.ev_charging.city import batch_game
     from econbench.metrics.gaps import GapResult
 
@@ -54,18 +63,27 @@ def _oneshot(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds:
             choice = np.full(task.params.n_drivers, -1)
             choice[who] = station
             n = np.bincount(choice[choice >= 0], minlength=S)
-            own = np.array([penalty if c < 0 else game.vot * game.detour[i, c] + game.station_cost(c, n[c])
-                            for i, c in enumerate(choice)])
-            best = np.array([min(game.vot * game.detour[i, s] + game.station_cost(s, n[s] + (c != s))
-                                 for s in range(S)) for i, c in enumerate(choice)])
+            own = np.array(
+                [
+                    penalty if c < 0 else game.vot * game.detour[i, c] + game.station_cost(c, n[c])
+                    for i, c in enumerate(choice)
+                ]
+            )
+            best = np.array(
+                [
+                    min(game.vot * game.detour[i, s] + game.station_cost(s, n[s] + (c != s)) for s in range(S))
+                    for i, c in enumerate(choice)
+                ]
+            )
             gains.append(np.maximum(own - best, 0.0))
             values.append(-own)
     method = "exact: each EV's expected regret in the atomic batch game at the episode's station counts (B4)"
     return [GapResult(task.id, policy, "drivers", method, np.stack(gains), np.stack(values))]
 
 
-def _steady(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-            backend: Any) -> list[Any]:
+def _steady(
+    task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int, backend: Any
+) -> list[Any]:
     from econbench.envs.ev_charging.city import steady_instance
     from econbench.metrics.gaps import GapResult
 
@@ -86,13 +104,22 @@ def _steady(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: 
             gain = np.maximum(own - cost.min(axis=1), 0.0)
             gains.append([gain.mean() if gain.size else 0.0])
             values.append([-own.mean() if own.size else 0.0])
-    method = ("exact: a request's expected regret at the episode's station loads with M/M/c waits "
-              "(Wardrop condition, B3); a lower bound where a station is loaded beyond capacity")
+    method = (
+        "exact: a request's expected regret at the episode's station loads with M/M/c waits "
+        "(Wardrop condition, B3); a lower bound where a station is loaded beyond capacity"
+    )
     return [GapResult(task.id, policy, "drivers", method, np.asarray(gains), np.asarray(values))]
 
 
-def _dynamic(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-             backend: Any, progress: bool) -> list[Any]:
+def _dynamic(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any,
+    progress: bool,
+) -> list[Any]:
     from econbench.metrics.gaps import GapResult
 
     b = get_backend(backend)
@@ -109,8 +136,9 @@ def _dynamic(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds:
             one = BatchedEnv(task, episodes, b, seed=seed)
             one.reset(seed=seed)
             pick = b.asarray(np.full(1 + n_dev, episode), dtype=xp.int64)
-            env.state = type(one.state)(**{f: xp.take(getattr(one.state, f), pick, axis=0)
-                                            for f in one.state.__dataclass_fields__})
+            env.state = type(one.state)(
+                **{f: xp.take(getattr(one.state, f), pick, axis=0) for f in one.state.__dataclass_fields__}
+            )
             obs = env.observe()
             total = np.zeros((1 + n_dev, N))
             rows = np.arange(1, 1 + n_dev)
@@ -120,8 +148,8 @@ def _dynamic(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds:
                 a = np.array(b.to_numpy(acts["drivers"]), copy=True)
                 for r, rule in enumerate(rules.values()):
                     alt = b.to_numpy(rule(obs["drivers"]))
-                    sel = rows[r::len(rules)]
-                    a[sel, who[r::len(rules)]] = alt[sel, who[r::len(rules)]]
+                    sel = rows[r :: len(rules)]
+                    a[sel, who[r :: len(rules)]] = alt[sel, who[r :: len(rules)]]
                 obs, out, term, trunc = env.step({"drivers": b.asarray(a, dtype=xp.int64)})
                 total += b.to_numpy(out.rewards["drivers"])
             base = total[0, deviators]
@@ -130,6 +158,8 @@ def _dynamic(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds:
             values.append(base)
             if progress:
                 print(f"  {task.name} deviation search: seed {seed} episode {episode + 1}/{episodes}", flush=True)
-    method = (f"lower bound by deviation search: {len(deviators)} drivers in turn play each rule {list(ALTERNATIVES)} for the day "
-              "against the profile, same population and day")
+    method = (
+        f"lower bound by deviation search: {len(deviators)} drivers in turn play each rule {list(ALTERNATIVES)} for the day "
+        "against the profile, same population and day"
+    )
     return [GapResult(task.id, policy, "drivers", method, np.stack(gains), np.stack(values))]

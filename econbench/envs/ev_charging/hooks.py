@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from econbench.core import lazy_hook
 from econbench.envs.ev_charging import solution
@@ -75,4 +76,3 @@ SOLUTIONS: dict[str, Callable[[EVParams], Mapping[str, Any]]] = {"steady": stead
 
 figure = lazy_hook("econbench.envs.ev_charging.figure:plot_ev_rollout")
 """One episode per policy: queues, plugs in use, driver activity, cost and energy by station."""
-

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
     from econbench.envs.ev_charging.solution import Assignment, Instance
 
 
-def rollout_choices(task: Task, profile: Mapping[str, GroupPolicy], seed: int, episodes: int,
-                    backend: Backend | str = "numpy") -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+def rollout_choices(
+    task: Task, profile: Mapping[str, GroupPolicy], seed: int, episodes: int, backend: Backend | str = "numpy"
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Run the episodes; returns the counters ``(episodes, len(COUNTERS))`` and, per episode, every decision
     taken: the station chosen (-1: none), the chooser's place (node, origin or driver) and value of time."""
     b = get_backend(backend)
@@ -83,10 +85,12 @@ def split_metrics(inst: Instance, flows: np.ndarray, ue: Assignment, so: Assignm
     served = flows.sum(axis=2, keepdims=True)
     split = np.where(served > 0, flows * inst.demand[:, :, None] / np.where(served > 0, served, 1.0), 0.0)
     feasible = bool(np.all(split.sum(axis=(0, 1)) < inst.capacity))
-    return {"distance_to_wardrop": float((np.abs(loads - ue.loads).sum() + unserved) / (2 * D)),
-            "distance_to_optimum": float((np.abs(loads - so.loads).sum() + unserved) / (2 * D)),
-            "wardrop_relative_gap": float(inst.relative_gap(split)) if feasible else float("inf"),
-            "efficiency_ratio": float(inst.total_cost(split) / so.total_cost) if feasible else float("inf")}
+    return {
+        "distance_to_wardrop": float((np.abs(loads - ue.loads).sum() + unserved) / (2 * D)),
+        "distance_to_optimum": float((np.abs(loads - so.loads).sum() + unserved) / (2 * D)),
+        "wardrop_relative_gap": float(inst.relative_gap(split)) if feasible else float("inf"),
+        "efficiency_ratio": float(inst.total_cost(split) / so.total_cost) if feasible else float("inf"),
+    }
 
 
 def allocation_metrics(task: Task, stations: list[np.ndarray], places: list[np.ndarray]) -> dict[str, Any]:
@@ -107,12 +111,20 @@ def allocation_metrics(task: Task, stations: list[np.ndarray], places: list[np.n
             np.add.at(shares, (origin[served], station[served]), 1.0)
             per_origin = np.maximum(np.bincount(origin, minlength=inst.demand.shape[0]), 1)[:, None]
             flows = (shares / per_origin)[:, None, :] * inst.demand[:, :, None]
-            rows.append({"loads": flows.sum(axis=(0, 1)), **split_metrics(inst, flows, ue, so),
-                         "empirical_load_eph": float(station[served].size / hours)})
-        return {"station_loads_eph": np.mean([r["loads"] for r in rows], axis=0).round(4).tolist(),
-                "wardrop_loads_eph": ue.loads.round(4).tolist(), "optimum_loads_eph": so.loads.round(4).tolist(),
-                **{k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "loads"},
-                "price_of_anarchy": float(ue.total_cost / so.total_cost)}
+            rows.append(
+                {
+                    "loads": flows.sum(axis=(0, 1)),
+                    **split_metrics(inst, flows, ue, so),
+                    "empirical_load_eph": float(station[served].size / hours),
+                }
+            )
+        return {
+            "station_loads_eph": np.mean([r["loads"] for r in rows], axis=0).round(4).tolist(),
+            "wardrop_loads_eph": ue.loads.round(4).tolist(),
+            "optimum_loads_eph": so.loads.round(4).tolist(),
+            **{k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "loads"},
+            "price_of_anarchy": float(ue.total_cost / so.total_cost),
+        }
     if p.mode == "oneshot":
         game = batch_game(p)
         nash, optimum = game.best_response_dynamics()[0], game.optimum()
@@ -124,22 +136,35 @@ def allocation_metrics(task: Task, stations: list[np.ndarray], places: list[np.n
                 rows.append(None)
                 continue
             regrets = game.regrets(choice)
-            rows.append({"counts": game.counts(choice), "total": game.total_cost(choice),
-                         "nash_conv": float(regrets.sum()), "max_regret": float(regrets.max())})
+            rows.append(
+                {
+                    "counts": game.counts(choice),
+                    "total": game.total_cost(choice),
+                    "nash_conv": float(regrets.sum()),
+                    "max_regret": float(regrets.max()),
+                }
+            )
         full = [r for r in rows if r is not None]
-        out: dict[str, Any] = {"nash_counts": game.counts(nash).tolist(), "optimum_counts": game.counts(optimum).tolist(),
-                               "nash_total": game.total_cost(nash), "optimum_total": game.total_cost(optimum),
-                               "episodes_with_unserved_evs": len(rows) - len(full)}
+        out: dict[str, Any] = {
+            "nash_counts": game.counts(nash).tolist(),
+            "optimum_counts": game.counts(optimum).tolist(),
+            "nash_total": game.total_cost(nash),
+            "optimum_total": game.total_cost(optimum),
+            "episodes_with_unserved_evs": len(rows) - len(full),
+        }
         if full:
-            out.update(counts=np.mean([r["counts"] for r in full], axis=0).tolist(),
-                       efficiency_ratio=float(np.mean([r["total"] for r in full]) / game.total_cost(optimum)),
-                       nash_conv=float(np.mean([r["nash_conv"] for r in full])),
-                       max_regret=float(np.mean([r["max_regret"] for r in full])))
+            out.update(
+                counts=np.mean([r["counts"] for r in full], axis=0).tolist(),
+                efficiency_ratio=float(np.mean([r["total"] for r in full]) / game.total_cost(optimum)),
+                nash_conv=float(np.mean([r["nash_conv"] for r in full])),
+                max_regret=float(np.mean([r["max_regret"] for r in full])),
+            )
         return out
     return {}
 
 
-def ev_metrics(task: Task, profile: Mapping[str, GroupPolicy], seed: int, episodes: int,
-               backend: Backend | str = "numpy") -> dict[str, Any]:
+def ev_metrics(
+    task: Task, profile: Mapping[str, GroupPolicy], seed: int, episodes: int, backend: Backend | str = "numpy"
+) -> dict[str, Any]:
     counters, stations, places, _ = rollout_choices(task, profile, seed, episodes, backend)
     return {**service_metrics(task, counters), **allocation_metrics(task, stations, places)}

@@ -89,7 +89,9 @@ class EVParams:
         need(self.mode in MODES, f"mode must be one of {MODES}, got {self.mode!r}")
         need(self.service in SERVICES, f"service must be one of {SERVICES}, got {self.service!r}")
         need(self.step_minutes > 0 and self.horizon >= 1, "step_minutes must be positive and horizon >= 1")
-        need(self.grid >= 1 and self.edge_minutes > 0 and self.edge_km >= 0, "grid >= 1, edge_minutes > 0, edge_km >= 0")
+        need(
+            self.grid >= 1 and self.edge_minutes > 0 and self.edge_km >= 0, "grid >= 1, edge_minutes > 0, edge_km >= 0"
+        )
         need(self.n_stations >= 1, f"n_stations must be >= 1, got {self.n_stations}")
         need(self.n_drivers >= 1, f"n_drivers must be >= 1, got {self.n_drivers}")
         n_types = len(self.type_names)
@@ -98,10 +100,15 @@ class EVParams:
         need(min(self.type_power_kw) > 0 and min(self.type_plugs) >= 1, "every type needs positive power and >= 1 plug")
         if self.station_nodes:
             need(len(self.station_nodes) == self.n_stations, "station_nodes needs one node per station")
-            need(all(0 <= n < self.grid ** 2 for n in self.station_nodes), f"station_nodes must lie in [0, {self.grid ** 2})")
+            need(
+                all(0 <= n < self.grid**2 for n in self.station_nodes), f"station_nodes must lie in [0, {self.grid**2})"
+            )
         if self.station_types:
             need(len(self.station_types) == self.n_stations, "station_types needs one type per station")
-            need(all(0 <= k < n_types for k in self.station_types), f"station_types must index type_names (0..{n_types - 1})")
+            need(
+                all(0 <= k < n_types for k in self.station_types),
+                f"station_types must index type_names (0..{n_types - 1})",
+            )
         need(len(self.vot_classes) == len(self.vot_shares) and min(self.vot_classes) > 0, "vot_classes and vot_shares")
         need(abs(sum(self.vot_shares) - 1.0) < 1e-9 and abs(sum(self.type_shares) - 1.0) < 1e-9, "shares must sum to 1")
         need(0.0 <= self.soc0_low <= self.soc0_high <= 1.0, "0 <= soc0_low <= soc0_high <= 1")
@@ -111,13 +118,20 @@ class EVParams:
             need(self.energy_kwh > 0, "energy_kwh must be positive")
             need(self.n_options == self.n_stations, "static modes offer every station: n_options == n_stations")
         if self.mode == "steady":
-            need(len(self.detour_h) >= 1 and all(len(r) == self.n_stations for r in self.detour_h),
-                 "steady mode: detour_h must be (origins, stations)")
-            need(len(self.origin_demand) == len(self.detour_h)
-                 and all(len(r) == len(self.vot_classes) for r in self.origin_demand),
-                 "steady mode: origin_demand must be (origins, classes)")
+            need(
+                len(self.detour_h) >= 1 and all(len(r) == self.n_stations for r in self.detour_h),
+                "steady mode: detour_h must be (origins, stations)",
+            )
+            need(
+                len(self.origin_demand) == len(self.detour_h)
+                and all(len(r) == len(self.vot_classes) for r in self.origin_demand),
+                "steady mode: origin_demand must be (origins, classes)",
+            )
         if self.mode == "oneshot":
-            need(len(self.detour_low) == len(self.detour_high) == self.n_stations, "oneshot mode: detour bounds per station")
+            need(
+                len(self.detour_low) == len(self.detour_high) == self.n_stations,
+                "oneshot mode: detour bounds per station",
+            )
             need(self.horizon == 1, "oneshot mode is one decision: horizon must be 1")
             need(len(self.vot_classes) == 1, "oneshot mode has one value of time (ev_charging.md §5)")
 
@@ -125,7 +139,7 @@ class EVParams:
         """The city's tables (dynamic mode: a ``(grid^2, n_stations)`` travel-time matrix, sorted, while it is
         built; one-shot: each driver's detours); per economy, each driver's dozen state fields and trips,
         observation and mask, and the step's temporaries, plus each station's plugs (float64)."""
-        places = self.grid ** 2 if self.mode == "dynamic" else self.n_drivers if self.mode == "oneshot" else 1
+        places = self.grid**2 if self.mode == "dynamic" else self.n_drivers if self.mode == "oneshot" else 1
         fixed = 8.0 * 4 * places * self.n_stations
         per_driver = 8.0 * 40 + 4.0 * (8 + 4 * self.n_options)
         return fixed, self.n_drivers * per_driver + 8.0 * self.n_stations * (max(self.type_plugs, default=1) + 4)

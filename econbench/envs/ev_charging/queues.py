@@ -21,8 +21,9 @@ from econbench.backend import Backend
 Array = Any
 
 
-def fifo_assign(b: Backend, plug_free: Array, queue: Array, arrival: Array, service: Array,
-                order_key: Array | None = None) -> tuple[Array, Array, Array]:
+def fifo_assign(
+    b: Backend, plug_free: Array, queue: Array, arrival: Array, service: Array, order_key: Array | None = None
+) -> tuple[Array, Array, Array]:
     """Serve arrivals in order of arrival time; returns ``(start, finish, plug_free)``.
 
     ``plug_free`` is ``(queues, plugs)`` (``inf`` for plugs a station lacks);
@@ -43,12 +44,14 @@ def fifo_assign(b: Backend, plug_free: Array, queue: Array, arrival: Array, serv
     rank = xp.arange(m, dtype=xp.int64, device=b.device) - xp.searchsorted(q, q)
     by_rank = xp.argsort(rank, stable=True)  # pass r serves a contiguous slice: one sort, not a scan per pass
     passes = int(xp.max(rank)) + 1 if m else 0
-    bounds = [int(v) for v in xp.searchsorted(xp.take(rank, by_rank), xp.arange(passes + 1, dtype=xp.int64, device=b.device))]
+    bounds = [
+        int(v) for v in xp.searchsorted(xp.take(rank, by_rank), xp.arange(passes + 1, dtype=xp.int64, device=b.device))
+    ]
     arr, dur = xp.take(arrival, perm), xp.take(service, perm)
     start = xp.zeros((m,), dtype=arrival.dtype, device=b.device)
     flat = xp.asarray(xp.reshape(plug_free, (-1,)), copy=True)  # the caller's state stays as it was
     for r in range(passes):
-        sel = by_rank[bounds[r]:bounds[r + 1]]
+        sel = by_rank[bounds[r] : bounds[r + 1]]
         rows = xp.take(q, sel)
         free = xp.take(xp.reshape(flat, (-1, C)), rows, axis=0)
         slot = rows * C + xp.argmin(free, axis=1)  # the plug that frees first

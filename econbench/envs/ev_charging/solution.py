@@ -17,8 +17,8 @@ Costs are dollars per EV: ``v (detour + e / P + wait) + p e`` for value of time
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import brentq, linear_sum_assignment, minimize
@@ -84,8 +84,10 @@ class Stations:
     def __post_init__(self) -> None:
         n = len(self.plugs)
         if not (len(self.power) == len(self.price) == n) or n == 0:
-            raise ValueError(f"plugs, power and price need one value per station, got {len(self.plugs)}, "
-                             f"{len(self.power)}, {len(self.price)}")
+            raise ValueError(
+                f"plugs, power and price need one value per station, got {len(self.plugs)}, "
+                f"{len(self.power)}, {len(self.price)}"
+            )
         if min(self.plugs) < 1 or min(self.power) <= 0.0:
             raise ValueError("every station needs at least one plug and a positive charger power")
 
@@ -110,14 +112,18 @@ class Instance:
     _cap: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        detour, demand, vot = (np.atleast_2d(np.asarray(self.detour, dtype=float)),
-                               np.atleast_2d(np.asarray(self.demand, dtype=float)),
-                               np.atleast_1d(np.asarray(self.vot, dtype=float)))
+        detour, demand, vot = (
+            np.atleast_2d(np.asarray(self.detour, dtype=float)),
+            np.atleast_2d(np.asarray(self.demand, dtype=float)),
+            np.atleast_1d(np.asarray(self.vot, dtype=float)),
+        )
         object.__setattr__(self, "detour", detour)
         object.__setattr__(self, "demand", demand)
         object.__setattr__(self, "vot", vot)
         if detour.shape != (demand.shape[0], self.stations.n):
-            raise ValueError(f"detour must be (origins, stations) = ({demand.shape[0]}, {self.stations.n}), got {detour.shape}")
+            raise ValueError(
+                f"detour must be (origins, stations) = ({demand.shape[0]}, {self.stations.n}), got {detour.shape}"
+            )
         if demand.shape[1] != vot.size:
             raise ValueError(f"demand has {demand.shape[1]} classes but vot has {vot.size} values")
         cap = np.asarray(self.stations.plugs) * self.mu
@@ -126,7 +132,7 @@ class Instance:
             raise ValueError(f"total demand {demand.sum():g} EV/h reaches the stations' capacity {cap.sum():g} EV/h")
 
     @classmethod
-    def single(cls, stations: Stations, energy: float, detour: Sequence[float], demand: float, vot: float) -> "Instance":
+    def single(cls, stations: Stations, energy: float, detour: Sequence[float], demand: float, vot: float) -> Instance:
         return cls(stations, energy, np.asarray([detour]), np.asarray([[demand]]), np.asarray([vot]))
 
     @property
@@ -251,8 +257,10 @@ def pigouvian_tolls(inst: Instance, optimum: Assignment) -> np.ndarray:
 
 def _require_single(inst: Instance) -> None:
     if inst.demand.shape != (1, 1):
-        raise ValueError(f"water-filling needs one origin and one class, got demand of shape {inst.demand.shape}; "
-                         "use wardrop() / system_optimum()")
+        raise ValueError(
+            f"water-filling needs one origin and one class, got demand of shape {inst.demand.shape}; "
+            "use wardrop() / system_optimum()"
+        )
 
 
 def _solve_program(inst: Instance, objective: str) -> Assignment:
@@ -294,11 +302,21 @@ def _solve_program(inst: Instance, objective: str) -> Assignment:
         return (g / float(vot.mean())).ravel()
 
     start = np.broadcast_to(inst.demand[:, :, None] / S, (O, K, S)).copy()
-    cons = [{"type": "eq", "fun": (lambda z, o=o, k=k: unpack(z)[o, k].sum() - inst.demand[o, k])}
-            for o in range(O) for k in range(K)]
+    cons = [
+        {"type": "eq", "fun": (lambda z, o=o, k=k: unpack(z)[o, k].sum() - inst.demand[o, k])}
+        for o in range(O)
+        for k in range(K)
+    ]
     cons.append({"type": "ineq", "fun": lambda z: cap * (1.0 - 1e-9) - unpack(z).sum(axis=(0, 1))})
-    res = minimize(f, start.ravel(), jac=grad, method="SLSQP", bounds=[(0.0, None)] * (O * K * S), constraints=cons,
-                   options={"ftol": 1e-15, "maxiter": 2000})
+    res = minimize(
+        f,
+        start.ravel(),
+        jac=grad,
+        method="SLSQP",
+        bounds=[(0.0, None)] * (O * K * S),
+        constraints=cons,
+        options={"ftol": 1e-15, "maxiter": 2000},
+    )
     if not res.success:
         raise RuntimeError(f"SLSQP did not converge: {res.message}")
     return _assignment(inst, unpack(res.x))

@@ -7,8 +7,9 @@ array-api-strict's simulated device) gets the very same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +53,12 @@ class OperatorDynamics(Dynamics):
         xp, n = self.xp, self.params.n_hours
         h = state.hour % n
         nxt = (h + 1) % n
-        obs = xp.stack([xp.astype(h, self.backend.dtype) / n, xp.take(self._demand, h, axis=0),
-                        xp.take(self._demand, nxt, axis=0)], axis=-1)
+        obs = xp.stack(
+            [
+                xp.astype(h, self.backend.dtype) / n,
+                xp.take(self._demand, h, axis=0),
+                xp.take(self._demand, nxt, axis=0),
+            ],
+            axis=-1,
+        )
         return {GROUP: obs[:, None, :]}

@@ -21,7 +21,8 @@ Wardrop code both use, live in ``econbench.envs.ev_charging``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from econbench.cards import params_from_card
 from econbench.core import BoxSpec, GroupSpec, Task
@@ -36,5 +37,6 @@ def operator_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     obs = BoxSpec((3,), 0.0, 1.0)
     act = BoxSpec((p.n_stations,), 0.0, p.toll_max)
     group = GroupSpec(GROUP, 1, card["groups"][GROUP]["agent_name"], obs, act)
-    return Task(card["id"], card, p, (group,), OperatorDynamics, p.discount, p.horizon, named_policies(p),
-                solution=summary)
+    return Task(
+        card["id"], card, p, (group,), OperatorDynamics, p.discount, p.horizon, named_policies(p), solution=summary
+    )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from econbench.envs.ev_charging import solution
 from econbench.validate import check_params, domain
@@ -34,8 +34,10 @@ class OperatorParams:
         check_params(self)
         n = len(self.plugs)
         if n == 0 or not len(self.power) == len(self.price) == len(self.detour) == n:
-            raise ValueError(f"plugs, power, price and detour need one value per station, got lengths "
-                             f"{len(self.plugs)}, {len(self.power)}, {len(self.price)}, {len(self.detour)}")
+            raise ValueError(
+                f"plugs, power, price and detour need one value per station, got lengths "
+                f"{len(self.plugs)}, {len(self.power)}, {len(self.price)}, {len(self.detour)}"
+            )
         if not self.demand:
             raise ValueError("demand needs at least one hourly value")
         cap = self.capacity
@@ -60,5 +62,6 @@ class OperatorParams:
     def instance(self, demand: float, tolls: Sequence[float] | None = None) -> solution.Instance:
         """That hour's one-origin instance; tolls enter as extra price per kWh (toll / e), which drivers pay."""
         price = self.price if tolls is None else tuple(p + t / self.energy for p, t in zip(self.price, tolls))
-        return solution.Instance.single(solution.Stations(self.plugs, self.power, price), self.energy,
-                                        self.detour, demand, self.vot)
+        return solution.Instance.single(
+            solution.Stations(self.plugs, self.power, price), self.energy, self.detour, demand, self.vot
+        )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,9 @@ def _exact(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
     p: OperatorParams = task.params
     table = hourly_optimum(p)[1]
     if table.max() > p.toll_max:
-        raise ValueError(f"{task.name}: the Pigouvian tolls reach {table.max():.4g} $/EV, "
-                         f"above toll_max = {p.toll_max:g}")
+        raise ValueError(
+            f"{task.name}: the Pigouvian tolls reach {table.max():.4g} $/EV, above toll_max = {p.toll_max:g}"
+        )
     xp, n = backend.xp, p.n_hours
     tolls = backend.asarray(table)
 

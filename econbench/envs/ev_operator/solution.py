@@ -9,7 +9,8 @@ and :func:`~econbench.envs.ev_charging.solution.system_optimum_single`).
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from econbench.envs.ev_charging import solution
 from econbench.envs.ev_operator.params import OperatorParams
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def hourly_optimum(p: OperatorParams) -> tuple[np.ndarray, np.ndarray]:
     """Per hour of the profile: the system optimum's total cost ($/h) and its Pigouvian tolls ($/EV).
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from econbench.backend import BackendRNG
 from econbench.core import Array, Dynamics, StepOutput
@@ -33,7 +34,7 @@ class MarketDynamics(Dynamics):
         return OutputState(dispersed_start(y0, p.n_firms, p.init_dispersion, rng, self.xp))
 
     def step(self, state: OutputState, actions: Mapping[str, Array], noise: Any, t: Array) -> StepOutput:
-        xp, p = self.xp, self.params
+        p = self.params
         u = actions["firms"][..., 0]
         y = state.y
         Y = self.agent_mean(y)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
@@ -63,9 +64,16 @@ def market_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     obs, act = _box(p, 2)
     firms = GroupSpec("firms", p.n_firms, card["groups"]["firms"]["agent_name"], obs, act)
     return Task(
-        card["id"], card, p, (firms,), MarketDynamics, p.beta, p.horizon,
+        card["id"],
+        card,
+        p,
+        (firms,),
+        MarketDynamics,
+        p.beta,
+        p.horizon,
         {"exact": _market_exact, "freeze": freeze_policy("firms")},
-        equilibrium_gap=gap.lq_price_taker_gap, solution=solution.summary,
+        equilibrium_gap=gap.lq_price_taker_gap,
+        solution=solution.summary,
     )
 
 
@@ -74,6 +82,13 @@ def planner_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     obs, act = _box(p, 1)
     planner = GroupSpec("planner", 1, "planner", obs, act)
     return Task(
-        card["id"], card, p, (planner,), PlannerDynamics, p.beta, p.horizon,
-        {"exact": _planner_exact, "freeze": freeze_policy("planner")}, solution=solution.summary,
+        card["id"],
+        card,
+        p,
+        (planner,),
+        PlannerDynamics,
+        p.beta,
+        p.horizon,
+        {"exact": _planner_exact, "freeze": freeze_policy("planner")},
+        solution=solution.summary,
     )

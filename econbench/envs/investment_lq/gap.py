@@ -6,7 +6,8 @@ deviation is a feasible plan evaluated against the true prices.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +17,15 @@ from econbench.metrics.best_response import FIT_EXACT_TOL, discounted, gap_resul
 from econbench.metrics.gaps import GapResult
 
 
-def lq_price_taker_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-                       backend: Any = "numpy", progress: bool = False) -> list[GapResult]:
+def lq_price_taker_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[GapResult]:
     """Gain of a measure-zero firm's exact LQ best response to the fitted law ``Y' = k0 + k1 Y``."""
     p = task.params
     runs = record(task, profile, seeds, episodes, backend, progress)
@@ -39,6 +47,9 @@ def lq_price_taker_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: s
         dev.append(discounted(rewards, task.discount))
         val.append(r.returns["firms"])
     exact = resid < FIT_EXACT_TOL
-    method = ("exact: LQ best response to the industry's linear law" if exact else
-              f"lower bound: LQ best response to the least-squares law (max relative residual {resid:.2e})")
+    method = (
+        "exact: LQ best response to the industry's linear law"
+        if exact
+        else f"lower bound: LQ best response to the least-squares law (max relative residual {resid:.2e})"
+    )
     return [gap_result(task, policy, "firms", method, dev, val)]

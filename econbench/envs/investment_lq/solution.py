@@ -72,9 +72,7 @@ def _firm_matrices(p: LQParams, kappa0: float, kappa1: float) -> tuple[Array, Ar
     """Firm's LQ over ``(y, Y, 1)`` believing ``Y' = kappa0 + kappa1 Y``; control ``y' - y``."""
     A = np.array([[1.0, 0.0, 0.0], [0.0, kappa1, kappa0], [0.0, 0.0, 1.0]])
     B = np.array([[1.0], [0.0], [0.0]])
-    R = np.array(
-        [[0.0, p.a1 / 2, -p.a0 / 2], [p.a1 / 2, 0.0, 0.0], [-p.a0 / 2, 0.0, 0.0]]
-    )
+    R = np.array([[0.0, p.a1 / 2, -p.a0 / 2], [p.a1 / 2, 0.0, 0.0], [-p.a0 / 2, 0.0, 0.0]])
     Q = np.array([[p.gamma / 2]])
     return A, B, R, Q
 
@@ -98,8 +96,7 @@ def is_ree(p: LQParams, kappa0: float, kappa1: float, tol: float = 1e-6) -> bool
     """
     h0, h1, h2 = firm_best_response(p, kappa0, kappa1)
     return bool(
-        abs(h0 - kappa0) <= tol * max(1.0, abs(kappa0))
-        and abs(h1 + h2 - kappa1) <= tol * max(1.0, abs(kappa1))
+        abs(h0 - kappa0) <= tol * max(1.0, abs(kappa0)) and abs(h1 + h2 - kappa1) <= tol * max(1.0, abs(kappa1))
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from econbench.backend import BackendRNG
 from econbench.core import Array, Dynamics, StepOutput
@@ -26,7 +27,7 @@ class OligopolyDynamics(Dynamics):
         return OligopolyState(c * p.cournot_output)
 
     def step(self, state: OligopolyState, actions: Mapping[str, Array], noise: Any, t: Array) -> StepOutput:
-        xp, p = self.xp, self.params
+        p = self.params
         u, q = actions["firms"][..., 0], state.q
         Q = self.agent_sum(q)
         cost = u * u  # in place on fresh temporaries: fewer large allocations

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
@@ -45,5 +46,15 @@ def oligopoly_task(card: Mapping[str, Any], **overrides: Any) -> Task:
         raise ValueError(f"n_firms must be >= 1, got {p.n_firms}")
     firms = GroupSpec("firms", p.n_firms, "firm", BoxSpec((2,)), BoxSpec((1,), -p.u_max, p.u_max))
     policies = {"exact": _mpe, "competitive": _competitive, "freeze": freeze_policy("firms")}
-    return Task(card["id"], card, p, (firms,), OligopolyDynamics, p.beta, p.horizon, policies,
-                equilibrium_gap=gap.lq_game_gap, solution=solution.summary)
+    return Task(
+        card["id"],
+        card,
+        p,
+        (firms,),
+        OligopolyDynamics,
+        p.beta,
+        p.horizon,
+        policies,
+        equilibrium_gap=gap.lq_game_gap,
+        solution=solution.summary,
+    )

@@ -5,7 +5,8 @@ numbers. Exact when the others are linear, a lower bound otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -18,8 +19,15 @@ from econbench.metrics.evaluate import rollout
 from econbench.metrics.gaps import GapResult
 
 
-def lq_game_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-                backend: Any = "numpy", progress: bool = False) -> list[GapResult]:
+def lq_game_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[GapResult]:
     """Each strategic firm's LQ best response to linear fits of the others, rolled out against the true others."""
     p = task.params
     n = p.n_firms
@@ -42,13 +50,17 @@ def lq_game_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, see
         dev[:, i] = np.concatenate([_deviate(task, profile, i, F_br[0], s, episodes, backend) for s in seeds])
     base = np.concatenate([r.returns["firms"] for r in runs])
     exact = worst < FIT_EXACT_TOL
-    method = ("exact: LQ best response to the others' linear rules" if exact else
-              f"lower bound: LQ best response to least-squares linear fits (max relative residual {worst:.2e})")
+    method = (
+        "exact: LQ best response to the others' linear rules"
+        if exact
+        else f"lower bound: LQ best response to least-squares linear fits (max relative residual {worst:.2e})"
+    )
     return [GapResult(task.id, policy, "firms", method, dev - base, base)]
 
 
-def _deviate(task: Task, profile: Mapping[str, GroupPolicy], i: int, f_br: np.ndarray, seed: int, episodes: int,
-             backend: Any) -> np.ndarray:
+def _deviate(
+    task: Task, profile: Mapping[str, GroupPolicy], i: int, f_br: np.ndarray, seed: int, episodes: int, backend: Any
+) -> np.ndarray:
     """Firm i's discounted profit when it alone plays ``u_i = -f_br . (1, q_1..q_N)``."""
     p = task.params
 

@@ -118,9 +118,7 @@ def best_response_gains(p: OligopolyParams, F: Array, x0: Array) -> Array:
     A, Bs, Rs, Qs = game_matrices(p)
     F = np.asarray(F, dtype=float)
     Fs = [F[i : i + 1] for i in range(p.n_firms)]
-    return np.array(
-        [lq.best_response_gain(A, Bs, Rs, Qs, Fs, i, p.beta, x0) for i in range(p.n_firms)]
-    )
+    return np.array([lq.best_response_gain(A, Bs, Rs, Qs, Fs, i, p.beta, x0) for i in range(p.n_firms)])
 
 
 def static_cournot_output(p: OligopolyParams) -> float:
@@ -135,7 +133,10 @@ def summary(p: OligopolyParams) -> dict[str, object]:
     x0 = np.concatenate([[1.0], np.full(p.n_firms, p.cournot_output)])
     return {
         "MPE rule of firm 0, u = -F x, x = (1, q_1..q_N): F const, own, cross": (
-            float(row[0]), float(row[1]), float(row[2]) if p.n_firms > 1 else 0.0),
+            float(row[0]),
+            float(row[1]),
+            float(row[2]) if p.n_firms > 1 else 0.0,
+        ),
         "MPE aggregate law Q' = c0 + c1 Q": (sol.c0, sol.c1),
         "MPE steady-state industry output": sol.steady_state_output,
         "competitive (price-taking) law (kappa0, kappa1)": competitive_law(p),

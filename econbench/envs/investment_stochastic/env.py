@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -79,8 +80,9 @@ def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) ->
     dyn = PlannerCapacityDynamics if group == "planner" else CapacityDynamics
     policies = {"exact": _exact(group), "maintain": _maintain(group)}
     gap = None if group == "planner" else stochastic_gap.stochastic_price_taker_gap
-    return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap,
-                solution=solution.summary)
+    return Task(
+        card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap, solution=solution.summary
+    )
 
 
 def market_task(card: Mapping[str, Any], **overrides: Any) -> Task:

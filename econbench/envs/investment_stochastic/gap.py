@@ -5,7 +5,8 @@ with the law, a lower bound otherwise).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,9 @@ def _rate_table_lookup(z: np.ndarray, K_grid: np.ndarray, K: np.ndarray, s: np.n
     return (1.0 - w) * z[i, s] + w * z[i + 1, s]
 
 
-def _probe_law(task: Task, profile: Mapping[str, GroupPolicy], K_grid: np.ndarray, u_grid: np.ndarray,
-               backend: Any) -> np.ndarray:
+def _probe_law(
+    task: Task, profile: Mapping[str, GroupPolicy], K_grid: np.ndarray, u_grid: np.ndarray, backend: Any
+) -> np.ndarray:
     """The profile's aggregate law ``K'(K, u)`` on the grid, from symmetric states (every ``k_i = K``)."""
     p, b = task.params, get_backend(backend)
     K, u = np.meshgrid(K_grid, u_grid, indexing="ij")
@@ -35,8 +37,15 @@ def _probe_law(task: Task, profile: Mapping[str, GroupPolicy], K_grid: np.ndarra
     return (K.ravel()[:, None] * (1.0 - p.delta + z) ** p.alpha).mean(axis=1).reshape(K.shape)
 
 
-def stochastic_price_taker_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int],
-                               episodes: int, backend: Any = "numpy", progress: bool = False) -> list[GapResult]:
+def stochastic_price_taker_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[GapResult]:
     """Gain of a measure-zero firm's DP best response to the profile's aggregate law ``K' = G(K, u)``.
 
     The law is read off the policies at symmetric states on the DP grid; where
@@ -55,8 +64,7 @@ def stochastic_price_taker_gap(task: Task, profile: Mapping[str, GroupPolicy], p
     law = np.clip(_probe_law(task, profile, K_grid, u_grid, backend), K_grid[0], K_grid[-1])
     K = np.concatenate([r.obs["firms"][:, :, 0, 1] for r in runs], axis=1)  # (T+1, n)
     s = shocks(np.concatenate([r.obs["firms"][:, :, 0, 2] for r in runs], axis=1))
-    predicted = np.stack([_rate_table_lookup(law, K_grid, K[t], s[t])
-                          for t in range(K.shape[0] - 1)])
+    predicted = np.stack([_rate_table_lookup(law, K_grid, K[t], s[t]) for t in range(K.shape[0] - 1)])
     resid = float(np.max(np.abs(predicted - K[1:]) / K[1:]))
     # the evaluation truncates at the horizon, so the exact best response is the finite-horizon plan
     _, plan = solution.price_taker_plan(p, law, K_grid, u_grid, P, horizon=task.horizon, z_max=p.z_max)
@@ -78,6 +86,8 @@ def stochastic_price_taker_gap(task: Task, profile: Mapping[str, GroupPolicy], p
     if resid < 1e-8:
         method = "exact (to the grid): finite-horizon DP best response to the profile's aggregate law"
     else:
-        method = ("lower bound: finite-horizon DP best response to the aggregate law probed at symmetric states "
-                  f"(max relative error on the recorded path {resid:.2e}), against recorded prices")
+        method = (
+            "lower bound: finite-horizon DP best response to the aggregate law probed at symmetric states "
+            f"(max relative error on the recorded path {resid:.2e}), against recorded prices"
+        )
     return [gap_result(task, policy, "firms", method, dev, val)]

@@ -147,9 +147,7 @@ def stationary_capital_iid(p: StochasticParams) -> float:
     return (p.a0 - p.delta - p.r / p.alpha) / p.a1
 
 
-def invariant_distribution(
-    sol: StochasticSolution, tol: float = 1e-12, max_iter: int = 200_000
-) -> Array:
+def invariant_distribution(sol: StochasticSolution, tol: float = 1e-12, max_iter: int = 200_000) -> Array:
     """Invariant distribution ``(n_k, n_u)`` of the (k, u) chain under the grid policy."""
     return policy_chain_invariant(np.asarray(sol.policy_index), np.asarray(sol.P), tol, max_iter)
 
@@ -164,8 +162,7 @@ def policy_chain_invariant(pol: np.ndarray, P: np.ndarray, tol: float = 1e-12, m
     n_k, n_u = pol.shape
     src = (pol * n_u)[:, :, None] + np.arange(n_u)[None, None, :]  # flat index of (k', u')
     T = scipy.sparse.csr_matrix(
-        (np.broadcast_to(P[None, :, :], (n_k, n_u, n_u)).ravel(),
-         (np.repeat(np.arange(n_k * n_u), n_u), src.ravel())),
+        (np.broadcast_to(P[None, :, :], (n_k, n_u, n_u)).ravel(), (np.repeat(np.arange(n_k * n_u), n_u), src.ravel())),
         shape=(n_k * n_u, n_k * n_u),
     )
     Tt = T.T.tocsr()
@@ -210,9 +207,7 @@ def conditional_stationary_k(sol: StochasticSolution, from_above: bool = False) 
 # Price-taking firm's best response (by homogeneity, its value is k * w(K, u))
 
 
-def _expectation_operator(
-    law_kprime: Array, K_grid: Array, P: Array
-) -> scipy.sparse.csr_matrix:
+def _expectation_operator(law_kprime: Array, K_grid: Array, P: Array) -> scipy.sparse.csr_matrix:
     """Sparse M with ``(M w)(K, u) = E[w(K', u') | u]``, ``K' = law(K, u)``,
     w linear in K between grid points (flat index ``iK * n_u + iu``)."""
     K_grid = np.asarray(K_grid, dtype=float)
@@ -384,7 +379,8 @@ def summary(p: StochasticParams) -> dict[str, object]:
         "VFI grid (k points, shock states)": (sol.k_grid.size, sol.u_grid.size),
         "VFI improvement steps": sol.iterations,
         f"V*(k={sol.k_grid[np.argmin(np.abs(sol.k_grid - 80.0))]:.3f}, u=0)": float(
-            sol.v[np.argmin(np.abs(sol.k_grid - 80.0)), mid]),
+            sol.v[np.argmin(np.abs(sol.k_grid - 80.0)), mid]
+        ),
         "conditional stationary k by shock state": tuple(float(k) for k in conditional_stationary_k(sol)),
         "invariant distribution of k: mean, sd": (mean, sd),
         "analytic stationary k with i.i.d. demand (a0 - delta - r/alpha)/a1": stationary_capital_iid(p),

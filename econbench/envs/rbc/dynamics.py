@@ -11,8 +11,9 @@ there is no loop over environments or agents.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -184,14 +185,22 @@ class RBCDynamics(Dynamics):
             "sigma": gov[:, 1],
         }
 
-    def check_masks(self, state: RBCState, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
-                    where: Array | None = None) -> None:
+    def check_masks(
+        self,
+        state: RBCState,
+        actions: Mapping[str, Array],
+        t: Array,
+        groups: Sequence[GroupSpec],
+        where: Array | None = None,
+    ) -> None:
         """The curriculum masks are the same in every env and never restrict consumers: a table lookup per
         firm and government action, nothing at all on the full grids (the card's defaults)."""
         xp, b = self.xp, self.backend
         checked = {g.name for g in groups}
-        for group, mask, full in (("firms", self.firm_mask, self._firm_mask_all),
-                                  ("government", self.gov_mask, self._gov_mask_all)):
+        for group, mask, full in (
+            ("firms", self.firm_mask, self._firm_mask_all),
+            ("government", self.gov_mask, self._gov_mask_all),
+        ):
             if full or group not in checked:
                 continue
             a = actions[group][..., 0]
@@ -347,10 +356,18 @@ class RBCDynamics(Dynamics):
         theta = state.consumer_theta if raw else state.consumer_theta / p.consumer_theta
         capital = state.firm_capital if raw else state.firm_capital / p.capital_obs_scale
         consumers = xp.concat(
-            [xp.broadcast_to(g[:, None, :], (E, C, G)), self._budget(state.consumer_budget), theta[..., None]], axis=2)
+            [xp.broadcast_to(g[:, None, :], (E, C, G)), self._budget(state.consumer_budget), theta[..., None]], axis=2
+        )
         firms = xp.concat(
-            [xp.broadcast_to(g[:, None, :], (E, F, G)), self._budget(state.firm_budget), capital[..., None],
-             state.firm_alpha[..., None], self._firm_eye(E)], axis=2)
+            [
+                xp.broadcast_to(g[:, None, :], (E, F, G)),
+                self._budget(state.firm_budget),
+                capital[..., None],
+                state.firm_alpha[..., None],
+                self._firm_eye(E),
+            ],
+            axis=2,
+        )
         return {"consumers": consumers, "firms": firms, "government": g[:, None, :]}
 
     def action_masks(self, state: RBCState) -> dict[str, Array]:

@@ -24,7 +24,8 @@ the nearest allowed one.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -56,13 +57,18 @@ def consumer_view(obs: Array, p: RBCParams, xp: Any) -> dict[str, Array]:
     F, G = p.n_firms, p.global_dim
     tau_at = F * (3 + (p.obs_digits if p.obs_encoding == "digits" else 1))
     if p.obs_encoding == "raw":
-        return {"prices": obs[..., :F], "wages": obs[..., F:2 * F], "tau": obs[..., tau_at],
-                "budget": obs[..., G], "theta": obs[..., G + 1]}
+        return {
+            "prices": obs[..., :F],
+            "wages": obs[..., F : 2 * F],
+            "tau": obs[..., tau_at],
+            "budget": obs[..., G],
+            "theta": obs[..., G + 1],
+        }
     return {
         "prices": obs[..., :F] * max(p.price_levels),
-        "wages": obs[..., F:2 * F] * max(p.wage_levels),
+        "wages": obs[..., F : 2 * F] * max(p.wage_levels),
         "tau": obs[..., tau_at],
-        "budget": obs[..., G + p.obs_digits - 1] * 10.0 ** p.obs_digits,
+        "budget": obs[..., G + p.obs_digits - 1] * 10.0**p.obs_digits,
         "theta": obs[..., G + p.obs_digits] * p.consumer_theta,
     }
 
@@ -76,8 +82,9 @@ def nearest_allowed(table: np.ndarray, allowed: np.ndarray, target: tuple[float,
     return int(np.argmin(dist))
 
 
-def consumer_rule(p: RBCParams, backend: Backend, share: float = CONSUMER_SPEND_SHARE,
-                  money_utility: float = CONSUMER_MONEY_UTILITY) -> GroupPolicy:
+def consumer_rule(
+    p: RBCParams, backend: Backend, share: float = CONSUMER_SPEND_SHARE, money_utility: float = CONSUMER_MONEY_UTILITY
+) -> GroupPolicy:
     """Labour supply rising with the after-tax wage over the disutility; equal bundle worth ``share * budget``.
 
     Hours index ``floor(R)`` (clipped to the table) with ``R = (1 - tau) w_e m / (k theta_j)``:
@@ -109,8 +116,14 @@ def consumer_rule(p: RBCParams, backend: Backend, share: float = CONSUMER_SPEND_
         ratio = xp.where(cost > 0.0, gain / xp.where(cost > 0.0, cost, 1.0), free)
         hours = xp.astype(xp.floor(xp.clip(ratio, 0.0, float(n_hours - 1))), xp.int64)
         E, C = amount.shape
-        return xp.concat([xp.broadcast_to(amount[..., None], (E, C, p.n_firms)), hours[..., None],
-                          xp.broadcast_to(employer[None, :, None], (E, C, 1))], axis=-1)
+        return xp.concat(
+            [
+                xp.broadcast_to(amount[..., None], (E, C, p.n_firms)),
+                hours[..., None],
+                xp.broadcast_to(employer[None, :, None], (E, C, 1)),
+            ],
+            axis=-1,
+        )
 
     return policy
 
@@ -162,20 +175,43 @@ def named_policies() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolic
 # ---------------------------------------------------------------------------- factories
 def groups(p: RBCParams) -> tuple[GroupSpec, ...]:
     return (
-        GroupSpec("consumers", p.n_consumers, "consumer", BoxSpec((p.consumer_obs_dim,)),
-                  DiscreteSpec(p.consumer_nvec), masked=True),
-        GroupSpec("firms", p.n_firms, "firm", BoxSpec((p.firm_obs_dim,)), DiscreteSpec((p.n_firm_actions,)),
-                  masked=True),
-        GroupSpec("government", 1, "government", BoxSpec((p.government_obs_dim,)),
-                  DiscreteSpec((p.n_government_actions,)), masked=True),
+        GroupSpec(
+            "consumers",
+            p.n_consumers,
+            "consumer",
+            BoxSpec((p.consumer_obs_dim,)),
+            DiscreteSpec(p.consumer_nvec),
+            masked=True,
+        ),
+        GroupSpec(
+            "firms", p.n_firms, "firm", BoxSpec((p.firm_obs_dim,)), DiscreteSpec((p.n_firm_actions,)), masked=True
+        ),
+        GroupSpec(
+            "government",
+            1,
+            "government",
+            BoxSpec((p.government_obs_dim,)),
+            DiscreteSpec((p.n_government_actions,)),
+            masked=True,
+        ),
     )
 
 
 def rbc_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     """The whole game: 100 consumers, 10 firms and the government act simultaneously each quarter."""
     p = params_from_card(RBCParams, card["id"], **overrides)
-    return Task(card["id"], card, p, groups(p), RBCDynamics, p.discount, p.horizon, named_policies(),
-                equilibrium_gap=constant_deviation_gap, figure=lazy_hook("econbench.envs.rbc.figure:plot_rbc_rollout"))
+    return Task(
+        card["id"],
+        card,
+        p,
+        groups(p),
+        RBCDynamics,
+        p.discount,
+        p.horizon,
+        named_policies(),
+        equilibrium_gap=constant_deviation_gap,
+        figure=lazy_hook("econbench.envs.rbc.figure:plot_rbc_rollout"),
+    )
 
 
 def government_task(card: Mapping[str, Any], **overrides: Any) -> Task:
@@ -212,8 +248,15 @@ def _deviations(p: RBCParams, group: str, n_agents: int) -> list[tuple[int, np.n
     return out
 
 
-def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-                           backend: Any = "numpy", progress: bool = False) -> list[Any]:
+def constant_deviation_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[Any]:
     """Best-response gains of one agent at a time, searched over constant (open-loop) deviations.
 
     A lower bound on each group's best-response gain: every deviation is a
@@ -240,7 +283,7 @@ def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], polic
             dev_returns = np.empty((len(devs), episodes))
             per_chunk = max(GAP_CHUNK_ENVS // episodes, 1)
             for start in range(0, len(devs), per_chunk):
-                chunk = devs[start:start + per_chunk]
+                chunk = devs[start : start + per_chunk]
                 n = len(chunk) * episodes
                 repl = np.zeros((n, g.n_agents, heads), dtype=np.int64)
                 where = np.zeros((n, g.n_agents, heads), dtype=bool)
@@ -250,12 +293,17 @@ def constant_deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], polic
                 where[rows, agents] = np.repeat(np.stack([m for _, _, m in chunk]), episodes, axis=0)
                 repl_b, where_b = b.asarray(repl, dtype=xp.int64), b.asarray(where, dtype=xp.bool)
 
-                def override(t: int, obs: dict[str, Array], acts: dict[str, Array],
-                             repl_b: Array = repl_b, where_b: Array = where_b) -> dict[str, Array]:
+                def override(
+                    t: int,
+                    obs: dict[str, Array],
+                    acts: dict[str, Array],
+                    repl_b: Array = repl_b,
+                    where_b: Array = where_b,
+                ) -> dict[str, Array]:
                     return {**acts, g.name: xp.where(where_b, repl_b, b.asarray(acts[g.name], dtype=xp.int64))}
 
                 ret = rollout(task, profile, n, seed, b, override=override).returns[g.name]
-                dev_returns[start:start + len(chunk)] = ret[rows, agents].reshape(len(chunk), episodes)
+                dev_returns[start : start + len(chunk)] = ret[rows, agents].reshape(len(chunk), episodes)
             gain = np.zeros((episodes, g.n_agents))
             owners = np.array([a for a, _, _ in devs])
             for agent in np.unique(owners):  # a handful of agents: pick each one's best deviation on average

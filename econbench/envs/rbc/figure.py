@@ -9,9 +9,10 @@ what the dynamics did whatever the observation encoding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 import numpy as np
 
@@ -65,8 +66,7 @@ def consumer_groups(n_consumers: int, n_groups: int = N_CONSUMER_GROUPS) -> list
     return [g for g in np.array_split(np.arange(n_consumers), min(n_groups, n_consumers)) if g.size]
 
 
-def rbc_series(task: Task, policy: PolicySpec, seed: int | None = None,
-               backend: Backend | str = "numpy") -> RBCSeries:
+def rbc_series(task: Task, policy: PolicySpec, seed: int | None = None, backend: Backend | str = "numpy") -> RBCSeries:
     """Roll one episode of an RBC task under ``policy`` (a named policy, checkpoint or full profile).
 
     One economy suffices: reset and dynamics are deterministic, and the seed
@@ -112,12 +112,23 @@ def rbc_series(task: Task, policy: PolicySpec, seed: int | None = None,
         add("consumer_reward", host(out.rewards["consumers"]))
         add("firm_reward", host(out.rewards["firms"]))
         add("welfare", host(out.welfare))
-    return RBCSeries(policy=name, **{k: np.stack(v) for k, v in rows.items()}, theta=host(start.consumer_theta),
-                     alpha=host(start.firm_alpha), capital=host(start.firm_capital), discount=float(task.discount))
+    return RBCSeries(
+        policy=name,
+        **{k: np.stack(v) for k, v in rows.items()},
+        theta=host(start.consumer_theta),
+        alpha=host(start.firm_alpha),
+        capital=host(start.firm_capital),
+        discount=float(task.discount),
+    )
 
 
-def plot_rbc_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
-                     labels: Sequence[str] | None = None) -> Path:
+def plot_rbc_rollout(
+    task: Task,
+    policies: Sequence[PolicySpec],
+    path: str | Path,
+    seed: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> Path:
     """Firms, consumers, taxes and cumulative rewards over one episode, one line style per policy profile.
 
     Per-firm panels colour the firms; consumer panels average over bands of
@@ -166,8 +177,11 @@ def plot_rbc_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Pat
                 ax.plot(quarters, data[:, members].mean(axis=1), ls=ls, color=colour, lw=1.6, marker=".", ms=4)
         ax_tax.plot(quarters, run.income_tax, ls=ls, color="tab:blue", lw=1.6, marker="o", ms=5, mfc="none")
         ax_tax.plot(quarters, run.corporate_tax, ls=ls, color="tab:red", lw=1.6, marker="x", ms=5)
-        series = [run.cumulative(run.consumer_reward).mean(axis=1), run.cumulative(run.firm_reward).mean(axis=1),
-                  run.cumulative(run.welfare)]
+        series = [
+            run.cumulative(run.consumer_reward).mean(axis=1),
+            run.cumulative(run.firm_reward).mean(axis=1),
+            run.cumulative(run.welfare),
+        ]
         for (ax, _, _), data in zip(rewards, series):
             ax.plot(quarters, data, ls=ls, color="black", lw=1.6, marker=".", ms=4)
 
@@ -180,11 +194,23 @@ def plot_rbc_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Pat
         ax.set_ylim(-0.03 * top, 1.05 * top)
     axes[1, 1].set_ylim(-0.03 * params.importer_quantity, 1.05 * params.importer_quantity)
     if not params.use_importer:
-        axes[1, 1].text(0.5, 0.5, "closed economy:\nno export market", transform=axes[1, 1].transAxes,
-                        ha="center", va="center", color="grey")
+        axes[1, 1].text(
+            0.5,
+            0.5,
+            "closed economy:\nno export market",
+            transform=axes[1, 1].transAxes,
+            ha="center",
+            va="center",
+            color="grey",
+        )
     ax_tax.set(title="tax rates in effect", ylabel="rate (share of income / profit)", ylim=(-0.05, 1.05))
-    ax_tax.legend(handles=[plt.Line2D([], [], color="tab:blue", marker="o", mfc="none", label="income tax"),
-                           plt.Line2D([], [], color="tab:red", marker="x", label="corporate tax")], fontsize=9)
+    ax_tax.legend(
+        handles=[
+            plt.Line2D([], [], color="tab:blue", marker="o", mfc="none", label="income tax"),
+            plt.Line2D([], [], color="tab:red", marker="x", label="corporate tax"),
+        ],
+        fontsize=9,
+    )
     for ax, title, unit in rewards:
         ax.set(title=cumulative + title, ylabel=unit)
         ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # millions as "M": an offset label would hit the title
@@ -195,17 +221,32 @@ def plot_rbc_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Pat
         ax.set_xlabel("quarter")
 
     r0 = runs[0]
-    firm_handles = [plt.Line2D([], [], color=firm_colours[i], lw=2,
-                               label=f"firm {i} (α={r0.alpha[i]:g}, K₀={r0.capital[i]:,.0f})") for i in range(F)]
-    group_handles = [plt.Line2D([], [], color=c, lw=2,
-                                label=f"consumers {m[0]}–{m[-1]} (θ {r0.theta[m[0]]:.4f}–{r0.theta[m[-1]]:.4f})")
-                     for m, c in zip(groups, group_colours)]
+    firm_handles = [
+        plt.Line2D([], [], color=firm_colours[i], lw=2, label=f"firm {i} (α={r0.alpha[i]:g}, K₀={r0.capital[i]:,.0f})")
+        for i in range(F)
+    ]
+    group_handles = [
+        plt.Line2D(
+            [], [], color=c, lw=2, label=f"consumers {m[0]}–{m[-1]} (θ {r0.theta[m[0]]:.4f}–{r0.theta[m[-1]]:.4f})"
+        )
+        for m, c in zip(groups, group_colours)
+    ]
     profile_handles = [plt.Line2D([], [], color="black", ls=ls, lw=1.6, label=n) for n, ls in zip(names, styles)]
-    legends = [(profile_handles, "policy profile (line style)", 0.95), (firm_handles, "firms (colour)", 0.80),
-               (group_handles, "consumer groups (colour)", 0.38)]
+    legends = [
+        (profile_handles, "policy profile (line style)", 0.95),
+        (firm_handles, "firms (colour)", 0.80),
+        (group_handles, "consumer groups (colour)", 0.38),
+    ]
     for handles, title, top in legends:
-        fig.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.845, top), fontsize=9,
-                   title_fontsize=10, frameon=False)
+        fig.legend(
+            handles=handles,
+            title=title,
+            loc="upper left",
+            bbox_to_anchor=(0.845, top),
+            fontsize=9,
+            title_fontsize=10,
+            frameon=False,
+        )
     profiles = " vs ".join(f"{n} ({_PROFILE_STYLES[ls]})" for n, ls in zip(names, styles))
     fig.suptitle(f"{task.name}: one episode of {T} quarters (deterministic economy) under {profiles}", fontsize=14)
     return _save(plt, fig, path, rect=(0.0, 0.0, 0.84, 0.97))

@@ -12,8 +12,9 @@ econbench scores every trained policy.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,12 @@ GROUPS = ("consumers", "firms", "government")
 N_LAYERS = 3
 
 
-def export(folder: str | Path, actors: Mapping[str, Mapping[str, np.ndarray]], meta: Mapping[str, Any],
-           task_id: str = "econbench/RBCTax-v0") -> Path:
+def export(
+    folder: str | Path,
+    actors: Mapping[str, Mapping[str, np.ndarray]],
+    meta: Mapping[str, Any],
+    task_id: str = "econbench/RBCTax-v0",
+) -> Path:
     """Write a profile: per group ``obs_mean``, ``obs_var``, ``w0..w2``, ``b0..b2`` (stored as float32).
 
     ``meta`` must give ``activation``; it should say where the weights come
@@ -40,11 +45,19 @@ def export(folder: str | Path, actors: Mapping[str, Mapping[str, np.ndarray]], m
     norm = policies.ObsNorm(eps=1e-8, clip=10.0, dtype="float64", op="multiply")
     for g in GROUPS:
         layers = actors[g]
-        linear = [(np.asarray(layers[f"w{i}"], np.float32), np.asarray(layers[f"b{i}"], np.float32))
-                  for i in range(N_LAYERS)]
-        groups[g], a = policies.mlp_group(g, linear, str(meta["activation"]), policies.DiscreteAction(),
-                                          np.asarray(layers["obs_mean"], np.float32),
-                                          np.asarray(layers["obs_var"], np.float32), norm, "float64")
+        linear = [
+            (np.asarray(layers[f"w{i}"], np.float32), np.asarray(layers[f"b{i}"], np.float32)) for i in range(N_LAYERS)
+        ]
+        groups[g], a = policies.mlp_group(
+            g,
+            linear,
+            str(meta["activation"]),
+            policies.DiscreteAction(),
+            np.asarray(layers["obs_mean"], np.float32),
+            np.asarray(layers["obs_var"], np.float32),
+            norm,
+            "float64",
+        )
         arrays.update(a)
     provenance = {k: v for k, v in meta.items() if k != "nvec"}
     return policies.write_policy(folder, task_id, groups, arrays, provenance=provenance)

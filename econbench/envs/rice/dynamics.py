@@ -10,8 +10,9 @@ regions is a matrix product: no Python loop over regions or pairs.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,11 +65,30 @@ class RICEState:
     min_mitigation: Array  # (E, N)
 
 
-ECONOMY_FIELDS = ("capital", "depreciation", "labor", "gross_output", "investment", "consumption", "savings",
-                  "mitigation", "export_limit", "balance")  # the ten public blocks, in rice.py's order
+ECONOMY_FIELDS = (
+    "capital",
+    "depreciation",
+    "labor",
+    "gross_output",
+    "investment",
+    "consumption",
+    "savings",
+    "mitigation",
+    "export_limit",
+    "balance",
+)  # the ten public blocks, in rice.py's order
 ECONOMY_NORMS = (1e4, 1.0, 1e4, 1e3, 1e3, 1e3, 1.0, 1.0, 1.0, 1e3)
-PRIVATE_FIELDS = ("tfp", "intensity", "mitigation_cost", "damages", "abatement_cost", "production", "utility",
-                  "welfare", "reward")
+PRIVATE_FIELDS = (
+    "tfp",
+    "intensity",
+    "mitigation_cost",
+    "damages",
+    "abatement_cost",
+    "production",
+    "utility",
+    "welfare",
+    "reward",
+)
 PRIVATE_NORMS = (1e2, 0.1, 1.0, 1.0, 1.0, 1e3, 1.0, 1.0, 1.0)
 
 
@@ -85,8 +105,15 @@ def obs_offsets(p: RICEParams) -> dict[str, int]:
     private = economy + N_ECONOMY_BLOCKS * N + N * N
     own = private + N_PRIVATE
     end = own + (1 + proto.n_features() if negotiating else 0)
-    return {"temperature": N, "timestep": N + 7, "economy": economy, "private": private, "min_mitigation": own,
-            "protocol": own + 1, "end": end}
+    return {
+        "temperature": N,
+        "timestep": N + 7,
+        "economy": economy,
+        "private": private,
+        "min_mitigation": own,
+        "protocol": own + 1,
+        "end": end,
+    }
 
 
 def obs_dim(p: RICEParams) -> int:
@@ -124,8 +151,12 @@ class RICEDynamics(Dynamics):
         self.l_g = arr(p.population_growth)
         self.g_a = arr(p.tfp_growth)
         self.delta_a = arr(p.tfp_decline)
-        self.initial = {"capital": arr(p.initial_capital), "labor": arr(p.initial_population),
-                        "tfp": arr(p.initial_tfp), "intensity": arr(p.initial_intensity)}
+        self.initial = {
+            "capital": arr(p.initial_capital),
+            "labor": arr(p.initial_population),
+            "tfp": arr(p.initial_tfp),
+            "intensity": arr(p.initial_intensity),
+        }
         self.ones_n = arr(np.ones(N))
         self.bid_scale = arr((1.0 - np.eye(N)) / p.action_levels)  # index -> rate; nobody imports from itself
         self.obs_dtype = getattr(self.xp, params.obs_dtype)
@@ -146,11 +177,16 @@ class RICEDynamics(Dynamics):
         for name, row in self.initial.items():
             state[name] = zn() + row
         state.update(
-            timestep=b.zeros((E,)), stage=b.zeros((E,)), activity=b.zeros((E,)),
+            timestep=b.zeros((E,)),
+            stage=b.zeros((E,)),
+            activity=b.zeros((E,)),
             temperature=b.zeros((E, 2)) + b.asarray(np.asarray(p.initial_temperature, dtype=np.float64)),
             carbon=b.zeros((E, 3)) + b.asarray(np.asarray(p.initial_carbon, dtype=np.float64)),
-            exogenous_forcing=b.zeros((E,)), land_emissions=b.zeros((E,)),
-            tariffs=b.zeros((E, N, N)), imports=b.zeros((E, N, N)), tariffed_imports=b.zeros((E, N, N)),
+            exogenous_forcing=b.zeros((E,)),
+            land_emissions=b.zeros((E,)),
+            tariffs=b.zeros((E, N, N)),
+            imports=b.zeros((E, N, N)),
+            tariffed_imports=b.zeros((E, N, N)),
             agreements=b.zeros((E, N, self.protocol.width())),
         )
         return RICEState(**state)
@@ -190,8 +226,9 @@ class RICEDynamics(Dynamics):
     def _stage(self, stage: int, state: RICEState, a: Array) -> tuple[RICEState, Array]:
         if stage == 0:
             return self.activity_step(state, a)
-        agreements, minimum = self.protocol.negotiate(stage, state.agreements, state.min_mitigation,
-                                                      a[..., self.params.base_heads:])
+        agreements, minimum = self.protocol.negotiate(
+            stage, state.agreements, state.min_mitigation, a[..., self.params.base_heads :]
+        )
         zero = self.backend.zeros(state.reward.shape)
         new = RICEState(**{**state.__dict__, "agreements": agreements, "min_mitigation": minimum, "reward": zero})
         return new, zero
@@ -202,8 +239,8 @@ class RICEDynamics(Dynamics):
         N, L = self.N, float(p.action_levels)
         rates = xp.astype(a[..., :3], b.dtype) / L
         savings, mitigation, export_limit = rates[..., 0], rates[..., 1], rates[..., 2]
-        new_tariffs = xp.astype(a[..., 3:3 + N], b.dtype) / L  # contiguous: read again at the next step
-        bids = xp.astype(a[..., 3 + N:3 + 2 * N], b.dtype) * self.bid_scale  # [importer, exporter]
+        new_tariffs = xp.astype(a[..., 3 : 3 + N], b.dtype) / L  # contiguous: read again at the next step
+        bids = xp.astype(a[..., 3 + N : 3 + 2 * N], b.dtype) * self.bid_scale  # [importer, exporter]
         ta = s.activity + 1.0  # the climate-economy step being computed, 1-based
         tm1 = ta - 1.0
         # 0. exogenous terms
@@ -213,11 +250,11 @@ class RICEDynamics(Dynamics):
         # 1. production side
         t_at = s.temperature[:, 0]
         theta1 = (p.p_b / (1000.0 * p.theta_2) * (1.0 - p.delta_pb) ** tm1)[:, None] * s.intensity
-        damages = 1.0 / (1.0 + p.a_1 * t_at + p.a_2 * t_at ** p.a_3)
+        damages = 1.0 / (1.0 + p.a_1 * t_at + p.a_2 * t_at**p.a_3)
         damages = xp.broadcast_to(damages[:, None], s.capital.shape)
-        abatement = theta1 * mitigation ** p.theta_2
+        abatement = theta1 * mitigation**p.theta_2
         workers = s.labor / 1000.0
-        production = s.tfp * s.capital ** p.gamma * workers ** (1.0 - p.gamma)
+        production = s.tfp * s.capital**p.gamma * workers ** (1.0 - p.gamma)
         gross = damages * (1.0 - abatement) * production
         balance = (1.0 + p.balance_interest) * s.balance
         investment = savings * gross
@@ -241,20 +278,23 @@ class RICEDynamics(Dynamics):
         levied = imports * s.tariffs
         tariffed = imports - levied
         revenue = levied @ self.ones_n
-        exports = xp.where(demanded > cap, cap, demanded)  # the column sums, exact where the cap binds (docs/models/rice.md §9.1)
+        exports = xp.where(
+            demanded > cap, cap, demanded
+        )  # the column sums, exact where the cap binds (docs/models/rice.md §9.1)
         bought = imports @ self.ones_n
         # Where the cap binds, Q - I - exports = Q max(1 - s - x, 0) exactly: from the integer indices, so the
         # degenerate x >= 1 - s case gives 0 and not the cancellation noise upstream's float32 leaves (docs/models/rice.md §9.1)
         spare = xp.astype(p.action_levels - a[..., 0] - a[..., 2], b.dtype) / L
-        domestic = xp.where(demanded > cap, gross * xp.maximum(spare, 0.0),
-                            xp.maximum(gross - investment - exports, 0.0))
+        domestic = xp.where(
+            demanded > cap, gross * xp.maximum(spare, 0.0), xp.maximum(gross - investment - exports, 0.0)
+        )
         if p.tariff_revenue == "rebated":
             domestic = domestic + revenue
         lam = p.armington_lambda
         if lam == 0.5:  # upstream's value: square roots are several times cheaper than powers
             consumption = (p.dom_pref * xp.sqrt(domestic) + self.for_pref * xp.sqrt(tariffed) @ self.ones_n) ** 2
         else:
-            consumption = (p.dom_pref * domestic ** lam + self.for_pref * (tariffed ** lam) @ self.ones_n) ** (1.0 / lam)
+            consumption = (p.dom_pref * domestic**lam + self.for_pref * (tariffed**lam) @ self.ones_n) ** (1.0 / lam)
         shift = p.utility_shift
         utility = workers * ((consumption / workers + shift) ** (1.0 - p.alpha) - 1.0) / (1.0 - p.alpha)
         welfare = utility / ((1.0 + p.rho) ** (p.step_years * ta))[:, None]
@@ -270,16 +310,44 @@ class RICEDynamics(Dynamics):
         capital = self.depreciation * s.capital + p.step_years * investment
         labor = s.labor * ((1.0 + self.l_a) / (1.0 + s.labor)) ** self.l_g
         tfp = s.tfp * (math.exp(p.tfp_drift) + self.g_a * xp.exp(-self.delta_a * p.step_years * tm1[:, None]))
-        intensity = s.intensity * xp.exp(-p.g_sigma * ((1.0 - p.delta_sigma) ** (p.step_years * tm1)) * p.step_years)[:, None]
+        intensity = (
+            s.intensity * xp.exp(-p.g_sigma * ((1.0 - p.delta_sigma) ** (p.step_years * tm1)) * p.step_years)[:, None]
+        )
         new = RICEState(
-            timestep=s.timestep, stage=s.stage, activity=ta, temperature=temperature, carbon=carbon,
-            exogenous_forcing=f_ex, land_emissions=e_land, capital=capital, labor=labor, tfp=tfp,
-            intensity=intensity, depreciation=xp.full_like(capital, self.depreciation), savings=savings,
-            mitigation=mitigation, export_limit=export_limit, mitigation_cost=theta1, damages=damages,
-            abatement_cost=abatement, production=production, gross_output=gross, investment=investment,
-            consumption=consumption, utility=utility, welfare=welfare, reward=utility, balance=balance,
-            tariff_revenue=revenue, domestic_consumption=domestic, debt_ratio=debt, tariffs=new_tariffs,
-            imports=imports, tariffed_imports=tariffed, agreements=s.agreements, min_mitigation=s.min_mitigation,
+            timestep=s.timestep,
+            stage=s.stage,
+            activity=ta,
+            temperature=temperature,
+            carbon=carbon,
+            exogenous_forcing=f_ex,
+            land_emissions=e_land,
+            capital=capital,
+            labor=labor,
+            tfp=tfp,
+            intensity=intensity,
+            depreciation=xp.full_like(capital, self.depreciation),
+            savings=savings,
+            mitigation=mitigation,
+            export_limit=export_limit,
+            mitigation_cost=theta1,
+            damages=damages,
+            abatement_cost=abatement,
+            production=production,
+            gross_output=gross,
+            investment=investment,
+            consumption=consumption,
+            utility=utility,
+            welfare=welfare,
+            reward=utility,
+            balance=balance,
+            tariff_revenue=revenue,
+            domestic_consumption=domestic,
+            debt_ratio=debt,
+            tariffs=new_tariffs,
+            imports=imports,
+            tariffed_imports=tariffed,
+            agreements=s.agreements,
+            min_mitigation=s.min_mitigation,
         )
         return new, utility
 
@@ -299,8 +367,14 @@ class RICEDynamics(Dynamics):
         """Lowest allowed mitigation index ``(E, N)``: the first round(min * levels) are masked (rice.py)."""
         return self.xp.round(state.min_mitigation * self.params.action_levels)
 
-    def check_masks(self, state: RICEState, actions: Mapping[str, Array], t: Array, groups: Sequence[GroupSpec],
-                    where: Array | None = None) -> None:
+    def check_masks(
+        self,
+        state: RICEState,
+        actions: Mapping[str, Array],
+        t: Array,
+        groups: Sequence[GroupSpec],
+        where: Array | None = None,
+    ) -> None:
         """Mask violations: only climate-economy steps read the masked heads (negotiation stages leave them unread,
         as upstream does), and only the mitigation floor and a club's tariff band can bind."""
         xp, b = self.xp, self.backend
@@ -317,7 +391,7 @@ class RICEDynamics(Dynamics):
         head, lo, hi = 1, floor, None
         tb = self.protocol.tariff_bounds(state.agreements)
         if not bool(xp.any(bad)) and tb is not None:
-            tariff = xp.astype(a[..., 3:3 + N], floor.dtype)
+            tariff = xp.astype(a[..., 3 : 3 + N], floor.dtype)
             bad = ((tariff < tb[0]) | (tariff > tb[1])) & active[..., None]
             head, lo, hi = 3, tb[0], tb[1]
         if not bool(xp.any(bad)):
@@ -341,11 +415,11 @@ class RICEDynamics(Dynamics):
         W = self.params.rate_nvec  # every base head has W levels
         levels = self.levels[:W]
         out = xp.asarray(full, copy=True)
-        out[..., W:2 * W] = levels >= self.mitigation_floor(state)[..., None]
+        out[..., W : 2 * W] = levels >= self.mitigation_floor(state)[..., None]
         tb = self.protocol.tariff_bounds(state.agreements)
         if tb is not None:
             band = (levels >= tb[0][..., None]) & (levels <= tb[1][..., None])  # (E, N, N, W)
-            out[..., 3 * W:(3 + N) * W] = xp.reshape(band, (E, N, N * W))
+            out[..., 3 * W : (3 + N) * W] = xp.reshape(band, (E, N, N * W))
         return {"regions": out}
 
     # ------------------------------------------------------------------ observations
@@ -355,8 +429,13 @@ class RICEDynamics(Dynamics):
         s, N = state, self.N
         E = s.capital.shape[0]
         col = lambda v: v[:, None]  # noqa: E731
-        public = [s.temperature / 10.0, s.carbon / 1e4, col(s.exogenous_forcing), col(s.land_emissions),
-                  col(s.timestep / 100.0)]
+        public = [
+            s.temperature / 10.0,
+            s.carbon / 1e4,
+            col(s.exogenous_forcing),
+            col(s.land_emissions),
+            col(s.timestep / 100.0),
+        ]
         if self.protocol.n_stages:
             public.append(col(s.stage))
         public += [getattr(s, f) / n for f, n in zip(ECONOMY_FIELDS, ECONOMY_NORMS)]
@@ -371,10 +450,10 @@ class RICEDynamics(Dynamics):
         # The public block (most of the array) first: it touches every fresh page in one sequential pass;
         # zero-filling first, or concatenating broadcast views, costs about 1.6x as much at 1024 economies.
         out = xp.empty((E, N, N + P + sum(widths)), dtype=dt, device=b.device)
-        out[..., N:N + P] = xp.astype(pub, dt)[:, None, :]
+        out[..., N : N + P] = xp.astype(pub, dt)[:, None, :]
         out[..., :N] = self.obs_eye
         at = N + P
         for x, w in zip(private, widths):  # each piece straight into place: no concatenated copy
-            out[..., at:at + w] = xp.astype(x, dt)
+            out[..., at : at + w] = xp.astype(x, dt)
             at += w
         return {"regions": out}

@@ -20,7 +20,8 @@ setting the tariffs a club imposes.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ def rule(p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negoti
     base = np.zeros(heads, dtype=np.int64)
     if trade:
         base[0], base[2] = BAU_SAVINGS, BAU_EXPORT
-        base[3 + N:3 + 2 * N] = BAU_BID
+        base[3 + N : 3 + 2 * N] = BAU_BID
     base_b = backend.asarray(base, dtype=xp.int64)
 
     def policy(obs: Array) -> Array:
@@ -111,9 +112,16 @@ def named_policies() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolic
 
 # ---------------------------------------------------------------------------- factories
 def groups(p: RICEParams) -> tuple[GroupSpec, ...]:
-    return (GroupSpec("regions", p.n_regions, "region", BoxSpec((obs_dim(p),), dtype=p.obs_dtype),
-                      DiscreteSpec(action_nvec(p)),
-                      masked=True),)
+    return (
+        GroupSpec(
+            "regions",
+            p.n_regions,
+            "region",
+            BoxSpec((obs_dim(p),), dtype=p.obs_dtype),
+            DiscreteSpec(action_nvec(p)),
+            masked=True,
+        ),
+    )
 
 
 def rice_task(card: Mapping[str, Any], **overrides: Any) -> Task:
@@ -124,10 +132,21 @@ def rice_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     if limit is not None and int(limit) != horizon:
         raise ValueError(
             f"{card['id']}: protocol {p.protocol!r} needs {horizon} env steps per episode but this ID is registered "
-            f"with {limit}; use the ID of that protocol (RICECooperation-v0, -Bilateral-v0, -Club-v0)")
+            f"with {limit}; use the ID of that protocol (RICECooperation-v0, -Bilateral-v0, -Club-v0)"
+        )
     from econbench.envs.rice.gap import deviation_gap
     from econbench.envs.rice.metrics import report
 
-    return Task(card["id"], card, p, groups(p), RICEDynamics, p.discount, horizon, named_policies(),
-                equilibrium_gap=deviation_gap, report=report,
-                figure=lazy_hook("econbench.envs.rice.figure:plot_rice_rollout"))
+    return Task(
+        card["id"],
+        card,
+        p,
+        groups(p),
+        RICEDynamics,
+        p.discount,
+        horizon,
+        named_policies(),
+        equilibrium_gap=deviation_gap,
+        report=report,
+        figure=lazy_hook("econbench.envs.rice.figure:plot_rice_rollout"),
+    )

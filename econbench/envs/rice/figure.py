@@ -7,9 +7,9 @@ temperature, carbon, output and mitigation behind each point.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -36,7 +36,9 @@ class RICESeries:
     economic_index: float
 
 
-def rice_series(task: Task, policy: PolicySpec, seed: int | None = None, backend: Backend | str = "numpy") -> RICESeries:
+def rice_series(
+    task: Task, policy: PolicySpec, seed: int | None = None, backend: Backend | str = "numpy"
+) -> RICESeries:
     seed = int(task.card["protocol"]["eval_seeds"][0]) if seed is None else seed
     name, profile = resolve_policy(task, policy, backend)
     env = BatchedEnv(task, 1, backend, seed=seed)
@@ -47,8 +49,9 @@ def rice_series(task: Task, policy: PolicySpec, seed: int | None = None, backend
 
     obs = env.reset()
     t0 = float(host(env.state.temperature)[0])
-    rows: dict[str, list[np.ndarray]] = {k: [] for k in ("temperature", "carbon", "gross", "mitigation", "savings",
-                                                         "utility")}
+    rows: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("temperature", "carbon", "gross", "mitigation", "savings", "utility")
+    }
     for _ in range(env.horizon):
         obs, out, term, trunc = env.step(profile_actions(profile, obs, env.action_masks))
         s = env.state
@@ -66,13 +69,27 @@ def rice_series(task: Task, policy: PolicySpec, seed: int | None = None, backend
     T = len(rows["temperature"])
     temperature = np.asarray(rows["temperature"])
     gross = np.asarray(rows["gross"])
-    return RICESeries(name, p.start_year + p.step_years * np.arange(1, T + 1), temperature, np.asarray(rows["carbon"]),
-                      gross, np.asarray(rows["mitigation"]), np.asarray(rows["savings"]), np.asarray(rows["utility"]),
-                      float(climate_index(temperature[-1] - t0)), float(economic_index(gross.sum())))
+    return RICESeries(
+        name,
+        p.start_year + p.step_years * np.arange(1, T + 1),
+        temperature,
+        np.asarray(rows["carbon"]),
+        gross,
+        np.asarray(rows["mitigation"]),
+        np.asarray(rows["savings"]),
+        np.asarray(rows["utility"]),
+        float(climate_index(temperature[-1] - t0)),
+        float(economic_index(gross.sum())),
+    )
 
 
-def plot_rice_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Path, seed: int | None = None,
-                      labels: Sequence[str] | None = None) -> Path:
+def plot_rice_rollout(
+    task: Task,
+    policies: Sequence[PolicySpec],
+    path: str | Path,
+    seed: int | None = None,
+    labels: Sequence[str] | None = None,
+) -> Path:
     """Temperature, carbon, world output, mitigation, utility over the century; the index plane."""
     runs = [rice_series(task, spec, seed) for spec in policies]
     plt, fig, axes, names, colours = _runs_figure(runs, labels)
@@ -96,8 +113,13 @@ def plot_rice_rollout(task: Task, policies: Sequence[PolicySpec], path: str | Pa
     ax = axes[1, 2]
     for r, name, c in zip(runs, names, colours):
         ax.scatter(r.economic_index, r.climate_index, color=c, s=60, label=name, zorder=3)
-    ax.set(title="the competition's indices (1 = the extreme fixed policies' best)", xlabel="economic index",
-           ylabel="climate index", xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
+    ax.set(
+        title="the competition's indices (1 = the extreme fixed policies' best)",
+        xlabel="economic index",
+        ylabel="climate index",
+        xlim=(-0.05, 1.05),
+        ylim=(-0.05, 1.05),
+    )
     ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8)
     who = f"region {task.role.agent} learns, the others: {task.role.others}" if task.role else "all regions"

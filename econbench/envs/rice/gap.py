@@ -14,7 +14,8 @@ extra environments of one batch, ``CHUNK_ENVS`` at a time.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,9 @@ from econbench.core import BatchedEnv, GroupPolicy, Task, profile_actions
 CHUNK_ENVS = 256
 
 
-def _returns(task: Task, profile: Mapping[str, GroupPolicy], deviations: np.ndarray, seed: int,
-             backend: Any) -> np.ndarray:
+def _returns(
+    task: Task, profile: Mapping[str, GroupPolicy], deviations: np.ndarray, seed: int, backend: Any
+) -> np.ndarray:
     """Episode returns ``(len(deviations), N)``; row k: region ``deviations[k, 0]`` plays level
     ``deviations[k, 2]`` on head ``deviations[k, 1]`` (0 savings, 1 mitigation). Region -1: the profile itself.
     """
@@ -52,8 +54,15 @@ def _returns(task: Task, profile: Mapping[str, GroupPolicy], deviations: np.ndar
     return total
 
 
-def deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, seeds: list[int], episodes: int,
-                  backend: Any = "numpy", progress: bool = False) -> list[Any]:
+def deviation_gap(
+    task: Task,
+    profile: Mapping[str, GroupPolicy],
+    policy: str,
+    seeds: list[int],
+    episodes: int,
+    backend: Any = "numpy",
+    progress: bool = False,
+) -> list[Any]:
     """Each region's best constant savings or mitigation deviation against the profile: a lower bound."""
     from econbench.metrics.gaps import GapResult
 
@@ -66,14 +75,15 @@ def deviation_gap(task: Task, profile: Mapping[str, GroupPolicy], policy: str, s
         best = np.full(N, -np.inf)
         chunks = range(0, len(grid), CHUNK_ENVS)
         for start in chunks:
-            chunk = grid[start:start + CHUNK_ENVS]
+            chunk = grid[start : start + CHUNK_ENVS]
             ret = _returns(task, profile, chunk, seed, backend)
             np.maximum.at(best, chunk[:, 0], ret[np.arange(len(chunk)), chunk[:, 0]])
             if progress:
                 print(f"  {task.name} deviations {start + len(chunk)}/{len(grid)}", flush=True)
         values.append(base)
         gains.append(np.maximum(best[None, :] - base, 0.0))  # the profile's own play is always available
-    method = ("lower bound: best constant-level deviation of one region at a time in savings or mitigation, "
-              "other heads as the profile's, mitigation kept at or above the agreed minimum")
+    method = (
+        "lower bound: best constant-level deviation of one region at a time in savings or mitigation, "
+        "other heads as the profile's, mitigation kept at or above the agreed minimum"
+    )
     return [GapResult(task.id, policy, "regions", method, np.concatenate(gains), np.concatenate(values))]
-

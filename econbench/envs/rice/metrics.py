@@ -9,7 +9,8 @@ summed over climate-economy steps only, as upstream fixed in PR #24.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +20,13 @@ from econbench.core import BatchedEnv, GroupPolicy, Task, profile_actions
 # climate_economic_min_max_indices.txt: the extremes of two fixed policies (docs/models/rice.md §7)
 CLIMATE_INDEX_MIN, CLIMATE_INDEX_MAX = 7.006738662719727, 1.2506777048110962
 ECONOMIC_INDEX_MIN, ECONOMIC_INDEX_MAX = 606.57275390625, 9673.5322265625
-SUMMED = {"capital_sum": "capital", "production_sum": "production", "investment_sum": "investment",
-          "abatement_cost_sum": "abatement_cost", "consumption_sum": "consumption"}
+SUMMED = {
+    "capital_sum": "capital",
+    "production_sum": "production",
+    "investment_sum": "investment",
+    "abatement_cost_sum": "abatement_cost",
+    "consumption_sum": "consumption",
+}
 
 
 def climate_index(temperature_rise: np.ndarray | float) -> np.ndarray | float:
@@ -32,9 +38,15 @@ def economic_index(gross_output_sum: np.ndarray | float) -> np.ndarray | float:
     return (gross_output_sum - ECONOMIC_INDEX_MIN) / (ECONOMIC_INDEX_MAX - ECONOMIC_INDEX_MIN)
 
 
-def competition_metrics(task: Task, policy: str | Mapping[str, GroupPolicy], n_envs: int = 1, seed: int = 0,
-                        activity_only: bool = False, dtype: str = "float64",
-                        backend: Backend | str = "numpy") -> dict[str, np.ndarray]:
+def competition_metrics(
+    task: Task,
+    policy: str | Mapping[str, GroupPolicy],
+    n_envs: int = 1,
+    seed: int = 0,
+    activity_only: bool = False,
+    dtype: str = "float64",
+    backend: Backend | str = "numpy",
+) -> dict[str, np.ndarray]:
     """One episode per env of a profile: each metric as an ``(n_envs,)`` array, plus per-region welfare.
 
     ``task`` is a built task (``econbench.make_task(id, **params)``); ``policy``
@@ -75,11 +87,14 @@ def competition_metrics(task: Task, policy: str | Mapping[str, GroupPolicy], n_e
     }
 
 
-def report(task: Task, profile: Mapping[str, GroupPolicy], seed: int = 0, episodes: int = 1,
-           backend: Backend | str = "numpy") -> dict[str, Any]:
+def report(
+    task: Task, profile: Mapping[str, GroupPolicy], seed: int = 0, episodes: int = 1, backend: Backend | str = "numpy"
+) -> dict[str, Any]:
     """The task's ``report`` hook (what ``econbench evaluate`` prints beside the score): the competition's metrics
     and each region's welfare in the first episode of ``seed``. RICE-N draws nothing at random, so every episode
     is that one and ``episodes`` changes nothing."""
     m = competition_metrics(task, profile, seed=seed, backend=backend)
-    return {"competition_metrics": {k: float(v[0]) for k, v in m.items() if k != "region_welfare"},
-            "region_welfare": m["region_welfare"][0].tolist()}
+    return {
+        "competition_metrics": {k: float(v[0]) for k, v in m.items() if k != "region_welfare"},
+        "region_welfare": m["region_welfare"][0].tolist(),
+    }

@@ -112,18 +112,31 @@ class RICEParams:
                 object.__setattr__(self, f.name, tuple(v))
         check_params(self)
         if self.alpha == 1.0:
-            raise ValueError("alpha = 1 (log utility) is not supported by the reference's utility "
-                             "(C^(1-alpha) - 1)/(1-alpha)")
+            raise ValueError(
+                "alpha = 1 (log utility) is not supported by the reference's utility (C^(1-alpha) - 1)/(1-alpha)"
+            )
         n = self.n_regions
-        per_region = ("region_files", "initial_tfp", "initial_capital", "initial_population", "asymptotic_population",
-                      "tfp_decline", "tfp_growth", "population_growth", "initial_intensity")
+        per_region = (
+            "region_files",
+            "initial_tfp",
+            "initial_capital",
+            "initial_population",
+            "asymptotic_population",
+            "tfp_decline",
+            "tfp_growth",
+            "population_growth",
+            "initial_intensity",
+        )
         for name in per_region:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"{name} needs one value per region ({n}), got {len(getattr(self, name))}")
         if n < 2:
             raise ValueError(f"n_regions must be at least 2 (trade needs partners), got {n}")
-        for name, choices in (("debt_ratio_formula", DEBT_RATIO_FORMULAS), ("tariff_revenue", TARIFF_REVENUE),
-                              ("out_of_range", OUT_OF_RANGE)):
+        for name, choices in (
+            ("debt_ratio_formula", DEBT_RATIO_FORMULAS),
+            ("tariff_revenue", TARIFF_REVENUE),
+            ("out_of_range", OUT_OF_RANGE),
+        ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
         if self.obs_dtype not in ("float32", "float64"):

@@ -25,8 +25,13 @@ def _state(dyn: GameDynamics, n_envs: int, seed: int = 0) -> GameState:
     rng = np.random.default_rng(seed)
     p = dyn.params
     k = rng.uniform(0.5, 1.5, (n_envs, p.n_households, p.n_capital)) * p.k_ss
-    return GameState(k, rng.integers(0, 2, n_envs), rng.integers(0, 2, (n_envs, p.n_households)),
-                     np.ones((n_envs, p.n_capital)), np.ones((n_envs, p.n_firms)))
+    return GameState(
+        k,
+        rng.integers(0, 2, n_envs),
+        rng.integers(0, 2, (n_envs, p.n_households)),
+        np.ones((n_envs, p.n_capital)),
+        np.ones((n_envs, p.n_firms)),
+    )
 
 
 @pytest.mark.parametrize("m,nc", [(1, 1), (2, 1), (3, 2), (10, 1)])
@@ -41,7 +46,9 @@ def test_market_clears_and_resources_add_up(m: int, nc: int) -> None:
     supply = tr.supply.reshape(5, nc, m)
     np.testing.assert_allclose(spend.sum(1), tr.price * supply.sum(-1), rtol=1e-12)  # spending = price x quantity
     np.testing.assert_allclose(tr.invest.sum(1), supply.sum(-1), rtol=1e-12)  # every unit made is bought
-    np.testing.assert_allclose(np.broadcast_to(tr.price[..., None], supply.shape), markup.reshape(5, nc, m) * p.phi * m * supply, rtol=1e-12)  # on schedule
+    np.testing.assert_allclose(
+        np.broadcast_to(tr.price[..., None], supply.shape), markup.reshape(5, nc, m) * p.phi * m * supply, rtol=1e-12
+    )  # on schedule
     cost = 0.5 * p.phi * m * (supply**2).sum((-1, -2))
     np.testing.assert_allclose(tr.consumption.sum(1) + cost, tr.y.sum(1), rtol=1e-12)  # rebated: C + cost = Y
 
@@ -73,8 +80,10 @@ def test_uniform_markup_steady_state(m: int, markup: float) -> None:
     task = make_task(GAME, n_households=m, firms_per_good=m, **DETERMINISTIC)
     p = task.params
     share = p.saving_ss / p.n_capital
-    profile = {"households": lambda o: np.full(o.shape[:-1] + (1,), share),
-               "firms": lambda o: np.full(o.shape[:-1] + (1,), markup)}
+    profile = {
+        "households": lambda o: np.full(o.shape[:-1] + (1,), share),
+        "firms": lambda o: np.full(o.shape[:-1] + (1,), markup),
+    }
     env = BatchedEnv(task, 4, "numpy", seed=0)
     obs = env.reset()
     for _ in range(task.horizon):
@@ -94,9 +103,13 @@ def test_static_nash_markup_is_a_one_period_best_response(m: int) -> None:
     grid = np.linspace(1.0, 3.0, 2001)
     markups = np.full((grid.size, p.n_firms), star)
     markups[:, 0] = grid
-    tr = dyn.trade(GameState(*(np.repeat(a, grid.size, axis=0) for a in (state.k, state.agg, state.idio, state.price,
-                                                                            state.markup))),
-                   np.repeat(saving, grid.size, axis=0), markups)
+    tr = dyn.trade(
+        GameState(
+            *(np.repeat(a, grid.size, axis=0) for a in (state.k, state.agg, state.idio, state.price, state.markup))
+        ),
+        np.repeat(saving, grid.size, axis=0),
+        markups,
+    )
     assert grid[np.argmax(tr.profit[:, 0])] == pytest.approx(star, abs=2e-3)
 
 
@@ -104,7 +117,9 @@ def test_sole_firm_profit_rises_with_its_markup() -> None:
     dyn = _dyn(n_households=1, firms_per_good=1)
     state = _state(dyn, 1)
     grid = np.linspace(1.0, 3.0, 50)
-    st = GameState(*(np.repeat(a, grid.size, axis=0) for a in (state.k, state.agg, state.idio, state.price, state.markup)))
+    st = GameState(
+        *(np.repeat(a, grid.size, axis=0) for a in (state.k, state.agg, state.idio, state.price, state.markup))
+    )
     tr = dyn.trade(st, np.full((grid.size, 1, 1), 0.2), grid[:, None])
     assert np.all(np.diff(tr.profit[:, 0]) > 0)
     assert dyn.params.static_nash_markup == dyn.params.markup_high
@@ -137,8 +152,10 @@ def test_information_modes_hide_what_they_say() -> None:
     assert np.all(obs["households"][..., 3] > 0) and np.all(obs["households"][..., 4] > 0)
     np.testing.assert_allclose(obs["firms"][..., 3], [[1.2, 1.8]] * 3)  # own markup
     np.testing.assert_allclose(obs["firms"][..., 4], [[1.8, 1.2]] * 3)  # rival's
-    for flag, hidden in (("opaque_stocks", {"households": [3], "firms": [1]}),
-                         ("opaque_prices", {"households": [4], "firms": [2, 4]})):
+    for flag, hidden in (
+        ("opaque_stocks", {"households": [3], "firms": [1]}),
+        ("opaque_prices", {"households": [4], "firms": [2, 4]}),
+    ):
         env = BatchedEnv(make_task(GAME, **{flag: True}), 3, "numpy", seed=0)
         o = env.reset()
         o, *_ = env.step({"households": np.full((3, 2, 1), 0.2), "firms": np.array([[[1.2], [1.8]]] * 3)})
@@ -148,10 +165,15 @@ def test_information_modes_hide_what_they_say() -> None:
             np.testing.assert_array_equal(o[group][..., rest], obs[group][..., rest])
 
 
-@pytest.mark.parametrize("bad,match", [({"formulation": "planner"}, "formulation='market'"),
-                                       ({"informed_share": 0.5}, "informed_share"),
-                                       ({"markup_low": 1.2}, "markup_low"),
-                                       ({"firms_per_good": 0}, "firms_per_good")])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        ({"formulation": "planner"}, "formulation='market'"),
+        ({"informed_share": 0.5}, "informed_share"),
+        ({"markup_low": 1.2}, "markup_low"),
+        ({"firms_per_good": 0}, "firms_per_good"),
+    ],
+)
 def test_bad_config(bad: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_task(GAME, **bad)

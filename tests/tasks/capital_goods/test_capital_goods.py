@@ -36,7 +36,9 @@ STEADY = [
 
 
 @pytest.mark.parametrize("alpha, n_h, n_c, k, y, c, s", STEADY)
-def test_steady_state_reproduces_the_spec_table(alpha: float, n_h: int, n_c: int, k: float, y: float, c: float, s: float) -> None:
+def test_steady_state_reproduces_the_spec_table(
+    alpha: float, n_h: int, n_c: int, k: float, y: float, c: float, s: float
+) -> None:
     ss = solution.steady_state(params(alpha=alpha, n_households=n_h, n_capital=n_c))
     assert ss.k == pytest.approx(k, abs=6e-6)
     assert ss.y == pytest.approx(y, abs=6e-6)
@@ -56,7 +58,9 @@ def test_steady_state_is_a_rest_point_of_the_dynamics(formulation: str) -> None:
     np.testing.assert_allclose(np.exp(out.welfare), solution.steady_state(p).c, rtol=1e-12)
 
 
-@pytest.mark.parametrize("alpha, values", [(0.3, (39.682, 40.703, 43.485, 44.525)), (0.7, (153.841, 155.023, 158.280, 159.513))])
+@pytest.mark.parametrize(
+    "alpha, values", [(0.3, (39.682, 40.703, 43.485, 44.525)), (0.7, (153.841, 155.023, 158.280, 159.513))]
+)
 def test_value_function_iteration_reproduces_v_star(alpha: float, values: tuple[float, ...]) -> None:
     """docs/models/capital_goods.md §5: V* on the 1000-point grid over [0.4, 1.8] K_ss, at the grid point below K_ss, four shock states."""
     p = params(alpha=alpha)
@@ -157,7 +161,9 @@ def test_proportional_sharing_prices_a_households_capital_below_marginal_cost(n_
 
 
 @pytest.mark.parametrize("formulation, rebate", [("planner", True), ("market", True), ("market", False)])
-def test_own_reward_steady_state_is_a_symmetric_rest_point_of_each_households_euler_equation(formulation: str, rebate: bool) -> None:
+def test_own_reward_steady_state_is_a_symmetric_rest_point_of_each_households_euler_equation(
+    formulation: str, rebate: bool
+) -> None:
     """At K = own_reward_capital, a household's own marginal cost of capital (finite difference of its spending
     net of its rebate, per unit of its own capital) satisfies its deterministic Euler equation."""
     p = params(n_households=5, formulation=formulation, rebate=rebate, z_agg=(1.0, 1.2), z_idio=(1.0, 1.1))
@@ -197,7 +203,7 @@ def test_uninformed_households_see_only_their_own_and_the_mean_stocks() -> None:
     n = p.n_households
     assert p.n_informed == 2
     for i in range(n):
-        others = obs[:, i, 4:4 + n - 1]
+        others = obs[:, i, 4 : 4 + n - 1]
         if i < 2:
             np.testing.assert_allclose(others, k[:, [(i + m) % n for m in range(1, n)]])
             assert np.all(obs[:, i, -1] == 1.0)
@@ -218,9 +224,17 @@ def test_own_rewards_are_each_households_log_consumption() -> None:
     assert np.ptp(out[1].rewards["households"]) > 0  # idiosyncratic shocks and stocks differ
 
 
-@pytest.mark.parametrize("override, match", [({"formulation": "monopoly"}, "formulation"), ({"reward": "mine"}, "reward"),
-                                             ({"informed_share": 1.5}, "informed_share"), ({"max_saving": 1.0}, "max_saving"),
-                                             ({"n_households": 0}, "n_households"), ({"z_agg": [0.8]}, "z_agg")])
+@pytest.mark.parametrize(
+    "override, match",
+    [
+        ({"formulation": "monopoly"}, "formulation"),
+        ({"reward": "mine"}, "reward"),
+        ({"informed_share": 1.5}, "informed_share"),
+        ({"max_saving": 1.0}, "max_saving"),
+        ({"n_households": 0}, "n_households"),
+        ({"z_agg": [0.8]}, "z_agg"),
+    ],
+)
 def test_bad_configuration_is_refused_by_name(override: dict[str, object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         make_task(HOUSEHOLDS, **override)
@@ -256,14 +270,18 @@ def test_euler_errors_with_many_households_draw_the_others_shocks() -> None:
     from econbench.envs.capital_goods.metrics import euler_errors
 
     task = make_task(HOUSEHOLDS, n_households=100)
-    a, b = euler_errors(task, "constant_saving", seed=0, episodes=4), euler_errors(task, "constant_saving", seed=1, episodes=4)
+    a, b = (
+        euler_errors(task, "constant_saving", seed=0, episodes=4),
+        euler_errors(task, "constant_saving", seed=1, episodes=4),
+    )
     assert a.errors.shape == (16, 100, 1)
     assert abs(a.mean - b.mean) < 0.1 and -3.0 < a.mean < -1.0
 
 
 @pytest.mark.parametrize("task_id", [HOUSEHOLDS, PLANNER, "econbench/CapitalGoods-Market-v0"])
-@pytest.mark.parametrize("dtype, tiny", [("float64", 1e-320), ("float64", 5e-324), ("float32", 1e-40),
-                                         ("float32", 1.4e-45)])
+@pytest.mark.parametrize(
+    "dtype, tiny", [("float64", 1e-320), ("float64", 5e-324), ("float32", 1e-40), ("float32", 1.4e-45)]
+)
 def test_subnormal_saving_shares_stay_finite(task_id: str, dtype: str, tiny: float) -> None:
     """An in-range share of 1e-320 (1e-40 in float32) once made I_j / X_j = sqrt(2 / (phi X_j)) infinite: capital
     became inf, then NaN for the rest of the episode. Every household saves that little, or half of them do."""

@@ -51,7 +51,9 @@ def test_quick_firm_exercise_reports_distance_to_competition(tmp_path: Path) -> 
     # the static-Nash references are the closed form's: K(1.5)/K_CE = 1.5^(-1/1.7), its output gap to itself 0
     assert r["capital_over_competitive_static_nash"] == pytest.approx(1.5 ** (-1 / 1.7), rel=0.02)
     assert "| firms_2v2 |" in (out / "summary.md").read_text()
-    cg.main(["firms_2v2", "--trained-gap", "64", "--out", str(out), "--runs", str(tmp_path / "runs"), "--episodes", "2"])
+    cg.main(
+        ["firms_2v2", "--trained-gap", "64", "--out", str(out), "--runs", str(tmp_path / "runs"), "--episodes", "2"]
+    )
     r2 = json.loads((out / "firms_2v2.json").read_text())
     assert r2["score"] == r["score"] and r2["trained_gap_steps"] == 64  # the report is extended, not redone
     for group in ("households", "firms"):
@@ -61,13 +63,26 @@ def test_quick_firm_exercise_reports_distance_to_competition(tmp_path: Path) -> 
 def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:
     cg = _module()
     out = tmp_path / "results"
-    written = cg.main(["planner_1hh", "households_own_5", "--quick", "--out", str(out), "--runs", str(tmp_path / "runs"),
-                       "--episodes", "2"])
+    written = cg.main(
+        [
+            "planner_1hh",
+            "households_own_5",
+            "--quick",
+            "--out",
+            str(out),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--episodes",
+            "2",
+        ]
+    )
     assert [p.name for p in written] == ["planner_1hh.json", "households_own_5.json", "summary.md"]
     planner = json.loads((out / "planner_1hh.json").read_text())
     regret = (planner["exact"] - planner["score"]) / (planner["exact"] - planner["constant_saving"])
     assert planner["normalized_regret"] == pytest.approx(regret)
-    assert planner["ce_gain_over_constant"] == pytest.approx(np.expm1(0.02 * (planner["score"] - planner["constant_saving"])))
+    assert planner["ce_gain_over_constant"] == pytest.approx(
+        np.expm1(0.02 * (planner["score"] - planner["constant_saving"]))
+    )
     own = json.loads((out / "households_own_5.json").read_text())
     assert own["params"] == {"n_households": 5, "reward": "own"} and "normalized_regret" not in own
     for r in (planner, own):
@@ -82,16 +97,26 @@ def test_unknown_exercise_is_refused_by_name(tmp_path: Path) -> None:
         _module().main(["planner_3hh", "--out", str(tmp_path)])
 
 
-@pytest.mark.parametrize("task_id", ["econbench/CapitalGoods-v0", "econbench/CapitalGoods-Market-v0", "econbench/CapitalGoods-Planner-v0",
-                                     "econbench/CapitalGoodsGame-v0", "econbench/CapitalGoodsGame-1v1-v0",
-                                     "econbench/CapitalGoodsGame-10v10-v0"])
+@pytest.mark.parametrize(
+    "task_id",
+    [
+        "econbench/CapitalGoods-v0",
+        "econbench/CapitalGoods-Market-v0",
+        "econbench/CapitalGoods-Planner-v0",
+        "econbench/CapitalGoodsGame-v0",
+        "econbench/CapitalGoodsGame-1v1-v0",
+        "econbench/CapitalGoodsGame-10v10-v0",
+    ],
+)
 def test_card_learned_scores_are_the_exercise_reports(task_id: str) -> None:
     """Each card lists its exercises' full-budget results, as their report files have them."""
     from econbench.cards import load_card
 
     root = SCRIPT.parent.parent
     listed = load_card(task_id).get("learned_scores", {})
-    reports = [json.loads(f.read_text()) for f in sorted((root / "baselines" / "results" / "capital_goods").glob("*.json"))]
+    reports = [
+        json.loads(f.read_text()) for f in sorted((root / "baselines" / "results" / "capital_goods").glob("*.json"))
+    ]
     mine = {r["exercise"]: r for r in reports if r["task_id"] == task_id and r["timesteps"] > 2_048}
     assert mine and set(listed) == set(mine)
     for name, entry in listed.items():

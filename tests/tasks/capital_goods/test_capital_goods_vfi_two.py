@@ -39,7 +39,9 @@ def test_bellman_equation_holds_through_the_environment() -> None:
     y = sol.z[s, :1] * sol.z[s, 1:] * k**p.alpha
     shares = 0.5 * p.phi * invest.sum(axis=1, keepdims=True) * invest / y  # X_i / Y_i
     state = CapitalState(k[..., None], s // 4, np.stack([s // 2 % 2, s % 2], axis=1))
-    out = PlannerCapitalDynamics(p, get_backend("numpy")).step(state, {"planner": shares}, np.zeros((n, 3)), np.zeros(n))
+    out = PlannerCapitalDynamics(p, get_backend("numpy")).step(
+        state, {"planner": shares}, np.zeros((n, 3)), np.zeros(n)
+    )
     np.testing.assert_allclose(out.state.k[..., 0], k_next, rtol=1e-10)
     expected = np.stack([sol.value(k_next[:, 0], k_next[:, 1], t) for t in range(8)], axis=1)  # (n, s')
     bellman = out.welfare + p.beta * (sol.P[s] * expected).sum(axis=1)
@@ -92,7 +94,8 @@ def test_finer_nested_grid_is_better_and_converges() -> None:
     assert np.max(fine.v[:, ::2, ::2] - coarse.v) > 0.1  # the on-grid bound is coarse: refinement pays
     states = np.arange(8)
     change = solve_vfi_two(p, POINTS, REFINE).value(p.k_ss, p.k_ss, states) - solve_vfi_two(p, 20, REFINE).value(
-        p.k_ss, p.k_ss, states)
+        p.k_ss, p.k_ss, states
+    )
     assert np.all(np.abs(change) < 0.06), change
 
 
@@ -107,8 +110,9 @@ def _constant_saving_value(p: CapitalParams, sol: TwoHouseholdSolution, tol: flo
     reward = 0.5 * (np.log((1 - p.saving_ss) * y1) + np.log((1 - p.saving_ss) * y2))
     v = reward / (1 - p.beta)
     for _ in range(5000):
-        scratch = TwoHouseholdSolution(sol.k, sol.k_choice, sol.z, sol.P, np.einsum("st,tij->sij", sol.P, v),
-                                       sol.policy, 0)  # value() of the expectation, per current state
+        scratch = TwoHouseholdSolution(
+            sol.k, sol.k_choice, sol.z, sol.P, np.einsum("st,tij->sij", sol.P, v), sol.policy, 0
+        )  # value() of the expectation, per current state
         new: np.ndarray = reward + p.beta * scratch.value(n1, n2, np.arange(8)[:, None, None])
         if np.max(np.abs(new - v)) < tol:
             return new
@@ -124,7 +128,9 @@ def test_optimum_beats_constant_saving() -> None:
     v_const = _constant_saving_value(p, sol)
     states = np.arange(8)
     star = sol.value(p.k_ss, p.k_ss, states)
-    const = TwoHouseholdSolution(sol.k, sol.k_choice, sol.z, sol.P, v_const, sol.policy, 0).value(p.k_ss, p.k_ss, states)
+    const = TwoHouseholdSolution(sol.k, sol.k_choice, sol.z, sol.P, v_const, sol.policy, 0).value(
+        p.k_ss, p.k_ss, states
+    )
     assert np.all(star > const + 0.01), star - const
 
 
@@ -140,8 +146,9 @@ def test_constant_saving_evaluation_matches_the_environment() -> None:
     sol = solve_vfi_two(p, POINTS, REFINE)
     v = _constant_saving_value(p, sol)
     value = TwoHouseholdSolution(sol.k, sol.k_choice, sol.z, sol.P, v, sol.policy, 0).value
-    expect = TwoHouseholdSolution(sol.k, sol.k_choice, sol.z, sol.P, np.einsum("st,tij->sij", sol.P, v),
-                                  sol.policy, 0).value
+    expect = TwoHouseholdSolution(
+        sol.k, sol.k_choice, sol.z, sol.P, np.einsum("st,tij->sij", sol.P, v), sol.policy, 0
+    ).value
     policy = task.policy("constant_saving")["planner"]
     n = 64
     env = BatchedEnv(task, 8 * n, "numpy", seed=5)

@@ -20,10 +20,10 @@ import pytest
 
 pytest.importorskip("torch")
 
-from econbench.envs.ev_charging import solution  # noqa: E402
-from econbench.envs.ev_charging.city import steady_instance  # noqa: E402
-from econbench.metrics import evaluate  # noqa: E402
-from econbench.registry import make_task  # noqa: E402
+from econbench.envs.ev_charging import solution
+from econbench.envs.ev_charging.city import steady_instance
+from econbench.metrics import evaluate
+from econbench.registry import make_task
 
 ROOT = Path(__file__).resolve().parents[3]
 BASELINES = ROOT / "baselines"
@@ -59,8 +59,26 @@ def steady() -> tuple[solution.Instance, solution.Assignment, solution.Assignmen
 def test_sb3_on_the_operator_trains_and_is_scored(tmp_path: Path) -> None:
     pytest.importorskip("stable_baselines3")
     sb3 = load("sb3_ppo")
-    folder = sb3.main(["--task", OPERATOR, "--seed", "1", "--total-timesteps", "384", "--n-envs", "4",
-                       "--hp", "n_steps=48", "--hp", "batch_size=64", "--hp", "n_epochs=2", "--out", str(tmp_path)])
+    folder = sb3.main(
+        [
+            "--task",
+            OPERATOR,
+            "--seed",
+            "1",
+            "--total-timesteps",
+            "384",
+            "--n-envs",
+            "4",
+            "--hp",
+            "n_steps=48",
+            "--hp",
+            "batch_size=64",
+            "--hp",
+            "n_epochs=2",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["hyperparameters"]["reward_offset"] == 1.0 and meta["normalize_actions"] is True
     # the offset is for training only: the logged returns stay in natural units (-PoA summed over 24 hours)
@@ -74,9 +92,27 @@ def test_sb3_on_the_operator_trains_and_is_scored(tmp_path: Path) -> None:
 def test_sb3_on_the_driver_view_trains_on_features_and_is_scored(tmp_path: Path) -> None:
     pytest.importorskip("stable_baselines3")
     sb3 = load("sb3_ppo")
-    folder = sb3.main(["--task", DRIVER, "--seed", "1", "--total-timesteps", "128", "--n-envs", "2",
-                       "--hp", "n_steps=64", "--hp", "batch_size=64", "--hp", "n_epochs=1", "--out", str(tmp_path),
-                       "--no-eval"])
+    folder = sb3.main(
+        [
+            "--task",
+            DRIVER,
+            "--seed",
+            "1",
+            "--total-timesteps",
+            "128",
+            "--n-envs",
+            "2",
+            "--hp",
+            "n_steps=64",
+            "--hp",
+            "batch_size=64",
+            "--hp",
+            "n_epochs=1",
+            "--out",
+            str(tmp_path),
+            "--no-eval",
+        ]
+    )
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["normalize_actions"] is False
     from econbench import policies
@@ -100,8 +136,22 @@ def test_sb3_on_the_driver_view_trains_on_features_and_is_scored(tmp_path: Path)
 
 def test_shared_ppo_on_the_steady_game_runs_and_is_scored(tmp_path: Path, report: ModuleType) -> None:
     sppo = load("shared_ppo")
-    run = sppo.main(["--task", STEADY, "--total-timesteps", "512", "--n-envs", "4", "--num-steps", "64",
-                     "--out", str(tmp_path), "--eval-episodes", "2"])
+    run = sppo.main(
+        [
+            "--task",
+            STEADY,
+            "--total-timesteps",
+            "512",
+            "--n-envs",
+            "4",
+            "--num-steps",
+            "64",
+            "--out",
+            str(tmp_path),
+            "--eval-episodes",
+            "2",
+        ]
+    )
     result = json.loads((run / "eval.json").read_text())
     assert math.isfinite(result["score"]) and result["equilibrium_gap"][0]["group"] == "drivers"
     res = evaluate(STEADY, str(run), episodes=2)  # a run folder is a policy spec
@@ -152,7 +202,9 @@ def _shipped(pattern: str) -> list[Path]:
     return sorted(p.parent for p in (BASELINES / "checkpoints").glob(pattern))
 
 
-@pytest.mark.parametrize("run", _shipped("EVCharging-*/shared_ppo_seed*/checkpoint.pt"), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize(
+    "run", _shipped("EVCharging-*/shared_ppo_seed*/checkpoint.pt"), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
 def test_shipped_shared_ppo_runs_reproduce_their_eval_json(run: Path) -> None:
     recorded = json.loads((run / "eval.json").read_text())
     res = evaluate(recorded["task_id"], str(run))
@@ -169,8 +221,11 @@ def test_steady_reports_reproduce(path: Path, report: ModuleType) -> None:
         assert r["wardrop"][key] == pytest.approx(recorded["wardrop"][key], rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.parametrize("folder", sorted(p.parent for p in (RESULTS / "EVCharging-Driver-v0").glob("ppo_seed*/policy.json")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "folder",
+    sorted(p.parent for p in (RESULTS / "EVCharging-Driver-v0").glob("ppo_seed*/policy.json")),
+    ids=lambda p: p.name,
+)
 def test_shipped_driver_checkpoints_reproduce_their_eval_json(folder: Path) -> None:
     pytest.importorskip("stable_baselines3")
     from econbench.learn.sb3_score import checkpoint_profile

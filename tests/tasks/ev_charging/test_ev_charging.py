@@ -18,8 +18,12 @@ from econbench.envs.ev_charging.queues import fifo_assign
 from econbench.registry import make_task
 from tests.conftest import LARGE_IDS
 
-SMALL, STEADY, BATCH, LARGE = ("econbench/EVCharging-v0", "econbench/EVCharging-Steady-v0",
-                               "econbench/EVCharging-Batch-v0", "econbench/EVCharging-LargeCity-v0")
+SMALL, STEADY, BATCH, LARGE = (
+    "econbench/EVCharging-v0",
+    "econbench/EVCharging-Steady-v0",
+    "econbench/EVCharging-Batch-v0",
+    "econbench/EVCharging-LargeCity-v0",
+)
 
 
 def counter(env: BatchedEnv, name: str) -> np.ndarray:
@@ -37,8 +41,9 @@ def run(task_id: str, policy: str, n_envs: int, seed: int = 0, **params: object)
 
 
 # ---------------------------------------------------------------------------- queues
-def sequential_fifo(plugs: list[list[float]], queue: np.ndarray, arrival: np.ndarray, service: np.ndarray,
-                    key: np.ndarray) -> tuple[np.ndarray, list[list[float]]]:
+def sequential_fifo(
+    plugs: list[list[float]], queue: np.ndarray, arrival: np.ndarray, service: np.ndarray, key: np.ndarray
+) -> tuple[np.ndarray, list[list[float]]]:
     """The textbook recursion, one EV at a time in (arrival, key) order."""
     free = [list(p) for p in plugs]
     start = np.zeros(len(arrival))
@@ -91,7 +96,9 @@ def test_batch_mode_total_cost_is_the_games(policy: str, total: float) -> None:
     game = batch_game(p)
     choice = {"exact": game.best_response_dynamics()[0], "optimum": game.optimum(), "least_cost": game.naive()}[policy]
     np.testing.assert_allclose(counter(env, "cost"), game.total_cost(choice), rtol=1e-12)
-    np.testing.assert_allclose(counter(env, "cost"), total, atol=5e-4)  # Example 3's figure (docs/models/ev_charging.md §6)
+    np.testing.assert_allclose(
+        counter(env, "cost"), total, atol=5e-4
+    )  # Example 3's figure (docs/models/ev_charging.md §6)
 
 
 def test_batch_mode_expected_cost_per_ev_is_the_games() -> None:
@@ -111,7 +118,9 @@ def test_batch_mode_expected_cost_per_ev_is_the_games() -> None:
 
 
 # ---------------------------------------------------------------------------- steady mode = Wardrop with Erlang C (B3)
-@pytest.mark.parametrize("policy, attr, per_ev", [("exact", "wardrop", 32.7319), ("optimum", "system_optimum", 32.4325)])
+@pytest.mark.parametrize(
+    "policy, attr, per_ev", [("exact", "wardrop", 32.7319), ("optimum", "system_optimum", 32.4325)]
+)
 def test_steady_mode_long_run_cost_is_the_formula(policy: str, attr: str, per_ev: float) -> None:
     """Poisson requests split at random by the exact flows see M/M/c queues: the mean cost per EV after a
     warm-up is the Beckmann-Wardrop formula's (docs/models/ev_charging.md §6, Example 1), to sampling error."""
@@ -148,7 +157,7 @@ def test_steady_requests_are_poisson() -> None:
 def _random_valid(rng: np.random.Generator, mask: np.ndarray, nvec: tuple[int, ...]) -> np.ndarray:
     heads, at = [], 0
     for n in nvec:
-        heads.append((rng.random(mask.shape[:-1] + (n,)) * mask[..., at:at + n]).argmax(-1))
+        heads.append((rng.random(mask.shape[:-1] + (n,)) * mask[..., at : at + n]).argmax(-1))
         at += n
     return np.stack(heads, -1)
 
@@ -182,8 +191,11 @@ def test_invariants_under_random_play(seed: int, task_id: str, service: str) -> 
             soc = np.asarray(s.soc)
             assert soc.min() >= -1e-9 and soc.max() <= p.battery_kwh + 1e-9
             pending = np.where(at, np.asarray(s.energy), 0.0)
-            np.testing.assert_allclose((soc + pending).sum(1), soc0.sum(1) + counter(env, "energy_kwh")
-                                       - counter(env, "driven_kwh"), rtol=1e-10)
+            np.testing.assert_allclose(
+                (soc + pending).sum(1),
+                soc0.sum(1) + counter(env, "energy_kwh") - counter(env, "driven_kwh"),
+                rtol=1e-10,
+            )
         else:
             in_system = ((status == IDLE) | (status == TO_STATION)).sum(1)
             accounted = counter(env, "served") + counter(env, "unserved") + counter(env, "lost") + in_system
@@ -201,8 +213,10 @@ def test_stranded_drivers_stay_stranded_and_pay() -> None:
 def test_charging_pays_and_herding_costs() -> None:
     """The card is tuned so that charging pays (every rule beats never charging) and congestion matters:
     herding on the nearest station costs more than choosing by price and queue."""
-    scores = {name: -counter(run(SMALL, name, n_envs=4), "cost").mean()
-              for name in ("least_cost", "shortest_wait", "no_charging", "nearest")}
+    scores = {
+        name: -counter(run(SMALL, name, n_envs=4), "cost").mean()
+        for name in ("least_cost", "shortest_wait", "no_charging", "nearest")
+    }
     assert scores["least_cost"] > scores["nearest"] > scores["no_charging"]
     assert scores["shortest_wait"] > scores["nearest"]
 
@@ -216,7 +230,7 @@ def test_options_are_the_nearest_stations() -> None:
     x, y = node % p.grid, node // p.grid
     sx, sy = city.station_node % p.grid, city.station_node // p.grid
     minutes = (np.abs(sx - x) + np.abs(sy - y)) * p.edge_minutes
-    np.testing.assert_allclose(city.option_minutes[node], np.sort(minutes)[:p.n_options])
+    np.testing.assert_allclose(city.option_minutes[node], np.sort(minutes)[: p.n_options])
 
 
 # ---------------------------------------------------------------------------- the large city
@@ -247,13 +261,16 @@ def test_state_is_under_a_kilobyte_per_driver() -> None:
 
 
 # ---------------------------------------------------------------------------- bad configurations
-@pytest.mark.parametrize("params, words", [
-    ({"mode": "weekly"}, "mode must be one of"),
-    ({"station_nodes": [0, 1, 99]}, "station_nodes must lie in"),
-    ({"n_stations": 2}, "station_nodes needs one node per station"),
-    ({"service": "erlang"}, "service must be one of"),
-    ({"vot_shares": [0.5, 0.5, 0.5]}, "shares must sum to 1"),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"mode": "weekly"}, "mode must be one of"),
+        ({"station_nodes": [0, 1, 99]}, "station_nodes must lie in"),
+        ({"n_stations": 2}, "station_nodes needs one node per station"),
+        ({"service": "erlang"}, "service must be one of"),
+        ({"vot_shares": [0.5, 0.5, 0.5]}, "shares must sum to 1"),
+    ],
+)
 def test_bad_configurations_are_named(params: dict[str, object], words: str) -> None:
     with pytest.raises(ValueError, match=words):
         make_task(SMALL, **params)
@@ -279,14 +296,19 @@ def test_allocation_metrics_place_policies_against_the_references() -> None:
     m = ev_metrics(batch, batch.policy("optimum"), seed=0, episodes=2)
     assert m["counts"] == [10, 12, 18] and m["max_regret"] == pytest.approx(3.167, abs=5e-4)
     assert m["efficiency_ratio"] == pytest.approx(1.0, abs=1e-12)
-    assert ev_metrics(batch, batch.policy("exact"), seed=0, episodes=2)["efficiency_ratio"] == pytest.approx(1.012715, abs=1e-6)
+    assert ev_metrics(batch, batch.policy("exact"), seed=0, episodes=2)["efficiency_ratio"] == pytest.approx(
+        1.012715, abs=1e-6
+    )
 
 
-@pytest.mark.parametrize("bad, words", [
-    (lambda a: a[:, :-1], "has shape"),
-    (lambda a: np.where(a == a, 4, a), "out of range"),  # head 0 has 4 choices (0 = schedule, 1..3 = options)
-    (lambda a: a.astype(float), "must be integer"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (lambda a: a[:, :-1], "has shape"),
+        (lambda a: np.where(a == a, 4, a), "out of range"),  # head 0 has 4 choices (0 = schedule, 1..3 = options)
+        (lambda a: a.astype(float), "must be integer"),
+    ],
+)
 def test_bad_actions_are_named_and_change_nothing(bad: object, words: str) -> None:
     from econbench.core import ActionError
 
@@ -297,7 +319,9 @@ def test_bad_actions_are_named_and_change_nothing(bad: object, words: str) -> No
     before = np.asarray(env.state.soc).copy(), np.asarray(env.state.status).copy()
     with pytest.raises(ActionError, match=words):
         env.step({"drivers": bad(good)})  # type: ignore[operator]
-    assert np.array_equal(np.asarray(env.state.soc), before[0]) and np.array_equal(np.asarray(env.state.status), before[1])
+    assert np.array_equal(np.asarray(env.state.soc), before[0]) and np.array_equal(
+        np.asarray(env.state.status), before[1]
+    )
     env.step({"drivers": good})  # the env still steps
 
 
@@ -344,8 +368,11 @@ def test_batch_solution_hook_is_the_cards_game() -> None:
     assert s["price of anarchy (Nash / optimum)"] == pytest.approx(1.012715, abs=1e-6)
     assert s["Nash equilibrium NashConv ($)"] == 0.0
     ref = task.card["reference_scores"]
-    for key, policy in (("Nash equilibrium total cost ($)", "exact"), ("optimum total cost ($)", "optimum"),
-                        ("naive profile total cost ($)", "least_cost")):
+    for key, policy in (
+        ("Nash equilibrium total cost ($)", "exact"),
+        ("optimum total cost ($)", "optimum"),
+        ("naive profile total cost ($)", "least_cost"),
+    ):
         assert -s[key] == pytest.approx(ref[policy]["score"], rel=1e-9)
 
 

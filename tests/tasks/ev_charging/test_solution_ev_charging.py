@@ -81,18 +81,25 @@ def test_tolls_make_the_optimum_an_equilibrium() -> None:
     inst = example1(18.0)
     so = system_optimum(inst)
     tolls = pigouvian_tolls(inst, so)
-    tolled = Instance.single(Stations(STATIONS.plugs, STATIONS.power,
-                                      tuple(p + t / 40.0 for p, t in zip(STATIONS.price, tolls))),
-                             40.0, DETOUR, 18.0, 20.0)
+    tolled = Instance.single(
+        Stations(STATIONS.plugs, STATIONS.power, tuple(p + t / 40.0 for p, t in zip(STATIONS.price, tolls))),
+        40.0,
+        DETOUR,
+        18.0,
+        20.0,
+    )
     np.testing.assert_allclose(wardrop(tolled).loads, so.loads, atol=1e-6)
 
 
-@pytest.mark.parametrize("demand, ue_loads, so_loads, poa", [
-    (6.0, (0, 6, 0), (0.533, 5.467, 0), 1.00037),
-    (12.0, (3.758, 8.242, 0), (5.681, 6.319, 0), 1.00620),
-    (24.0, (9.516, 11.360, 3.124), (7.114, 7.972, 8.913), 1.04029),
-    (42.0, (9.613, 11.483, 20.903), (7.994, 9.246, 24.760), 1.01837),
-])
+@pytest.mark.parametrize(
+    "demand, ue_loads, so_loads, poa",
+    [
+        (6.0, (0, 6, 0), (0.533, 5.467, 0), 1.00037),
+        (12.0, (3.758, 8.242, 0), (5.681, 6.319, 0), 1.00620),
+        (24.0, (9.516, 11.360, 3.124), (7.114, 7.972, 8.913), 1.04029),
+        (42.0, (9.613, 11.483, 20.903), (7.994, 9.246, 24.760), 1.01837),
+    ],
+)
 def test_demand_sweep(demand: float, ue_loads: tuple[float, ...], so_loads: tuple[float, ...], poa: float) -> None:
     inst = example1(demand)
     np.testing.assert_allclose(wardrop(inst).loads, ue_loads, atol=1e-3)
@@ -104,8 +111,13 @@ def test_two_zones_two_classes() -> None:
     """Example 2 by SLSQP with exact gradients: the Beckmann value and the class splits of docs/models/ev_charging.md §6."""
     from scipy.integrate import quad
 
-    inst = Instance(STATIONS, 40.0, np.array([[0.10, 0.20, 0.35], [0.40, 0.15, 0.10]]),
-                    np.array([[8.0, 4.0], [10.0, 6.0]]), np.array([10.0, 40.0]))
+    inst = Instance(
+        STATIONS,
+        40.0,
+        np.array([[0.10, 0.20, 0.35], [0.40, 0.15, 0.10]]),
+        np.array([[8.0, 4.0], [10.0, 6.0]]),
+        np.array([10.0, 40.0]),
+    )
     ue, so = wardrop(inst), system_optimum(inst)
     assert inst.relative_gap(ue.flows) < 1e-8
     np.testing.assert_allclose(ue.loads, [8.774, 8.802, 10.425], atol=2e-3)
@@ -114,7 +126,8 @@ def test_two_zones_two_classes() -> None:
     np.testing.assert_allclose(ue.flows[1, 0], [0.774, 4.802, 4.425], atol=2e-3)
     np.testing.assert_allclose(inst.time_costs(ue.flows)[1, 0], 2.6603, atol=1e-4)
     beckmann = (ue.flows * inst.fixed_time()).sum() + sum(
-        quad(lambda u, s=s: mmc_wait(u, STATIONS.plugs[s], inst.mu[s]), 0.0, ue.loads[s])[0] for s in range(3))
+        quad(lambda u, s=s: mmc_wait(u, STATIONS.plugs[s], inst.mu[s]), 0.0, ue.loads[s])[0] for s in range(3)
+    )
     assert beckmann == pytest.approx(54.118194, abs=1e-6)
     np.testing.assert_allclose(so.loads, [8.000, 4.893, 15.107], atol=1e-3)
     assert so.total_cost == pytest.approx(822.622, abs=1e-3)
@@ -160,7 +173,9 @@ def test_the_assignment_is_optimal_on_a_small_game() -> None:
     import itertools
 
     rng = np.random.default_rng(0)
-    game = BatchGame(Stations((1, 2, 1), (50.0, 150.0, 250.0), (0.35, 0.55, 0.60)), 40.0, rng.uniform(0, 0.5, (6, 3)), 20.0)
+    game = BatchGame(
+        Stations((1, 2, 1), (50.0, 150.0, 250.0), (0.35, 0.55, 0.60)), 40.0, rng.uniform(0, 0.5, (6, 3)), 20.0
+    )
     brute = min(game.total_cost(np.array(p)) for p in itertools.product(range(3), repeat=6))
     assert game.total_cost(game.optimum()) == pytest.approx(brute, rel=1e-12)
 

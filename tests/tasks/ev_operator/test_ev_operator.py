@@ -38,7 +38,13 @@ def _example1(demand: float) -> solution.Instance:
 def test_card_is_example_1_with_a_two_peak_day() -> None:
     p: OperatorParams = make_task(TASK).params
     assert (p.plugs, p.power, p.price, p.detour, p.energy, p.vot) == (
-        (10, 4, 6), (50.0, 150.0, 250.0), (0.35, 0.55, 0.60), (0.10, 0.20, 0.35), 40.0, 20.0)
+        (10, 4, 6),
+        (50.0, 150.0, 250.0),
+        (0.35, 0.55, 0.60),
+        (0.10, 0.20, 0.35),
+        40.0,
+        20.0,
+    )
     d = np.array(p.demand)
     assert d.size == p.horizon == 24 and d.min() == 4.0 and d.max() == 30.0
     assert ((d >= 18) & (d <= 30)).sum() >= 6  # the high-PoA region of the sweep in docs/models/ev_charging.md §6
@@ -115,14 +121,17 @@ def test_observation_is_hour_and_demand_over_capacity() -> None:
         obs = env.step(zeros)[0]["operator"]
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.full((1, 1, 3), np.nan), "NaN"),
-    (np.array([[[1.0, -0.5, 0.0]]]), "out of range"),
-    (np.array([[[1.0, 0.0, 10.5]]]), "out of range"),
-    (np.zeros((1, 3)), "shape"),
-    (np.zeros((1, 1, 2)), "shape"),
-    (np.zeros((1, 1, 3), dtype=np.int64), "floating point"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.full((1, 1, 3), np.nan), "NaN"),
+        (np.array([[[1.0, -0.5, 0.0]]]), "out of range"),
+        (np.array([[[1.0, 0.0, 10.5]]]), "out of range"),
+        (np.zeros((1, 3)), "shape"),
+        (np.zeros((1, 1, 2)), "shape"),
+        (np.zeros((1, 1, 3), dtype=np.int64), "floating point"),
+    ],
+)
 def test_bad_tolls_raise(bad: np.ndarray, match: str) -> None:
     env = BatchedEnv(make_task(TASK), 1, seed=0)
     env.reset()
@@ -175,7 +184,9 @@ def test_solution_summary_is_the_specs_and_the_cards() -> None:
     assert task.solution is not None
     s = task.solution(p)
     h18 = p.demand.index(18.0)
-    np.testing.assert_allclose(s["system-optimum loads (EV/h), hour x station"][h18], [7.1068, 7.9618, 2.9314], atol=1e-4)
+    np.testing.assert_allclose(
+        s["system-optimum loads (EV/h), hour x station"][h18], [7.1068, 7.9618, 2.9314], atol=1e-4
+    )
     assert s["system-optimum cost TC(SO) ($/h), per hour"][h18] / 18.0 == pytest.approx(32.4325, abs=5e-5)
     assert s["untolled equilibrium cost TC(UE) ($/h), per hour"][h18] / 18.0 == pytest.approx(32.7319, abs=5e-5)
     poa = s["price of anarchy without tolls, per hour"]

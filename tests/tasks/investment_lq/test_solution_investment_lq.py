@@ -79,9 +79,7 @@ def test_kappa1_closed_form(p: LQParams) -> None:
 
 def test_planner_value_and_P(p: LQParams) -> None:
     s = sol.solve_planner(p)
-    np.testing.assert_allclose(
-        s.P, [[0.26270469, -525.40937], [-525.40937, -949181.254]], rtol=2e-8
-    )
+    np.testing.assert_allclose(s.P, [[0.26270469, -525.40937], [-525.40937, -949181.254]], rtol=2e-8)
     v = sol.planner_value(p, np.array([1000.0, 1500.0, 2000.0]))
     np.testing.assert_allclose(v[:2], [1_737_295.31, 1_934_323.83], atol=0.006)
     assert v[2] == pytest.approx(100_000 / (1 - p.beta), rel=1e-10)  # 2,000,000
@@ -118,15 +116,9 @@ def test_firm_rule_matches_quantecon_lq(p: LQParams) -> None:
 
 
 def test_ex2_candidates(p: LQParams) -> None:
-    np.testing.assert_allclose(
-        sol.firm_best_response(p, *CAND1), (117.18858, 1.0, -0.03572947), atol=5e-6
-    )
-    np.testing.assert_allclose(
-        sol.firm_best_response(p, *CAND2), (53.54183, 1.0, -0.07205028), atol=5e-6
-    )
-    np.testing.assert_allclose(
-        sol.firm_best_response(p, *CAND3), (95.08189100, 1.0, -0.04754094), atol=5e-8
-    )
+    np.testing.assert_allclose(sol.firm_best_response(p, *CAND1), (117.18858, 1.0, -0.03572947), atol=5e-6)
+    np.testing.assert_allclose(sol.firm_best_response(p, *CAND2), (53.54183, 1.0, -0.07205028), atol=5e-6)
+    np.testing.assert_allclose(sol.firm_best_response(p, *CAND3), (95.08189100, 1.0, -0.04754094), atol=5e-8)
     assert not sol.is_ree(p, *CAND1)
     assert not sol.is_ree(p, *CAND2)
     s = sol.solve_planner(p)
@@ -147,9 +139,7 @@ def test_monopoly_law(p: LQParams) -> None:
     ("law", "gain", "rel"),
     [(CAND1, 606_724, 0.41), (CAND2, 3_522_236, 2.9)],
 )
-def test_best_response_gain_wrong_laws(
-    p: LQParams, law: tuple[float, float], gain: float, rel: float
-) -> None:
+def test_best_response_gain_wrong_laws(p: LQParams, law: tuple[float, float], gain: float, rel: float) -> None:
     k0, k1 = law
     g = sol.price_taker_gain(p, k0, k1, (k0, k1, 0.0), 1500.0, 1500.0)
     assert abs(g - gain) < 1.0
@@ -176,20 +166,13 @@ def test_firm_value_against_direct_sum(p: LQParams) -> None:
         y_next = k0 + k1 * y
         total += p.beta**t * ((p.a0 - p.a1 * Y) * y - p.gamma / 2 * (y_next - y) ** 2)
         y, Y = y_next, k0 + k1 * Y
-    assert sol.firm_value(p, k0, k1, (k0, k1, 0.0), 1500.0, 1500.0) == pytest.approx(
-        total, rel=1e-10
-    )
+    assert sol.firm_value(p, k0, k1, (k0, k1, 0.0), 1500.0, 1500.0) == pytest.approx(total, rel=1e-10)
 
 
 def test_planner_wrong_law_gaps(p: LQParams) -> None:
     v_star = float(sol.planner_value(p, 1500.0))
-    gaps = [
-        (v_star - float(sol.planner_value_of_law(p, *law, 1500.0))) / abs(v_star)
-        for law in (CAND1, CAND2)
-    ]
+    gaps = [(v_star - float(sol.planner_value_of_law(p, *law, 1500.0))) / abs(v_star) for law in (CAND1, CAND2)]
     assert gaps[0] == pytest.approx(0.0867, abs=5e-5)
     assert gaps[1] == pytest.approx(0.372, abs=5e-4)
     s = sol.solve_planner(p)
-    assert float(sol.planner_value_of_law(p, s.kappa0, s.kappa1, 1500.0)) == pytest.approx(
-        v_star, rel=1e-12
-    )
+    assert float(sol.planner_value_of_law(p, s.kappa0, s.kappa1, 1500.0)) == pytest.approx(v_star, rel=1e-12)

@@ -38,8 +38,22 @@ def test_duopoly_rules_match_nnash(duo: OligopolyParams) -> None:
     z = np.zeros((3, 1))
     zq = np.zeros((1, 1))
     F1, F2, _, _ = qe.nnash(
-        A, Bs[0], Bs[1], Rs[0], Rs[1], Qs[0], Qs[1], zq, zq, z, z, zq, zq,
-        beta=duo.beta, tol=1e-12, max_iter=10_000,
+        A,
+        Bs[0],
+        Bs[1],
+        Rs[0],
+        Rs[1],
+        Qs[0],
+        Qs[1],
+        zq,
+        zq,
+        z,
+        z,
+        zq,
+        zq,
+        beta=duo.beta,
+        tol=1e-12,
+        max_iter=10_000,
     )
     F = sol.solve_mpe(duo).F
     np.testing.assert_allclose(F[0], F1[0], atol=1e-8)

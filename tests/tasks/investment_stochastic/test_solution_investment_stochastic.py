@@ -140,9 +140,7 @@ def test_price_taker_replicates_planner(p: StochasticParams, s: sol.StochasticSo
     # FOC check, and the firm's own choice of k' on the grid at k = K (docs/models/investment_stochastic.md §4):
     c = _continuation(p, s, w)
     interior = z > 0
-    np.testing.assert_allclose(
-        (c * p.alpha * (1 - p.delta + z) ** (p.alpha - 1))[interior], 1.0, atol=1e-9
-    )
+    np.testing.assert_allclose((c * p.alpha * (1 - p.delta + z) ** (p.alpha - 1))[interior], 1.0, atol=1e-9)
     k = s.k_grid
     x = k[:, None] * ((k[None, :] / k[:, None]) ** (1 / p.alpha) - (1 - p.delta))
     obj = np.where(x >= 0, -x, -np.inf)[:, :, None] + c[:, None, :] * k[None, :, None]
@@ -155,9 +153,7 @@ def test_price_taker_replicates_planner(p: StochasticParams, s: sol.StochasticSo
     assert np.mean(np.abs(kprime_firm - s.kprime)) < dk
 
 
-def test_price_taker_gain_of_planner_rate_is_grid_small(
-    p: StochasticParams, s: sol.StochasticSolution
-) -> None:
+def test_price_taker_gain_of_planner_rate_is_grid_small(p: StochasticParams, s: sol.StochasticSolution) -> None:
     w, _ = sol.price_taker_best_response(p, s.kprime, s.k_grid, s.u_grid, s.P)
     w_pi = sol.price_taker_policy_value(p, s.kprime, s.z, s.k_grid, s.u_grid, s.P)
     gain = w - w_pi
@@ -181,9 +177,7 @@ def test_policy_value_against_plain_iteration(p: StochasticParams, s: sol.Stocha
 
 def test_finite_horizon_best_response_converges(p: StochasticParams, s: sol.StochasticSolution) -> None:
     w, z = sol.price_taker_best_response(p, s.kprime, s.k_grid, s.u_grid, s.P)
-    w_h, z_h = sol.price_taker_best_response(
-        p, s.kprime, s.k_grid, s.u_grid, s.P, horizon=p.horizon
-    )
+    w_h, z_h = sol.price_taker_best_response(p, s.kprime, s.k_grid, s.u_grid, s.P, horizon=p.horizon)
     np.testing.assert_allclose(w_h, w, atol=1e-5)
     np.testing.assert_allclose(z_h, z, atol=1e-4)
 
@@ -199,23 +193,17 @@ def test_wrong_law_has_positive_gain(p: StochasticParams, s: sol.StochasticSolut
     assert (mu * gain).sum() / (mu * np.abs(w)).sum() > 0.1
     # keeping capacity constant under the true law is also strictly exploitable
     w_true, _ = sol.price_taker_best_response(p, s.kprime, s.k_grid, s.u_grid, s.P)
-    w_keep = sol.price_taker_policy_value(
-        p, s.kprime, np.full_like(s.z, p.delta), s.k_grid, s.u_grid, s.P
-    )
+    w_keep = sol.price_taker_policy_value(p, s.kprime, np.full_like(s.z, p.delta), s.k_grid, s.u_grid, s.P)
     assert np.all(w_true - w_keep > 0)
 
 
-def test_underinvesting_law_makes_firm_value_unbounded(
-    p: StochasticParams, s: sol.StochasticSolution
-) -> None:
+def test_underinvesting_law_makes_firm_value_unbounded(p: StochasticParams, s: sol.StochasticSolution) -> None:
     """If the industry never grows (K' = K), prices at low K stay far above the user
     cost and a constant-returns firm can outgrow discounting: no finite best response."""
     frozen = np.repeat(s.k_grid[:, None], s.u_grid.size, axis=1)
     with pytest.raises(ValueError, match="unbounded"):
         sol.price_taker_best_response(p, frozen, s.k_grid, s.u_grid, s.P)
-    w, z = sol.price_taker_best_response(
-        p, frozen, s.k_grid, s.u_grid, s.P, horizon=20, z_max=p.z_max
-    )
+    w, z = sol.price_taker_best_response(p, frozen, s.k_grid, s.u_grid, s.P, horizon=20, z_max=p.z_max)
     assert np.all(np.isfinite(w)) and z.max() <= p.z_max
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import struct
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +12,10 @@ import pytest
 from econbench.cli import main
 from econbench.core import BatchedEnv
 from econbench.envs.rbc.dynamics import government_action_table
+from econbench.envs.rbc.figure import RBCSeries, consumer_groups, plot_rbc_rollout, rbc_series
 from econbench.leaderboard.figures import write_figures
 from econbench.metrics import evaluate
 from econbench.plots import plot_trajectories, rollout_figure
-from econbench.envs.rbc.figure import RBCSeries, consumer_groups, plot_rbc_rollout, rbc_series
 from econbench.registry import make_task
 
 OPEN, CLOSED, GOV = "econbench/RBCTax-v0", "econbench/RBCTax-Closed-v0", "econbench/RBCTax-Government-v0"
@@ -29,12 +29,12 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])  # IHDR width and height
 
 
-@lru_cache(maxsize=None)
+@cache
 def series(task_id: str, policy: str) -> RBCSeries:
     return rbc_series(make_task(task_id), policy)
 
 
-@lru_cache(maxsize=None)
+@cache
 def simulate(task_id: str, policy: str) -> dict[str, np.ndarray]:
     """An independent rollout: the government's chosen rates and the firms' capital, quarter by quarter."""
     task = make_task(task_id)
@@ -143,8 +143,9 @@ def test_cli_evaluate_plots_the_rbc_figure(capsys: pytest.CaptureFixture[str], t
     assert png_size(target) == RBC_SIZE
 
 
-def test_cli_role_view_compares_with_the_reference(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_role_view_compares_with_the_reference(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[list[str]] = []
     fake = lambda task, policies, path, seed=None, labels=None: seen.append(list(policies)) or Path(path)  # noqa: E731
     monkeypatch.setattr("econbench.envs.rbc.figure.plot_rbc_rollout", fake)  # what task.figure calls

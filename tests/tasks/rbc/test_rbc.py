@@ -21,6 +21,7 @@ from gymnasium.utils.env_checker import check_env
 
 import econbench
 from econbench.backend import get_backend
+from econbench.cards import load_card
 from econbench.core import ActionError, BatchedEnv, Task
 from econbench.envs.rbc.dynamics import (
     RBCDynamics,
@@ -32,7 +33,6 @@ from econbench.envs.rbc.dynamics import (
     government_action_table,
 )
 from econbench.envs.rbc.params import curriculum_overrides
-from econbench.cards import load_card
 from econbench.metrics import equilibrium_gap, evaluate
 from econbench.registry import make_task
 
@@ -48,21 +48,31 @@ def reference() -> dict[str, Any]:
 
 def _global(s: RBCState) -> np.ndarray:
     """Upstream's 43-float global state vector, in its order (docs/models/rbc.md §2)."""
-    return np.concatenate([s.prices, s.wages, s.stocks, s.overdemanded, s.income_tax[:, None],
-                           s.corporate_tax[:, None], s.time[:, None]], axis=1)
+    return np.concatenate(
+        [s.prices, s.wages, s.stocks, s.overdemanded, s.income_tax[:, None], s.corporate_tax[:, None], s.time[:, None]],
+        axis=1,
+    )
 
 
 def _config_task(config: dict[str, Any]) -> Task:
     w, ag = config["world"], config["agents"]
-    return make_task("RBCTax-v0", initial_wages=w["initial_wages"], interest_rate=w["interest_rate"],
-                     use_importer=bool(w["use_importer"]), importer_price=w["importer_price"],
-                     importer_quantity=w["importer_quantity"], initial_prices=w["initial_prices"],
-                     initial_consumer_endowment=float(w["initial_consumer_endowment"]),
-                     initial_firm_endowment=w["initial_firm_endowment"], crra_param=w["crra_param"],
-                     consumer_theta=w["consumer_theta"], pareto_scale_theta=w["paretoscaletheta"],
-                     government_counts_firm_reward=bool(ag["government_counts_firm_reward"]),
-                     firm_reward_for_government_factor=ag["firm_reward_for_government_factor"],
-                     theta_anneal_factor=config["theta_anneal_factor"])
+    return make_task(
+        "RBCTax-v0",
+        initial_wages=w["initial_wages"],
+        interest_rate=w["interest_rate"],
+        use_importer=bool(w["use_importer"]),
+        importer_price=w["importer_price"],
+        importer_quantity=w["importer_quantity"],
+        initial_prices=w["initial_prices"],
+        initial_consumer_endowment=float(w["initial_consumer_endowment"]),
+        initial_firm_endowment=w["initial_firm_endowment"],
+        crra_param=w["crra_param"],
+        consumer_theta=w["consumer_theta"],
+        pareto_scale_theta=w["paretoscaletheta"],
+        government_counts_firm_reward=bool(ag["government_counts_firm_reward"]),
+        firm_reward_for_government_factor=ag["firm_reward_for_government_factor"],
+        theta_anneal_factor=config["theta_anneal_factor"],
+    )
 
 
 def _fixture_actions(steps: list[dict[str, Any]]) -> dict[str, np.ndarray]:
@@ -130,8 +140,12 @@ def test_upstream_kernel_traces_are_reproduced(reference: dict[str, Any], dtype:
             np.testing.assert_allclose(out.rewards["firms"], r_f, rtol=1e-5, atol=1e-2)
             np.testing.assert_allclose(out.rewards["government"][:, 0], r_g, rtol=1e-5)
             np.testing.assert_allclose(out.welfare, r_g, rtol=1e-5)
-            worst = max(worst, _max_rel(out.rewards["firms"], r_f, 1e-2), _max_rel(out.welfare, r_g, 0.0),
-                        _max_rel(got[:, 20:30], want[:, 20:30], 1e-3))
+            worst = max(
+                worst,
+                _max_rel(out.rewards["firms"], r_f, 1e-2),
+                _max_rel(out.welfare, r_g, 0.0),
+                _max_rel(got[:, 20:30], want[:, 20:30], 1e-3),
+            )
         assert bool(trunc.all())
     assert worst < 1e-5
 
@@ -144,8 +158,11 @@ def test_initial_heterogeneity_and_production_examples() -> None:
     assert np.all(np.diff(th) < 0)
     dyn = RBCDynamics(p, get_backend("numpy"))
     state = dyn.initial_state(get_backend("numpy").rng(0), 1)
-    acts = {"consumers": np.zeros((1, 100, 12), dtype=np.int64), "firms": np.zeros((1, 10, 1), dtype=np.int64),
-            "government": np.zeros((1, 1, 1), dtype=np.int64)}
+    acts = {
+        "consumers": np.zeros((1, 100, 12), dtype=np.int64),
+        "firms": np.zeros((1, 10, 1), dtype=np.int64),
+        "government": np.zeros((1, 1, 1), dtype=np.int64),
+    }
     acts["consumers"][0, :, 10] = 4  # 1040 hours
     acts["consumers"][0, :, 11] = np.arange(100) // 10  # ten workers per firm
     out = dyn.step(state, acts, None, np.zeros(1, dtype=np.int64))
@@ -158,16 +175,22 @@ def _random_actions(p: Any, rng: np.random.Generator, n: int) -> dict[str, np.nd
     nvec = np.asarray(p.consumer_nvec)
     firms = np.flatnonzero(firm_action_mask(p))
     gov = np.flatnonzero(government_action_mask(p))
-    return {"consumers": rng.integers(0, nvec, (n, p.n_consumers, nvec.size)),
-            "firms": rng.choice(firms, (n, p.n_firms, 1)), "government": rng.choice(gov, (n, 1, 1))}
+    return {
+        "consumers": rng.integers(0, nvec, (n, p.n_consumers, nvec.size)),
+        "firms": rng.choice(firms, (n, p.n_firms, 1)),
+        "government": rng.choice(gov, (n, 1, 1)),
+    }
 
 
-@pytest.mark.parametrize("task_id, overrides", [
-    ("RBCTax-v0", {}),
-    ("RBCTax-Closed-v0", {}),
-    ("RBCTax-v0", {"interest_rate": 0.1, "initial_wages": 22.0, "government_counts_firm_reward": False}),
-    ("RBCTax-v0", {"investment_base": "budget", "halve_labour_disutility": False, "export_price_strict": True}),
-])
+@pytest.mark.parametrize(
+    "task_id, overrides",
+    [
+        ("RBCTax-v0", {}),
+        ("RBCTax-Closed-v0", {}),
+        ("RBCTax-v0", {"interest_rate": 0.1, "initial_wages": 22.0, "government_counts_firm_reward": False}),
+        ("RBCTax-v0", {"investment_base": "budget", "halve_labour_disutility": False, "export_price_strict": True}),
+    ],
+)
 def test_goods_and_money_are_conserved(task_id: str, overrides: dict[str, Any]) -> None:
     """Goods: y' = y - sum_j c_ij - X_i + Y_i with sales <= stock. Money: wages, prices and taxes are transfers, so
     budgets plus capital grow only by the consumer top-up, export revenue and interest (the government keeps
@@ -204,12 +227,16 @@ def test_goods_and_money_are_conserved(task_id: str, overrides: dict[str, Any]) 
 
 def test_paper_options_change_what_they_name() -> None:
     """Spec 13: export at price == 500 only under the code's >=; disutility theta vs theta/2; investment base."""
+
     def one_step(**over: Any) -> tuple[Any, Any]:
         task = make_task("RBCTax-v0", initial_stocks=50.0, initial_prices=500.0, **over)
         env = BatchedEnv(task, 1, seed=0)
         env.reset()
-        a = {"consumers": np.zeros((1, 100, 12), dtype=np.int64), "firms": np.full((1, 10, 1), 12, dtype=np.int64),
-             "government": np.zeros((1, 1, 1), dtype=np.int64)}
+        a = {
+            "consumers": np.zeros((1, 100, 12), dtype=np.int64),
+            "firms": np.full((1, 10, 1), 12, dtype=np.int64),
+            "government": np.zeros((1, 1, 1), dtype=np.int64),
+        }
         a["consumers"][..., 10] = 2
         _, out, *_ = env.step(a)
         return env.state, out
@@ -281,8 +308,13 @@ def test_bad_actions_get_clear_errors() -> None:
     good = env.task.policy("no_tax")
     obs = env.observe()
     acts = {g: f(obs[g]) for g, f in good.items()}
-    for group, head, value in [("consumers", 11, 10), ("consumers", 0, 11), ("firms", 0, 30), ("government", 0, 36),
-                               ("government", 0, -1)]:
+    for group, head, value in [
+        ("consumers", 11, 10),
+        ("consumers", 0, 11),
+        ("firms", 0, 30),
+        ("government", 0, 36),
+        ("government", 0, -1),
+    ]:
         bad = {k: v.copy() for k, v in acts.items()}
         bad[group][..., head] = value
         with pytest.raises(ActionError, match=rf"group '{group}' is out of range \[0, nvec\)"):
@@ -293,16 +325,21 @@ def test_bad_actions_get_clear_errors() -> None:
         env.step({**acts, "consumers": acts["consumers"][..., :11]})
     assert int(env.t[0]) == 0
     # masked-out actions: upstream's kernel executes any table action (advisory masks, mask_violation="execute")
-    lenient = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0,
-                                     government_mask_progress=0.0, mask_violation="execute")
+    lenient = econbench.make_batched(
+        "RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0, government_mask_progress=0.0, mask_violation="execute"
+    )
     lenient.reset()
     lenient.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
     assert lenient.state.prices[0, 0] == 2500.0
-    enforced = econbench.make_batched("RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0,
-                                      government_mask_progress=0.0)  # the default: masks bind
+    enforced = econbench.make_batched(
+        "RBCTax-v0", n_envs=1, seed=0, firm_mask_progress=0.0, government_mask_progress=0.0
+    )  # the default: masks bind
     enforced.reset()
-    with pytest.raises(ActionError, match=r"RBCTax-v0: group 'firms' agent 0 \(env 0\) chose index 29 for head 0, "
-                                          r"which its action mask forbids \(allowed 12\)"):
+    with pytest.raises(
+        ActionError,
+        match=r"RBCTax-v0: group 'firms' agent 0 \(env 0\) chose index 29 for head 0, "
+        r"which its action mask forbids \(allowed 12\)",
+    ):
         enforced.step({**acts, "firms": np.full((1, 10, 1), 29, dtype=np.int64)})
     with pytest.raises(ActionError, match=r"group 'government' agent 0 \(env 0\) chose index 7 .*allowed 0\)"):
         enforced.step({**acts, "government": np.full((1, 1, 1), 7, dtype=np.int64)})

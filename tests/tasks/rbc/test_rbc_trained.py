@@ -24,9 +24,12 @@ def _tiny(rng: np.random.Generator, task_id: str = "RBCTax-v0", hidden: int = 8)
     for g in task.groups:
         d, out = int(np.prod(g.observation.shape)), int(sum(g.action.nvec))
         sizes = [(hidden, d), (hidden, hidden), (out, hidden)]
-        actors[g.name] = {"obs_mean": rng.normal(size=d), "obs_var": rng.uniform(0.5, 2.0, d),
-                          **{f"w{i}": rng.normal(size=s) for i, s in enumerate(sizes)},
-                          **{f"b{i}": rng.normal(size=s[0]) for i, s in enumerate(sizes)}}
+        actors[g.name] = {
+            "obs_mean": rng.normal(size=d),
+            "obs_var": rng.uniform(0.5, 2.0, d),
+            **{f"w{i}": rng.normal(size=s) for i, s in enumerate(sizes)},
+            **{f"b{i}": rng.normal(size=s[0]) for i, s in enumerate(sizes)},
+        }
     return actors, {"activation": "relu", "obs_encoding": task.params.obs_encoding}
 
 

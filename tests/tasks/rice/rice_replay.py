@@ -22,22 +22,42 @@ from econbench.registry import make_task
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rice_n"
 TIGHT = {  # reference key -> econbench state field
-    "global_temperature": "temperature", "global_carbon_mass": "carbon",
-    "global_exogenous_emissions": "exogenous_forcing", "global_land_emissions": "land_emissions",
-    "capital_all_regions": "capital", "labor_all_regions": "labor", "production_factor_all_regions": "tfp",
-    "intensity_all_regions": "intensity", "capital_depreciation_all_regions": "depreciation",
-    "savings_all_regions": "savings", "mitigation_rate_all_regions": "mitigation",
-    "max_export_limit_all_regions": "export_limit", "mitigation_cost_all_regions": "mitigation_cost",
-    "damages_all_regions": "damages", "abatement_cost_all_regions": "abatement_cost",
-    "production_all_regions": "production", "gross_output_all_regions": "gross_output",
+    "global_temperature": "temperature",
+    "global_carbon_mass": "carbon",
+    "global_exogenous_emissions": "exogenous_forcing",
+    "global_land_emissions": "land_emissions",
+    "capital_all_regions": "capital",
+    "labor_all_regions": "labor",
+    "production_factor_all_regions": "tfp",
+    "intensity_all_regions": "intensity",
+    "capital_depreciation_all_regions": "depreciation",
+    "savings_all_regions": "savings",
+    "mitigation_rate_all_regions": "mitigation",
+    "max_export_limit_all_regions": "export_limit",
+    "mitigation_cost_all_regions": "mitigation_cost",
+    "damages_all_regions": "damages",
+    "abatement_cost_all_regions": "abatement_cost",
+    "production_all_regions": "production",
+    "gross_output_all_regions": "gross_output",
     "investment_all_regions": "investment",
 }
-LOOSE = {"current_balance_all_regions": "balance", "tariff_revenue": "tariff_revenue",
-         "scaled_imports": "imports", "tariffed_imports": "tariffed_imports"}
-PER_REGION_LOOSE = {"consumption_all_regions": "consumption", "utility_all_regions": "utility",
-                    "social_welfare_all_regions": "welfare", "reward_all_regions": "reward"}
-PROTOCOL_IDS = {"none": "econbench/RICECooperation-v0", "bilateral": "econbench/RICECooperation-Bilateral-v0",
-                "club": "econbench/RICECooperation-Club-v0"}
+LOOSE = {
+    "current_balance_all_regions": "balance",
+    "tariff_revenue": "tariff_revenue",
+    "scaled_imports": "imports",
+    "tariffed_imports": "tariffed_imports",
+}
+PER_REGION_LOOSE = {
+    "consumption_all_regions": "consumption",
+    "utility_all_regions": "utility",
+    "social_welfare_all_regions": "welfare",
+    "reward_all_regions": "reward",
+}
+PROTOCOL_IDS = {
+    "none": "econbench/RICECooperation-v0",
+    "bilateral": "econbench/RICECooperation-Bilateral-v0",
+    "club": "econbench/RICECooperation-Club-v0",
+}
 TIGHT_RTOL = 1e-5
 
 
@@ -54,8 +74,11 @@ class Report:
             self.failures.append(f"{where} {key}: {ratio:.3g} x tolerance")
 
 
-NEGOTIATION = {"promised_mitigation_rate": slice(0, 1), "requested_mitigation_rate": slice(1, 2),
-               "proposal_decisions": slice(2, 3)}  # reference key -> block of the bilateral agreement array
+NEGOTIATION = {
+    "promised_mitigation_rate": slice(0, 1),
+    "requested_mitigation_rate": slice(1, 2),
+    "proposal_decisions": slice(2, 3),
+}  # reference key -> block of the bilateral agreement array
 
 
 def load(name: str) -> dict[str, Any]:
@@ -86,7 +109,7 @@ def obs_tolerance(trace: dict[str, Any], p: Any) -> np.ndarray:
     cls = np.zeros(trace["obs_dim"], dtype=int)
     for b, name in enumerate(ECONOMY_FIELDS):
         if name in ("consumption", "balance"):
-            cls[off["economy"] + b * N: off["economy"] + (b + 1) * N] = 1
+            cls[off["economy"] + b * N : off["economy"] + (b + 1) * N] = 1
     for k, name in enumerate(PRIVATE_FIELDS):
         if name in ("utility", "welfare", "reward"):
             cls[off["private"] + k] = 1
@@ -106,7 +129,7 @@ def replay(trace: dict[str, Any], dtype: str = "float64", **params: Any) -> Repo
     for step in trace["steps"]:
         acts = np.zeros((1, task.params.n_regions, len(task.groups[0].action.nvec)), dtype=np.int64)
         a = np.asarray(step["actions"], dtype=np.int64)
-        acts[0, :, :a.shape[1]] = a
+        acts[0, :, : a.shape[1]] = a
         obs, out, term, trunc = env.step({"regions": acts})
         s, where = env.state, f"step {step['timestep']}"
         ref_state = step["state"]
@@ -114,7 +137,7 @@ def replay(trace: dict[str, Any], dtype: str = "float64", **params: Any) -> Repo
         N = task.params.n_regions
         for key, block in NEGOTIATION.items():
             if key in ref_state:
-                ours = np.asarray(s.agreements)[0][:, block.start * N:block.stop * N]
+                ours = np.asarray(s.agreements)[0][:, block.start * N : block.stop * N]
                 rep.note(key, float(np.abs(ours - np.asarray(ref_state[key])).max()) * 1e6, where)  # exact
         if "minimum_mitigation_rate_all_regions" in ref_state:
             ref_min = np.asarray(ref_state["minimum_mitigation_rate_all_regions"])
@@ -122,16 +145,26 @@ def replay(trace: dict[str, Any], dtype: str = "float64", **params: Any) -> Repo
         if "masked_mitigation_levels" in step:
             mask = np.asarray(env.action_masks()["regions"])[0]
             L = task.params.action_levels
-            masked = (mask[:, L:2 * L] == 0).sum(axis=1)
-            rep.note("masked_levels", float(np.any(masked != np.asarray(step["masked_mitigation_levels"]))) * 2.0, where)
+            masked = (mask[:, L : 2 * L] == 0).sum(axis=1)
+            rep.note(
+                "masked_levels", float(np.any(masked != np.asarray(step["masked_mitigation_levels"]))) * 2.0, where
+            )
         for key, name in TIGHT.items():
-            rep.note(name, tight_ratio(np.asarray(getattr(s, name))[0], np.asarray(ref_state[key], dtype=np.float64)), where)
+            rep.note(
+                name, tight_ratio(np.asarray(getattr(s, name))[0], np.asarray(ref_state[key], dtype=np.float64)), where
+            )
         for key, name in LOOSE.items():
             if key not in ref_state:  # upstream creates tariff_revenue at its first climate-economy step
                 continue
-            rep.note(name, loose_ratio(np.asarray(getattr(s, name))[0], np.asarray(ref_state[key], dtype=np.float64)), where)
+            rep.note(
+                name, loose_ratio(np.asarray(getattr(s, name))[0], np.asarray(ref_state[key], dtype=np.float64)), where
+            )
         for key, name in PER_REGION_LOOSE.items():
-            rep.note(name, loose_ratio(np.asarray(getattr(s, name))[0], np.asarray(ref_state[key], dtype=np.float64), ill), where)
+            rep.note(
+                name,
+                loose_ratio(np.asarray(getattr(s, name))[0], np.asarray(ref_state[key], dtype=np.float64), ill),
+                where,
+            )
         rewards = np.asarray(out.rewards["regions"])[0]
         rep.note("rewards", loose_ratio(rewards, np.asarray(step["rewards"], dtype=np.float64), ill), where)
         o, ref_o = np.asarray(obs["regions"][0, 0]), np.asarray(step["obs_features"]["0"])

@@ -39,20 +39,27 @@ def _actions(n_envs: int, heads: int, **fixed: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- conformance
 @pytest.mark.parametrize("trace", TRACES)
-@pytest.mark.parametrize("mode", [{}, {"reference_rounding": True}, {"dtype": "float32"}],
-                         ids=["float64", "reference_rounding", "float32"])
+@pytest.mark.parametrize(
+    "mode", [{}, {"reference_rounding": True}, {"dtype": "float32"}], ids=["float64", "reference_rounding", "float32"]
+)
 def test_replays_the_reference_trace(trace: str, mode: dict[str, Any]) -> None:
     """Every step within the tolerances of docs/models/rice.md §10; negotiation outcomes and mask counts exact."""
     report = replay(load(trace), **mode)
     assert not report.failures, report.failures
-    assert {"temperature", "carbon", "capital", "gross_output", "balance", "imports", "consumption", "obs"} <= set(report.worst)
+    assert {"temperature", "carbon", "capital", "gross_output", "balance", "imports", "consumption", "obs"} <= set(
+        report.worst
+    )
     if "negotiation" in trace:
-        assert {"promised_mitigation_rate", "proposal_decisions", "min_mitigation", "masked_levels"} <= set(report.worst)
+        assert {"promised_mitigation_rate", "proposal_decisions", "min_mitigation", "masked_levels"} <= set(
+            report.worst
+        )
 
 
 def test_reference_rounding_follows_the_float32_reference_more_closely() -> None:
     plain, rounded = replay(load("ref_mid.json")), replay(load("ref_mid.json"), reference_rounding=True)
-    assert rounded.worst["balance"] < plain.worst["balance"] / 2  # balances compound rounding (docs/models/rice.md §9.2)
+    assert (
+        rounded.worst["balance"] < plain.worst["balance"] / 2
+    )  # balances compound rounding (docs/models/rice.md §9.2)
 
 
 @pytest.mark.parametrize("trace", TRACES)
@@ -66,15 +73,27 @@ def test_competition_metrics_match_the_reference(trace: str) -> None:
     def replay_policy(obs: Any) -> np.ndarray:
         a = np.asarray(next(steps)["actions"], dtype=np.int64)
         out = np.zeros((1, N, len(task.groups[0].action.nvec)), dtype=np.int64)
-        out[0, :, :a.shape[1]] = a
+        out[0, :, : a.shape[1]] = a
         return out
 
     got = competition_metrics(task, {"regions": replay_policy})
-    tight = ("temperature_rise", "final_carbon_mass_at", "capital_sum", "production_sum",
-             "gross_output_sum_activity_steps", "investment_sum", "abatement_cost_sum", "climate_index", "economic_index")
+    tight = (
+        "temperature_rise",
+        "final_carbon_mass_at",
+        "capital_sum",
+        "production_sum",
+        "gross_output_sum_activity_steps",
+        "investment_sum",
+        "abatement_cost_sum",
+        "climate_index",
+        "economic_index",
+    )
     for key in tight:
         assert got[key][0] == pytest.approx(expected[key], rel=1e-5, abs=1e-6), key
-    for key in ("episode_reward_sum", "consumption_sum"):  # include ill-conditioned regions' noise (docs/models/rice.md §9.1)
+    for key in (
+        "episode_reward_sum",
+        "consumption_sum",
+    ):  # include ill-conditioned regions' noise (docs/models/rice.md §9.1)
         assert got[key][0] == pytest.approx(expected[key], rel=2e-2), key
 
 
@@ -88,7 +107,7 @@ def test_region_order_names_and_calibration() -> None:
     # capital block of the public features holds xK_0 / 1e4 in region order (11.yml first: 0.239419592)
     at = N + 8
     assert at == obs_offsets(p)["economy"]
-    np.testing.assert_allclose(obs["region_0"]["observation"][at:at + N] * 1e4, p.initial_capital)
+    np.testing.assert_allclose(obs["region_0"]["observation"][at : at + N] * 1e4, p.initial_capital)
     assert obs["region_3"]["observation"][3] == 1.0  # own one-hot id
 
 
@@ -120,9 +139,9 @@ def test_bilateral_protocol_sets_minimum_mitigation_and_masks() -> None:
         decisions = evaluation[e, :, 111:138] * (1 - np.eye(N))
         np.testing.assert_allclose(s.min_mitigation[e], _loop_minimum(promised, requested, decisions))
     masks = env.action_masks()["regions"]
-    masked = (masks[..., L:2 * L] == 0).sum(axis=-1)
+    masked = (masks[..., L : 2 * L] == 0).sum(axis=-1)
     np.testing.assert_array_equal(masked, np.round(s.min_mitigation * L))
-    assert masks[..., :L].all() and masks[..., 2 * L:].all()  # only mitigation is restricted
+    assert masks[..., :L].all() and masks[..., 2 * L :].all()  # only mitigation is restricted
     # the climate-economy step: a mitigation below the agreed minimum is an error naming the mask
     e, i = np.argwhere(masked > 0)[0]
     act = _actions(3, heads)
@@ -146,7 +165,7 @@ def test_mask_violation_execute_is_upstreams_advisory_mask() -> None:
     act = _actions(1, heads)
     act[..., 111:138] = 1
     env.step({"regions": act})
-    assert (env.action_masks()["regions"][0, :, L:2 * L].sum(axis=-1) == 1).all()
+    assert (env.action_masks()["regions"][0, :, L : 2 * L].sum(axis=-1) == 1).all()
     env.step({"regions": _actions(1, heads)})  # mitigation 0 despite the agreements: executed
     assert (env.state.mitigation == 0).all()
 
@@ -162,10 +181,10 @@ def test_climate_club_constrains_members_only() -> None:
     vote[1, 0, 57] = 1  # env 1: a club of one does not form (club_min_members = 2)
     env.step({"regions": vote})
     masks = env.action_masks()["regions"]
-    mit = masks[..., L:2 * L]
+    mit = masks[..., L : 2 * L]
     assert (mit[0, :5, :5] == 0).all() and mit[0, :5, 5:].all()  # members: mitigation >= 0.5
     assert mit[0, 5:].all() and mit[1].all()  # non-members and the unformed club: free
-    tariff = masks[0, :, 3 * L:(3 + N) * L].reshape(N, N, L)  # [imposer, target, level]
+    tariff = masks[0, :, 3 * L : (3 + N) * L].reshape(N, N, L)  # [imposer, target, level]
     assert (tariff[:5, 5:, 3] == 1).all() and (tariff[:5, 5:].sum(-1) == 1).all()  # common tariff 0.3 on outsiders
     assert (tariff[:5, :5, 0] == 1).all() and (tariff[:5, :5].sum(-1) == 1).all()  # free trade inside
     assert tariff[5:].all()
@@ -173,7 +192,7 @@ def test_climate_club_constrains_members_only() -> None:
     assert obs[0, 7, -N:].tolist() == [1.0] * 5 + [0.0] * (N - 5)  # membership is public
     act = _actions(2, heads)
     act[:, :, 1] = 5
-    act[0, :5, 3:3 + N] = 3
+    act[0, :5, 3 : 3 + N] = 3
     for i in range(5):
         act[0, i, 3 + np.arange(5)] = 0
     env.step({"regions": act})
@@ -193,14 +212,17 @@ def test_named_policies_respect_the_masks_on_every_protocol(task_id: str) -> Non
         assert np.isfinite(m["episode_reward_sum"]).all()
     # uniform policies do the same whatever the protocol: every region agrees to what it does anyway
     assert competition_metrics(task, "mitigation_5")["temperature_rise"][0] == pytest.approx(
-        competition_metrics(make_task(NONE), "mitigation_5")["temperature_rise"][0], rel=1e-12)
+        competition_metrics(make_task(NONE), "mitigation_5")["temperature_rise"][0], rel=1e-12
+    )
 
 
 def test_negotiation_metrics_count_carried_steps_unless_activity_only() -> None:
     full = competition_metrics(make_task(BILATERAL), "bau")
     activity = competition_metrics(make_task(BILATERAL), "bau", activity_only=True)
     assert full["gross_output_sum_activity_steps"][0] == pytest.approx(activity["gross_output_sum_activity_steps"][0])
-    assert full["capital_sum"][0] > 2.5 * activity["capital_sum"][0]  # docs/models/rice.md §9.10: carried values counted ~3x
+    assert (
+        full["capital_sum"][0] > 2.5 * activity["capital_sum"][0]
+    )  # docs/models/rice.md §9.10: carried values counted ~3x
 
 
 # ---------------------------------------------------------------------------- upstream defects behind options
@@ -219,7 +241,9 @@ def test_debt_ratio_formula_option() -> None:
     last = np.asarray(trace["steps"][-1]["state"]["scaled_imports"])
     new, old = _mid_run(), _mid_run(debt_ratio_formula="B/(10K0)")
     np.testing.assert_allclose(new.state.imports[0], last, rtol=2e-2, atol=1e-3 * np.abs(last).max())
-    assert np.abs(old.state.imports[0] - last).max() > 1e-2 * np.abs(last).max()  # the old form barely restricts debtors
+    assert (
+        np.abs(old.state.imports[0] - last).max() > 1e-2 * np.abs(last).max()
+    )  # the old form barely restricts debtors
     assert (old.state.debt_ratio <= -0.99).sum() < (new.state.debt_ratio <= -0.99).sum()  # fewer debtors cut off
 
 
@@ -284,7 +308,7 @@ def test_batched_envs_match_single_envs_and_partial_resets() -> None:
             singles[1].reset(seed=0)
         batch.step({"regions": acts[k]})
         for e, s in enumerate(singles):
-            s.step({"regions": acts[k][e:e + 1]})
+            s.step({"regions": acts[k][e : e + 1]})
     for e, s in enumerate(singles):
         np.testing.assert_allclose(batch.state.capital[e], s.state.capital[0], rtol=1e-13)
         np.testing.assert_allclose(batch.state.min_mitigation[e], s.state.min_mitigation[0])
@@ -292,11 +316,14 @@ def test_batched_envs_match_single_envs_and_partial_resets() -> None:
     assert batch.state.stage[0] != batch.state.stage[1]
 
 
-@pytest.mark.parametrize("bad, message", [
-    (np.zeros((1, N, 56), dtype=np.int64), "shape"),
-    (np.zeros((1, N, 57)), "integer"),
-    (np.full((1, N, 57), -1, dtype=np.int64), "out of range"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (np.zeros((1, N, 56), dtype=np.int64), "shape"),
+        (np.zeros((1, N, 57)), "integer"),
+        (np.full((1, N, 57), -1, dtype=np.int64), "out of range"),
+    ],
+)
 def test_bad_actions_raise_clear_errors(bad: np.ndarray, message: str) -> None:
     env = BatchedEnv(make_task(NONE), 1)
     env.reset(seed=0)
@@ -354,7 +381,7 @@ def test_cli_evaluate_reports_the_competition_metrics(capsys: Any) -> None:
 
     assert main(["evaluate", "--task", CLUB, "--policy", "mitigation_7", "--json"]) == 0
     text = capsys.readouterr().out
-    out = json.loads(text[text.index("{"):])
+    out = json.loads(text[text.index("{") :])
     task = make_task(CLUB)
     expected = competition_metrics(task, "mitigation_7")
     assert out["competition_metrics"]["temperature_rise"] == pytest.approx(float(expected["temperature_rise"][0]))
@@ -385,7 +412,7 @@ def test_action_masks_for_maskable_learners() -> None:
     assert mask.dtype == bool and mask.shape == (1164,)
     np.testing.assert_array_equal(mask, obs["action_mask"].astype(bool))
     assert mask.all()  # region 0 promised 0 and was asked for 0: unconstrained
-    partners = env.unwrapped.view.batched.action_masks()["regions"][0, 1:, L:2 * L]
+    partners = env.unwrapped.view.batched.action_masks()["regions"][0, 1:, L : 2 * L]
     assert not partners[:, :7].any() and partners[:, 7:].all()  # the others accepted its request of 0.7
     venv = EconSB3VecEnv("econbench/RICECooperation-Club-Region-v0", num_envs=3)
     venv.seed(0)

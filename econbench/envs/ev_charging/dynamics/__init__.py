@@ -44,6 +44,25 @@ def action_nvec(p: EVParams) -> tuple[int, ...]:
     return dynamics_class(p).action_nvec(p)
 
 
-__all__ = ["AT_STATION", "COUNTERS", "GONE", "IDLE", "N_OWN", "OPTION_FEATURES", "STATUS_NAMES", "STRANDED",
-           "TO_STATION", "TRIP", "MODELS", "BatchDynamics", "DayDynamics", "EVDynamics", "EVState", "StaticDynamics",
-           "SteadyDynamics", "action_nvec", "dynamics_class", "obs_dim"]
+__all__ = [
+    "AT_STATION",
+    "COUNTERS",
+    "GONE",
+    "IDLE",
+    "N_OWN",
+    "OPTION_FEATURES",
+    "STATUS_NAMES",
+    "STRANDED",
+    "TO_STATION",
+    "TRIP",
+    "MODELS",
+    "BatchDynamics",
+    "DayDynamics",
+    "EVDynamics",
+    "EVState",
+    "StaticDynamics",
+    "SteadyDynamics",
+    "action_nvec",
+    "dynamics_class",
+    "obs_dim",
+]

@@ -29,17 +29,43 @@ class BatchDynamics(StaticDynamics):
         node = xp.broadcast_to(xp.arange(N, dtype=i32, device=b.device)[None, :], (E, N))
         node = xp.asarray(node, copy=True)
         counters = counters + float(N) * self._unit("requests")[None, :]
-        return EVState(self._ints(IDLE, i8, (E, N)), node, self._ints(-1, i32, (E, N)), self._ints(0, i8, (E, N)),
-                       zeros, zeros, zeros, zeros + p.energy_kwh, zeros + p.vot_classes[0], inf, zeros, zeros,
-                       empty_f, empty_i, empty_f, plug, clock, counters)
+        return EVState(
+            self._ints(IDLE, i8, (E, N)),
+            node,
+            self._ints(-1, i32, (E, N)),
+            self._ints(0, i8, (E, N)),
+            zeros,
+            zeros,
+            zeros,
+            zeros + p.energy_kwh,
+            zeros + p.vot_classes[0],
+            inf,
+            zeros,
+            zeros,
+            empty_f,
+            empty_i,
+            empty_f,
+            plug,
+            clock,
+            counters,
+        )
 
     def _noise_widths(self) -> dict[str, int]:
         widths = super()._noise_widths()
         widths["order"] = self.params.n_drivers  # the random FIFO order at each station
         return widths
 
-    def _set_off(self, w: Fields, idx: Array, env: Array, head: Head, minutes: Array, trip_cost: Array,
-                 t0: Array, counters: Array) -> tuple[Array, Array, Array]:
+    def _set_off(
+        self,
+        w: Fields,
+        idx: Array,
+        env: Array,
+        head: Head,
+        minutes: Array,
+        trip_cost: Array,
+        t0: Array,
+        counters: Array,
+    ) -> tuple[Array, Array, Array]:
         """Everyone arrives at once: the queue order is random whatever the detour (ev_charging.md §5)."""
         w.put("status", idx, TO_STATION)
         return self.xp.take(t0, env), trip_cost, counters

@@ -23,7 +23,8 @@ and the end of the step.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -76,8 +77,15 @@ class EVDynamics(Dynamics):
         self.station_node = b.asarray(city.station_node, dtype=i64)
         self.power = b.asarray(city.power_kw)
         self.price = b.asarray(city.price)
-        static = np.stack([city.option_minutes / 60.0, np.zeros_like(city.option_minutes),
-                           city.price[city.option_station], city.power_kw[city.option_station] / 100.0], axis=-1)
+        static = np.stack(
+            [
+                city.option_minutes / 60.0,
+                np.zeros_like(city.option_minutes),
+                city.price[city.option_station],
+                city.power_kw[city.option_station] / 100.0,
+            ],
+            axis=-1,
+        )
         self._static_options = b.asarray(static)  # (P, K, 4); the wait column is filled per step
         self.targets = b.asarray(np.asarray(p.charge_targets) * p.battery_kwh)
         self.vot_classes = b.asarray(np.asarray(p.vot_classes))
@@ -136,7 +144,7 @@ class EVDynamics(Dynamics):
         out, at = {}, 0
         for name, width in self._noise_widths().items():
             if width:
-                out[name] = noise[:, at:at + width]
+                out[name] = noise[:, at : at + width]
                 at += width
         return out
 
@@ -179,10 +187,13 @@ class EVDynamics(Dynamics):
         counters = counters + xp.reshape(total, (E, 1)) * self._unit("cost")[None, :]
         new = self._after_step(w.state_out(plug_free=plug_free, counters=counters, clock=t1), noise, t1)
         rewards = -xp.reshape(cost, (E, N))
-        return StepOutput(new, {"drivers": rewards}, self._welfare(total), terminated=last)  # the day (or the batch) is over
+        return StepOutput(
+            new, {"drivers": rewards}, self._welfare(total), terminated=last
+        )  # the day (or the batch) is over
 
-    def _to_station(self, w: Fields, idx: Array, act: Array, t0: Array, cost: Array,
-                    counters: Array) -> tuple[Array, Array]:
+    def _to_station(
+        self, w: Fields, idx: Array, act: Array, t0: Array, cost: Array, counters: Array
+    ) -> tuple[Array, Array]:
         p, b, xp = self.params, self.backend, self.xp
         N, K = p.n_drivers, self.K
         env = xp.floor_divide(idx, N)
@@ -201,8 +212,17 @@ class EVDynamics(Dynamics):
         w.put("t_free", idx, arrive)
         return b.put(cost, idx, xp.take(cost, idx) + trip_cost), counters
 
-    def _set_off(self, w: Fields, idx: Array, env: Array, head: Head, minutes: Array, trip_cost: Array,
-                 t0: Array, counters: Array) -> tuple[Array, Array, Array]:
+    def _set_off(
+        self,
+        w: Fields,
+        idx: Array,
+        env: Array,
+        head: Head,
+        minutes: Array,
+        trip_cost: Array,
+        t0: Array,
+        counters: Array,
+    ) -> tuple[Array, Array, Array]:
         """Drivers ``idx`` leave for their stations, ``minutes`` away: writes their status (and what the
         trip changes); returns ``(arrival times, trip costs, counters)``."""
         raise NotImplementedError
@@ -211,8 +231,9 @@ class EVDynamics(Dynamics):
         """Drivers who could act and chose no station (``stay``, flat booleans)."""
         raise NotImplementedError
 
-    def _join(self, w: Fields, idx: Array, noise: Any, cost: Array, counters: Array,
-              plug_free: Array) -> tuple[Array, Array, Array]:
+    def _join(
+        self, w: Fields, idx: Array, noise: Any, cost: Array, counters: Array, plug_free: Array
+    ) -> tuple[Array, Array, Array]:
         p, b, xp = self.params, self.backend, self.xp
         N, S = p.n_drivers, self.S
         E = plug_free.shape[0]
@@ -321,7 +342,9 @@ class EVDynamics(Dynamics):
             node = xp.reshape(xp.arange(E, dtype=xp.int64, device=b.device), (E, 1)) * P + node
         place = xp.reshape(node, (-1,))
         if b.name == "numpy":
-            np.take(table, place, axis=1, out=xp.reshape(out, (out.shape[0], E * N))[N_OWN:], mode="wrap")  # in range: no check
+            np.take(
+                table, place, axis=1, out=xp.reshape(out, (out.shape[0], E * N))[N_OWN:], mode="wrap"
+            )  # in range: no check
         else:
             out[N_OWN:, ...] = xp.reshape(xp.take(table, xp.astype(place, xp.int64), axis=1), (4 * K, E, N))
 

@@ -60,7 +60,7 @@ class DayDynamics(EVDynamics):
         zeros, plug, counters, clock = self._empty_state(E)
         u = rng.uniform((E, N, 4))
         z = rng.normal((E, N, 2))
-        n_nodes = p.grid ** 2
+        n_nodes = p.grid**2
         home = xp.astype(xp.floor(u[..., 0] * n_nodes), i32)
         work = xp.astype(xp.floor(u[..., 1] * n_nodes), i32)
         soc = (p.soc0_low + (p.soc0_high - p.soc0_low) * u[..., 2]) * p.battery_kwh
@@ -73,12 +73,39 @@ class DayDynamics(EVDynamics):
         dest = xp.stack([work, home], axis=-1)
         leg = self._hops(home, work) * self.kwh_per_edge
         kwh = xp.stack([leg, leg], axis=-1)
-        return EVState(self._ints(IDLE, i8, (E, N)), home, self._ints(-1, i32, (E, N)), self._ints(0, i8, (E, N)),
-                       zeros, zeros, soc, zeros, vot, dep[..., 0], leg, 2.0 * leg, dep, dest, kwh, plug, clock, counters)
+        return EVState(
+            self._ints(IDLE, i8, (E, N)),
+            home,
+            self._ints(-1, i32, (E, N)),
+            self._ints(0, i8, (E, N)),
+            zeros,
+            zeros,
+            soc,
+            zeros,
+            vot,
+            dep[..., 0],
+            leg,
+            2.0 * leg,
+            dep,
+            dest,
+            kwh,
+            plug,
+            clock,
+            counters,
+        )
 
     # ------------------------------------------------------------------ step hooks
-    def _set_off(self, w: Fields, idx: Array, env: Array, head: Head, minutes: Array, trip_cost: Array,
-                 t0: Array, counters: Array) -> tuple[Array, Array, Array]:
+    def _set_off(
+        self,
+        w: Fields,
+        idx: Array,
+        env: Array,
+        head: Head,
+        minutes: Array,
+        trip_cost: Array,
+        t0: Array,
+        counters: Array,
+    ) -> tuple[Array, Array, Array]:
         """The drive spends energy (stranded if the battery cannot cover it); head 1 sets the charge."""
         p, b, xp = self.params, self.backend, self.xp
         soc = w.take("soc", idx)
@@ -167,5 +194,6 @@ class DayDynamics(EVDynamics):
         """Every charge target is always allowed."""
         b, xp = self.backend, self.xp
         E, N = state.status.shape
-        return super()._mask_heads(state) + [xp.ones((E, N, len(self.params.charge_targets)), dtype=xp.bool,
-                                                     device=b.device)]
+        return super()._mask_heads(state) + [
+            xp.ones((E, N, len(self.params.charge_targets)), dtype=xp.bool, device=b.device)
+        ]

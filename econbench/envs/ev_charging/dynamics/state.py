@@ -48,7 +48,7 @@ def obs_dim(p: EVParams) -> int:
 class Fields:
     """Flat views of a state's per-driver fields; a field is copied the first time a step writes it."""
 
-    def __init__(self, dyn: "Dynamics", state: EVState) -> None:
+    def __init__(self, dyn: Dynamics, state: EVState) -> None:
         self.b, self.xp, self.state = dyn.backend, dyn.xp, state
         self.cur: dict[str, Array] = {}
 

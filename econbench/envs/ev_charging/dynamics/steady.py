@@ -11,7 +11,7 @@ expected request of the episode.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -44,9 +44,26 @@ class SteadyDynamics(StaticDynamics):
         zeros, plug, counters, clock = self._empty_state(E)
         inf = xp.full((E, N), float("inf"), dtype=b.dtype, device=b.device)
         empty_f, empty_i = b.zeros((E, N, 0)), self._ints(0, i32, (E, N, 0))
-        state = EVState(self._ints(GONE, i8, (E, N)), self._ints(0, i32, (E, N)), self._ints(-1, i32, (E, N)),
-                        self._ints(0, i8, (E, N)), zeros, zeros, zeros, zeros, zeros, inf, zeros, zeros,
-                        empty_f, empty_i, empty_f, plug, clock, counters)
+        state = EVState(
+            self._ints(GONE, i8, (E, N)),
+            self._ints(0, i32, (E, N)),
+            self._ints(-1, i32, (E, N)),
+            self._ints(0, i8, (E, N)),
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+            inf,
+            zeros,
+            zeros,
+            empty_f,
+            empty_i,
+            empty_f,
+            plug,
+            clock,
+            counters,
+        )
         return self._admit(state, self._arrival_draws(rng, E), b.zeros((E,)))
 
     # ------------------------------------------------------------------ requests
@@ -102,8 +119,17 @@ class SteadyDynamics(StaticDynamics):
         return out
 
     # ------------------------------------------------------------------ step hooks
-    def _set_off(self, w: Fields, idx: Array, env: Array, head: Head, minutes: Array, trip_cost: Array,
-                 t0: Array, counters: Array) -> tuple[Array, Array, Array]:
+    def _set_off(
+        self,
+        w: Fields,
+        idx: Array,
+        env: Array,
+        head: Head,
+        minutes: Array,
+        trip_cost: Array,
+        t0: Array,
+        counters: Array,
+    ) -> tuple[Array, Array, Array]:
         """A request leaves at its request time."""
         w.put("status", idx, TO_STATION)
         return w.take("t_free", idx) + minutes, trip_cost, counters
@@ -119,4 +145,3 @@ class SteadyDynamics(StaticDynamics):
     def _places(self, state: EVState) -> Array:
         """A free slot reads origin 0's options (its own row is stale)."""
         return self.xp.where(state.status == GONE, 0, state.node)
-

@@ -35,11 +35,11 @@ class Bilateral(Protocol):
         xp, N, L = self.xp, self.N, float(self.p.action_levels)
         a = xp.astype(actions, agreements.dtype)
         if stage == 1:
-            promised = a[..., 0:2 * N:2] / L
-            requested = a[..., 1:2 * N:2] / L
-            return xp.concat([promised, requested, agreements[..., 2 * N:]], axis=-1), min_mitigation
-        decisions = a[..., 2 * N:3 * N] * self.off_diag  # [evaluator i, proposer j]
-        promised, requested = agreements[..., :N], agreements[..., N:2 * N]
+            promised = a[..., 0 : 2 * N : 2] / L
+            requested = a[..., 1 : 2 * N : 2] / L
+            return xp.concat([promised, requested, agreements[..., 2 * N :]], axis=-1), min_mitigation
+        decisions = a[..., 2 * N : 3 * N] * self.off_diag  # [evaluator i, proposer j]
+        promised, requested = agreements[..., :N], agreements[..., N : 2 * N]
         dec_t = xp.permute_dims(decisions, (0, 2, 1))
         # i's promises that j accepted, and j's requests of i that i accepted
         accepted_promises = promised * dec_t
@@ -52,7 +52,7 @@ class Bilateral(Protocol):
         xp, N = self.xp, self.N
         blocks = []
         for k in range(3):
-            m = agreements[..., k * N:(k + 1) * N]
+            m = agreements[..., k * N : (k + 1) * N]
             blocks += [m, xp.permute_dims(m, (0, 2, 1))]
         return blocks
 
@@ -62,7 +62,7 @@ class Bilateral(Protocol):
     def fixed_rule(self, act: Array, plan: Array, obs: Array, offsets: dict[str, int]) -> Array:
         """Promise the own plan to every partner, ask the same of them, accept every proposal."""
         B, N = self.p.base_heads, self.N
-        act[..., B:B + 2 * N:2] = plan[..., None]
-        act[..., B + 1:B + 2 * N:2] = plan[..., None]
-        act[..., B + 2 * N:B + 3 * N] = 1
+        act[..., B : B + 2 * N : 2] = plan[..., None]
+        act[..., B + 1 : B + 2 * N : 2] = plan[..., None]
+        act[..., B + 2 * N : B + 3 * N] = 1
         return act

@@ -62,7 +62,7 @@ class Club(Protocol):
         """Join when the plan meets the club's minimum; keep tariffs inside the band the club imposes."""
         xp, p, N = self.xp, self.p, self.N
         act[..., p.base_heads] = xp.astype(plan >= round(p.club_min_mitigation * p.action_levels), xp.int64)
-        members = obs[:, 0, offsets["protocol"]:offsets["protocol"] + N][..., None]  # public: who joined
+        members = obs[:, 0, offsets["protocol"] : offsets["protocol"] + N][..., None]  # public: who joined
         lo, hi = self.tariff_bounds(members)
-        act[..., 3:3 + N] = xp.clip(act[..., 3:3 + N], xp.astype(lo, xp.int64), xp.astype(hi, xp.int64))
+        act[..., 3 : 3 + N] = xp.clip(act[..., 3 : 3 + N], xp.astype(lo, xp.int64), xp.astype(hi, xp.int64))
         return act
