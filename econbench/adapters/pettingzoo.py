@@ -17,6 +17,14 @@ from econbench.curriculum import Point, set_curriculum
 from econbench.registry import make_task
 
 
+def _game_of(task_id: str) -> str | None:
+    """The ID a role view's card ``extends``: its game."""
+    from econbench.cards import NAMESPACE, _raw, short_name
+
+    parent = _raw(short_name(task_id)).get("extends")
+    return None if parent is None else f"{NAMESPACE}/{parent}"
+
+
 class FlatMaskMultiDiscrete(spaces.MultiDiscrete):
     """``MultiDiscrete`` whose ``sample`` accepts one flat mask over all heads, split per head."""
 
@@ -47,6 +55,13 @@ class EconParallelEnv(ParallelEnv):
         **params: Any,
     ) -> None:
         task = make_task(task_id, **params)
+        if task.role is not None:  # every agent acting is the game, not this view of one of them
+            game = _game_of(task.id) if isinstance(task_id, str) else None
+            raise ValueError(
+                f"{task.name} is a single-agent view ({task.role.group} agent {task.role.agent} learns, the others "
+                f"play {task.role.others!r}): use gym.make({task.id!r}) for it"
+                + (f", or parallel_env({game!r}) for the whole game" if game else "")
+            )
         self.task = task
         self.metadata = {**self.metadata, "name": task.name}
         self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles, mask_violation=mask_violation)

@@ -252,3 +252,15 @@ def test_role_view_accepts_supplied_callables() -> None:
     named.reset(seed=0)
     with pytest.raises(KeyError, match="lacks a policy for group 'firms'"):
         gym.make("econbench/InvestmentOligopoly-Firm-v0", others={"planner": frozen})
+
+
+@pytest.mark.parametrize("task_id", [t for t in SINGLE_IDS if make_task(t).role is not None])
+def test_parallel_env_of_a_role_view_names_the_game(task_id: str) -> None:
+    """A role ID is one agent's view: PettingZoo's all-agents env of it would silently be the whole game."""
+    from econbench.adapters.pettingzoo import _game_of as parent_id
+
+    with pytest.raises(ValueError, match="single-agent view") as err:
+        econbench.parallel_env(task_id)
+    assert f"parallel_env({parent_id(task_id)!r})" in str(err.value) and "\n" not in str(err.value)
+    game = econbench.parallel_env(parent_id(task_id))
+    assert len(game.possible_agents) > 1
