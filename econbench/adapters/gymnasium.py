@@ -53,6 +53,8 @@ class EconEnv(gym.Env):
             raise ValueError(f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']}")
         self.view: GameView | RoleView = make_view(task_id, 1, backend, dtype, device, others=others, **params)
         self.task = self.view.task
+        # the score discounts returns at the card's rate: a learner should too (RL Zoo and CleanRL default to 0.99)
+        self.metadata = {**self.metadata, "discount": self.task.discount, "task_id": self.task.id}
         self.observation_space = self.view.observation_space
         self.action_space = self.view.action_space
         self.render_mode = render_mode

@@ -63,7 +63,7 @@ class EconParallelEnv(ParallelEnv):
                 + (f", or parallel_env({game!r}) for the whole game" if game else "")
             )
         self.task = task
-        self.metadata = {**self.metadata, "name": task.name}
+        self.metadata = {**self.metadata, "name": task.name, "discount": task.discount, "task_id": task.id}
         self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles, mask_violation=mask_violation)
         self.render_mode = render_mode
         self.possible_agents = [a for g in task.groups for a in g.agent_ids()]

@@ -7,11 +7,15 @@ speaks SB3's protocol directly: same-step reset with
 ``venv.seed``. Single-agent views only (planner and role IDs).
 
 With ``normalize_actions=True`` the policy acts in ``[-1, 1]`` and the adapter
-maps actions affinely onto the task's bounds, as SB3 recommends.
+maps actions affinely onto the task's bounds, as SB3 recommends. Episode ends carry
+``infos[i]["episode"] = {"r", "l", "t"}`` as SB3's ``Monitor`` writes them, so
+``ep_rew_mean`` is logged without a ``VecMonitor`` (one over this adapter
+reports the same numbers).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,6 +56,9 @@ class EconSB3VecEnv(VecEnv):
         self.render_mode = None
         super().__init__(num_envs, view.observation_space, act)
         self._actions: np.ndarray | None = None
+        self._returns = np.zeros(num_envs, dtype=np.float32)  # undiscounted float32 sums, as VecMonitor keeps them
+        self._lengths = np.zeros(num_envs, dtype=np.int64)
+        self._t0 = time.perf_counter()
 
     def to_task_action(self, actions: np.ndarray) -> np.ndarray:
         """Map policy actions onto the task's action bounds (identity without normalisation)."""
@@ -70,6 +77,8 @@ class EconSB3VecEnv(VecEnv):
         obs = self.view.reset(seed=seed)
         self._reset_seeds()
         self.reset_infos = [{} for _ in range(self.num_envs)]
+        self._returns[:] = 0.0
+        self._lengths[:] = 0
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -80,13 +89,19 @@ class EconSB3VecEnv(VecEnv):
         obs, reward, term, trunc, _ = self.view.step(self.to_task_action(self._actions))
         done = term | trunc
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        self._returns += reward.astype(np.float32)
+        self._lengths += 1
         if done.any():
+            elapsed = round(time.perf_counter() - self._t0, 6)
             for i in np.flatnonzero(done):  # only at episode ends
+                infos[i]["episode"] = {"r": round(float(self._returns[i]), 6), "l": int(self._lengths[i]), "t": elapsed}
                 infos[i]["terminal_observation"] = (
                     {k: v[i].copy() for k, v in obs.items()} if isinstance(obs, dict) else obs[i].copy()
                 )
                 infos[i]["TimeLimit.truncated"] = bool(trunc[i] and not term[i])
             obs = self.view.reset(mask=done)
+            self._returns[done] = 0.0
+            self._lengths[done] = 0
         return obs, reward.astype(np.float32), done, infos
 
     def close(self) -> None:

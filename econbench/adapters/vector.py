@@ -45,7 +45,12 @@ class EconVectorEnv(VectorEnv):
         self.task = self.view.task
         self.num_envs = num_envs
         self.autoreset_mode = AutoresetMode(autoreset_mode)
-        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        self.metadata = {
+            **self.metadata,
+            "autoreset_mode": self.autoreset_mode,
+            "discount": self.task.discount,
+            "task_id": self.task.id,
+        }
         self.render_mode = render_mode
         self.single_observation_space = self.view.observation_space
         self.single_action_space = self.view.action_space

@@ -264,3 +264,50 @@ def test_parallel_env_of_a_role_view_names_the_game(task_id: str) -> None:
     assert f"parallel_env({parent_id(task_id)!r})" in str(err.value) and "\n" not in str(err.value)
     game = econbench.parallel_env(parent_id(task_id))
     assert len(game.possible_agents) > 1
+
+
+def test_sb3_vecenv_reports_episode_statistics_without_vecmonitor() -> None:
+    """SB3 logs ``ep_rew_mean`` from ``infos[i]["episode"]``: the adapter writes it as VecMonitor would."""
+    pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import VecMonitor
+
+    from econbench.adapters.sb3 import EconSB3VecEnv
+
+    def episodes(monitor: bool) -> list[dict]:
+        venv = EconSB3VecEnv("econbench/InvestmentLQ-Planner-v0", num_envs=3, max_episode_steps=4)
+        env = VecMonitor(venv) if monitor else venv
+        env.seed(7)
+        env.reset()
+        out = []
+        rng = np.random.default_rng(0)
+        for _ in range(9):
+            *_, infos = env.step(rng.uniform(-10, 10, (3, 1)))
+            out += [dict(i["episode"], t=0) for i in infos if "episode" in i]
+        return out
+
+    bare, monitored = episodes(False), episodes(True)
+    assert len(bare) == 6 and [e["l"] for e in bare] == [4] * 6
+    assert bare == monitored  # the same returns and lengths VecMonitor computes
+    model = PPO(
+        "MlpPolicy",
+        EconSB3VecEnv("econbench/InvestmentLQ-Planner-v0", num_envs=2, max_episode_steps=4),
+        n_steps=8,
+        batch_size=16,
+        n_epochs=1,
+        seed=0,
+    )
+    model.learn(16)
+    assert len(model.ep_info_buffer) == 4  # what SB3 prints as ep_rew_mean
+
+
+@pytest.mark.parametrize("task_id", ALL_IDS)
+def test_the_discount_is_in_every_entry_points_metadata(task_id: str) -> None:
+    """The score discounts at the card's rate; a learner reads it from the env, not a 0.99 default."""
+    task = make_task(task_id)
+    env = gym.make(task_id, **unmasked(task_id))
+    vec = gym.make_vec(task_id, num_envs=2, vectorization_mode="vector_entry_point")
+    assert env.unwrapped.metadata["discount"] == vec.metadata["discount"] == task.discount
+    assert env.unwrapped.metadata["task_id"] == vec.metadata["task_id"] == task.id
+    if task.role is None:
+        assert econbench.parallel_env(task_id).metadata["discount"] == task.discount
