@@ -699,11 +699,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--executor", default="local", choices=["local", "ray"], help="run jobs in-process or on Ray")
     b.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
     b.add_argument(
-        "--no-wandb",
-        dest="wandb",
-        action="store_false",
-        help="do not log the new entries to W&B (by default they are, offline without a key; "
-        "`econbench leaderboard sync` uploads the queue)",
+        "--wandb",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log the new entries to W&B (the default; offline without a key, `econbench leaderboard sync` uploads "
+        "the queue); --no-wandb does not",
     )
     b.add_argument("--wandb-project", default="econbench-leaderboard")
     b.add_argument("--wandb-entity")

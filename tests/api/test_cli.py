@@ -167,3 +167,14 @@ def test_a_page_folder_that_is_a_file_is_one_line(capsys: pytest.CaptureFixture[
         code, _, err = run(capsys, *argv)
         assert code == 2 and "is a file" in err and err.count("\n") == 1
     assert target.read_text() == "keep me"
+
+
+def test_bench_wandb_flags_are_unambiguous() -> None:
+    """``--wandb`` was an ambiguous prefix of --wandb-project and --wandb-entity; both spellings now parse."""
+    from econbench.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["bench", "--wandb"]).wandb is True
+    assert parse(["bench", "--no-wandb"]).wandb is False
+    assert parse(["bench"]).wandb is True
+    assert parse(["bench", "--wandb", "--wandb-project", "p"]).wandb_project == "p"
