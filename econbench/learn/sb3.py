@@ -3,7 +3,7 @@ folder -> evaluation under the card's protocol (``econbench bench`` full mode tr
 
 Training runs on :class:`econbench.adapters.sb3.EconSB3VecEnv` (the batched
 simulator speaking SB3's VecEnv protocol, no Python loop over environments),
-wrapped in ``VecMonitor`` (episode statistics in natural units) and
+which reports episode statistics in natural units as ``VecMonitor`` would, wrapped in
 ``VecNormalize`` (observation and reward scaling: the LQ planner's rewards are
 ~1e5 per step, the stochastic planner's ~40). PPO's discount and the
 reward normaliser's discount are the task's own, so the agent optimises the
@@ -40,7 +40,7 @@ import torch
 from gymnasium import spaces
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecMonitor, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 from tqdm.auto import tqdm
 
 import econbench
@@ -121,7 +121,7 @@ class FeaturesOnly(VecEnvWrapper):
 
 
 class RewardOffset(VecEnvWrapper):
-    """Adds a constant to every training reward (after ``VecMonitor``, so the logged returns stay natural).
+    """Adds a constant to every training reward (after the adapter's episode statistics: logged returns stay natural).
 
     In a task whose episodes all last the horizon a constant per step shifts
     every policy's return equally: the ranking of policies is unchanged. The
@@ -142,7 +142,7 @@ class RewardOffset(VecEnvWrapper):
 
 
 def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
-    """Batched economies -> episode statistics -> (reward offset) -> running observation/reward normalisation.
+    """Batched economies (which report episode statistics) -> (reward offset) -> observation/reward normalisation.
 
     Box actions act in [-1, 1] (mapped onto the card's bounds); discrete heads as indices.
     """
@@ -153,7 +153,6 @@ def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
     )
     if isinstance(venv.observation_space, spaces.Dict):
         venv = FeaturesOnly(venv)
-    venv = VecMonitor(venv)
     if hp.get("reward_offset"):
         venv = RewardOffset(venv, float(hp["reward_offset"]))
     norm = {"norm_obs": True, "norm_reward": True, "clip_obs": 10.0, "clip_reward": 10.0, **hp.get("normalize", {})}
