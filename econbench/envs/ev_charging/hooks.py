@@ -5,8 +5,8 @@
   system optimum (ev_charging.md §4) and the batch game's Nash equilibrium and optimum (ev_charging.md §5),
   each on the very instance the env simulates (``city.py``). The day with
   trips has none.
-* ``report``: :func:`~econbench.envs.ev_charging.metrics.ev_metrics`, what
-  ``econbench evaluate`` prints beside the score.
+* ``report``: :func:`~econbench.envs.ev_charging.metrics.ev_metrics` as the
+  ``ev_metrics`` section ``econbench evaluate`` prints beside the score.
 * ``figure``: the rollout figure of ``figure.py``, imported by name when
   drawn: plotting is no part of a task's definition, so it stays out of the
   import closure that fingerprints the task.
@@ -17,13 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from econbench.core import lazy_hook
+from econbench.core import Task, lazy_hook
 from econbench.envs.ev_charging import solution
 from econbench.envs.ev_charging.city import batch_game, steady_instance
 from econbench.envs.ev_charging.metrics import ev_metrics
 from econbench.envs.ev_charging.params import EVParams
 
-report = ev_metrics
+
+def report(
+    task: Task, profile: Mapping[str, Any], seed: int = 0, episodes: int = 1, backend: str = "numpy"
+) -> dict[str, Any]:
+    """``econbench evaluate``'s ``ev_metrics`` section: :func:`~econbench.envs.ev_charging.metrics.ev_metrics`."""
+    return {"ev_metrics": ev_metrics(task, profile, seed=seed, episodes=episodes, backend=backend)}
 
 
 def steady_summary(p: EVParams) -> dict[str, Any]:

@@ -387,8 +387,8 @@ def test_report_hook_is_ev_metrics() -> None:
     task = make_task(BATCH)
     assert task.report is not None
     got = task.report(task, task.policy("optimum"), seed=0, episodes=2, backend="numpy")
-    assert got == ev_metrics(task, task.policy("optimum"), seed=0, episodes=2)
-    assert got["counts"] == [10, 12, 18]
+    assert got == {"ev_metrics": ev_metrics(task, task.policy("optimum"), seed=0, episodes=2)}
+    assert got["ev_metrics"]["counts"] == [10, 12, 18]
 
 
 def test_figure_hook_draws_the_rollout(tmp_path: object) -> None:
@@ -399,3 +399,17 @@ def test_figure_hook_draws_the_rollout(tmp_path: object) -> None:
     assert task.figure is not None
     out = Path(task.figure(task, ["exact", "optimum"], Path(str(tmp_path)) / "ev.png", seed=0))
     assert out.exists() and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_prints_the_ev_metrics_section(capsys: pytest.CaptureFixture[str]) -> None:
+    """The report hook's output is one ``ev_metrics`` section of ``econbench evaluate --json``, beside the score."""
+    import json
+
+    from econbench.cli import main
+
+    assert (
+        main(["evaluate", "--task", "econbench/EVCharging-Steady-v0", "--seeds", "1000", "--episodes", "2", "--json"])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert "cost_per_request" not in out and out["ev_metrics"]["cost_per_request"] > 0
