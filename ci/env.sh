@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Create or reuse the project's virtual environment (.venv) and install econbench with the given extras.
-# Usage: source ci/env.sh [extras]   (default extras: marl,baselines,track,distributed,onnx,dev)
+# Usage: source ci/env.sh [extras]   (default extras: marl,baselines,track,distributed,onnx,interop,dev)
 # PyTorch's CPU build goes in first, so no extra can pull a multi-GB CUDA build.
 set -euo pipefail
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-_extras="${1:-marl,baselines,track,distributed,onnx,dev}"
+_extras="${1:-marl,baselines,track,distributed,onnx,interop,dev}"
 _py="${PYTHON:-python3}"
 if [ ! -x "$_root/.venv/bin/python" ]; then
   echo "[econbench] creating virtual environment in .venv" >&2

@@ -3,5 +3,5 @@
 # into the leaderboard store, then leaderboard/index.html. Extra arguments go to `econbench bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source ci/env.sh marl,baselines,track,distributed,onnx,dev
+source ci/env.sh marl,baselines,track,distributed,onnx,interop,dev
 exec econbench bench --quick "$@"
