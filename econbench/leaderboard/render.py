@@ -15,15 +15,31 @@ import hashlib
 import re
 import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timezone
 from pathlib import Path
 from typing import Any
 
 from econbench.cards import load_card, short_name
+from econbench.leaderboard.aggregate_view import cross_block, cross_block_md, task_block, task_block_md
+from econbench.leaderboard.aggregates import CrossTask, TaskAggregates, cross_task, task_aggregates
 from econbench.leaderboard.chart import score_gap_chart
+from econbench.leaderboard.families import by_family
+from econbench.leaderboard.overview import TaskLine, overview_html, overview_md
 from econbench.leaderboard.rows import Row, gap_label, task_rows, worst_group
 from econbench.leaderboard.schema import Result
-from econbench.leaderboard.text import DASH, fmt, h, interval, md_escape, md_url, num_attr, safe_url, script_json
+from econbench.leaderboard.text import (
+    DASH,
+    fmt,
+    github_slug,
+    h,
+    interval,
+    md_escape,
+    md_url,
+    num_attr,
+    safe_url,
+    script_json,
+)
 
 __all__ = ["render", "fmt", "md_escape", "safe_url", "script_json"]
 
@@ -58,16 +74,18 @@ body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica
 header,main,footer{max-width:1280px;margin:0 auto;padding:0 20px}
 header{padding-top:24px}
 h1{font-size:1.7rem;margin:0 0 4px}
-h2{font-size:1.25rem;margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+h2{font-size:1.4rem;margin:26px 0 0}
+h3{font-size:1.15rem;margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+h4{font-size:1rem;margin:16px 0 6px}
 .sub,.note,.summary{color:var(--muted)}
 .summary{margin:4px 0 14px}
-nav ul{list-style:none;padding:0;margin:10px 0 0;display:flex;flex-wrap:wrap;gap:6px 14px}
-nav a,td a{color:var(--accent)}
+td a{color:var(--accent)}
+.family>h2{border-bottom:2px solid var(--line);padding-bottom:4px}
 section.task{border-top:1px solid var(--line);padding:22px 0 10px}
 .table-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:8px}
 table.board{border-collapse:collapse;width:100%;font-size:.9rem}
 table.board th,table.board td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-table.board td{overflow-wrap:anywhere;max-width:22rem}
+table.board td{overflow-wrap:normal;word-break:normal;hyphens:none;max-width:22rem}
 table.board th{background:var(--panel);white-space:nowrap;position:sticky;top:0}
 table.board th button{all:unset;cursor:pointer;font-weight:600}
 table.board th button:focus-visible{outline:2px solid var(--accent)}
@@ -76,6 +94,13 @@ table.board th[aria-sort=descending] button::after{content:" \\25BC";font-size:.
 table.board th.num{text-align:right}
 table.board td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 table.board tbody tr:hover,table.board tbody tr.hl{background:var(--panel)}
+table.overview th.family{background:var(--panel);vertical-align:top;text-align:left;white-space:nowrap}
+table.overview .policy{color:var(--muted)}
+.submit pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:8px 10px;overflow-x:auto;font-size:.85em}
+.aggregates{margin:10px 0}
+.aggregates .table-wrap{margin:6px 0}
+ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:.85em}
+.swatch{display:inline-block;width:18px;height:3px;margin-right:6px;vertical-align:middle}
 .ci{display:block;color:var(--muted);font-size:.8em}
 .badge{display:inline-block;padding:0 7px;border-radius:10px;font-size:.78em;border:1px solid var(--line);color:var(--muted);white-space:nowrap}
 .badge.ok{color:var(--ok);border-color:var(--ok)}
@@ -83,10 +108,15 @@ table.board tbody tr:hover,table.board tbody tr.hl{background:var(--panel)}
 details{font-size:.82em;color:var(--muted)}
 details p{margin:2px 0;white-space:pre-wrap}
 .chart-wrap{margin:14px 0 4px;max-width:720px}
-svg.chart{width:100%;height:auto;display:block;font:11px system-ui,sans-serif}
-svg.chart .plot-bg{fill:var(--panel)}
-svg.chart .grid{stroke:var(--line);stroke-width:1}
+svg.chart,svg.profile{width:100%;height:auto;display:block;font:11px system-ui,sans-serif}
+svg .plot-bg{fill:var(--panel)}
+svg .grid{stroke:var(--line);stroke-width:1}
 svg.chart .axis{stroke:var(--muted);stroke-width:1}
+svg.profile .tick,svg.profile .label{fill:var(--muted)}
+svg.profile .label{font-size:12px}
+svg.profile .step{fill:none;stroke-width:2}
+.s0{stroke:#2f62c9;background:#2f62c9}.s1{stroke:#d1495b;background:#d1495b}.s2{stroke:#2a9d5c;background:#2a9d5c}.s3{stroke:#e09f3e;background:#e09f3e}
+.s4{stroke:#7b4fbf;background:#7b4fbf}.s5{stroke:#1b998b;background:#1b998b}.s6{stroke:#8d6a4f;background:#8d6a4f}.s7{stroke:#6b7280;background:#6b7280}
 svg.chart .break{stroke:var(--muted);fill:none}
 svg.chart .tick,svg.chart .label,svg.chart .pt-label{fill:var(--muted)}
 svg.chart .label{font-size:12px}
@@ -234,7 +264,58 @@ def _anchor(task_id: str) -> str:
     return "task-" + re.sub(r"[^A-Za-z0-9_.-]", "_", short_name(task_id))
 
 
-def _section(task_id: str, rows: list[Row], out_dir: Path) -> str:
+@dataclass
+class _Task:
+    """A task as the page shows it: its rows (best score first) and its aggregates across training runs."""
+
+    task_id: str
+    rows: list[Row]
+    aggregates: TaskAggregates | None = None
+
+
+@dataclass
+class _Board:
+    families: list[tuple[str, list[_Task]]]
+    cross: CrossTask | None = None
+    missing: str = ""  # why there are no aggregates across training runs (rliable missing), if so
+
+    @property
+    def tasks(self) -> list[_Task]:
+        return [t for _, tasks in self.families for t in tasks]
+
+
+def _board(results: Sequence[Result]) -> _Board:
+    by_task: dict[str, list[Result]] = {}
+    for r in results:
+        by_task.setdefault(r.task.id, []).append(r)
+    families, offset = [], 0
+    for family, task_ids in by_family(by_task):
+        tasks = []
+        for task_id in task_ids:
+            tasks.append(_Task(task_id, task_rows(by_task[task_id], offset)))
+            offset += len(tasks[-1].rows)
+        families.append((family, tasks))
+    board = _Board(families)
+    try:
+        for t in board.tasks:
+            t.aggregates = task_aggregates(t.task_id, by_task[t.task_id])
+        board.cross = cross_task([t.aggregates for t in board.tasks if t.aggregates is not None])
+    except ImportError as exc:
+        board.missing = str(exc)
+    return board
+
+
+def _overview_lines(board: _Board) -> list[TaskLine]:
+    lines = []
+    for family, tasks in board.families:
+        for t in tasks:
+            best = next((row for row in t.rows if row.result.verified), None)  # rows are best score first
+            lines.append(TaskLine(family, t.task_id, _anchor(t.task_id), best, len(t.rows)))
+    return lines
+
+
+def _section(task: _Task, out_dir: Path) -> str:
+    task_id, rows = task.task_id, task.rows
     name = short_name(task_id)
     anchor = _anchor(task_id)
     initial, num = ' aria-sort="ascending"', ' class="num"'
@@ -247,9 +328,10 @@ def _section(task_id: str, rows: list[Row], out_dir: Path) -> str:
     body = "".join(_table_row(r) for r in rows)
     seeds = sorted({len(r.result.seeds) for r in rows})
     note = (
-        f"IQM: the interquartile mean of each entry's per-seed scores (the mean of the middle 50% of its "
-        f"{'/'.join(map(str, seeds))} seed means, as rliable aggregates runs); less sensitive to one lucky or "
-        f"unlucky seed than the mean. Gap: 0 is optimal (or an equilibrium); \u2265 marks lower bounds."
+        f"Score: 95% bootstrap interval over the evaluation episodes of this one policy. IQM: the interquartile "
+        f"mean of each entry's per-seed scores (the mean of the middle 50% of its {'/'.join(map(str, seeds))} "
+        f"evaluation-seed means); less sensitive to one lucky or unlucky seed than the mean. Gap: 0 is optimal "
+        f"(or an equilibrium); \u2265 marks lower bounds."
     )
     if any(r.approx_ci for r in rows):
         note += (
@@ -257,12 +339,14 @@ def _section(task_id: str, rows: list[Row], out_dir: Path) -> str:
         )
     parts = [
         f'<section class="task" id="{h(anchor)}" data-task="{h(task_id)}">',
-        f"<h2>{h(task_id)}</h2>",
+        f"<h3>{h(task_id)}</h3>",
         f'<p class="summary">{h(_summary(task_id)) or "&nbsp;"}</p>',
         f'<div class="table-wrap"><table class="board"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table></div>',
         f'<p class="note aggregate">{h(note)}</p>',
         f'<div class="chart-wrap">{score_gap_chart(rows, name)}</div>',
     ]
+    if task.aggregates is not None:
+        parts.append(task_block(task.aggregates))
     for fig in _figures(out_dir, name):
         src = h("figures/" + urllib.parse.quote(fig))
         parts.append(
@@ -273,26 +357,27 @@ def _section(task_id: str, rows: list[Row], out_dir: Path) -> str:
     return "".join(parts)
 
 
-def _by_task(results: Sequence[Result]) -> list[tuple[str, list[Row]]]:
-    tasks: dict[str, list[Result]] = {}
-    for r in results:
-        tasks.setdefault(r.task.id, []).append(r)
-    out, offset = [], 0
-    for task_id in sorted(tasks):
-        rows = task_rows(tasks[task_id], offset)
-        offset += len(rows)
-        out.append((task_id, rows))
-    return out
-
-
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _html(groups: list[tuple[str, list[Row]]], out_dir: Path, title: str, data: list[Any]) -> str:
-    n = sum(len(rows) for _, rows in groups)
-    toc = "".join(f'<li><a href="#{h(_anchor(t))}">{h(short_name(t))}</a> ({len(rows)})</li>' for t, rows in groups)
-    sections = "".join(_section(t, rows, out_dir) for t, rows in groups) or '<p class="note">No entries yet.</p>'
+def _family_id(family: str) -> str:
+    return "family-" + re.sub(r"[^A-Za-z0-9_.-]", "_", family)
+
+
+def _html(board: _Board, out_dir: Path, title: str, data: list[Any]) -> str:
+    n = sum(len(t.rows) for t in board.tasks)
+    sections = (
+        "".join(
+            f'<div class="family" id="{h(_family_id(family))}"><h2>{h(family)}</h2>'
+            + "".join(_section(t, out_dir) for t in tasks)
+            + "</div>"
+            for family, tasks in board.families
+        )
+        or '<p class="note">No entries yet.</p>'
+    )
+    cross = cross_block(board.cross) if board.cross is not None else ""
+    missing = f'<p class="note">No aggregates across training runs: {h(board.missing)}</p>' if board.missing else ""
     csp = (
         f"default-src 'none'; img-src 'self' data: file:; style-src {_sha256(_CSS)}; "
         f"script-src {_sha256(_JS)}; base-uri 'none'; form-action 'none'"
@@ -303,14 +388,18 @@ def _html(groups: list[tuple[str, list[Row]]], out_dir: Path, title: str, data: 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<title>{h(title)}</title><link rel="icon" href="data:,"><style>{_CSS}</style></head>\n<body>'
         f'<header><h1>{h(title)}</h1><p class="sub">{_plural(n, "entry", "entries")} on '
-        f"{_plural(len(groups), 'task', 'tasks')}. Click a column header to sort; "
-        f"hover a point for its entry.</p><nav><ul>{toc}</ul></nav></header>\n"
-        f"<main>{sections}</main>\n"
-        "<footer><p>Score: the card's score per episode, averaged over episodes and seeds, with a stratified bootstrap "
-        "95% interval. Gap: for single-agent tasks the normalized regret (V*\u2212V)/(V*\u2212V<sub>ref</sub>), 0 at "
-        "the optimum and 1 at the card's reference policy; for games the largest best-response gain relative to the "
-        "agents' values (relative \u03b5). Gap methods other than <em>exact</em> give lower bounds. The entries as JSON "
-        "are embedded in this page (<code>script#leaderboard-data</code>).</p></footer>\n"
+        f"{_plural(len(board.tasks), 'task', 'tasks')}. Click a column header to sort; "
+        f"hover a point for its entry.</p></header>\n"
+        f"<main>{overview_html(_overview_lines(board))}{cross}{missing}{sections}</main>\n"
+        "<footer><p>Two kinds of interval. <strong>Score [95% CI]</strong> of an entry: the card's score per episode, "
+        "averaged over episodes and evaluation seeds, with a stratified bootstrap 95% interval over the evaluation "
+        "episodes (within seeds) of that one policy. <strong>IQM [95% CI over runs]</strong> (across training runs, "
+        "rliable): the interquartile mean of the entries that are training runs (seeds) of one method, with a "
+        "stratified bootstrap 95% interval over those runs. Gap: for single-agent tasks the normalized regret "
+        "(V*\u2212V)/(V*\u2212V<sub>ref</sub>), 0 at the optimum and 1 at the card's reference policy; for games the "
+        "largest best-response gain relative to the agents' values (relative \u03b5). Gap methods other than "
+        "<em>exact</em> give lower bounds. The entries as JSON are embedded in this page "
+        "(<code>script#leaderboard-data</code>).</p></footer>\n"
         f'<script type="application/json" id="leaderboard-data">{script_json(data)}</script>\n'
         f"<script>{_JS}</script>\n</body></html>\n"
     )
@@ -332,60 +421,74 @@ _MD_HEAD = [
 ]
 
 
-def _md(groups: list[tuple[str, list[Row]]], out_dir: Path, title: str) -> str:
+def _md_rows(rows: list[Row]) -> list[str]:
+    lines = [
+        "| " + " | ".join(_MD_HEAD) + " |",
+        "|"
+        + "|".join("---:" if h in ("Rank", "IQM") or h.startswith(("Score", "Gap [")) else "---" for h in _MD_HEAD)
+        + "|",
+    ]
+    for row in rows:
+        r = row.result
+        if row.gap is None:
+            gap, method = DASH, DASH
+        else:
+            ci = interval(row.gap_ci)
+            gap = (
+                ("\u2265 " if row.lower_bound else "")
+                + fmt(row.gap_value)
+                + (" " + ("\u2248" if row.approx_ci else "") + ci if ci else "")
+            )
+            gap += f" ({gap_label(row)})"
+            method = row.gap.method
+        authors = md_escape(", ".join(r.authors))
+        url = safe_url(r.code_url)
+        if url:
+            authors += f" ([code](<{md_url(url)}>))"
+        cells = [
+            str(row.rank),
+            md_escape(r.method),
+            md_escape(r.policy),
+            md_escape(f"{fmt(r.score)} {interval(r.score_ci95)}"),
+            md_escape(fmt(row.seed_iqm)),
+            md_escape(gap),
+            md_escape(method),
+            "\u2713" if r.verified else "",
+            authors,
+            f"{r.date.astimezone(timezone.utc):%Y-%m-%d}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _md(board: _Board, out_dir: Path, title: str) -> str:
     lines = [
         f"# {md_escape(title)}",
         "",
-        "Best score first. IQM: interquartile mean of the per-seed scores. Gap: normalized regret (optimality, "
-        "0 = optimal, 1 = reference policy) or relative \u03b5 (equilibrium); \u2265 marks lower bounds.",
+        "Best score first. Score [95% CI]: bootstrap interval over one policy's evaluation episodes. IQM: "
+        "interquartile mean of the per-seed scores. Gap: normalized regret (optimality, 0 = optimal, 1 = reference "
+        "policy) or relative \u03b5 (equilibrium); \u2265 marks lower bounds. Across training runs: IQM with a "
+        "95% stratified-bootstrap interval over runs (rliable).",
         "",
     ]
-    if not groups:
+    lines += overview_md(_overview_lines(board), anchor=github_slug)  # GitHub's anchors of the task headings
+    if board.cross is not None:
+        lines += cross_block_md(board.cross)
+    if not board.families:
         lines += ["No entries yet.", ""]
-    for task_id, rows in groups:
-        lines += [f"## {md_escape(task_id)}", ""]
-        summary = _summary(task_id)
-        if summary:
-            lines += [md_escape(summary), ""]
-        lines += [
-            "| " + " | ".join(_MD_HEAD) + " |",
-            "|"
-            + "|".join("---:" if h in ("Rank", "IQM") or h.startswith(("Score", "Gap [")) else "---" for h in _MD_HEAD)
-            + "|",
-        ]
-        for row in rows:
-            r = row.result
-            if row.gap is None:
-                gap, method = DASH, DASH
-            else:
-                ci = interval(row.gap_ci)
-                gap = (
-                    ("\u2265 " if row.lower_bound else "")
-                    + fmt(row.gap_value)
-                    + (" " + ("\u2248" if row.approx_ci else "") + ci if ci else "")
-                )
-                gap += f" ({gap_label(row)})"
-                method = row.gap.method
-            authors = md_escape(", ".join(r.authors))
-            url = safe_url(r.code_url)
-            if url:
-                authors += f" ([code](<{md_url(url)}>))"
-            cells = [
-                str(row.rank),
-                md_escape(r.method),
-                md_escape(r.policy),
-                md_escape(f"{fmt(r.score)} {interval(r.score_ci95)}"),
-                md_escape(fmt(row.seed_iqm)),
-                md_escape(gap),
-                md_escape(method),
-                "\u2713" if r.verified else "",
-                authors,
-                f"{r.date.astimezone(timezone.utc):%Y-%m-%d}",
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
-        for fig in _figures(out_dir, short_name(task_id)):
-            lines += [f"![{md_escape(fig)}](<figures/{md_url(fig)}>)", ""]
+    for family, tasks in board.families:
+        lines += [f"## {md_escape(family)}", ""]
+        for t in tasks:
+            lines += [f"### {md_escape(t.task_id)}", ""]
+            summary = _summary(t.task_id)
+            if summary:
+                lines += [md_escape(summary), ""]
+            lines += _md_rows(t.rows)
+            if t.aggregates is not None:
+                lines += task_block_md(t.aggregates)
+            lines.append("")
+            for fig in _figures(out_dir, short_name(t.task_id)):
+                lines += [f"![{md_escape(fig)}](<figures/{md_url(fig)}>)", ""]
     return "\n".join(lines)
 
 
@@ -402,9 +505,9 @@ def render(results: Sequence[Result], out_dir: str | Path, title: str = "econben
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file: the page is written into a folder (index.html, LEADERBOARD.md, figures/)")
     out.mkdir(parents=True, exist_ok=True)
-    groups = _by_task(results)
-    data = [r.model_dump(mode="json") for _, rows in groups for r in (row.result for row in rows)]
+    board = _board(results)
+    data = [row.result.model_dump(mode="json") for t in board.tasks for row in t.rows]
     page, table = out / "index.html", out / "LEADERBOARD.md"
-    page.write_text(_html(groups, out, title, data), encoding="utf-8")
-    table.write_text(_md(groups, out, title), encoding="utf-8")
+    page.write_text(_html(board, out, title, data), encoding="utf-8")
+    table.write_text(_md(board, out, title), encoding="utf-8")
     return page, table

@@ -111,3 +111,19 @@ def interval(ci: tuple[float, float] | None) -> str:
 def num_attr(x: float | None) -> str:
     """A ``data-sort`` value: ``repr`` round-trips exactly and ``parseFloat`` reads it."""
     return repr(float(x)) if x is not None and math.isfinite(x) else ""
+
+
+_SEPARATORS = re.compile(r"([_\-/.:,;)\]]+)(?=[^\s_\-/.:,;)\]])")
+
+
+def breakable(name: str) -> str:
+    """``name`` HTML-escaped, with a line-break opportunity (``<wbr>``) after each run of separators
+    (``_ - / . : , ; ) ]``): long names wrap between their parts, never inside a word."""
+    parts = _SEPARATORS.split(str(name))
+    return "".join(h(p) + ("<wbr>" if i % 2 else "") for i, p in enumerate(parts))
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub gives a Markdown heading: lower case, punctuation other than ``-`` and ``_`` dropped,
+    spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
