@@ -1,6 +1,6 @@
 """Task families for the page: read off the ID, so the page groups tasks without naming any.
 
-A family is the ID's name up to its first hyphen (``EVCharging-Operator-v0`` belongs to ``EVCharging``).
+A family is the ID's name up to its first hyphen (``Market-Planner-v0`` belongs to ``Market``).
 Families come in alphabetical order; within one, the family's own game (``<Family>-vN``) leads and its
 views and variants follow.
 """
