@@ -14,7 +14,7 @@ IQM_NOTE = (
     "score interval, which is over evaluation episodes of one policy. P(X > Y): the probability that a run of X "
     "scores above a run of Y (ties count half), with its bootstrap interval."
 )
-NORMALISED = "normalised scores (V\u2212V_ref)/(V*\u2212V_ref) = 1 \u2212 normalised regret: 1 at the exact solution, 0 at the reference policy"
+NORMALISED = "normalized scores (V\u2212V_ref)/(V*\u2212V_ref) = 1 \u2212 normalized regret: 1 at the exact solution, 0 at the reference policy"
 
 
 def _ci(i: Interval) -> str:
@@ -56,9 +56,9 @@ def _iqm_table(rows: str, what: str) -> str:
 
 def task_block(agg: TaskAggregates) -> str:
     """A task section's aggregates: IQM per method with several runs, P(X > Y), the performance profiles."""
-    what = "normalised scores" if agg.normalised else "scores"
+    what = "normalized scores" if agg.normalised else "scores"
     runs = {m.name: f"{len(m.runs)} ({m.verified} \u2713)" for m in agg.methods}
-    scale = NORMALISED if agg.normalised else "scores (raw: the task has no exact solution to normalise by)"
+    scale = NORMALISED if agg.normalised else "scores (raw: the task has no exact solution to normalize by)"
     return (
         f'<div class="aggregates" data-task="{h(agg.task_id)}"><h4>Across training runs (rliable)</h4>'
         f"{_iqm_table(_iqm_rows(agg.iqm, runs), what)}{_improvement_table(agg.improvements)}"
@@ -68,7 +68,7 @@ def task_block(agg: TaskAggregates) -> str:
 
 
 def cross_block(cross: CrossTask) -> str:
-    """The section across tasks: methods with several runs on two or more normalised tasks."""
+    """The section across tasks: methods with several runs on two or more normalized tasks."""
     runs = {name: f"{s.shape[0]} \u00d7 {s.shape[1]} tasks" for name, s in cross.scores.items()}
     tasks = "; ".join(f"{name}: {', '.join(short_name(t) for t in ts)}" for name, ts in cross.tasks.items())
     pairs = _improvement_table(cross.improvements) or (
@@ -78,14 +78,14 @@ def cross_block(cross: CrossTask) -> str:
     return (
         '<section class="across" id="across-tasks"><h2>Across tasks (rliable)</h2>'
         f'<p class="note">Tasks per method: {h(tasks)}. Runs per task: as many as the method\'s smallest task has.</p>'
-        f"{_iqm_table(_iqm_rows(cross.iqm, runs), 'normalised scores')}{pairs}"
+        f"{_iqm_table(_iqm_rows(cross.iqm, runs), 'normalized scores')}{pairs}"
         f'<div class="chart-wrap">{chart}</div>'
         f'<p class="note">{h(IQM_NOTE.format(scale=NORMALISED))}</p></section>'
     )
 
 
 def task_block_md(agg: TaskAggregates) -> list[str]:
-    what = "normalised score" if agg.normalised else "score"
+    what = "normalized score" if agg.normalised else "score"
     runs = {m.name: len(m.runs) for m in agg.methods}
     out = [
         "",
@@ -104,7 +104,7 @@ def cross_block_md(cross: CrossTask) -> list[str]:
     out = [
         "## Across tasks (rliable)",
         "",
-        "IQM of the normalised score over runs and tasks, 95% stratified-bootstrap interval:",
+        "IQM of the normalized score over runs and tasks, 95% stratified-bootstrap interval:",
         "",
     ]
     out += ["| Method | Runs x tasks | IQM [95% CI] |", "|---|---:|---:|"]

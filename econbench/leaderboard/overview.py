@@ -59,7 +59,7 @@ def overview_html(lines: list[TaskLine]) -> str:
         first = i == 0 or lines[i - 1].family != line.family
         span = sum(1 for x in lines if x.family == line.family)
         family = f'<th scope="rowgroup" rowspan="{span}" class="family">{h(line.family)}</th>' if first else ""
-        task = f'<td><a href="#{h(line.anchor)}">{breakable(short_name(line.task_id))}</a></td>'
+        task = f'<td class="task"><a href="#{h(line.anchor)}">{h(short_name(line.task_id))}</a></td>'
         body.append(
             f'<tr data-task="{h(line.task_id)}">{family}{task}{_best_html(line)}'
             f'<td class="num">{line.entries}</td></tr>'
@@ -71,7 +71,7 @@ def overview_html(lines: list[TaskLine]) -> str:
             ("Task", ""),
             ("Best verified entry (method, policy)", ""),
             ("Score", ' class="num"'),
-            ("Normalised gap", ' class="num"'),
+            ("Normalized gap", ' class="num"'),
             ("Entries", ' class="num"'),
         )
     )
@@ -80,7 +80,7 @@ def overview_html(lines: list[TaskLine]) -> str:
         '<section class="overview" id="overview"><h2>Overview</h2>'
         '<div class="table-wrap"><table class="board overview">'
         f"<thead><tr>{heads}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-        '<p class="note">Best: the verified entry with the highest score. Normalised gap: the normalised regret '
+        '<p class="note">Best: the verified entry with the highest score. Normalized gap: the normalized regret '
         "(V*\u2212V)/(V*\u2212V<sub>ref</sub>) of single-agent tasks, or the relative \u03b5 of games; 0 is optimal "
         "(or an equilibrium), \u2265 marks a lower bound.</p>"
         f'<div class="submit"><h3>How to submit</h3><p>{h(SUBMIT_TEXT)}</p><pre><code>{h(commands)}</code></pre></div>'
@@ -95,7 +95,7 @@ def overview_md(lines: list[TaskLine], anchor: Callable[[str], str] | None = Non
     out = [
         "## Overview",
         "",
-        "| Family | Task | Best verified entry (method, policy) | Score | Normalised gap | Entries |",
+        "| Family | Task | Best verified entry (method, policy) | Score | Normalized gap | Entries |",
         "|---|---|---|---:|---:|---:|",
     ]
     for line in lines:

@@ -61,7 +61,7 @@ def profile_svg(methods: Sequence[tuple[str, np.ndarray]], regret: bool, name: s
     y = Linear(0.0, 1.0, HEIGHT - BOTTOM, TOP)
     cid = "profile-" + re.sub(r"[^A-Za-z0-9_-]", "_", name)
     xlabel = (
-        "threshold on the normalised regret" + (" (log scale)" if isinstance(x, Log) else "") + " \u2192"
+        "threshold on the normalized regret" + (" (log scale)" if isinstance(x, Log) else "") + " \u2192"
         if regret
         else "threshold on the score \u2192"
     )

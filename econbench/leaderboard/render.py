@@ -96,6 +96,7 @@ table.board td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabu
 table.board tbody tr:hover,table.board tbody tr.hl{background:var(--panel)}
 table.overview th.family{background:var(--panel);vertical-align:top;text-align:left;white-space:nowrap}
 table.overview .policy{color:var(--muted)}
+table.overview td.task{white-space:nowrap}
 .submit pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:8px 10px;overflow-x:auto;font-size:.85em}
 .aggregates{margin:10px 0}
 .aggregates .table-wrap{margin:6px 0}
