@@ -4,9 +4,10 @@ A run is a list of jobs (exact solution, fixed policies, SB3 PPO: the shipped
 checkpoints in ``--quick`` mode, trained with each card's budget otherwise).
 Each job's entry key is known before it runs, so a resumed run skips what the
 store already holds. Jobs run in-process or fan out on Ray; afterwards the
-figures and the page are rendered from the store, and entries are logged to
-W&B when asked (offline when there is no key; a W&B failure never loses an
-entry, the store is written first).
+figures and the page are rendered from the store into the output folder (never
+into the checkout: ``econbench publish`` does that on purpose), and entries are
+logged to W&B when asked (offline when there is no key; a W&B failure never
+loses an entry, the store is written first).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from econbench.leaderboard.publish import default_output, runs_folder
 from econbench.leaderboard.reference import (  # noqa: F401 - the plan's names, re-exported for callers of the job
     AUTHORS,
     FULL_MODE_EXPECTED,
@@ -122,9 +124,17 @@ def run_bench(
     progress: bool = True,
     runs_dir: Path | None = None,
     log: Callable[[str], None] = print,
+    page: bool = True,
 ) -> list[Result]:
-    """Run the jobs, then render figures and the page from the store; returns the store's entries."""
+    """Run the jobs, then render figures and the page from the store; returns the store's entries.
+
+    Everything is written into the store and ``out_dir`` (default: ``leaderboard/`` beside the store): the
+    page, the table, the figures and, in full mode, the trained runs (``<out_dir>/runs``), never into the
+    checkout, so a run leaves a repository as it was. ``econbench publish`` updates the repository's page.
+    """
     store_obj = Store(store)
+    out = Path(out_dir) if out_dir is not None else default_output(store_obj.path)
+    runs_dir = runs_dir or runs_folder(out)
     jobs = plan(tasks, quick, runs_dir)
     t0 = time.perf_counter()
     if executor == "local":
@@ -140,14 +150,13 @@ def run_bench(
     )
     wanted = {make_task(t).id for t in (tasks or task_ids())}
     results = [r for r in store_obj.results() if r.task.id in wanted]
-    if out_dir is not None:
+    if page:
         from econbench.leaderboard.figures import write_figures
         from econbench.leaderboard.render import render
 
-        out = Path(out_dir)
-        write_figures(sorted(wanted), out / "figures")
-        page, table = render(store_obj.results(), out)
-        log(f"page: {page}\ntable: {table}")
+        write_figures(sorted(wanted), out / "figures", runs=[runs_dir])
+        index, table = render(store_obj.results(), out)
+        log(f"page: {index}\ntable: {table}")
     if wandb is not None:
         import dataclasses
 

@@ -1,4 +1,4 @@
-"""The ``econbench`` command: list, solve, evaluate, gap and bench."""
+"""The ``econbench`` command: list, solve, evaluate, gap, bench and publish."""
 
 from __future__ import annotations
 
@@ -307,8 +307,9 @@ def cmd_bench(args: argparse.Namespace) -> None:
             raise CliError(f"--json {args.json} is a folder; give a file name")
         if not target.parent.is_dir():
             raise CliError(f"--json {args.json}: no such folder {target.parent}")
-    if not args.no_page and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise CliError(f"--out {args.out} is a file: the page is written into a folder")
+    out = _bench_out(args)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file: the page, figures and runs are written into a folder")
     wandb_cfg = None
     if args.wandb:
         from econbench.leaderboard.wandb_sync import WandbConfig
@@ -326,7 +327,8 @@ def cmd_bench(args: argparse.Namespace) -> None:
             quick=args.quick,
             backend=args.backend,
             store=args.store,
-            out_dir=None if args.no_page else args.out,
+            out_dir=out,
+            page=not args.no_page,
             executor=args.executor,
             address=args.address,
             wandb=wandb_cfg,
@@ -359,6 +361,36 @@ def cmd_bench(args: argparse.Namespace) -> None:
     if args.json:
         with open(args.json, "w") as f:
             json.dump([json.loads(r.model_dump_json()) for r in results], f, indent=2)
+    what = "runs" if args.no_page else "page, table, figures and runs"
+    print(f"output folder ({what}): {out}; `econbench publish` updates the repository's leaderboard/")
+
+
+def _bench_out(args: argparse.Namespace) -> Path:
+    """``--out``, else ``leaderboard/`` beside the store: the main job never writes into the checkout."""
+    from econbench.leaderboard.publish import default_output
+    from econbench.leaderboard.store import default_store_path
+
+    return Path(args.out) if args.out else default_output(args.store or default_store_path())
+
+
+def cmd_publish(args: argparse.Namespace) -> None:
+    """The store as the repository's published leaderboard: entries, figures, page and table."""
+    from econbench.leaderboard.publish import default_output, publish
+    from econbench.leaderboard.store import StoreError
+
+    try:
+        store = _store(args.store, readonly=True)
+        source = Path(args.figures) if args.figures else default_output(store.path)
+        done = publish(store, args.to, figures_from=source, prune=args.prune)
+    except (StoreError, OSError, ValueError) as exc:
+        raise CliError(_one_line(exc)) from None
+    print(
+        f"{len(done.entries)} entries in {Path(args.to) / 'entries'}, {len(done.figures)} figures from "
+        f"{source / 'figures'}\npage: {done.page}\ntable: {done.table}"
+    )
+    if done.stale:
+        verb = "removed" if done.removed else "kept (--prune removes them)"
+        print(f"{len(done.stale)} published entries the store does not hold: {verb}")
 
 
 def cmd_measure(args: argparse.Namespace) -> None:
@@ -506,10 +538,11 @@ def _leaderboard(args: argparse.Namespace) -> None:
             raise CliError(f"pull failed, the local store is unchanged: {_one_line(exc)}") from None
         print(f"{n} entries pulled from W&B into {store.path}; {_verified_note(counts)}")
     elif args.action == "render":
+        from econbench.leaderboard.publish import default_output
         from econbench.leaderboard.render import render
 
         try:
-            page, md = render(store.results(), args.out)
+            page, md = render(store.results(), args.out or default_output(store.path))
         except ValueError as exc:
             raise CliError(_one_line(exc)) from None
         print(f"page: {page}\ntable: {md}")
@@ -669,7 +702,9 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument(
         "--dir", default="leaderboard/entries", help="published entries folder (export target, rebuild source)"
     )
-    lb.add_argument("--out", default="leaderboard", help="render: where index.html and LEADERBOARD.md go")
+    lb.add_argument(
+        "--out", help="render: where index.html and LEADERBOARD.md go (default: leaderboard/ beside the store)"
+    )
     lb.add_argument("--wandb-project", default="econbench-leaderboard")
     lb.add_argument("--wandb-entity")
     lb.add_argument(
@@ -694,7 +729,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--task", action="append", help="restrict to these IDs (repeatable)")
     b.add_argument("--backend", default="numpy", choices=["numpy", "torch", "cupy"])
     b.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
-    b.add_argument("--out", default="leaderboard", help="where index.html, LEADERBOARD.md and figures/ go")
+    b.add_argument(
+        "--out",
+        help="output folder: index.html, LEADERBOARD.md, figures/ and (full mode) runs/ (default: leaderboard/ "
+        "beside the store; the checkout is never written, see `econbench publish`)",
+    )
     b.add_argument("--no-page", action="store_true", help="skip the figures and the page")
     b.add_argument("--executor", default="local", choices=["local", "ray"], help="run jobs in-process or on Ray")
     b.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
@@ -709,6 +748,20 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--wandb-entity")
     b.add_argument("--json", metavar="PATH", help="also write the entries as JSON")
     b.set_defaults(func=cmd_bench)
+    pub = sub.add_parser(
+        "publish",
+        help="write a store as the repository's published leaderboard: entries/*.json, figures/, index.html, "
+        "LEADERBOARD.md",
+    )
+    pub.add_argument("--store", help="SQLite store (default: $ECONBENCH_STORE or the user data directory)")
+    pub.add_argument("--to", default="leaderboard", help="the published folder (default: leaderboard)")
+    pub.add_argument(
+        "--figures", metavar="DIR", help="copy DIR/figures/*.png (default: the store's `econbench bench` output folder)"
+    )
+    pub.add_argument(
+        "--prune", action="store_true", help="remove published entries the store does not hold (old task definitions)"
+    )
+    pub.set_defaults(func=cmd_publish)
     return parser
 
 

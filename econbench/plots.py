@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,36 @@ def _pyplot() -> Any:
     return plt
 
 
+def wrap_name(name: str, width: int = 26) -> str:
+    """A policy name on lines of about ``width`` characters, broken only after a separator (space _ - / . :),
+    never inside a word: legends stay narrow and names stay readable."""
+    parts = re.split(r"(?<=[\s_\-/.:])", str(name))
+    lines, line = [], ""
+    for part in parts:
+        if line and len(line) + len(part.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = ""
+        line += part
+    return "\n".join([*lines, line.rstrip()]) if line else "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A training run's learning curve as logged: the return against timesteps, and which return it is."""
+
+    label: str
+    timesteps: np.ndarray
+    values: np.ndarray
+    scored: bool  # the discounted return the score measures (else the undiscounted episode return)
+
+
 def _runs_figure(runs: Sequence[Any], labels: Sequence[str] | None) -> tuple[Any, Any, Any, list[str], Any]:
     """The 2x3 rollout figure's frame: ``(plt, fig, axes, names, colours)``, one name and colour per run.
 
     Shared by the families' rollout figures so that their runs are named and coloured alike.
     """
     plt = _pyplot()
-    names = list(labels) if labels else [r.policy for r in runs]
+    names = [wrap_name(n) for n in (list(labels) if labels else [r.policy for r in runs])]
     colours = plt.get_cmap("tab10")(np.arange(len(runs)) % 10)
     fig, axes = plt.subplots(2, 3, figsize=(17, 9))
     return plt, fig, axes, names, colours
@@ -45,6 +70,23 @@ def _save(plt: Any, fig: Any, path: str | Path, rect: tuple[float, float, float,
     return path
 
 
+def _series(task: Task, profile: Any, episodes: int, seed: int) -> list[np.ndarray]:
+    """Feature 0 of the state and of the action, and the cumulative discounted reward: ``(T, episodes)`` each."""
+    group = task.role.group if task.role else task.groups[0].name
+    run = rollout(task, profile, episodes, seed, record=True)
+    agent = slice(task.role.agent, task.role.agent + 1) if task.role else slice(None)
+    rewards = run.rewards[group][:, :, agent].mean(axis=2)
+    return [
+        run.obs[group][:, :, agent, 0].mean(axis=2),
+        run.actions[group][:, :, agent, 0].mean(axis=2),
+        np.cumsum(rewards * task.discount ** np.arange(rewards.shape[0])[:, None], axis=0),
+    ]
+
+
+def is_named(task: Task, spec: PolicySpec) -> bool:
+    return isinstance(spec, str) and spec in task.policies
+
+
 def plot_trajectories(
     task: Task,
     policies: Sequence[PolicySpec],
@@ -53,41 +95,61 @@ def plot_trajectories(
     episodes: int = 4,
     labels: Sequence[str] | None = None,
 ) -> Path:
-    """Per policy, on the same initial states and shocks: the agents' mean state (output or capacity),
-    their mean action, and the cumulative discounted reward, period by period."""
+    """Per policy, on the same initial states and shocks: the agents' mean state and action (feature 0) and the
+    cumulative discounted reward, period by period.
+
+    With the exact solution and a learned policy (a checkpoint, not a named policy) among them, a second row
+    draws learned minus exact: a learned policy close to the optimum hides it in the first row.
+    """
     plt = _pyplot()
     seed = int(task.card["protocol"]["eval_seeds"][0]) if seed is None else seed
     group = task.role.group if task.role else task.groups[0].name
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    runs = []
     for k, spec in enumerate(policies):
         name, profile = resolve_policy(task, spec)
-        name = labels[k] if labels else name
-        run = rollout(task, profile, episodes, seed, record=True)
-        agent = slice(task.role.agent, task.role.agent + 1) if task.role else slice(None)
-        series = [
-            run.obs[group][:, :, agent, 0].mean(axis=2),
-            run.actions[group][:, :, agent, 0].mean(axis=2),
-            np.cumsum(
-                run.rewards[group][:, :, agent].mean(axis=2)
-                * task.discount ** np.arange(run.rewards[group].shape[0])[:, None],
-                axis=0,
-            ),
-        ]
-        for ax, data in zip(axes, series):
+        runs.append((wrap_name(labels[k] if labels else name), name, _series(task, profile, episodes, seed)))
+    exact = next(
+        (series for (_, name, series), spec in zip(runs, policies) if name == "exact" and is_named(task, spec)), None
+    )
+    learned = [k for k, spec in enumerate(policies) if not is_named(task, spec)]
+    rows = 2 if exact is not None and learned else 1
+    fig, axes = plt.subplots(rows, 3, figsize=(15, 4 * rows), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (label, name, series) in enumerate(runs):
+        wide = name == "exact"  # drawn wide underneath, so a policy on top of it leaves it visible
+        for ax, data in zip(axes[0], series):
             for e in range(episodes):
-                ax.plot(data[:, e], color=colours[k % len(colours)], lw=1.1, alpha=0.85, label=name if e == 0 else None)
+                ax.plot(
+                    data[:, e],
+                    color=colours[k % len(colours)],
+                    lw=3.2 if wide else 1.1,
+                    alpha=0.45 if wide else 0.9,
+                    zorder=1 if wide else 2,
+                    label=label if e == 0 else None,
+                )
     who = f"agent {task.role.agent} of {group}" if task.role else f"mean over {group}"
     fig.suptitle(f"{task.name}: {episodes} episodes on the common initial states and shocks of seed {seed} ({who})")
-    titles = [
-        ("state (output / capacity)", "period"),
-        ("action (natural units)", "period"),
-        ("cumulative discounted reward", "period"),
-    ]
-    for ax, (title, xlabel) in zip(axes, titles):
-        ax.set(title=title, xlabel=xlabel)
+    titles = ["state: observation feature 0", "action: feature 0 (natural units)", "cumulative discounted reward"]
+    for ax, title in zip(axes[0], titles):
+        ax.set(title=title, xlabel="period")
         ax.grid(alpha=0.3)
-    axes[0].legend()
+    axes[0][0].legend(fontsize=8)
+    if rows == 2:
+        for k in learned:
+            label, _, series = runs[k]
+            for ax, data, base in zip(axes[1], series, exact):  # type: ignore[arg-type]
+                for e in range(episodes):
+                    ax.plot(
+                        data[:, e] - base[:, e],
+                        color=colours[k % len(colours)],
+                        lw=1.1,
+                        label=label if e == 0 else None,
+                    )
+        for ax, title in zip(axes[1], titles):
+            ax.axhline(0.0, color="grey", lw=0.8)
+            ax.set(title=f"{title}: learned \u2212 exact", xlabel="period")
+            ax.grid(alpha=0.3)
+        axes[1][0].legend(fontsize=8)
     return _save(plt, fig, path)
 
 
@@ -109,21 +171,35 @@ def plot_rollout(
 
 
 def plot_learning_curves(
-    curves: dict[str, np.ndarray], path: str | Path, title: str, reference: dict[str, float] | None = None
+    curves: Sequence[Curve], path: str | Path, title: str, reference: dict[str, float] | None = None
 ) -> Path:
-    """Mean episode return against timesteps, one line per run; horizontal lines for reference levels."""
+    """The return against timesteps, one line and one legend entry per run; horizontal lines for reference levels.
+
+    The y-axis says which return it is: the discounted return the score measures when the trainer logged it,
+    else the undiscounted episode return, which is not the score.
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, curve in curves.items():
-        ax.plot(curve[:, 0], curve[:, 1], lw=1.2, label=name)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    curves = [c for c in curves if len(c.values)]
+    for c in curves:
+        ax.plot(c.timesteps, c.values, lw=1.2, label=wrap_name(c.label))
     for name, level in (reference or {}).items():
         ax.axhline(level, ls="--", lw=1, color="grey")
         ax.annotate(name, (ax.get_xlim()[1], level), ha="right", va="bottom", fontsize=8, color="grey")
-    finals = np.concatenate([c[len(c) // 5 :, 1] for c in curves.values()]) if curves else np.array([0.0])
-    lo, hi = np.percentile(finals, [1, 100])
-    pad = 0.1 * (hi - lo + 1e-12)
-    ax.set_ylim(lo - pad, hi + pad)  # the early, very poor episodes would squash the interesting part
-    ax.set(title=title, xlabel="timesteps", ylabel="mean undiscounted episode return (last 100 episodes)")
+    if curves:  # the early, very poor episodes would squash the rest; each run's later part stays in view
+        tails = [c.values[len(c.values) // 5 :] for c in curves]
+        lo = min(float(np.percentile(t, 1)) for t in tails)
+        hi = max(float(t.max()) for t in tails)
+        pad = 0.1 * (hi - lo) or 0.05 * max(abs(hi), 1e-12)
+        ax.set_ylim(lo - pad, hi + pad)
+    scored = bool(curves) and all(c.scored for c in curves)
+    ylabel = (
+        "mean discounted return\n(what the score measures)"
+        if scored
+        else "undiscounted episode return\n(not the score)"
+    )
+    ax.set(title=title, xlabel="timesteps", ylabel=ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if curves:
+        ax.legend(fontsize=8)
     return _save(plt, fig, path)

@@ -61,8 +61,12 @@ SHIPPED_PREFIX = "shared_ppo"  # named policies that are learned profiles a task
 
 
 def plan(tasks: Sequence[str] | None = None, quick: bool = True, runs_dir: Path | None = None) -> list[Job]:
-    """The jobs of a run, in a stable order."""
-    runs_dir = runs_dir or REPO / "runs" / "bench"
+    """The jobs of a run, in a stable order; full mode trains into ``runs_dir/<Task>/ppo_seed<k>``."""
+    if runs_dir is None:  # the default store's output folder: never the checkout
+        from econbench.leaderboard.publish import default_output, runs_folder
+        from econbench.leaderboard.store import default_store_path
+
+        runs_dir = runs_folder(default_output(default_store_path()))
     jobs: list[Job] = []
     for task_id in tasks or task_ids():
         task = make_task(task_id)

@@ -112,6 +112,52 @@ def test_bench_on_one_task_is_resumable(capsys: pytest.CaptureFixture[str], tmp_
     assert exact[-1] == "yes" and exact[-2] == "exact" and abs(float(exact[-3].split()[-1])) < 1e-9
     code, out, err = run(capsys, *argv)
     assert code == 0 and "0 entries measured, 3 already stored" in err
+    assert f"output folder (runs): {tmp_path / 'leaderboard'}" in out  # beside the store, never the checkout
+
+
+def test_publish_writes_entries_figures_and_page(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from econbench.leaderboard.store import Store
+
+    store = tmp_path / "s.sqlite"
+    code, _, _ = run(
+        capsys,
+        "bench",
+        "--quick",
+        "--task",
+        "econbench/InvestmentLQ-v0",
+        "--store",
+        str(store),
+        "--no-page",
+        "--no-wandb",
+    )
+    (tmp_path / "leaderboard" / "figures").mkdir(parents=True)  # what `bench` leaves in its output folder
+    (tmp_path / "leaderboard" / "figures" / "InvestmentLQ-v0-rollout.png").write_bytes(b"\x89PNG fake")
+    published = tmp_path / "repo" / "leaderboard"
+    (published / "entries").mkdir(parents=True)
+    (published / "entries" / "0123456789abcdef0123.json").write_text("{}")  # an entry of an older definition
+    code, out, err = run(capsys, "publish", "--store", str(store), "--to", str(published))
+    keys = sorted(r.key() + ".json" for r in Store(store).results())
+    assert code == 0 and len(keys) == 2, err
+    assert sorted(p.name for p in (published / "entries").iterdir()) == sorted([*keys, "0123456789abcdef0123.json"])
+    assert "1 published entries the store does not hold: kept" in out
+    assert (published / "figures" / "InvestmentLQ-v0-rollout.png").read_bytes() == b"\x89PNG fake"
+    page = (published / "index.html").read_text()
+    assert 'data-task="econbench/InvestmentLQ-v0"' in page and "figures/InvestmentLQ-v0-rollout.png" in page
+    assert (published / "LEADERBOARD.md").is_file()
+    code, out, _ = run(capsys, "publish", "--store", str(store), "--to", str(published), "--prune")
+    assert code == 0 and sorted(p.name for p in (published / "entries").iterdir()) == keys and "removed" in out
+
+
+def test_publish_refuses_bad_input_in_one_line(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "leaderboard"
+    target.write_text("keep me")
+    for argv, message in (
+        (["publish", "--store", str(tmp_path / "missing" / "s.sqlite"), "--to", str(tmp_path / "out")], "s.sqlite"),
+        (["publish", "--store", str(tmp_path / "s.sqlite"), "--to", str(target)], "is a file"),
+    ):
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert target.read_text() == "keep me"
 
 
 def test_console_script_and_argparse_errors() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from econbench.bench import plan, run_bench
+from econbench.bench import Job, plan, run_bench
 from econbench.leaderboard.store import Store
 
 
@@ -23,9 +23,9 @@ def test_plan_quick_and_full() -> None:
 def test_run_is_resumable_and_entries_are_verified(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     logs: list[str] = []
-    first = run_bench(["InvestmentStochastic-v0"], store=store, progress=False, log=logs.append)
+    first = run_bench(["InvestmentStochastic-v0"], store=store, progress=False, log=logs.append, page=False)
     assert {r.policy for r in first} == {"exact", "maintain"} and all(r.verified for r in first)
-    second = run_bench(["InvestmentStochastic-v0"], store=store, progress=False, log=logs.append)
+    second = run_bench(["InvestmentStochastic-v0"], store=store, progress=False, log=logs.append, page=False)
     assert "0 entries measured, 2 already stored" in logs[-1]
     assert [r.key() for r in second] == [r.key() for r in first]
 
@@ -45,6 +45,7 @@ def test_ray_executor_fans_out_and_the_store_serialises(tmp_path: Path) -> None:
             executor="ray",
             progress=False,
             log=lambda m: None,
+            page=False,
         )
     finally:
         ray.shutdown()
@@ -54,6 +55,7 @@ def test_ray_executor_fans_out_and_the_store_serialises(tmp_path: Path) -> None:
         store=tmp_path / "local.sqlite",
         progress=False,
         log=lambda m: None,
+        page=False,
     )
     assert sorted((r.key(), r.score) for r in results) == sorted((r.key(), r.score) for r in local)
 
@@ -69,7 +71,12 @@ def test_bench_logs_new_entries_to_wandb_offline(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     cfg = WandbConfig(mode="offline", dir=tmp_path / "wb")
     results = run_bench(
-        ["InvestmentOligopoly-Firm-v0"], store=tmp_path / "s.sqlite", progress=False, wandb=cfg, log=lambda m: None
+        ["InvestmentOligopoly-Firm-v0"],
+        store=tmp_path / "s.sqlite",
+        progress=False,
+        wandb=cfg,
+        log=lambda m: None,
+        page=False,
     )
     runs = queued_runs(cfg)
     assert len(runs) == len(results) + 1  # one run per entry, plus the leaderboard table
@@ -88,3 +95,50 @@ def test_full_mode_trains_then_measures(tmp_path: Path) -> None:
     entry = Store(tmp_path / "s.sqlite").get(out["key"])
     assert entry.policy == "ppo_seed0" and entry.verified and entry.gaps[0].kind == "optimality"
     assert run_job(job, str(tmp_path / "s.sqlite"), "numpy")["status"] == "skipped (stored)"
+
+
+def test_full_mode_trains_into_the_output_folder_never_the_checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --quick the SB3 runs are trained into <out>/runs (out: beside the store by default)."""
+    import econbench.bench as bench
+
+    planned: list[Job] = []
+
+    def capture(tasks: object, quick: bool, runs_dir: Path | None = None) -> list[Job]:
+        planned.extend(plan(["InvestmentLQ-Planner-v0"], quick, runs_dir))
+        return []
+
+    monkeypatch.setattr(bench, "plan", capture)
+    run_bench(
+        ["InvestmentLQ-Planner-v0"],
+        quick=False,
+        store=tmp_path / "s.sqlite",
+        progress=False,
+        log=lambda m: None,
+        page=False,
+    )
+    run_bench(
+        ["InvestmentLQ-Planner-v0"],
+        quick=False,
+        store=tmp_path / "s.sqlite",
+        out_dir=tmp_path / "elsewhere",
+        progress=False,
+        log=lambda m: None,
+        page=False,
+    )
+    trains = [Path(j.policy) for j in planned if j.kind == "train"]
+    assert len(trains) == 6
+    assert all(p.parent.parent == tmp_path / "leaderboard" / "runs" for p in trains[:3])
+    assert all(p.parent.parent == tmp_path / "elsewhere" / "runs" for p in trains[3:])
+    checkpoints = Path(bench.REPO) / "baselines" / "checkpoints"
+    assert not any(p.is_relative_to(checkpoints) for p in trains)
+    assert all(
+        Path(j.policy).is_relative_to(checkpoints) for j in plan(["InvestmentLQ-Planner-v0"]) if "ppo" in j.label
+    )
+
+
+def test_plan_without_a_folder_trains_beside_the_default_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ECONBENCH_STORE", str(tmp_path / "x" / "store.sqlite"))
+    trains = [j for j in plan(["InvestmentLQ-Planner-v0"], quick=False) if j.kind == "train"]
+    assert trains and all(Path(j.policy).parent.parent == tmp_path / "x" / "leaderboard" / "runs" for j in trains)

@@ -22,6 +22,7 @@ UNRELATED = (
     "econbench.envs.rbc.figure",
     "econbench.envs.rice.figure",
     "econbench.envs.ev_charging.figure",
+    "econbench.envs.ev_operator.figure",
     "econbench.plots",
     "econbench.cli",
 )  # pages, figures (reached through lazy hooks), the command

@@ -104,6 +104,56 @@ def test_one_section_per_task_in_id_order(site: tuple[Path, Path], entries: list
     assert secs[GAME].count('class="point"') == 6
 
 
+def test_overview_has_a_row_per_task_grouped_by_family(site: tuple[Path, Path], entries: list[Result]) -> None:
+    page = site[0].read_text()
+    overview = re.search(r'<section class="overview" id="overview">(.*?)</section>', page, re.S).group(1)
+    rows = re.findall(r'<tr data-task="([^"]*)">(.*?)</tr>', overview, re.S)
+    assert [t for t, _ in rows] == [PLANNER, GAME]
+    families = re.findall(r'<th scope="rowgroup" rowspan="1" class="family">([^<]*)</th>', overview)
+    assert families == ["InvestmentLQ", "InvestmentOligopoly"]
+    links = dict(re.findall(r'<tr data-task="([^"]*)">.*?<a href="#([^"]*)">', overview, re.S))
+    for task_id, anchor in links.items():
+        assert f'<section class="task" id="{anchor}" data-task="{task_id}">' in page
+    game = dict(rows)[GAME]
+    best = max((r for r in entries if r.task.id == GAME and r.verified), key=lambda r: r.score)
+    assert best.method == MD_INJECT  # the only verified entry of the game: the unverified ones are not "best"
+    assert fmt(best.score) in game and "relative \u03b5" in game
+    assert "econbench submit result.json --policy FOLDER" in overview
+    md = site[1].read_text()
+    assert "| InvestmentLQ | [InvestmentLQ-Planner-v0](#econbenchinvestmentlq-planner-v0) |" in md
+    assert "### econbench/InvestmentLQ-Planner-v0" in md
+
+
+def test_families_group_tasks_base_game_first() -> None:
+    from econbench.leaderboard.families import by_family, family_of
+
+    ids = [
+        "econbench/EVCharging-Operator-v0",
+        "econbench/CapitalGoodsGame-1v1-v0",
+        "econbench/EVCharging-v0",
+        "econbench/CapitalGoods-Planner-v0",
+        "econbench/CapitalGoods-v0",
+        "econbench/CapitalGoodsGame-v0",
+    ]
+    assert family_of("econbench/EVCharging-Operator-v0") == "EVCharging"
+    assert by_family(ids) == [
+        ("CapitalGoods", ["econbench/CapitalGoods-v0", "econbench/CapitalGoods-Planner-v0"]),
+        ("CapitalGoodsGame", ["econbench/CapitalGoodsGame-v0", "econbench/CapitalGoodsGame-1v1-v0"]),
+        ("EVCharging", ["econbench/EVCharging-v0", "econbench/EVCharging-Operator-v0"]),
+    ]
+
+
+def test_names_wrap_only_at_separators(site: tuple[Path, Path]) -> None:
+    from econbench.leaderboard.text import breakable
+
+    assert breakable("shared_ppo_cpu_seed0") == "shared_<wbr>ppo_<wbr>cpu_<wbr>seed0"
+    assert breakable("<b>a-b</b>") == "&lt;b&gt;a-<wbr>b&lt;/<wbr>b&gt;"
+    page = site[0].read_text()
+    css = re.search(r"<style>(.*?)</style>", page, re.S).group(1)
+    assert "overflow-wrap:anywhere" not in css and "word-break:break-all" not in css
+    assert "overflow-wrap:normal;word-break:normal" in css
+
+
 def test_page_is_self_contained(site: tuple[Path, Path]) -> None:
     page = site[0].read_text()
     assert '<link rel="icon" href="data:,">' in page
@@ -368,7 +418,12 @@ def test_browser_loads_without_console_errors(loaded: Any) -> None:
     logs = loaded.get_log("browser")
     severe = [entry for entry in logs if entry["level"] == "SEVERE"]
     assert not severe, severe
+    loaded.execute_script("document.images[0].scrollIntoView()")  # figures load lazily
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(loaded, 10).until(lambda d: d.execute_script("return document.images[0].complete"))
     assert loaded.execute_script("return document.images.length === 1 && document.images[0].naturalWidth === 1")
+    assert not [entry for entry in loaded.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 @browser
@@ -404,7 +459,7 @@ def test_browser_shows_hostile_name_as_text(loaded: Any, entries: list[Result]) 
     assert loaded.find_elements(By.CSS_SELECTOR, "td img, td b") == []
     parsed = loaded.execute_script("return JSON.parse(document.getElementById('leaderboard-data').textContent)")
     assert [p["method"] for p in parsed if p["method"] == XSS] == [XSS]
-    links = [a.get_attribute("href") for a in loaded.find_elements(By.CSS_SELECTOR, "td a")]
+    links = [a.get_attribute("href") for a in loaded.find_elements(By.CSS_SELECTOR, "section.task td a")]
     assert links and all(h.startswith("https://") for h in links)
 
 
@@ -440,3 +495,72 @@ def test_row_shows_the_most_tempted_group(tmp_path: Path) -> None:
     render([r], tmp_path)
     row = next(line for line in (tmp_path / "LEADERBOARD.md").read_text().splitlines() if "competitive play" in line)
     assert f"{fmt(by_group['firms'].relative)}" in row and "firms)" in row
+
+
+@browser
+def test_browser_overview_links_reach_their_sections(loaded: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    rows = loaded.find_elements(By.CSS_SELECTOR, "#overview tbody tr")
+    assert [r.get_attribute("data-task") for r in rows] == [PLANNER, GAME]
+    for k in range(len(rows)):
+        link = loaded.find_elements(By.CSS_SELECTOR, "#overview tbody tr a")[k]
+        target = link.get_attribute("href").split("#", 1)[1]
+        link.click()
+        assert loaded.execute_script("return location.hash") == "#" + target
+        section = loaded.find_element(By.ID, target)
+        assert section.get_attribute("data-task") == rows[k].get_attribute("data-task")
+        top = loaded.execute_script("return arguments[0].getBoundingClientRect().top", section)
+        assert abs(top) < 5  # scrolled to the section
+    assert not [e for e in loaded.get_log("browser") if e["level"] == "SEVERE"]
+
+
+# For each element: the characters after which the rendered text breaks onto a new line.
+_BREAKS_JS = """
+var out = [];
+arguments[0].forEach(function (el) {
+  var walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), chars = [], node;
+  while ((node = walker.nextNode())) {
+    for (var i = 0; i < node.length; i++) { chars.push([node, i]); }
+  }
+  var prevTop = null, prevChar = null;
+  chars.forEach(function (c) {
+    var r = document.createRange(); r.setStart(c[0], c[1]); r.setEnd(c[0], c[1] + 1);
+    var rect = r.getClientRects()[0], ch = c[0].data[c[1]];
+    if (!rect) { return; }
+    if (prevTop !== null && rect.top > prevTop + 2) { out.push(prevChar + ch); }
+    prevTop = rect.top; prevChar = ch;
+  });
+});
+return out;
+"""
+
+
+@browser
+def test_browser_wraps_long_names_only_between_parts(
+    driver: Any, measured: dict[str, list[Result]], tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    long_policy = "shared_ppo_cpu_seed0_" + "_".join(["checkpoint"] * 6) + "-final/run.v2"
+    entry = variant(
+        measured[PLANNER][1],
+        1.0,
+        method="SB3 PPO with_a_rather_long_method_name (shipped)",
+        policy=long_policy,
+        verified=True,
+    )
+    page, _ = render([entry], tmp_path)
+    driver.set_window_size(700, 900)
+    try:
+        driver.get(page.as_uri())
+        cells = driver.find_elements(
+            By.CSS_SELECTOR,
+            "table.board td.method .name, table.board td:nth-child(3), #overview td .name, #overview td .policy",
+        )
+        assert cells
+        breaks = driver.execute_script(_BREAKS_JS, cells)
+        assert breaks, "the narrow window should force a long name onto several lines"
+        assert all(pair[0] in " _-/.:,;)]" for pair in breaks), breaks
+    finally:
+        driver.set_window_size(1400, 1000)

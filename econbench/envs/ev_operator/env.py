@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from econbench.cards import params_from_card
-from econbench.core import BoxSpec, GroupSpec, Task
+from econbench.core import BoxSpec, GroupSpec, Task, lazy_hook
 from econbench.envs.ev_operator.dynamics import GROUP, OperatorDynamics
 from econbench.envs.ev_operator.params import OperatorParams
 from econbench.envs.ev_operator.policies import named_policies
@@ -38,5 +38,14 @@ def operator_task(card: Mapping[str, Any], **overrides: Any) -> Task:
     act = BoxSpec((p.n_stations,), 0.0, p.toll_max)
     group = GroupSpec(GROUP, 1, card["groups"][GROUP]["agent_name"], obs, act)
     return Task(
-        card["id"], card, p, (group,), OperatorDynamics, p.discount, p.horizon, named_policies(p), solution=summary
+        card["id"],
+        card,
+        p,
+        (group,),
+        OperatorDynamics,
+        p.discount,
+        p.horizon,
+        named_policies(p),
+        solution=summary,
+        figure=lazy_hook("econbench.envs.ev_operator.figure:plot_operator_rollout"),  # kept out of the fingerprint
     )

@@ -20,7 +20,7 @@ from econbench.backend import Backend
 from econbench.core import BatchedEnv, Task
 from econbench.envs.rbc.dynamics import RBCDynamics, RBCState
 from econbench.metrics.evaluate import PolicySpec, resolve_policy
-from econbench.plots import _pyplot, _save
+from econbench.plots import _pyplot, _save, wrap_name
 
 N_CONSUMER_GROUPS = 4  # consumers are ordered by theta (consumer 0 dislikes work most): quartiles of the index
 _PROFILE_STYLES = {"-": "solid", "--": "dashed", ":": "dotted", "-.": "dash-dot"}  # line style per profile
@@ -231,7 +231,9 @@ def plot_rbc_rollout(
         )
         for m, c in zip(groups, group_colours)
     ]
-    profile_handles = [plt.Line2D([], [], color="black", ls=ls, lw=1.6, label=n) for n, ls in zip(names, styles)]
+    profile_handles = [
+        plt.Line2D([], [], color="black", ls=ls, lw=1.6, label=wrap_name(n)) for n, ls in zip(names, styles)
+    ]
     legends = [
         (profile_handles, "policy profile (line style)", 0.95),
         (firm_handles, "firms (colour)", 0.80),
