@@ -47,6 +47,7 @@ import econbench
 from econbench.adapters.sb3 import EconSB3VecEnv
 from econbench.core import DiscreteSpec, Task
 from econbench.learn.config import SB3_PPO_HYPERPARAMS, SB3PPOConfig, sb3_hyperparams
+from econbench.learn.outputs import run_dir
 from econbench.learn.sb3_score import ACTIVATIONS, is_discrete, learner_group, print_result, score
 from econbench.learn.track import Tracker, write_curve
 from econbench.metrics import evaluate, optimality_gap
@@ -236,8 +237,7 @@ def train(args: SB3PPOConfig) -> Path:
         hp["total_timesteps"] = args.total_timesteps
     n_envs, total = int(hp.get("n_envs", 16)), int(hp.get("total_timesteps", 1_000_000))
     run_name = args.run_name or f"ppo_seed{args.seed}"
-    folder = Path(args.out) / task.name / run_name
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = run_dir(args.out, task.name, run_name, args.ship)
 
     config = {
         "task_id": task.id,

@@ -32,6 +32,7 @@ from econbench import curriculum as curricula
 from econbench.core import BatchedEnv, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.learn.config import SharedPPOConfig
 from econbench.learn.networks import GroupAgent, as_tensor, observe, to_env_action
+from econbench.learn.outputs import run_dir
 from econbench.learn.runs import (
     evaluate_run,
     export_policy,
@@ -71,8 +72,7 @@ def train(args: SharedPPOConfig) -> Path:
         if len(learn) != 1 or not 0 <= args.deviate < task.group(learn[0]).n_agents:
             raise SystemExit("--deviate needs exactly one --learn group and an agent index inside it")
         peers = profile_of(task, args.fixed, not args.fixed_sampled)[learn[0]]
-    run = Path(args.out) / task.name / (args.run_name or f"shared_ppo_seed{args.seed}")
-    run.mkdir(parents=True, exist_ok=True)
+    run = run_dir(args.out, task.name, args.run_name or f"shared_ppo_seed{args.seed}", args.ship)
     device = torch.device(args.device)
     host = args.backend == "numpy"
     if not host and (fixed or peers is not None):
