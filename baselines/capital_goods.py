@@ -129,7 +129,7 @@ FULL_STEPS = 1_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.t
 QUICK_STEPS = 2_048
 
 
-def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
+def train(name: str, quick: bool, seed: int, runs: Path, ship: bool = False) -> Path:
     ex = EXERCISES[name]
     task = make_task(ex.task, **ex.params)
     init_bias = {}
@@ -140,6 +140,7 @@ def train(name: str, quick: bool, seed: int, runs: Path) -> Path:
     given: dict[str, Any] = {
         "seed": seed,
         "out": str(runs),
+        "ship": ship,
         "run_name": f"{name}_seed{seed}",
         "skip_eval": True,
         "params": dict(ex.params),
@@ -369,6 +370,7 @@ class Args:
     episodes: int | None = None  # evaluation episodes per seed (default: the card's)
     out: Path = OUT  # folder of the reports and summary.md
     runs: Path = RUNS  # root folder of the training runs
+    ship: bool = False  # allow training into --runs inside baselines/checkpoints/ (replaces the shipped runs)
     summary: bool = False  # only collect the reports into summary.md
     card: bool = False  # only write the full-budget reports into the cards' [learned_scores]
     trained_gap: int = 0  # STEPS > 0, no training: add each group's trained best-response gap (agent 0 retrained)
@@ -401,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
                 else report(name, folder, args.episodes)
             )
         else:
-            run = train(name, args.quick, args.seed, args.runs)
+            run = train(name, args.quick, args.seed, args.runs, args.ship)
             steps = QUICK_STEPS if args.quick else (EXERCISES[name].steps or FULL_STEPS)
             r = report(name, run, args.episodes) | {
                 "timesteps": steps,

@@ -449,7 +449,7 @@ def summary(out_dir: Path = OUT) -> tuple[Path, Path]:
             train.append(
                 f"python baselines/shared_ppo.py --task econbench/{task_name} --seed {f.parent.name.removeprefix('shared_ppo_seed')}"
                 f"   # {e['timesteps']:,} env-steps in {e['train_time_s']:.0f} s; then "
-                f"cp -r baselines/runs/{task_name}/{f.parent.name} baselines/checkpoints/{task_name}/"
+                f"cp -r runs/{task_name}/{f.parent.name} baselines/checkpoints/{task_name}/"
             )
         data[kind + "_training"] = [json.loads(f.read_text()) for f in runs]
         md += ["", "```bash"] + train + [r["command"] for r in reports] + ["```", ""]

@@ -8,13 +8,16 @@ that a new method has to beat (lightly tuned, see baselines/README.md), so
 everything a reader needs to judge it is written next to the checkpoint
 (``meta.json``, ``eval.json``).
 
-    python baselines/sb3_ppo.py --task econbench/InvestmentLQ-Planner-v0 --seed 0
+    python baselines/sb3_ppo.py --task econbench/InvestmentLQ-Planner-v0 --seed 0   # -> runs/<Task>/ppo_seed0/
 
 Hyperparameters: ``econbench/learn/hyperparams/ppo.toml`` (a ``[default]``
 table and one per task ID), then ``--hp KEY=VALUE``; ``--total-timesteps``
 and ``--n-envs`` win over both. The run folder is an econbench policy folder
 (``policy.json`` and ``policy.safetensors``; no pickle is written or read)
-with ``meta.json``, ``curve.csv`` and ``eval.json`` beside it. A view without
+with ``meta.json``, ``curve.csv`` (the undiscounted and the discounted, scored,
+episode return as training went) and ``eval.json`` beside it; it goes to
+``runs/`` of the current directory unless ``--out`` says otherwise, and into the
+shipped ``baselines/checkpoints/`` only with ``--ship``. A view without
 an ``exact`` policy has no optimality gap: its ``eval.json`` compares the
 score with the card's named policies on common random numbers.
 """
@@ -34,6 +37,7 @@ except ModuleNotFoundError:  # a source checkout without `pip install -e .`: use
     sys.path.insert(0, str(HERE.parent))
 from econbench.learn import sb3
 from econbench.learn.config import SB3_PPO_HYPERPARAMS, SB3PPOConfig
+from econbench.learn.outputs import DEFAULT_OUT
 from econbench.learn.sb3_score import rescore
 
 
@@ -46,7 +50,8 @@ class Args:
     hyperparams: Path = SB3_PPO_HYPERPARAMS  # TOML file with a [default] table and one table per task ID
     hp: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
     """KEY=VALUE: override one hyperparameter, VALUE in TOML syntax, e.g. --hp learning_rate=1e-3"""
-    out: Path = HERE / "checkpoints"  # root folder; the run goes to OUT/<TaskName>/<run-name>/
+    out: Path = DEFAULT_OUT  # root folder; the run goes to OUT/<TaskName>/<run-name>/
+    ship: bool = False  # allow --out inside baselines/checkpoints/: replace the shipped runs
     run_name: str | None = None  # default: ppo_seed<seed>
     eval_freq: int = 0  # every this many timesteps, print the normalized regret on the card's protocol (0: off)
     no_eval: bool = False  # skip the final evaluation (no eval.json)

@@ -6,7 +6,8 @@ file reads the command line and starts it.
 
     python baselines/shared_ppo.py --task econbench/InvestmentOligopoly-v0 --seed 0
 
-Writes ``<out>/<Task>/<run>/``: ``policy.json`` and ``policy.safetensors``
+Writes ``<out>/<Task>/<run>/`` (``runs/`` of the current directory by default; the
+shipped ``baselines/checkpoints/`` only with ``--ship``): ``policy.json`` and ``policy.safetensors``
 (the deterministic profile as an econbench policy folder: what econbench
 evaluates and verifies), ``checkpoint.pt`` (networks, optimisers,
 normalisers, step; ``--resume`` and ``--init`` read it back with torch's
@@ -39,6 +40,7 @@ except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
 from econbench.learn import shared_ppo
 from econbench.learn.config import KEYED, SHARED_PPO_HYPERPARAMS, SharedPPOConfig, task_settings
+from econbench.learn.outputs import DEFAULT_OUT
 
 Pairs = tyro.conf.UseAppendAction[list[str]]  # repeatable: --param a=1 --param b=2
 
@@ -81,7 +83,8 @@ class Args:
     fixed: str = "exact"  # the non-learning groups' policy: a named policy, or a run folder of this script
     fixed_sampled: bool = False  # a run folder's fixed groups sample their actions (as they trained) instead of argmax
     init: str = ""  # a run folder whose networks start the learning groups (a best response starts from them)
-    out: str = str(HERE / "runs")  # root folder; the run goes to OUT/<TaskName>/<run-name>/
+    out: str = str(DEFAULT_OUT)  # root folder; the run goes to OUT/<TaskName>/<run-name>/
+    ship: bool = False  # allow --out inside baselines/checkpoints/: replace the shipped runs
     run_name: str = ""  # default shared_ppo_seed<seed>
     resume: bool = False  # continue the run in OUT/<TaskName>/<run-name>/ from its checkpoint
     eval_episodes: int | None = None  # default: the card's protocol

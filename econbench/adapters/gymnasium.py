@@ -1,4 +1,11 @@
-"""Gymnasium single-environment view of a task (``gym.make("econbench/<Task>-v0")``)."""
+"""Gymnasium single-environment view of a task (``gym.make("econbench/<Task>-v0")``).
+
+At the end of an episode ``info["discounted_episode"] = {"r", "l"}`` holds the
+return the benchmark scores (discounted at ``metadata["discount"]``) and the length;
+see :mod:`econbench.adapters.episode`. No wall-clock ``"t"`` here: a step's info must be
+a function of the seed and the actions (Gymnasium's ``check_env`` compares it across
+runs); ``RecordEpisodeStatistics`` over the env times episodes in ``info["episode"]``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from econbench.adapters.episode import KEY, DiscountedEpisodes, scored_reward
 from econbench.adapters.views import GameView, Others, RoleView, make_view
 from econbench.core import ActionError, Task
 from econbench.curriculum import Point, set_curriculum
@@ -60,6 +68,7 @@ class EconEnv(gym.Env):
         self.render_mode = render_mode
         self._last: Any = None
         self._ended = False
+        self._episodes = DiscountedEpisodes(1, self.task.discount)
 
     def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
         """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
@@ -71,6 +80,7 @@ class EconEnv(gym.Env):
             seed = int(self.np_random.integers(2**31))  # first reset without a seed: fresh entropy
         self._last = _strip(self.view.reset(seed=seed))
         self._ended = False
+        self._episodes.restart()
         return self._last, {}
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -81,7 +91,11 @@ class EconEnv(gym.Env):
         obs, reward, term, trunc, info = self.view.step(_add_env_axis(action, self.action_space, self.task.name))
         self._last = _strip(obs)
         self._ended = bool(term[0]) or bool(trunc[0])
-        return self._last, float(reward[0]), bool(term[0]), bool(trunc[0]), _strip(info)
+        ended = self._episodes.step(scored_reward(self.task, reward, info.get("rewards")), term | trunc)
+        info = _strip(info)
+        if ended is not None:
+            info[KEY] = {k: v for k, v in ended.entry(0).items() if k != "t"}
+        return self._last, float(reward[0]), bool(term[0]), bool(trunc[0]), info
 
     def action_masks(self) -> Any:
         """Allowed actions as booleans: the learner's ``(sum(nvec),)`` in role views (sb3-contrib's MaskablePPO

@@ -10,7 +10,9 @@ With ``normalize_actions=True`` the policy acts in ``[-1, 1]`` and the adapter
 maps actions affinely onto the task's bounds, as SB3 recommends. Episode ends carry
 ``infos[i]["episode"] = {"r", "l", "t"}`` as SB3's ``Monitor`` writes them, so
 ``ep_rew_mean`` is logged without a ``VecMonitor`` (one over this adapter
-reports the same numbers).
+reports the same numbers). Beside it, ``infos[i]["discounted_episode"]`` holds
+the return the benchmark scores: discounted at the task's rate, in float64
+(:mod:`econbench.adapters.episode`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from gymnasium import spaces
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvStepReturn
 
+from econbench.adapters.episode import KEY, DiscountedEpisodes
 from econbench.adapters.views import Others, RoleView, make_view
 
 
@@ -59,6 +62,7 @@ class EconSB3VecEnv(VecEnv):
         self._returns = np.zeros(num_envs, dtype=np.float32)  # undiscounted float32 sums, as VecMonitor keeps them
         self._lengths = np.zeros(num_envs, dtype=np.int64)
         self._t0 = time.perf_counter()
+        self._episodes = DiscountedEpisodes(num_envs, self.task.discount)
 
     def to_task_action(self, actions: np.ndarray) -> np.ndarray:
         """Map policy actions onto the task's action bounds (identity without normalisation)."""
@@ -79,6 +83,7 @@ class EconSB3VecEnv(VecEnv):
         self.reset_infos = [{} for _ in range(self.num_envs)]
         self._returns[:] = 0.0
         self._lengths[:] = 0
+        self._episodes.restart()
         return obs
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -91,10 +96,12 @@ class EconSB3VecEnv(VecEnv):
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         self._returns += reward.astype(np.float32)
         self._lengths += 1
-        if done.any():
+        ended = self._episodes.step(reward, done)
+        if ended is not None:
             elapsed = round(time.perf_counter() - self._t0, 6)
             for i in np.flatnonzero(done):  # only at episode ends
                 infos[i]["episode"] = {"r": round(float(self._returns[i]), 6), "l": int(self._lengths[i]), "t": elapsed}
+                infos[i][KEY] = {**ended.entry(i), "t": elapsed}
                 infos[i]["terminal_observation"] = (
                     {k: v[i].copy() for k, v in obs.items()} if isinstance(obs, dict) else obs[i].copy()
                 )

@@ -5,6 +5,11 @@ steps every economy. Autoreset follows ``metadata["autoreset_mode"]``:
 ``NEXT_STEP`` (default, as Gymnasium's own ``CartPoleVectorEnv``), ``SAME_STEP``
 (terminal observations in ``infos["final_obs"]``) or ``DISABLED`` (the caller
 resets with ``options={"reset_mask": mask}``).
+
+Episode ends carry the return the benchmark scores, discounted at
+``metadata["discount"]``: ``infos["discounted_episode"] = {"r", "l", "t"}`` arrays
+and the mask ``infos["_discounted_episode"]``, as Gymnasium's vector
+``RecordEpisodeStatistics`` writes ``"episode"`` (:mod:`econbench.adapters.episode`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from econbench.adapters.episode import DiscountedEpisodes, scored_reward
 from econbench.adapters.views import GameView, Others, RoleView, make_view
 from econbench.core import Task
 from econbench.curriculum import Point, set_curriculum
@@ -58,6 +64,7 @@ class EconVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._done = np.zeros(num_envs, dtype=bool)
         self._started = False
+        self._episodes = DiscountedEpisodes(num_envs, self.task.discount)
 
     def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
         """Apply the card's curriculum ``name`` (default: the card's) at ``iteration``; see :mod:`econbench.curriculum`."""
@@ -77,6 +84,7 @@ class EconVectorEnv(VectorEnv):
         obs = self.view.reset(seed=seed, mask=mask)
         self._started = True
         self._done = np.zeros(self.num_envs, dtype=bool) if mask is None else self._done & ~mask
+        self._episodes.restart(mask)
         return obs, {}
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
@@ -89,6 +97,7 @@ class EconVectorEnv(VectorEnv):
         obs, reward, term, trunc, info = self.view.step(actions, past_end=next_step)
         reward = reward.astype(np.float64, copy=False)
         infos: dict[str, Any] = {}
+        scored = scored_reward(self.task, reward, info.get("rewards"))
         if "rewards" in info:
             infos = {"rewards": info["rewards"], "_rewards": np.ones(self.num_envs, dtype=bool)}
         done = term | trunc
@@ -104,6 +113,10 @@ class EconVectorEnv(VectorEnv):
                 final[i] = _index(obs, i)
             infos["final_obs"], infos["_final_obs"] = final, done.copy()
             obs = self.view.reset(mask=done)
+        counted = ~self._done if self.autoreset_mode == AutoresetMode.NEXT_STEP else None
+        ended = self._episodes.step(scored, done, counted)
+        if ended is not None:
+            infos.update(ended.vector_info())
         self._done = done
         return obs, reward, term, trunc, infos
 

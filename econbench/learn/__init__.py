@@ -7,7 +7,9 @@
 * :mod:`econbench.learn.trained_gap`: the trained best-response gap (retrain one group against the others);
 * :mod:`econbench.learn.runs`: its run folders: checkpoints read as data, policy export, profiles for the metrics;
 * :mod:`econbench.learn.sb3`: Stable-Baselines3 PPO on single-agent views (``econbench bench`` full mode);
-* :mod:`econbench.learn.track`: the one tracker (W&B, offline without credentials) and the CSV learning curve.
+* :mod:`econbench.learn.track`: the one tracker (W&B under CleanRL's metric names, offline without credentials) and
+  the CSV learning curve;
+* :mod:`econbench.learn.outputs`: where runs go (``runs/`` by default; the shipped checkpoints only when asked).
 
 The trainers need the ``baselines`` extra (torch, stable-baselines3); importing this package does not. The readable
 command-line entry points are the scripts in ``baselines/`` of a source checkout, which call these modules.

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from econbench.learn.outputs import DEFAULT_OUT
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -64,7 +66,8 @@ class SharedPPOConfig:
     fixed: str = "exact"  # the non-learning groups' policy: a named policy, or a run folder of shared PPO
     fixed_sampled: bool = False  # a run folder's fixed groups sample their actions (as they trained) instead of argmax
     init: str = ""  # a run folder whose networks start the learning groups (a best response starts from them)
-    out: str = "runs"
+    out: str = str(DEFAULT_OUT)  # the run goes to OUT/<TaskName>/<run_name>/
+    ship: bool = False  # allow OUT inside baselines/checkpoints/ (the shipped runs; see econbench.learn.outputs)
     run_name: str = ""
     resume: bool = False
     eval_episodes: int | None = None  # default: the card's protocol
@@ -139,7 +142,8 @@ class SB3PPOConfig:
     n_envs: int | None = None
     hyperparams: Path = SB3_PPO_HYPERPARAMS
     hp: list[str] = field(default_factory=list)  # extra overrides, KEY=TOML_VALUE, e.g. n_steps=64
-    out: Path = Path("runs")
+    out: Path = DEFAULT_OUT  # the run goes to OUT/<TaskName>/<run_name>/
+    ship: bool = False  # allow OUT inside baselines/checkpoints/ (the shipped runs; see econbench.learn.outputs)
     run_name: str | None = None  # default ppo_seed<seed>
     eval_freq: int = 0  # timesteps between intermediate gap evaluations (0: only at the end)
     no_eval: bool = False

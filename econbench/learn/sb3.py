@@ -3,7 +3,8 @@ folder -> evaluation under the card's protocol (``econbench bench`` full mode tr
 
 Training runs on :class:`econbench.adapters.sb3.EconSB3VecEnv` (the batched
 simulator speaking SB3's VecEnv protocol, no Python loop over environments),
-which reports episode statistics in natural units as ``VecMonitor`` would, wrapped in
+which reports episode statistics in natural units as ``VecMonitor`` would and
+the discounted return the benchmark scores beside them, wrapped in
 ``VecNormalize`` (observation and reward scaling: the LQ planner's rewards are
 ~1e5 per step, the stochastic planner's ~40). PPO's discount and the
 reward normaliser's discount are the task's own, so the agent optimises the
@@ -13,7 +14,12 @@ The run folder is an econbench policy folder (``policy.json`` and
 ``policy.safetensors``: the actor's weights and VecNormalize's frozen
 observation statistics, exported from memory by
 :func:`econbench.policies.sb3.export_sb3`; no pickle is written or read), with
-``meta.json``, ``curve.csv`` and ``eval.json`` (:mod:`econbench.learn.sb3_score`) beside it.
+``meta.json``, ``curve.csv`` (``timesteps,mean_episode_return,mean_discounted_return``:
+means over the last 100 episodes, undiscounted as SB3 logs them and discounted as the
+benchmark scores) and ``eval.json`` (:mod:`econbench.learn.sb3_score`) beside it. It
+goes to ``<out>/<TaskName>/<run>/``, ``runs/`` by default; the shipped checkpoints
+only with ``ship=True`` (:mod:`econbench.learn.outputs`). ``track=True`` logs the
+curve and PPO's losses to W&B under CleanRL's names (:mod:`econbench.learn.track`).
 
 Role views with discrete masked actions (EVCharging-Driver-v0: MultiDiscrete
 heads, a dict observation with the action mask) train on the features alone
@@ -23,7 +29,7 @@ actions.
 
     from econbench.learn import sb3
     from econbench.learn.config import SB3PPOConfig
-    folder = sb3.train(SB3PPOConfig(task="econbench/InvestmentLQ-Planner-v0", seed=0, out=Path("runs")))
+    folder = sb3.train(SB3PPOConfig(task="econbench/InvestmentLQ-Planner-v0", seed=0))  # runs/<Task>/ppo_seed0
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,9 +51,11 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecNormalize
 from tqdm.auto import tqdm
 
 import econbench
+from econbench.adapters.episode import KEY
 from econbench.adapters.sb3 import EconSB3VecEnv
 from econbench.core import DiscreteSpec, Task
 from econbench.learn.config import SB3_PPO_HYPERPARAMS, SB3PPOConfig, sb3_hyperparams
+from econbench.learn.outputs import run_dir
 from econbench.learn.sb3_score import ACTIVATIONS, is_discrete, learner_group, print_result, score
 from econbench.learn.track import Tracker, write_curve
 from econbench.metrics import evaluate, optimality_gap
@@ -159,32 +168,74 @@ def make_env(task: Task, n_envs: int, hp: dict[str, Any]) -> VecNormalize:
     return VecNormalize(venv, gamma=task.discount, **norm)
 
 
-class ProgressCallback(BaseCallback):
-    """A tqdm bar over timesteps with the recent mean episode return (natural units, undiscounted)."""
+# SB3's logger keys -> CleanRL's metric names (entropy: SB3 logs the loss, minus the mean entropy)
+LOSSES = {
+    "train/value_loss": ("losses/value_loss", 1.0),
+    "train/policy_gradient_loss": ("losses/policy_loss", 1.0),
+    "train/entropy_loss": ("losses/entropy", -1.0),
+    "train/approx_kl": ("losses/approx_kl", 1.0),
+    "train/clip_fraction": ("losses/clipfrac", 1.0),
+    "train/explained_variance": ("losses/explained_variance", 1.0),
+    "train/learning_rate": ("charts/learning_rate", 1.0),
+}
 
-    def __init__(self, total: int) -> None:
+
+class ProgressCallback(BaseCallback):
+    """A tqdm bar over timesteps, the learning curve and the training metrics for the tracker.
+
+    The curve's returns are means over the last 100 episodes: the undiscounted
+    one SB3 logs as ``ep_rew_mean``, and the discounted one the benchmark scores
+    (the adapter's ``info["discounted_episode"]``).
+    """
+
+    def __init__(self, total: int, log: Callable[[dict[str, float], int], None] | None = None) -> None:
         super().__init__()
         self.total = total
+        self.log = log
         self.bar: tqdm | None = None
-        self.curve: list[tuple[int, float]] = []  # (timesteps, mean episode return): the learning curve
+        self.discounted: deque[float] = deque(maxlen=100)  # as SB3's ep_info_buffer
+        self.curve: list[tuple[int, float, float]] = []  # (timesteps, mean episode return, mean discounted return)
 
     def _on_training_start(self) -> None:
         self.bar = tqdm(total=self.total, unit="step", unit_scale=True, dynamic_ncols=True, mininterval=1.0)
+        self.t0, self.start = time.perf_counter(), int(self.model.num_timesteps)
 
     def _on_step(self) -> bool:
         assert self.bar is not None
         self.bar.total = max(self.total, self.model.num_timesteps)  # the last rollout may overshoot
         self.bar.update(self.model.num_timesteps - self.bar.n)
+        self.discounted.extend(info[KEY]["r"] for info in self.locals["infos"] if KEY in info)
         return True
+
+    def _on_rollout_start(self) -> None:
+        self._log_losses()  # the previous update's: SB3 records them in train(), after the rollout it used
 
     def _on_rollout_end(self) -> None:
         buf = self.model.ep_info_buffer
-        if buf:
-            self.curve.append((int(self.model.num_timesteps), float(np.mean([e["r"] for e in buf]))))
-        if self.bar is not None and buf:
-            self.bar.set_postfix(ep_return=f"{np.mean([e['r'] for e in buf]):.4g}", refresh=False)
+        if not buf:
+            return
+        steps = int(self.model.num_timesteps)
+        ret, disc = float(np.mean([e["r"] for e in buf])), float(np.mean(self.discounted))
+        self.curve.append((steps, ret, disc))
+        if self.bar is not None:
+            self.bar.set_postfix(ep_return=f"{ret:.4g}", discounted=f"{disc:.4g}", refresh=False)
+        if self.log is not None:
+            charts = {
+                "charts/episodic_return": ret,
+                "charts/episodic_length": float(np.mean([e["l"] for e in buf])),
+                "charts/discounted_episodic_return": disc,
+                "charts/SPS": int((steps - self.start) / max(time.perf_counter() - self.t0, 1e-9)),
+            }
+            self.log(charts, steps)
+
+    def _log_losses(self) -> None:
+        values = self.model.logger.name_to_value
+        losses = {name: sign * float(values[key]) for key, (name, sign) in LOSSES.items() if key in values}
+        if self.log is not None and "losses/value_loss" in losses:
+            self.log(losses, int(self.model.num_timesteps))
 
     def _on_training_end(self) -> None:
+        self._log_losses()
         if self.bar is not None:
             self.bar.close()
 
@@ -204,7 +255,9 @@ def snapshot_policy(model: PPO, vecnorm: VecNormalize, task: Task) -> Callable[[
 class GapCallback(BaseCallback):
     """Every ``freq`` timesteps, the normalized regret on the card's protocol (exact/reference runs cached)."""
 
-    def __init__(self, task: Task, vecnorm: VecNormalize, freq: int, log: Callable[[dict[str, float]], None]) -> None:
+    def __init__(
+        self, task: Task, vecnorm: VecNormalize, freq: int, log: Callable[[dict[str, float], int], None]
+    ) -> None:
         super().__init__()
         self.task, self.vecnorm, self.freq, self.log = task, vecnorm, freq, log
         self.exact = evaluate(task, "exact")
@@ -220,7 +273,7 @@ class GapCallback(BaseCallback):
                 exact=self.exact,
                 reference=self.reference,
             )
-            self.log({"timesteps": self.model.num_timesteps, "normalized_regret": gap.normalized, "gap": gap.raw})
+            self.log({"eval/normalized_regret": gap.normalized, "eval/gap": gap.raw}, int(self.model.num_timesteps))
         return True
 
 
@@ -236,8 +289,7 @@ def train(args: SB3PPOConfig) -> Path:
         hp["total_timesteps"] = args.total_timesteps
     n_envs, total = int(hp.get("n_envs", 16)), int(hp.get("total_timesteps", 1_000_000))
     run_name = args.run_name or f"ppo_seed{args.seed}"
-    folder = Path(args.out) / task.name / run_name
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = run_dir(args.out, task.name, run_name, args.ship)
 
     config = {
         "task_id": task.id,
@@ -255,13 +307,14 @@ def train(args: SB3PPOConfig) -> Path:
         folder=folder,
         group=task.id,
         job_type="sb3_ppo",
+        tags=[task.name, "sb3_ppo", "numpy", f"seed{args.seed}"],
     )
     print(f"{task.id}: PPO seed {args.seed}, {total:,} timesteps on {n_envs} envs, gamma {task.discount} -> {folder}")
     print("hyperparameters: " + json.dumps(hp))
 
-    def log_gap(m: dict[str, float]) -> None:
-        tqdm.write(f"  {m['timesteps']:>10,} steps: normalized regret {m['normalized_regret']:.4f}, gap {m['gap']:.3e}")
-        tracker.log(m)
+    def log_gap(m: dict[str, float], step: int) -> None:
+        tqdm.write(f"  {step:>10,} steps: normalized regret {m['eval/normalized_regret']:.4f}, gap {m['eval/gap']:.3e}")
+        tracker.log(m, step)
 
     threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)  # before building the nets: their initialisation depends on it too
@@ -272,7 +325,7 @@ def train(args: SB3PPOConfig) -> Path:
         )
         if "init_action" in hp:
             set_initial_action(model, task, hp["init_action"])
-        progress = ProgressCallback(total)
+        progress = ProgressCallback(total, tracker.log if tracker.run is not None else None)
         callbacks: list[BaseCallback] = [progress]
         if args.eval_freq > 0 and "exact" in task.policies and not is_discrete(task):
             callbacks.append(GapCallback(task, env, args.eval_freq, log_gap))
@@ -315,15 +368,15 @@ def train(args: SB3PPOConfig) -> Path:
             "command": meta["command"],
         },
     )
-    # undiscounted return of the last 100 episodes, natural units
-    write_curve(folder / "curve.csv", ["timesteps", "mean_episode_return"], progress.curve)
+    # means over the last 100 episodes, natural units: the undiscounted return, and the discounted one the score is
+    write_curve(folder / "curve.csv", ["timesteps", "mean_episode_return", "mean_discounted_return"], progress.curve)
     print(f"trained {model.num_timesteps:,} timesteps in {train_time:.1f} s; checkpoint in {folder}")
 
     if not args.no_eval:
         result = score(task, folder, train_time)
         (folder / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
         print_result(result)
-        tracker.log({f"final/{k}": v for k, v in result.items() if isinstance(v, float)})
+        tracker.log({f"final/{k}": v for k, v in result.items() if isinstance(v, float)}, int(model.num_timesteps))
         tracker.summary(result)
     tracker.finish()
     env.close()

@@ -5,11 +5,16 @@ batch, so 10 firms in 4096 economies are 40,960 rows of one forward pass. It ste
 Gymnasium wrapper), reads action masks from it, and handles both continuous (Box, Gaussian in [-1, 1] mapped onto
 the card's bounds) and multi-discrete masked groups.
 
-:func:`train` writes ``<out>/<Task>/<run>/`` (see :mod:`econbench.learn.runs`). A task whose card declares a
-curriculum (RBC) trains on it: the card's stages say which groups are updated when (the others still act), its
-annealed parameters (action masks, labour disutility) are applied to the running economies, and its entropy
-schedule replaces ``ent_coef``. The whole schedule is spread over ``total_timesteps`` (``curriculum_pace="run"``)
-or kept at the source's pace (``"source"``). ``track`` logs to Weights & Biases (:mod:`econbench.learn.track`).
+:func:`train` writes ``<out>/<Task>/<run>/`` (see :mod:`econbench.learn.runs`; ``runs/`` by default, the shipped
+checkpoints only with ``ship``: :mod:`econbench.learn.outputs`). Its ``curve.csv`` has each learning group's mean
+undiscounted episode return per agent and ``mean_discounted_return``, the card's score of the episodes (discounted
+at the card's rate, as :mod:`econbench.adapters.episode` reports it), both over the last 100 episodes.
+
+A task whose card declares a curriculum (RBC) trains on it: the card's stages say which groups are updated when (the
+others still act), its annealed parameters (action masks, labour disutility) are applied to the running economies,
+and its entropy schedule replaces ``ent_coef``. The whole schedule is spread over ``total_timesteps`` (``curriculum_pace="run"``)
+or kept at the source's pace (``"source"``). ``track`` logs to Weights & Biases (:mod:`econbench.learn.track`)
+under CleanRL's names, per group where each group has its own (``losses/value_loss/<group>``).
 
     from econbench.learn import SharedPPOConfig, shared_ppo
     run = shared_ppo.train(SharedPPOConfig.for_task("econbench/InvestmentOligopoly-v0", seed=0))
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -29,9 +35,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from econbench import curriculum as curricula
+from econbench.adapters.episode import DiscountedEpisodes, scored_reward
 from econbench.core import BatchedEnv, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.learn.config import SharedPPOConfig
 from econbench.learn.networks import GroupAgent, as_tensor, observe, to_env_action
+from econbench.learn.outputs import run_dir
 from econbench.learn.runs import (
     evaluate_run,
     export_policy,
@@ -71,8 +79,7 @@ def train(args: SharedPPOConfig) -> Path:
         if len(learn) != 1 or not 0 <= args.deviate < task.group(learn[0]).n_agents:
             raise SystemExit("--deviate needs exactly one --learn group and an agent index inside it")
         peers = profile_of(task, args.fixed, not args.fixed_sampled)[learn[0]]
-    run = Path(args.out) / task.name / (args.run_name or f"shared_ppo_seed{args.seed}")
-    run.mkdir(parents=True, exist_ok=True)
+    run = run_dir(args.out, task.name, args.run_name or f"shared_ppo_seed{args.seed}", args.ship)
     device = torch.device(args.device)
     host = args.backend == "numpy"
     if not host and (fixed or peers is not None):
@@ -102,7 +109,7 @@ def train(args: SharedPPOConfig) -> Path:
             head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
     lrs = {k: args.learning_rate * float(args.lr_scale.get(k, 1.0)) for k in agents}
     optims = {k: torch.optim.Adam(a.parameters(), lr=lrs[k], eps=1e-5) for k, a in agents.items()}
-    step, curve = 0, []
+    step, curve = 0, []  # curve rows: step, each learning group's mean episode return, the mean discounted score
     cur = pick_curriculum(task, args, learn)
     if start is not None:
         for k in agents:
@@ -113,7 +120,7 @@ def train(args: SharedPPOConfig) -> Path:
         for k in agents:
             agents[k].load_state_dict(ck["agents"][k])
             optims[k].load_state_dict(ck["optims"][k])
-        step, curve = ck["step"], ck["curve"]
+        step, curve = ck["step"], [(*row, float("nan"))[: len(agents) + 2] for row in ck["curve"]]  # older: no score
         torch.set_rng_state(ck["torch_rng"])
         env = BatchedEnv(
             task, args.n_envs, args.backend, device=None if host else device, seed=args.seed + step
@@ -138,6 +145,7 @@ def train(args: SharedPPOConfig) -> Path:
         folder=run,
         group=task.id,
         job_type="shared_ppo",
+        tags=[task.name, "shared_ppo", args.backend, args.device, f"seed{args.seed}"],
     )
     point = None
     if cur is not None:
@@ -149,8 +157,11 @@ def train(args: SharedPPOConfig) -> Path:
         )
     obs = env.reset()
     ep_return = {k: np.zeros((args.n_envs, g.n_agents)) for k, g in groups.items()}
-    finished: dict[str, list[float]] = {k: [] for k in groups}
-    t0 = time.perf_counter()
+    finished: dict[str, deque[float]] = {k: deque(maxlen=100) for k in groups}
+    scored = DiscountedEpisodes(args.n_envs, gamma)  # the score's return, as the adapters report it
+    scores: deque[float] = deque(maxlen=100)
+    lengths: deque[int] = deque(maxlen=100)
+    t0, start = time.perf_counter(), step
     bar = tqdm(total=total, initial=step, unit="step", unit_scale=True, mininterval=1.0)
     while step < total:
         if cur is not None:
@@ -199,30 +210,34 @@ def train(args: SharedPPOConfig) -> Path:
                 buf[k]["r"].append(r_t)
                 buf[k]["d"].append(done_t[:, None].expand(r_t.shape))
                 if done.any():
-                    finished[k] += ep_return[k][done].mean(axis=1).tolist()
+                    finished[k].extend(ep_return[k][done].mean(axis=1).tolist())
                     ep_return[k][done] = 0.0
+            group_rewards = {k: env.backend.to_numpy(v) for k, v in out.rewards.items()}
+            ended = scored.step(scored_reward(task, env.backend.to_numpy(out.welfare), group_rewards), done)
+            if ended is not None:
+                scores.extend(ended.r[ended.done].tolist())
+                lengths.extend(ended.l[ended.done].tolist())
             if done.any():
                 obs = env.reset(mask=done)
             step += args.n_envs
         rows = slice(None) if peers is None else slice(args.deviate, args.deviate + 1)
         stats: dict[str, float] = {}
         for k, agent in agents.items():
+            stats[f"charts/learning_rate/{k}"] = optims[k].param_groups[0]["lr"]
             if point is not None and k not in point.learn:
                 continue  # the curriculum has not reached this group: it acts, but is not updated
             ent_coef = point.entropy.get(k, args.ent_coef) if point is not None else args.ent_coef
-            stats.update(
-                {
-                    f"{k}/{n}": v
-                    for n, v in update(
-                        agent, optims[k], buf[k], args, gamma, rows, ent_coef, actor=step > args.critic_warmup
-                    ).items()
-                }
-            )
+            losses = update(agent, optims[k], buf[k], args, gamma, rows, ent_coef, actor=step > args.critic_warmup)
+            stats[f"charts/ent_coef/{k}"] = losses.pop("ent_coef")
+            stats.update({f"losses/{n}/{k}": v for n, v in losses.items()})  # CleanRL's names, one per group
         bar.update(args.n_envs * args.num_steps)
+        stats["charts/SPS"] = int((step - start) / max(time.perf_counter() - t0, 1e-9))
         if all(finished[k] for k in agents):
-            curve.append((step, *[float(np.mean(finished[k][-100:])) for k in agents]))
+            curve.append((step, *[float(np.mean(finished[k])) for k in agents], float(np.mean(scores))))
             bar.set_postfix({k: f"{curve[-1][i + 1]:.4g}" for i, k in enumerate(agents)}, refresh=False)
-            stats.update({f"{k}/episode_return": curve[-1][i + 1] for i, k in enumerate(agents)})
+            stats.update({f"charts/episodic_return/{k}": curve[-1][i + 1] for i, k in enumerate(agents)})
+            stats["charts/discounted_episodic_return"] = curve[-1][-1]
+            stats["charts/episodic_length"] = float(np.mean(lengths))
         if point is not None:
             stats.update(
                 {"curriculum/iteration": point.iteration, **{f"curriculum/{p}": v for p, v in point.params.items()}}
@@ -243,7 +258,9 @@ def train(args: SharedPPOConfig) -> Path:
         export_policy(run, task, agents, args, step, fixed_part)
     bar.close()
     train_time = time.perf_counter() - t0
-    write_curve(run / "curve.csv", ["timesteps", *(f"mean_episode_return_{k}" for k in agents)], curve)
+    # means over the last 100 episodes: each group's undiscounted return per agent, the discounted score
+    columns = ["timesteps", *(f"mean_episode_return_{k}" for k in agents), "mean_discounted_return"]
+    write_curve(run / "curve.csv", columns, curve)
     if not args.skip_eval:
         result = evaluate_run(make_task(args.task, **args.params), agents, fixed, train_time, args)
         (run / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -331,12 +348,14 @@ def update(
         n = args.update_rows
     size = max(1, n // args.num_minibatches)
     ent_coef = args.ent_coef if ent_coef is None else ent_coef
+    clipped: list[torch.Tensor] = []
     for _ in range(args.update_epochs):
         perm = torch.randperm(n, device=X.device)
         for s in range(0, n, size):
             idx = perm[s : s + size]
             _, new_logp, ent = agent.act(X[idx], None if M is None else M[idx], A[idx])
             ratio = (new_logp - LP[idx]).exp()
+            clipped.append(((ratio - 1.0).abs() > args.clip_coef).float().mean().detach())
             adv_b = (ADV[idx] - ADV[idx].mean()) / (ADV[idx].std() + 1e-8)
             pg = torch.max(-adv_b * ratio, -adv_b * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
             vf = 0.5 * ((agent.value(X[idx]) - RET[idx]) ** 2).mean()
@@ -347,10 +366,14 @@ def update(
             optim.step()
     with torch.no_grad():
         kl = ((ratio - 1) - ratio.log()).mean()
+        var = RET.var()  # the critic's values before the update are RET - ADV: 1 - var(ADV) / var(RET) explained
+        explained = (1.0 - ADV.var() / var).item() if var > 0 else float("nan")
     return {
         "policy_loss": pg.item(),
         "value_loss": vf.item(),
         "entropy": ent.mean().item(),
         "ent_coef": ent_coef,
         "approx_kl": kl.item(),
+        "clipfrac": torch.stack(clipped).mean().item(),
+        "explained_variance": explained,
     }

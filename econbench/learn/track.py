@@ -1,9 +1,16 @@
 """What a training run reports as it goes: Weights & Biases when asked for, and the learning curve as CSV.
 
 One tracker for every trainer here. W&B runs online where credentials are
-configured and offline otherwise (an offline run in the run folder; ``wandb
-sync`` uploads it later); without the ``track`` extra the run continues
-untracked after saying so once.
+configured and offline otherwise (an offline run in ``<run folder>/wandb/``;
+``wandb sync`` uploads it later), so ``--track`` never stops at a login prompt;
+without the ``track`` extra the run continues untracked after saying so once.
+
+Metrics use CleanRL's names, so runs sit beside CleanRL's in one W&B project:
+``charts/episodic_return`` and ``charts/episodic_length`` (undiscounted, as
+CleanRL and SB3 report them), ``charts/discounted_episodic_return`` (the return
+discounted at the card's rate: the quantity the benchmark scores),
+``charts/learning_rate``, ``charts/SPS`` and ``losses/*``, all against
+``global_step`` (environment steps; W&B's own step only counts ``log`` calls).
 """
 
 from __future__ import annotations
@@ -12,6 +19,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+STEP = "global_step"
+MAX_TAG = 64  # W&B refuses longer tags
+
+
+def _reinit() -> str | bool:
+    """Keep any run the caller has open: ``"create_new"`` where W&B knows it, else a new run after finishing it
+    (the boolean form, the only one older releases of ``wandb>=0.19`` take)."""
+    import wandb
+
+    try:
+        version = tuple(int(p) for p in wandb.__version__.split(".")[:2])
+    except ValueError:
+        return "create_new"
+    return "create_new" if version >= (0, 20) else True
 
 
 class Tracker:
@@ -28,6 +50,7 @@ class Tracker:
         entity: str = "",
         group: str | None = None,
         job_type: str | None = None,
+        tags: Sequence[str] = (),
     ) -> None:
         self.run = None
         if not enabled:
@@ -42,7 +65,7 @@ class Tracker:
             return
         from econbench.leaderboard.wandb_sync import WandbConfig
 
-        mode = WandbConfig(mode="auto").resolved_mode()
+        mode = WandbConfig(mode="auto").resolved_mode()  # offline without an API key or a netrc entry
         if mode == "disabled":
             return
         self.run = wandb.init(
@@ -53,15 +76,19 @@ class Tracker:
             name=name,
             group=group,
             job_type=job_type,
+            tags=[t[:MAX_TAG] for t in tags],
             config=config,
-            reinit="create_new",
+            reinit=_reinit(),
         )
+        self.run.define_metric(STEP)
+        self.run.define_metric("*", step_metric=STEP)
         if mode == "offline":
             print(f"W&B offline run in {self.run.settings.sync_dir} (upload with `wandb sync`)")
 
-    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    def log(self, metrics: dict[str, Any], step: int) -> None:
+        """``metrics`` at ``step`` environment steps (W&B's x axis, ``global_step``)."""
         if self.run is not None and metrics:
-            self.run.log(metrics, step=step)
+            self.run.log({**metrics, STEP: int(step)})
 
     def summary(self, values: dict[str, Any]) -> None:
         if self.run is not None:

@@ -1,0 +1,104 @@
+"""Episode statistics of the quantity the benchmark scores: its return discounted at the card's rate.
+
+The score (:func:`econbench.metrics.evaluate.score_of`) is the discounted sum
+``sum_t discount**t * r_t`` from ``t = 0`` of the learner's reward in role and
+planner views, and of the card's ``score_of`` quantity in the whole game (the
+welfare, or the mean reward of a group's agents). Gymnasium's
+``RecordEpisodeStatistics``, SB3's ``Monitor`` and CleanRL report the
+undiscounted sum of rewards instead, which can be a different number altogether
+(2.7e7 against a score of 1.93e6 on InvestmentLQ-Planner-v0). So every adapter
+reports the scored return at episode end, in Gymnasium's episode-statistics
+shape, under its own key (:data:`KEY`; Gymnasium's wrapper refuses an
+``"episode"`` key that is already there):
+
+* ``EconEnv``: ``info["discounted_episode"] = {"r": float, "l": int}`` (no wall-clock ``"t"``: Gymnasium
+  requires a step's info to depend on the seed and actions only);
+* ``EconVectorEnv``: ``infos["discounted_episode"] = {"r", "l", "t"}`` arrays (0 where
+  no episode ended) and the mask ``infos["_discounted_episode"]``, as Gymnasium's
+  vector ``RecordEpisodeStatistics`` shapes ``"episode"``;
+* ``EconSB3VecEnv``: ``infos[i]["discounted_episode"]`` beside ``infos[i]["episode"]``.
+
+``"l"`` is the episode's length, ``"t"`` its wall-clock seconds (SB3: since the
+env was made, as ``Monitor``'s ``"t"``). The mean of ``"r"`` over the episodes of
+an evaluation seed is that seed's score under :func:`econbench.metrics.evaluate`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from econbench.core import Task
+from econbench.metrics.evaluate import Rollout, score_of
+
+KEY = "discounted_episode"
+
+
+def scored_reward(task: Task, reward: np.ndarray, rewards: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """The per-step quantity whose discounted sum is the score: ``reward`` itself in single-agent views; in the
+    whole game (``rewards`` per group, ``reward`` the welfare) the card's ``score_of``, applied to one step (it is
+    linear in the rewards, so summing after or before it gives the same score)."""
+    if rewards is None or task.is_single_agent:
+        return reward
+    return score_of(task, Rollout(dict(rewards), reward))
+
+
+@dataclass
+class Ended:
+    """Episodes that ended this step: ``done`` per economy, their statistics (0 where not done)."""
+
+    done: np.ndarray
+    r: np.ndarray
+    l: np.ndarray  # Gymnasium's name
+    t: np.ndarray
+
+    def vector_info(self) -> dict[str, object]:
+        """The entries a Gymnasium vector env adds to ``infos``."""
+        return {KEY: {"r": self.r, "l": self.l, "t": self.t}, f"_{KEY}": self.done}
+
+    def entry(self, i: int) -> dict[str, float | int]:
+        """Economy ``i``'s episode as one env's ``info[KEY]``."""
+        return {"r": float(self.r[i]), "l": int(self.l[i]), "t": float(self.t[i])}
+
+
+class DiscountedEpisodes:
+    """Running discounted returns of ``n_envs`` economies, restarted per economy when its episode ends."""
+
+    def __init__(self, n_envs: int, discount: float) -> None:
+        self.discount = float(discount)
+        self.returns = np.zeros(n_envs, dtype=np.float64)
+        self.factors = np.ones(n_envs, dtype=np.float64)  # discount**t, by repeated products as the evaluation has it
+        self.lengths = np.zeros(n_envs, dtype=np.int64)
+        self.starts = np.full(n_envs, time.perf_counter())
+
+    def restart(self, mask: np.ndarray | None = None) -> None:
+        """New episodes in every economy, or where ``mask`` is true."""
+        where = slice(None) if mask is None else np.asarray(mask, dtype=bool)
+        self.returns[where], self.factors[where], self.lengths[where] = 0.0, 1.0, 0
+        self.starts[where] = time.perf_counter()
+
+    def step(self, reward: np.ndarray, done: np.ndarray, counted: np.ndarray | None = None) -> Ended | None:
+        """Add one step's scored reward; ``counted`` false marks economies whose step is a reset, not part of an
+        episode (a vector env's next-step autoreset). Returns the episodes that ``done`` ends, and restarts them."""
+        if counted is not None and not counted.all():
+            self.restart(~counted)
+            reward = np.where(counted, reward, 0.0)
+        live = np.ones(self.lengths.shape, dtype=bool) if counted is None else counted
+        self.returns += self.factors * reward
+        self.lengths += live
+        self.factors = np.where(live, self.factors * self.discount, self.factors)
+        done = np.asarray(done, dtype=bool) & live
+        if not done.any():
+            return None
+        elapsed = np.round(time.perf_counter() - self.starts, 6)
+        ended = Ended(
+            done.copy(),
+            np.where(done, self.returns, 0.0),
+            np.where(done, self.lengths, 0),
+            np.where(done, elapsed, 0.0),
+        )
+        self.restart(done)
+        return ended
