@@ -160,7 +160,7 @@ def test_rl_zoo_trains_and_enjoys(tmp_path: Path) -> None:
     train = _run(
         "-m", "rl_zoo3.train", "--algo", "ppo", "--env", LQ, "--gym-packages", "econbench", "--conf-file", str(PPO_FILE),
         "-n", "4096", "--log-folder", str(tmp_path), "--seed", "0", "--eval-freq", "-1", "--device", "cpu",
-        cwd=tmp_path,
+        "--num-threads", "1", cwd=tmp_path,
     )  # fmt: skip
     assert train.returncode == 0, train.stderr[-3000:]
     folder = tmp_path / "ppo" / f"{LQ.replace('/', '-')}_1"
@@ -172,7 +172,7 @@ def test_rl_zoo_trains_and_enjoys(tmp_path: Path) -> None:
     enjoy = _run(
         "-m", "rl_zoo3.enjoy", "--algo", "ppo", "--env", LQ, "--gym-packages", "econbench", "-f", str(tmp_path),
         "--exp-id", "1", "-n", str(task.horizon + 1), "--no-render", "--deterministic", "--device", "cpu",
-        cwd=tmp_path,
+        "--num-threads", "1", cwd=tmp_path,
     )  # fmt: skip
     assert enjoy.returncode == 0, enjoy.stderr[-3000:]
     assert "Episode Reward" in enjoy.stdout  # an episode of the horizon's length ran to its end
