@@ -76,11 +76,12 @@ def vec_env(par_env: Any, seed: int = 0) -> Any:
 def train_one_update(venv: Any, task_id: str) -> PPO:
     policy = "MultiInputPolicy" if isinstance(venv.observation_space, spaces.Dict) else "MlpPolicy"
     n_steps = max(2, 256 // venv.num_envs)  # a few hundred agent-steps per update
+    rows = n_steps * venv.num_envs  # one minibatch: the whole rollout
     model = PPO(
-        policy, venv, gamma=make_task(task_id).discount, n_steps=n_steps, batch_size=64, n_epochs=1, device="cpu"
+        policy, venv, gamma=make_task(task_id).discount, n_steps=n_steps, batch_size=rows, n_epochs=1, device="cpu"
     )
     model.learn(1)
-    assert model.num_timesteps == n_steps * venv.num_envs
+    assert model.num_timesteps == rows
     return model
 
 
