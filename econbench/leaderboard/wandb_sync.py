@@ -512,7 +512,7 @@ def read_offline_run(run_dir: str | Path) -> dict[str, Any]:
     """An offline run as W&B itself reads it back (``wandb leet inspect --summary --json``), plus the
     ``group`` and ``job_type`` from its run record, which the summary view leaves out.
 
-    ``leet`` is a beta surface of wandb 0.31 and later (the tests' reader; training and sync need only ``wandb>=0.19``);
+    ``leet`` is a beta surface of wandb 0.31 and later (the tests' reader; training and sync need only ``wandb>=0.20``);
     there is no Python-side reader.
     """
     cmd = [*wandb_command(), "leet", "inspect"]

@@ -24,18 +24,6 @@ STEP = "global_step"
 MAX_TAG = 64  # W&B refuses longer tags
 
 
-def _reinit() -> str | bool:
-    """Keep any run the caller has open: ``"create_new"`` where W&B knows it, else a new run after finishing it
-    (the boolean form, the only one older releases of ``wandb>=0.19`` take)."""
-    import wandb
-
-    try:
-        version = tuple(int(p) for p in wandb.__version__.split(".")[:2])
-    except ValueError:
-        return "create_new"
-    return "create_new" if version >= (0, 20) else True
-
-
 class Tracker:
     """A W&B run (``enabled``), or a no-op; ``log``, ``summary`` and ``finish`` are safe either way."""
 
@@ -78,7 +66,7 @@ class Tracker:
             job_type=job_type,
             tags=[t[:MAX_TAG] for t in tags],
             config=config,
-            reinit=_reinit(),
+            reinit="create_new",  # keep any run the caller has open
         )
         self.run.define_metric(STEP)
         self.run.define_metric("*", step_metric=STEP)
