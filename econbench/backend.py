@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,27 @@ DTYPES = ("float64", "float32")
 
 class BackendUnavailableError(RuntimeError):
     """A backend was asked for by name but cannot run on this machine."""
+
+
+class _ModuleByName:
+    """A module in a pickle: imported again by name when loaded (or deep-copied), as modules do not pickle."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __reduce__(self) -> tuple[Callable[[str], ModuleType], tuple[str]]:
+        return importlib.import_module, (self.name,)
+
+
+class PicklesNamespaces:
+    """Mixin for objects that keep an array namespace (``self.xp``) or other modules among their attributes.
+
+    Their pickles (and deep copies) name each module instead, so envs travel to subprocesses and Ray workers,
+    which import the namespace themselves.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: _ModuleByName(v.__name__) if isinstance(v, ModuleType) else v for k, v in self.__dict__.items()}
 
 
 class BufferPool:
@@ -39,6 +61,13 @@ class BufferPool:
         self.keep = keep
         self._bufs: list[np.ndarray] = []
         self._free_refs = next(self._refcounts([np.empty(0)]))[1]  # the same code path on a buffer nobody holds
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy starts empty: its buffers are scratch space, and the views a caller holds do not travel with them."""
+        return {"keep": self.keep}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["keep"])  # type: ignore[misc]
 
     @staticmethod
     def _refcounts(bufs: list[np.ndarray]) -> Iterator[tuple[int, int]]:
@@ -77,6 +106,11 @@ class Backend:
     device: Any = None
     dtype_name: str = "float64"
     _native: Any = field(default=None, repr=False)
+
+    def __reduce__(self) -> tuple[Callable[..., Backend], tuple[Any, ...]]:
+        """Pickled (and deep-copied) by name, dtype and device: modules do not pickle, and a process that
+        loads an env resolves its own namespace (and fails clearly where the backend cannot run)."""
+        return get_backend, (self.name, self.dtype_name, self.device)
 
     def asarray(self, x: Any, dtype: Any = None) -> Any:
         """Move host data (or another backend's array) onto this backend."""
@@ -147,6 +181,27 @@ class BackendRNG:
             self._gen = backend._native.random.default_rng(seed)
         else:
             self._gen = np.random.default_rng(seed)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The generator's position travels with it, so a copy draws the numbers the original would have drawn.
+
+        NumPy's and torch's generators pickle with their state; CuPy's bit generator holds a lock, so its state
+        array (``_state``, on the device) is copied to the host instead.
+        """
+        state = dict(self.__dict__)
+        if self.backend.name == "cupy":
+            bits = self._gen.bit_generator
+            state["_gen"] = (type(bits).__name__, getattr(bits, "_size", -1), self.backend.to_numpy(bits._state))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self.backend.name == "cupy":
+            kind, size, host = state["_gen"]
+            cupy = self.backend._native
+            bits = getattr(cupy.random, kind)(self.seed, size=size)
+            bits._state[...] = cupy.asarray(host)
+            self._gen = cupy.random.Generator(bits)
 
     def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> Any:
         b = self.backend
@@ -230,6 +285,6 @@ def get_backend(name: str | Backend = "numpy", dtype: str = "float64", device: A
             xps = importlib.import_module("array_api_strict")
         except ImportError as exc:
             raise BackendUnavailableError("pip install array-api-strict (the dev extra)") from exc
-        dev = xps.Device(device or "device1")
+        dev = device if isinstance(device, xps.Device) else xps.Device(device or "device1")
         return Backend("array_api_strict", xps, getattr(xps, dtype), dev, dtype, xps)
     raise ValueError(f"unknown backend {name!r}; choose one of {BACKENDS}")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from econbench.backend import Backend, BackendRNG, get_backend
+from econbench.backend import Backend, BackendRNG, PicklesNamespaces, get_backend
 from econbench.validate import check_memory, human_bytes
 
 Array = Any
@@ -97,7 +97,7 @@ class StepOutput:
     terminated: Array | None = None  # (n_envs,) bool; None means never
 
 
-class Dynamics:
+class Dynamics(PicklesNamespaces):
     """Base of a task's dynamics: pure functions over arrays, constants fixed at construction.
 
     A subclass is built once per env for its parameters and backend (so tables
@@ -213,6 +213,24 @@ FigureHook = Callable[..., Any]
 """``figure(task, policies, path, seed=, labels=)`` -> the PNG written: the family's rollout figure."""
 
 
+class LazyHook:
+    """A hook ``"module:name"`` that imports its module when called (each call reads the name).
+
+    A class rather than a closure so that tasks, and the envs holding them, pickle.
+    """
+
+    def __init__(self, target: str) -> None:
+        module, _, name = target.partition(":")
+        if not module or not name:
+            raise ValueError(f"lazy_hook needs 'module:name', got {target!r}")
+        self.target = target
+        self.__name__ = self.__qualname__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
 def lazy_hook(target: str) -> Callable[..., Any]:
     """The function ``"module:name"`` as a hook that imports its module when called (each call reads the name).
 
@@ -221,17 +239,7 @@ def lazy_hook(target: str) -> Callable[..., Any]:
     strings, so editing a figure leaves published results current, and
     building a task does not import plotting code.
     """
-    module, _, name = target.partition(":")
-    if not module or not name:
-        raise ValueError(f"lazy_hook needs 'module:name', got {target!r}")
-
-    def hook(*args: Any, **kwargs: Any) -> Any:
-        return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-    hook.__name__ = hook.__qualname__ = name
-    hook.target = target  # type: ignore[attr-defined]
-    hook.target = target  # type: ignore[attr-defined]
-    return hook
+    return LazyHook(target)
 
 
 @dataclass(frozen=True)
@@ -319,7 +327,7 @@ def where_state(mask: Array, new: Any, old: Any, xp: Any) -> Any:
     return type(old)(**values)
 
 
-class BatchedEnv:
+class BatchedEnv(PicklesNamespaces):
     """Steps ``n_envs`` copies of a task's economy; no Python loop over envs or agents.
 
     ``step`` validates actions (keys, shape, dtype, finiteness, bounds) and

@@ -94,13 +94,30 @@ def onnx_forward(pf: PolicyFolder, name: str, net: ONNX, width: int, obs_dim: in
             f"the task needs (2, {width})"
         )
 
-    def forward(x: Any) -> Any:
+    return OnnxForward(pf.graphs[net.file], where, sess, in_name, out_name, width, b)
+
+
+class OnnxForward:
+    """A graph run on host arrays. Pickled as the graph's bytes: a session does not pickle, so a copy builds its
+    own (checking the graph again)."""
+
+    def __init__(self, data: bytes, where: str, sess: Any, in_name: str, out_name: str, width: int, b: Backend) -> None:
+        self.data, self.where, self.sess, self.backend = data, where, sess, b
+        self.in_name, self.out_name, self.width = in_name, out_name, width
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "sess"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.sess = session(self.data, self.where)
+
+    def __call__(self, x: Any) -> Any:
+        b, where, width = self.backend, self.where, self.width
         host = np.ascontiguousarray(b.to_numpy(x), dtype=np.float32)
-        out = sess.run([out_name], {in_name: host})[0]
+        out = self.sess.run([self.out_name], {self.in_name: host})[0]
         if out.shape != (host.shape[0], width):
             raise PolicyFileError(f"{where}: output of shape {out.shape} for {host.shape[0]} rows")
         if out.dtype.kind == "f" and not np.all(np.isfinite(out)):
             raise PolicyFileError(f"{where}: the graph output NaN or infinite values")
         return b.asarray(out)
-
-    return forward

@@ -71,12 +71,29 @@ def _out_width(g: GroupSpec, action: BoxAction | DiscreteAction) -> int:
     return int(np.prod(g.action.shape))
 
 
+def _identity(x: Array) -> Array:
+    return x
+
+
+class ObsNormalizer:
+    """``(x - mean) * factor`` (or ``/ factor``), clipped, in the trainer's dtype (``norm``)."""
+
+    def __init__(self, norm: ObsNorm, shift: Array, factor: Array, b: Backend) -> None:
+        self.norm, self.shift, self.factor, self.backend = norm, shift, factor, b
+
+    def __call__(self, x: Array) -> Array:
+        xp, norm = self.backend.xp, self.norm
+        x = xp.astype(x, xp.float32 if norm.dtype == "float32" else xp.float64) - self.shift
+        x = x / self.factor if norm.op == "divide" else x * self.factor
+        return x if norm.clip is None else xp.clip(x, -norm.clip, norm.clip)
+
+
 def observation_normalizer(
     pf: PolicyFolder, name: str, norm: ObsNorm | None, obs_dim: int, b: Backend
 ) -> Callable[[Array], Array]:
     """``obs (rows, obs_dim)`` normalised as the trainer computed it (``norm``'s dtype and op); identity without one."""
     if norm is None:
-        return lambda x: x
+        return _identity
     mean, var = pf.arrays.get(f"{name}/obs_mean"), pf.arrays.get(f"{name}/obs_var")
     if mean is None or var is None or mean.shape != (obs_dim,) or var.shape != (obs_dim,) or np.any(var < 0):
         raise PolicyFileError(
@@ -90,50 +107,73 @@ def observation_normalizer(
     factor = b.asarray(
         (np.sqrt(var64 + norm.eps) if norm.op == "divide" else 1.0 / np.sqrt(var64 + norm.eps)).astype(dt), dtype=xp_dt
     )
-
-    def normalize(x: Array) -> Array:
-        x = xp.astype(x, xp_dt) - shift
-        x = x / factor if norm.op == "divide" else x * factor
-        return x if norm.clip is None else xp.clip(x, -norm.clip, norm.clip)
-
-    return normalize
+    return ObsNormalizer(norm, shift, factor, b)
 
 
-def _activation(name: str, xp: Any) -> Any:
+def _activate(name: str, h: Array, xp: Any) -> Array:
     if name == "tanh":
-        return xp.tanh
+        return xp.tanh(h)
     if name == "relu":
-        return lambda h: xp.maximum(h, 0.0)
-    return lambda h: xp.where(h > 0, h, xp.expm1(h))
+        return xp.maximum(h, 0.0)
+    return xp.where(h > 0, h, xp.expm1(h))
+
+
+class BoxDecoder:
+    """Network outputs to Box actions in the task's units: the mean, rescaled from [-1, 1] if ``unit``, clipped."""
+
+    def __init__(self, action: BoxAction, g: GroupSpec, b: Backend) -> None:
+        xp = b.xp
+        low, high = (np.asarray(v, np.float64).reshape(-1) for v in g.action.bounds())  # type: ignore[union-attr]
+        self.action, self.backend = action, b
+        self.lo, self.hi = b.asarray(low, dtype=xp.float64), b.asarray(high, dtype=xp.float64)
+
+    def __call__(self, out: Array, mask: Array | None) -> Array:
+        xp, lo, hi = self.backend.xp, self.lo, self.hi
+        a = xp.astype(out, xp.float64)
+        if self.action.scale == "unit":
+            a = lo + (xp.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (hi - lo)
+        return xp.clip(a, lo, hi)
+
+
+class DiscreteDecoder:
+    """Network outputs to discrete actions: indices clipped to the heads, or each head's most likely allowed logit."""
+
+    def __init__(self, action: DiscreteAction, g: GroupSpec, b: Backend) -> None:
+        self.action, self.backend = action, b
+        self.nvec = list(g.action.nvec)  # type: ignore[union-attr]
+        self.bounds = np.cumsum([0, *self.nvec])
+
+    def __call__(self, out: Array, mask: Array | None) -> Array:
+        b = self.backend
+        xp = b.xp
+        if self.action.output == "index":
+            idx = xp.astype(out, xp.int64)
+            return xp.minimum(xp.maximum(idx, 0), b.asarray(np.asarray(self.nvec) - 1, dtype=xp.int64))
+        if mask is not None:  # whatever the trainer did: an action a mask forbids is an error (mask_violation)
+            out = xp.where(mask, out, xp.full_like(out, _FORBIDDEN))
+        heads = [xp.argmax(out[:, int(lo) : int(hi)], axis=1) for lo, hi in itertools.pairwise(self.bounds)]
+        return xp.stack([xp.astype(h, xp.int64) for h in heads], axis=1)
 
 
 def _decoder(g: GroupSpec, action: BoxAction | DiscreteAction, b: Backend) -> Any:
     """Network outputs ``(rows, width)`` to actions ``(rows, *action_shape)`` in the task's units."""
-    xp = b.xp
-    if isinstance(action, BoxAction):
-        low, high = (np.asarray(v, np.float64).reshape(-1) for v in g.action.bounds())  # type: ignore[union-attr]
-        lo, hi = b.asarray(low, dtype=xp.float64), b.asarray(high, dtype=xp.float64)
+    return BoxDecoder(action, g, b) if isinstance(action, BoxAction) else DiscreteDecoder(action, g, b)
 
-        def box(out: Array, mask: Array | None) -> Array:
-            a = xp.astype(out, xp.float64)
-            if action.scale == "unit":
-                a = lo + (xp.clip(a, -1.0, 1.0) + 1.0) * 0.5 * (hi - lo)
-            return xp.clip(a, lo, hi)
 
-        return box
-    nvec = list(g.action.nvec)  # type: ignore[union-attr]
-    bounds = np.cumsum([0, *nvec])
+class MLPForward:
+    """``x (rows, obs_dim) -> (rows, width)`` through linear layers with the activation between them."""
 
-    def discrete(out: Array, mask: Array | None) -> Array:
-        if action.output == "index":
-            idx = xp.astype(out, xp.int64)
-            return xp.minimum(xp.maximum(idx, 0), b.asarray(np.asarray(nvec) - 1, dtype=xp.int64))
-        if mask is not None:  # whatever the trainer did: an action a mask forbids is an error (mask_violation)
-            out = xp.where(mask, out, xp.full_like(out, _FORBIDDEN))
-        heads = [xp.argmax(out[:, int(lo) : int(hi)], axis=1) for lo, hi in itertools.pairwise(bounds)]
-        return xp.stack([xp.astype(h, xp.int64) for h in heads], axis=1)
+    def __init__(self, params: list[tuple[Array, Array]], activation: str, dtype: str, b: Backend) -> None:
+        self.params, self.activation, self.dtype, self.backend = params, activation, dtype, b
 
-    return discrete
+    def __call__(self, x: Array) -> Array:
+        xp, params = self.backend.xp, self.params
+        h = xp.astype(x, xp.float32 if self.dtype == "float32" else xp.float64)
+        for i, (w, bias) in enumerate(params):
+            h = h @ xp.matrix_transpose(w) + bias
+            if i < len(params) - 1:
+                h = _activate(self.activation, h, xp)
+        return h
 
 
 def _mlp_forward(pf: PolicyFolder, name: str, net: MLP, width: int, obs_dim: int, b: Backend) -> Any:
@@ -147,21 +187,31 @@ def _mlp_forward(pf: PolicyFolder, name: str, net: MLP, width: int, obs_dim: int
         )
     np_dt = np.float32 if net.dtype == "float32" else np.float64
     params = [(b.asarray(w.astype(np_dt), dtype=dt), b.asarray(bias.astype(np_dt), dtype=dt)) for w, bias in ws]
-    act = _activation(net.activation, xp)
+    return MLPForward(params, net.activation, net.dtype, b)
 
-    def forward(x: Array) -> Array:
-        h = xp.astype(x, dt)
-        for i, (w, bias) in enumerate(params):
-            h = h @ xp.matrix_transpose(w) + bias
-            if i < len(params) - 1:
-                h = act(h)
-        return h
 
-    return forward
+class NetworkPolicy:
+    """A group policy from a network: observations normalised, passed forward and decoded, per agent.
+
+    Classes rather than closures throughout, so that envs whose other agents follow a policy file pickle.
+    """
+
+    def __init__(
+        self, forward: Any, normalize: Any, decode: Any, obs_dim: int, g: GroupSpec, masked: bool, b: Backend
+    ) -> None:
+        self.forward, self.normalize, self.decode, self.obs_dim = forward, normalize, decode, obs_dim
+        self.action_shape, self.uses_mask, self.backend = tuple(g.action.shape), masked, b
+
+    def __call__(self, obs: Array, mask: Array | None = None) -> Array:
+        xp = self.backend.xp
+        E, n = obs.shape[0], obs.shape[1]
+        x = self.normalize(xp.reshape(obs, (E * n, self.obs_dim)))
+        m = None if mask is None else xp.reshape(mask, (E * n, mask.shape[-1]))
+        a = self.decode(self.forward(x), m)
+        return xp.reshape(a, (E, n, *self.action_shape))
 
 
 def _group_policy(pf: PolicyFolder, name: str, spec: NetworkGroup, g: GroupSpec, b: Backend) -> GroupPolicy:
-    xp = b.xp
     obs_dim = int(np.prod(g.observation.shape))
     width = _out_width(g, spec.action)
     if spec.network.type == "mlp":  # the network's shape first: it says best what the policy was trained on
@@ -173,16 +223,7 @@ def _group_policy(pf: PolicyFolder, name: str, spec: NetworkGroup, g: GroupSpec,
     normalize = observation_normalizer(pf, name, spec.obs_norm, obs_dim, b)
     decode = _decoder(g, spec.action, b)
     masked = isinstance(spec.action, DiscreteAction) and spec.action.output == "logits" and g.masked
-
-    def policy(obs: Array, mask: Array | None = None) -> Array:
-        E, n = obs.shape[0], obs.shape[1]
-        x = normalize(xp.reshape(obs, (E * n, obs_dim)))
-        m = None if mask is None else xp.reshape(mask, (E * n, mask.shape[-1]))
-        a = decode(forward(x), m)
-        return xp.reshape(a, (E, n, *g.action.shape))
-
-    policy.uses_mask = masked  # type: ignore[attr-defined]
-    return policy
+    return NetworkPolicy(forward, normalize, decode, obs_dim, g, masked, b)
 
 
 def group_policies(

@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, Task
+from econbench.core import BoxSpec, GroupPolicy, GroupSpec, Task
 from econbench.envs.capital_game.dynamics import GameDynamics, firm_obs_size, household_obs_size
 from econbench.envs.capital_game.params import GameParams
-from econbench.envs.capital_goods.env import constant_deviation_gap, household_deviation_gap
+from econbench.envs.capital_goods.env import ConstantAction, constant_deviation_gap, household_deviation_gap
 
 DEVIATION_MARKUPS = (1.0, 1.1, 1.25, 1.5, 2.0, 3.0)  # constant markups a tested firm tries (clipped to the range)
 
 
-def _profile(markup: str) -> Any:
+def _profile(markup: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
     """Households spend the competitive steady-state share (the market's, split equally over goods); firms
     charge a constant markup: 1 (``competitive``) or the one-period Nash markup (``static_nash``)."""
-
-    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        p: GameParams = task.params
-        xp = backend.xp
-        share = p.saving_ss / p.n_capital
-        m = 1.0 if markup == "competitive" else p.static_nash_markup
-
-        def households(obs: Array) -> Array:
-            return xp.full(obs.shape[:-1] + (p.n_capital,), share, dtype=obs.dtype, device=backend.device)
-
-        def firms(obs: Array) -> Array:
-            return xp.full(obs.shape[:-1] + (1,), m, dtype=obs.dtype, device=backend.device)
-
-        return {"households": households, "firms": firms}
-
-    return factory
+    p: GameParams = task.params
+    share = p.saving_ss / p.n_capital
+    m = 1.0 if markup == "competitive" else p.static_nash_markup
+    return {"households": ConstantAction(backend, p.n_capital, share), "firms": ConstantAction(backend, 1, m)}
 
 
 def game_gap(
@@ -71,5 +60,5 @@ def game_task(card: Mapping[str, Any], **overrides: Any) -> Task:
         ),
         GroupSpec("firms", p.n_firms, "firm", BoxSpec((firm_obs_size(p),)), BoxSpec((1,), p.markup_low, p.markup_high)),
     )
-    policies = {"competitive": _profile("competitive"), "static_nash": _profile("static_nash")}
+    policies = {"competitive": partial(_profile, "competitive"), "static_nash": partial(_profile, "static_nash")}
     return Task(card["id"], card, p, groups, GameDynamics, p.beta, p.horizon, policies, equilibrium_gap=game_gap)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from econbench.backend import Backend, get_backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, Task
+from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, PolicyFactory, Task
 from econbench.envs.capital_goods import solution
 from econbench.envs.capital_goods.dynamics import CapitalDynamics, PlannerCapitalDynamics, observation_size
 from econbench.envs.capital_goods.params import CapitalParams
@@ -17,45 +18,50 @@ from econbench.envs.capital_goods.params import CapitalParams
 DEVIATION_RATES = (0.5, 0.8, 0.9, 1.1, 1.25, 2.0)  # multiples of the steady-state saving share a tested household tries
 
 
-def _constant_saving(group: str) -> Any:
+class ConstantAction:
+    """Every agent plays ``value`` in each of ``width`` components: a class, so that envs holding it pickle."""
+
+    def __init__(self, backend: Backend, width: int, value: float) -> None:
+        self.backend, self.width, self.value = backend, width, value
+
+    def __call__(self, obs: Array) -> Array:
+        b = self.backend
+        return b.xp.full(obs.shape[:-1] + (self.width,), self.value, dtype=obs.dtype, device=b.device)
+
+
+def _constant_saving(group: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
     """Reference policy (docs/models/capital_goods.md §6): spend the steady-state share of output, split equally over the goods."""
-
-    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        p: CapitalParams = task.params
-        xp, share = backend.xp, p.saving_ss / p.n_capital
-        width = task.group(group).action.shape[0]
-        return {group: lambda obs: xp.full(obs.shape[:-1] + (width,), share, dtype=obs.dtype, device=backend.device)}
-
-    return factory
+    p: CapitalParams = task.params
+    return {group: ConstantAction(backend, task.group(group).action.shape[0], p.saving_ss / p.n_capital)}
 
 
-def _exact(group: str) -> Any:
+class ExactSaving:
     """The optimum of one household and one good (``solution.solve_euler``): investment ``I(K, z)`` linear in K
     between grid points, turned into the spending share that buys it."""
 
-    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        p: CapitalParams = task.params
+    def __init__(self, p: CapitalParams, backend: Backend) -> None:
         sol = solution.solve_euler(p)
-        xp = backend.xp
-        table = backend.asarray(sol.invest.T.ravel())  # (K, z) row-major
-        k_lo, dk, n_k = float(sol.k[0]), float(sol.k[1] - sol.k[0]), sol.k.size
-        idio_hi, agg_hi = float(p.z_idio[1]), float(p.z_agg[1])
-        price = p.phi if p.formulation == "market" else 0.5 * p.phi  # spending per unit I^2 at one household
+        self.p, self.backend = p, backend
+        self.table = backend.asarray(sol.invest.T.ravel())  # (K, z) row-major
+        self.k_lo, self.dk, self.n_k = float(sol.k[0]), float(sol.k[1] - sol.k[0]), sol.k.size
+        self.idio_hi, self.agg_hi = float(p.z_idio[1]), float(p.z_agg[1])
+        self.price = p.phi if p.formulation == "market" else 0.5 * p.phi  # spending per unit I^2 at one household
 
-        def policy(obs: Array) -> Array:
-            k, zi, za = obs[..., 0], obs[..., 1], obs[..., 2]
-            s = 2 * xp.astype(za >= agg_hi, xp.int64) + xp.astype(zi >= idio_hi, xp.int64)  # (agg, idio) order
-            pos = xp.clip((k - k_lo) / dk, 0.0, float(n_k - 1))
-            i = xp.clip(xp.astype(xp.floor(pos), xp.int64), 0, n_k - 2)
-            w = pos - xp.astype(i, k.dtype)
-            lo = xp.reshape(xp.take(table, xp.reshape(i * 4 + s, (-1,)), axis=0), k.shape)
-            hi = xp.reshape(xp.take(table, xp.reshape((i + 1) * 4 + s, (-1,)), axis=0), k.shape)
-            invest = xp.maximum((1.0 - w) * lo + w * hi, 0.0)
-            return xp.clip(price * invest**2 / (za * zi * k**p.alpha), 0.0, p.max_saving)[..., None]
+    def __call__(self, obs: Array) -> Array:
+        xp, p, table, n_k = self.backend.xp, self.p, self.table, self.n_k
+        k, zi, za = obs[..., 0], obs[..., 1], obs[..., 2]
+        s = 2 * xp.astype(za >= self.agg_hi, xp.int64) + xp.astype(zi >= self.idio_hi, xp.int64)  # (agg, idio) order
+        pos = xp.clip((k - self.k_lo) / self.dk, 0.0, float(n_k - 1))
+        i = xp.clip(xp.astype(xp.floor(pos), xp.int64), 0, n_k - 2)
+        w = pos - xp.astype(i, k.dtype)
+        lo = xp.reshape(xp.take(table, xp.reshape(i * 4 + s, (-1,)), axis=0), k.shape)
+        hi = xp.reshape(xp.take(table, xp.reshape((i + 1) * 4 + s, (-1,)), axis=0), k.shape)
+        invest = xp.maximum((1.0 - w) * lo + w * hi, 0.0)
+        return xp.clip(self.price * invest**2 / (za * zi * k**p.alpha), 0.0, p.max_saving)[..., None]
 
-        return {group: policy}
 
-    return factory
+def _exact(group: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    return {group: ExactSaving(task.params, backend)}
 
 
 def constant_deviation_gap(
@@ -147,9 +153,9 @@ def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) ->
             BoxSpec((p.n_capital,), 0.0, 1.0),
         )
         dyn = CapitalDynamics
-    policies = {"constant_saving": _constant_saving(group)}
+    policies: dict[str, PolicyFactory] = {"constant_saving": partial(_constant_saving, group)}
     if p.n_households == 1 and p.n_capital == 1:
-        policies["exact"] = _exact(group)
+        policies["exact"] = partial(_exact, group)
     gap = household_deviation_gap if group == "households" else None
     exact = solution.summary if "exact" in policies else None
     return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap, solution=exact)

@@ -24,6 +24,7 @@ optimum, both from ``solution.py`` on the instance the env simulates.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -76,13 +77,17 @@ def _first_min(values: list[Array], xp: Any) -> Array:
 Chooser = Callable[[Array, Array, Any], Array]  # (obs, kWh needed, xp) -> option index 0..K-1
 
 
-def rule(p: EVParams, backend: Backend, choose: Chooser | None) -> GroupPolicy:
-    """A full action from a station chooser; ``None`` never charges."""
-    xp = backend.xp
-    targets = backend.asarray(np.asarray(p.charge_targets))
-    dynamic = p.mode == "dynamic"
+class ChargingRule:
+    """A full action from a station chooser; ``None`` never charges. A class, so that envs holding it pickle."""
 
-    def policy(obs: Array) -> Array:
+    def __init__(self, p: EVParams, backend: Backend, choose: Chooser | None) -> None:
+        self.p, self.backend, self.choose = p, backend, choose
+        self.targets = backend.asarray(np.asarray(p.charge_targets))
+        self.dynamic = p.mode == "dynamic"
+
+    def __call__(self, obs: Array) -> Array:
+        p, backend, targets, dynamic = self.p, self.backend, self.targets, self.dynamic
+        xp = backend.xp
         E, N = obs.shape[0], obs.shape[1]
         can = obs[..., 0] > 0.5
         if dynamic:
@@ -98,87 +103,109 @@ def rule(p: EVParams, backend: Backend, choose: Chooser | None) -> GroupPolicy:
             charge = can
             need = xp.astype(obs[..., 1], backend.dtype) * p.battery_kwh
             level = xp.zeros((E, N), dtype=xp.int64, device=backend.device)
-        if choose is None:
+        if self.choose is None:
             head = xp.zeros((E, N), dtype=xp.int64, device=backend.device)
         else:
-            head = xp.where(charge, xp.astype(choose(obs, need, xp), xp.int64) + 1, 0)
+            head = xp.where(charge, xp.astype(self.choose(obs, need, xp), xp.int64) + 1, 0)
         return xp.stack([head, level], axis=-1) if dynamic else head[..., None]
 
-    return policy
+
+def rule(p: EVParams, backend: Backend, choose: Chooser | None) -> GroupPolicy:
+    """A full action from a station chooser; ``None`` never charges."""
+    return ChargingRule(p, backend, choose)
 
 
-def _argmin(values: Callable[[Array, Array], list[Array]]) -> Chooser:
-    return lambda obs, need, xp: _first_min(values(obs, need), xp)
+def _travel(p: EVParams, obs: Array, need_kwh: Array, K: int) -> list[Array]:
+    return _options(obs, K, 0)
 
 
-def _random(p: EVParams, backend: Backend, seed: int = 0) -> Chooser:
-    gen = np.random.default_rng(seed)
+class Argmin:
+    """The option where ``values(p, obs, kWh needed, K)`` is smallest (the first on ties)."""
 
-    def choose(obs: Array, need: Array, xp: Any) -> Array:
-        # one draw per driver, shared by every env: deviation searches compare envs on the same draws
-        draw = gen.integers(0, p.n_options, size=obs.shape[1])
-        return backend.asarray(np.broadcast_to(draw, tuple(obs.shape[:2])), dtype=xp.int64)
+    def __init__(self, values: Callable[[EVParams, Array, Array, int], list[Array]], p: EVParams) -> None:
+        self.values, self.p = values, p
 
-    return choose
+    def __call__(self, obs: Array, need: Array, xp: Any) -> Array:
+        return _first_min(self.values(self.p, obs, need, self.p.n_options), xp)
 
 
-def _split(p: EVParams, backend: Backend, flows: np.ndarray, seed: int = 0) -> Chooser:
+class RandomChooser:
+    """A station drawn uniformly, one draw per driver shared by every env: deviation searches compare envs on
+    the same draws. The generator is the policy's own, and pickles with its position."""
+
+    def __init__(self, p: EVParams, backend: Backend, seed: int = 0) -> None:
+        self.p, self.backend, self.gen = p, backend, np.random.default_rng(seed)
+
+    def __call__(self, obs: Array, need: Array, xp: Any) -> Array:
+        draw = self.gen.integers(0, self.p.n_options, size=obs.shape[1])
+        return self.backend.asarray(np.broadcast_to(draw, tuple(obs.shape[:2])), dtype=xp.int64)
+
+
+class SplitChooser:
     """Each request draws its station with probability ``flows[o, k, s] / demand[o, k]`` (origin o, class k),
     the origin recognised by its detours and the class by its value of time."""
-    gen = np.random.default_rng(seed)
-    city = build_city(p)
-    detour_h = city.option_minutes / 60.0  # (origins, S)
-    vot = np.asarray(p.vot_classes)
-    demand = np.asarray(p.origin_demand, dtype=float)
-    probs = flows / np.where(demand > 0, demand, 1.0)[..., None]
-    cum = np.cumsum(probs, axis=-1)
 
-    def choose(obs: Array, need: Array, xp: Any) -> Array:
-        host = backend.to_numpy(obs).astype(float)
+    def __init__(self, p: EVParams, backend: Backend, flows: np.ndarray, seed: int = 0) -> None:
+        self.p, self.backend, self.gen = p, backend, np.random.default_rng(seed)
+        self.detour_h = build_city(p).option_minutes / 60.0  # (origins, S)
+        self.vot = np.asarray(p.vot_classes)
+        demand = np.asarray(p.origin_demand, dtype=float)
+        probs = flows / np.where(demand > 0, demand, 1.0)[..., None]
+        self.cum = np.cumsum(probs, axis=-1)
+
+    def __call__(self, obs: Array, need: Array, xp: Any) -> Array:
+        p, vot = self.p, self.vot
+        host = self.backend.to_numpy(obs).astype(float)
         travel = host[..., N_OWN : N_OWN + F * p.n_options : F]
-        origin = np.argmin(np.abs(travel[..., None, :] - detour_h[None, None]).sum(-1), axis=-1)
+        origin = np.argmin(np.abs(travel[..., None, :] - self.detour_h[None, None]).sum(-1), axis=-1)
         klass = np.argmin(np.abs(host[..., 6:7] * vot.max() - vot[None, None, :]), axis=-1)
-        u = gen.random(origin.shape)
-        station = (u[..., None] > cum[origin, klass]).sum(-1)
-        return backend.asarray(np.minimum(station, p.n_stations - 1), dtype=xp.int64)
-
-    return choose
+        u = self.gen.random(origin.shape)
+        station = (u[..., None] > self.cum[origin, klass]).sum(-1)
+        return self.backend.asarray(np.minimum(station, p.n_stations - 1), dtype=xp.int64)
 
 
-def _profile_choice(p: EVParams, backend: Backend, choice: np.ndarray) -> Chooser:
+class ProfileChooser:
     """One-shot: driver i takes ``choice[i]``, recognised by its own detours."""
-    detour_h = build_city(p).option_minutes / 60.0  # (N, S)
 
-    def choose(obs: Array, need: Array, xp: Any) -> Array:
-        host = backend.to_numpy(obs).astype(float)
+    def __init__(self, p: EVParams, backend: Backend, choice: np.ndarray) -> None:
+        self.p, self.backend, self.choice = p, backend, choice
+        self.detour_h = build_city(p).option_minutes / 60.0  # (N, S)
+
+    def __call__(self, obs: Array, need: Array, xp: Any) -> Array:
+        p = self.p
+        host = self.backend.to_numpy(obs).astype(float)
         travel = host[..., N_OWN : N_OWN + F * p.n_options : F]
-        who = np.argmin(np.abs(travel[..., None, :] - detour_h[None, None]).sum(-1), axis=-1)
-        return backend.asarray(choice[who], dtype=xp.int64)
+        who = np.argmin(np.abs(travel[..., None, :] - self.detour_h[None, None]).sum(-1), axis=-1)
+        return self.backend.asarray(self.choice[who], dtype=xp.int64)
 
-    return choose
+
+def chooser(name: str, p: EVParams, backend: Backend) -> Chooser | None:
+    """The station chooser of a named policy (None: ``no_charging``)."""
+    if name == "nearest":
+        return Argmin(_travel, p)
+    if name == "shortest_wait":
+        return Argmin(_hours_to_full, p)
+    if name == "least_cost":
+        return Argmin(_dollars, p)
+    if name == "random":
+        return RandomChooser(p, backend)
+    if name == "no_charging":
+        return None
+    if p.mode == "steady":
+        solve = solution.wardrop if name == "exact" else solution.system_optimum
+        return SplitChooser(p, backend, solve(steady_instance(p)).flows)
+    game = batch_game(p)
+    return ProfileChooser(p, backend, game.best_response_dynamics()[0] if name == "exact" else game.optimum())
+
+
+def _profile(name: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    return {"drivers": rule(task.params, backend, chooser(name, task.params, backend))}
 
 
 def named_policies(p: EVParams) -> dict[str, Profile]:
-    K = p.n_options
-
-    def make(chooser: Callable[[EVParams, Backend], Chooser | None]) -> Profile:
-        return lambda task, backend: {"drivers": rule(task.params, backend, chooser(task.params, backend))}
-
-    out: dict[str, Profile] = {
-        "nearest": make(lambda q, b: _argmin(lambda obs, need: _options(obs, K, 0))),
-        "shortest_wait": make(lambda q, b: _argmin(lambda obs, need: _hours_to_full(q, obs, need, K))),
-        "least_cost": make(lambda q, b: _argmin(lambda obs, need: _dollars(q, obs, need, K))),
-        "random": make(lambda q, b: _random(q, b)),
-    }
-    if p.mode == "dynamic":
-        out["no_charging"] = make(lambda q, b: None)
-    elif p.mode == "steady":
-        out["exact"] = make(lambda q, b: _split(q, b, solution.wardrop(steady_instance(q)).flows))
-        out["optimum"] = make(lambda q, b: _split(q, b, solution.system_optimum(steady_instance(q)).flows))
-    else:
-        out["exact"] = make(lambda q, b: _profile_choice(q, b, batch_game(q).best_response_dynamics()[0]))
-        out["optimum"] = make(lambda q, b: _profile_choice(q, b, batch_game(q).optimum()))
-    return out
+    names = ["nearest", "shortest_wait", "least_cost", "random"]
+    names += ["no_charging"] if p.mode == "dynamic" else ["exact", "optimum"]
+    return {name: partial(_profile, name) for name in names}
 
 
 def groups(p: EVParams) -> tuple[GroupSpec, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import partial
 
 import numpy as np
 
@@ -14,18 +14,32 @@ from econbench.envs.ev_operator.params import OperatorParams
 from econbench.envs.ev_operator.solution import hourly_optimum
 
 
-def _constant(tolls: Sequence[float]) -> Any:
-    """The same tolls every hour."""
+class ConstantTolls:
+    """The same tolls every hour: a class, so that envs holding it pickle."""
 
-    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        xp, row = backend.xp, backend.asarray(np.asarray(tolls, dtype=np.float64))
+    def __init__(self, tolls: Sequence[float], backend: Backend) -> None:
+        self.backend, self.row = backend, backend.asarray(np.asarray(tolls, dtype=np.float64))
 
-        def operator(obs: Array) -> Array:
-            return xp.zeros_like(obs[..., :1]) + row
+    def __call__(self, obs: Array) -> Array:
+        return self.backend.xp.zeros_like(obs[..., :1]) + self.row
 
-        return {GROUP: operator}
 
-    return factory
+def _constant(tolls: Sequence[float], task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    return {GROUP: ConstantTolls(tolls, backend)}
+
+
+class HourlyTolls:
+    """Tolls looked up from the hour in the observation, one row of ``table`` per hour."""
+
+    def __init__(self, table: np.ndarray, n_hours: int, n_stations: int, backend: Backend) -> None:
+        self.backend, self.n, self.n_stations = backend, n_hours, n_stations
+        self.tolls = backend.asarray(table)
+
+    def __call__(self, obs: Array) -> Array:
+        xp, n = self.backend.xp, self.n
+        hour = xp.astype(xp.round(obs[..., 0] * n), xp.int64) % n
+        picked = xp.take(self.tolls, xp.reshape(hour, (-1,)), axis=0)
+        return xp.reshape(picked, (*obs.shape[:-1], self.n_stations))
 
 
 def _exact(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
@@ -36,22 +50,14 @@ def _exact(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
         raise ValueError(
             f"{task.name}: the Pigouvian tolls reach {table.max():.4g} $/EV, above toll_max = {p.toll_max:g}"
         )
-    xp, n = backend.xp, p.n_hours
-    tolls = backend.asarray(table)
-
-    def operator(obs: Array) -> Array:
-        hour = xp.astype(xp.round(obs[..., 0] * n), xp.int64) % n
-        picked = xp.take(tolls, xp.reshape(hour, (-1,)), axis=0)
-        return xp.reshape(picked, (*obs.shape[:-1], p.n_stations))
-
-    return {GROUP: operator}
+    return {GROUP: HourlyTolls(table, p.n_hours, p.n_stations, backend)}
 
 
 def _flat_2(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
     """A rule of thumb: 2 $/EV at every station but the last (Example 1's far ultra-fast one), which stays free."""
     n = task.params.n_stations
-    return _constant([2.0] * (n - 1) + [0.0])(task, backend)
+    return _constant([2.0] * (n - 1) + [0.0], task, backend)
 
 
 def named_policies(p: OperatorParams) -> dict[str, PolicyFactory]:
-    return {"exact": _exact, "no_tolls": _constant([0.0] * p.n_stations), "flat_2": _flat_2}
+    return {"exact": _exact, "no_tolls": partial(_constant, [0.0] * p.n_stations), "flat_2": _flat_2}

@@ -14,14 +14,23 @@ from econbench.envs.investment_oligopoly.dynamics import OligopolyDynamics
 from econbench.envs.investment_oligopoly.params import OligopolyParams
 
 
+class SymmetricRule:
+    """``u_i = const + own q_i + cross Q_-i`` on observations ``(q_i, Q_-i)``, clipped to the bounds.
+
+    A class, so that envs holding it pickle.
+    """
+
+    def __init__(self, const: float, own: float, cross: float, u_max: float, backend: Backend) -> None:
+        self.const, self.own, self.cross, self.u_max, self.backend = const, own, cross, u_max, backend
+
+    def __call__(self, obs: Array) -> Array:
+        u = self.const + self.own * obs[..., 0] + self.cross * obs[..., 1]
+        return self.backend.xp.clip(u, -self.u_max, self.u_max)[..., None]
+
+
 def symmetric_rule(const: float, own: float, cross: float, u_max: float, backend: Backend) -> GroupPolicy:
     """``u_i = const + own q_i + cross Q_-i`` on observations ``(q_i, Q_-i)``, clipped to the bounds."""
-    xp = backend.xp
-
-    def firms(obs: Array) -> Array:
-        return xp.clip(const + own * obs[..., 0] + cross * obs[..., 1], -u_max, u_max)[..., None]
-
-    return firms
+    return SymmetricRule(const, own, cross, u_max, backend)
 
 
 def _mpe(task: Task, backend: Backend) -> dict[str, GroupPolicy]:

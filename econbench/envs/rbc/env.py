@@ -24,14 +24,15 @@ the nearest allowed one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task, lazy_hook
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, PolicyFactory, Task, lazy_hook
 from econbench.envs.rbc.dynamics import (
     RBCDynamics,
     firm_action_mask,
@@ -82,9 +83,7 @@ def nearest_allowed(table: np.ndarray, allowed: np.ndarray, target: tuple[float,
     return int(np.argmin(dist))
 
 
-def consumer_rule(
-    p: RBCParams, backend: Backend, share: float = CONSUMER_SPEND_SHARE, money_utility: float = CONSUMER_MONEY_UTILITY
-) -> GroupPolicy:
+class ConsumerRule:
     """Labour supply rising with the after-tax wage over the disutility; equal bundle worth ``share * budget``.
 
     Hours index ``floor(R)`` (clipped to the table) with ``R = (1 - tau) w_e m / (k theta_j)``:
@@ -93,25 +92,35 @@ def consumer_rule(
     a first unit of a good (u'(0) = 1) at the initial price 1000. Employer
     ``j mod n_firms``. Demand: the smallest equal amount of every good that
     costs at least ``share * budget`` (the kernel scales unaffordable demand
-    down to the budget).
+    down to the budget). A class, so that envs holding it pickle.
     """
-    xp = backend.xp
-    levels = backend.asarray(np.asarray(p.consumption_levels))
-    n_levels, n_hours = len(p.consumption_levels), len(p.hours_levels)
-    employer_host = np.arange(p.n_consumers) % p.n_firms
-    employer = backend.asarray(employer_host, dtype=xp.int64)  # (C,)
-    employer_onehot = backend.asarray(np.eye(p.n_firms)[employer_host])  # (C, F)
-    k = 0.5 if p.halve_labour_disutility else 1.0
 
-    def policy(obs: Array) -> Array:
+    def __init__(
+        self,
+        p: RBCParams,
+        backend: Backend,
+        share: float = CONSUMER_SPEND_SHARE,
+        money_utility: float = CONSUMER_MONEY_UTILITY,
+    ) -> None:
+        xp = backend.xp
+        self.p, self.backend, self.share, self.money_utility = p, backend, share, money_utility
+        self.levels = backend.asarray(np.asarray(p.consumption_levels))
+        self.n_levels, self.n_hours = len(p.consumption_levels), len(p.hours_levels)
+        employer_host = np.arange(p.n_consumers) % p.n_firms
+        self.employer = backend.asarray(employer_host, dtype=xp.int64)  # (C,)
+        self.employer_onehot = backend.asarray(np.eye(p.n_firms)[employer_host])  # (C, F)
+        self.k = 0.5 if p.halve_labour_disutility else 1.0
+
+    def __call__(self, obs: Array) -> Array:
+        p, xp, n_levels, n_hours = self.p, self.backend.xp, self.n_levels, self.n_hours
         v = consumer_view(obs, p, xp)
         basket = xp.sum(v["prices"], axis=-1)
-        spend = share * xp.maximum(v["budget"], 0.0)
+        spend = self.share * xp.maximum(v["budget"], 0.0)
         units = xp.where(basket > 0.0, spend / xp.where(basket > 0.0, basket, 1.0), np.inf)
-        amount = xp.clip(xp.sum(xp.astype(levels < units[..., None], xp.int64), axis=-1), 0, n_levels - 1)
-        wage = xp.sum(v["wages"] * employer_onehot, axis=-1)
-        gain = (1.0 - v["tau"]) * wage * money_utility
-        cost = k * v["theta"]
+        amount = xp.clip(xp.sum(xp.astype(self.levels < units[..., None], xp.int64), axis=-1), 0, n_levels - 1)
+        wage = xp.sum(v["wages"] * self.employer_onehot, axis=-1)
+        gain = (1.0 - v["tau"]) * wage * self.money_utility
+        cost = self.k * v["theta"]
         free = xp.where(gain > 0.0, xp.full_like(gain, float(n_hours)), xp.zeros_like(gain))  # theta 0: work if paid
         ratio = xp.where(cost > 0.0, gain / xp.where(cost > 0.0, cost, 1.0), free)
         hours = xp.astype(xp.floor(xp.clip(ratio, 0.0, float(n_hours - 1))), xp.int64)
@@ -120,22 +129,33 @@ def consumer_rule(
             [
                 xp.broadcast_to(amount[..., None], (E, C, p.n_firms)),
                 hours[..., None],
-                xp.broadcast_to(employer[None, :, None], (E, C, 1)),
+                xp.broadcast_to(self.employer[None, :, None], (E, C, 1)),
             ],
             axis=-1,
         )
 
-    return policy
+
+def consumer_rule(
+    p: RBCParams, backend: Backend, share: float = CONSUMER_SPEND_SHARE, money_utility: float = CONSUMER_MONEY_UTILITY
+) -> GroupPolicy:
+    """The consumers' fixed rule (see :class:`ConsumerRule`)."""
+    return ConsumerRule(p, backend, share, money_utility)
+
+
+class ConstantRule:
+    """Every agent of a single-head group always picks ``index``: a class, so that envs holding it pickle."""
+
+    def __init__(self, backend: Backend, n_agents: int, index: int) -> None:
+        self.backend, self.n_agents, self.index = backend, n_agents, index
+
+    def __call__(self, obs: Array) -> Array:
+        b = self.backend
+        return b.full((obs.shape[0], self.n_agents, 1), self.index, b.xp.int64)
 
 
 def constant_rule(backend: Backend, n_agents: int, index: int) -> GroupPolicy:
     """Every agent of a single-head group always picks ``index``."""
-    xp = backend.xp
-
-    def policy(obs: Array) -> Array:
-        return backend.full((obs.shape[0], n_agents, 1), index, xp.int64)
-
-    return policy
+    return ConstantRule(backend, n_agents, index)
 
 
 def firm_rule(p: RBCParams, backend: Backend) -> GroupPolicy:
@@ -150,25 +170,22 @@ def government_rule(p: RBCParams, backend: Backend, income: float, corporate: fl
     return constant_rule(backend, 1, k)
 
 
-def _profile(income: float, corporate: float) -> Callable[[Task, Backend], dict[str, GroupPolicy]]:
-    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        p: RBCParams = task.params
-        return {
-            "consumers": consumer_rule(p, backend),
-            "firms": firm_rule(p, backend),
-            "government": government_rule(p, backend, income, corporate),
-        }
-
-    return factory
+def _profile(income: float, corporate: float, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    p: RBCParams = task.params
+    return {
+        "consumers": consumer_rule(p, backend),
+        "firms": firm_rule(p, backend),
+        "government": government_rule(p, backend, income, corporate),
+    }
 
 
-def named_policies() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolicy]]]:
+def named_policies() -> dict[str, PolicyFactory]:
     """The fixed-rule profiles and the learned ones shipped in ``trained/`` (see :mod:`econbench.envs.rbc.trained`)."""
     from econbench.envs.rbc import trained
 
-    policies = {"no_tax": _profile(0.0, 0.0)}
+    policies: dict[str, PolicyFactory] = {"no_tax": partial(_profile, 0.0, 0.0)}
     for x in FLAT_TAX_PERCENTS:
-        policies[f"flat_tax_{x}"] = _profile(x / 100.0, x / 100.0)
+        policies[f"flat_tax_{x}"] = partial(_profile, x / 100.0, x / 100.0)
     return {**policies, **trained.shipped()}
 
 

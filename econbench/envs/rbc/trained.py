@@ -12,7 +12,8 @@ econbench scores every trained policy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import numpy as np
 
 from econbench import policies
 from econbench.backend import Backend
-from econbench.core import GroupPolicy, Task
+from econbench.core import GroupPolicy, PolicyFactory, Task
 
 TRAINED_DIR = Path(__file__).parent / "trained"
 GROUPS = ("consumers", "firms", "government")
@@ -63,36 +64,47 @@ def export(
     return policies.write_policy(folder, task_id, groups, arrays, provenance=provenance)
 
 
-def profile_factory(folder: Path) -> Callable[[Task, Backend], dict[str, GroupPolicy]]:
+def _profile(folder: Path, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    from econbench.envs.rbc.dynamics import firm_action_mask, government_action_mask
+
+    profile = policies.group_policies(policies.load(folder), task, backend, any_task=True)
+    allowed = {"firms": firm_action_mask(task.params), "government": government_action_mask(task.params)}
+    return {g: _masked(pol, allowed.get(g), backend) for g, pol in profile.items()}
+
+
+def profile_factory(folder: Path) -> PolicyFactory:
     """A named policy of every RBC task (the family shares its groups and spaces, not only RBCTax-v0).
 
     Called without masks, a group keeps to the task's curriculum masks (the
     same in every economy), as the fixed rules do: a network trained on the
     full grid then picks its best choice inside them.
     """
+    return partial(_profile, folder)
 
-    def factory(task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-        from econbench.envs.rbc.dynamics import firm_action_mask, government_action_mask
 
-        profile = policies.group_policies(policies.load(folder), task, backend, any_task=True)
-        allowed = {"firms": firm_action_mask(task.params), "government": government_action_mask(task.params)}
-        return {g: _masked(pol, allowed.get(g), backend) for g, pol in profile.items()}
+class FixedMask:
+    """A group policy that, called without masks, acts within ``allowed`` (the same row for every agent)."""
 
-    return factory
+    uses_mask = True
+
+    def __init__(self, policy: GroupPolicy, allowed: np.ndarray, backend: Backend) -> None:
+        self.policy, self.backend, self.fixed = policy, backend, backend.asarray(allowed)
+
+    def __call__(self, obs: Any, mask: Any = None) -> Any:
+        fixed = self.fixed
+        return self.policy(
+            obs, self.backend.xp.broadcast_to(fixed, (*obs.shape[:2], fixed.shape[0])) if mask is None else mask
+        )
 
 
 def _masked(policy: GroupPolicy, allowed: np.ndarray | None, backend: Backend) -> GroupPolicy:
-    if allowed is None:
-        return policy
-    xp, fixed = backend.xp, backend.asarray(allowed)
-
-    def act(obs: Any, mask: Any = None) -> Any:
-        return policy(obs, xp.broadcast_to(fixed, (*obs.shape[:2], fixed.shape[0])) if mask is None else mask)
-
-    act.uses_mask = True  # type: ignore[attr-defined]
-    return act
+    return policy if allowed is None else FixedMask(policy, allowed, backend)
 
 
-def shipped() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolicy]]]:
-    """Every shipped profile, by folder name."""
-    return {p.parent.name: profile_factory(p.parent) for p in sorted(TRAINED_DIR.glob("*/policy.json"))}
+def _shipped(name: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    return _profile(TRAINED_DIR / name, task, backend)
+
+
+def shipped() -> dict[str, PolicyFactory]:
+    """Every shipped profile, by folder name (kept as the name: a pickled task finds the folder where it is loaded)."""
+    return {p.parent.name: partial(_shipped, p.parent.name) for p in sorted(TRAINED_DIR.glob("*/policy.json"))}

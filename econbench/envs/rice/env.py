@@ -21,13 +21,14 @@ setting the tariffs a club imposes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from econbench.backend import Backend
 from econbench.cards import params_from_card
-from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, Task, lazy_hook
+from econbench.core import Array, BoxSpec, DiscreteSpec, GroupPolicy, GroupSpec, PolicyFactory, Task, lazy_hook
 from econbench.envs.rice.dynamics import RICEDynamics, action_nvec, obs_dim, obs_offsets
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
@@ -41,73 +42,106 @@ TEMPERATURE_FLOOR, TEMPERATURE_PER_LEVEL = 1.0, 0.25  # C
 Plan = Callable[[Array, Any], Array]  # observations -> planned mitigation index (E, N)
 
 
-def rule(p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negotiate: bool = True) -> GroupPolicy:
-    """A full action from a mitigation plan: ``bau``'s saving and trade, negotiation and masks handled."""
-    xp = backend.xp
-    N, L = p.n_regions, p.action_levels
-    proto = get_protocol(p.protocol)(p, backend)
-    off = obs_offsets(p)
-    heads = len(action_nvec(p))
-    base = np.zeros(heads, dtype=np.int64)
-    if trade:
-        base[0], base[2] = BAU_SAVINGS, BAU_EXPORT
-        base[3 + N : 3 + 2 * N] = BAU_BID
-    base_b = backend.asarray(base, dtype=xp.int64)
+class RegionRule:
+    """A full action from a mitigation plan: ``bau``'s saving and trade, negotiation and masks handled.
 
-    def policy(obs: Array) -> Array:
+    A class, so that envs holding it pickle.
+    """
+
+    def __init__(self, p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negotiate: bool = True) -> None:
+        xp = backend.xp
+        self.backend, self.plan, self.negotiate = backend, plan, negotiate
+        self.N, self.L = p.n_regions, p.action_levels
+        self.proto = get_protocol(p.protocol)(p, backend)
+        self.off = obs_offsets(p)
+        self.heads = len(action_nvec(p))
+        base = np.zeros(self.heads, dtype=np.int64)
+        if trade:
+            base[0], base[2] = BAU_SAVINGS, BAU_EXPORT
+            base[3 + self.N : 3 + 2 * self.N] = BAU_BID
+        self.base_b = backend.asarray(base, dtype=xp.int64)
+
+    def __call__(self, obs: Array) -> Array:
+        xp, N, L, heads, proto, off = self.backend.xp, self.N, self.L, self.heads, self.proto, self.off
         E = obs.shape[0]
-        plan_idx = xp.astype(xp.clip(plan(obs, xp), 0, L - 1), xp.int64)
-        act = xp.broadcast_to(base_b[None, None, :], (E, N, heads))
+        plan_idx = xp.astype(xp.clip(self.plan(obs, xp), 0, L - 1), xp.int64)
+        act = xp.broadcast_to(self.base_b[None, None, :], (E, N, heads))
         act = xp.asarray(act, copy=True)
         if proto.n_stages:
             floor = xp.astype(xp.round(obs[..., off["min_mitigation"]] * L), xp.int64)
             plan_idx = xp.maximum(plan_idx, floor)
         act[..., 1] = plan_idx
-        return proto.fixed_rule(act, plan_idx, obs, off) if negotiate else act
+        return proto.fixed_rule(act, plan_idx, obs, off) if self.negotiate else act
 
-    return policy
+
+def rule(p: RICEParams, backend: Backend, plan: Plan, trade: bool = True, negotiate: bool = True) -> GroupPolicy:
+    """A full action from a mitigation plan (see :class:`RegionRule`)."""
+    return RegionRule(p, backend, plan, trade, negotiate)
+
+
+class ConstantPlan:
+    """The same mitigation index everywhere, always."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __call__(self, obs: Array, xp: Any) -> Array:
+        return xp.astype(xp.zeros_like(obs[..., 0]), xp.int64) + self.index
 
 
 def constant_plan(index: int) -> Plan:
-    return lambda obs, xp: xp.astype(xp.zeros_like(obs[..., 0]), xp.int64) + index
+    return ConstantPlan(index)
+
+
+class RampPlan:
+    """Mitigation rising one level every second climate-economy step, to 9."""
+
+    def __init__(self, p: RICEParams) -> None:
+        self.steps_per_round = get_protocol(p.protocol).n_stages + 1
+        self.at = obs_offsets(p)["timestep"]
+
+    def __call__(self, obs: Array, xp: Any) -> Array:
+        k = xp.round(obs[..., self.at] * 100.0)  # env steps taken
+        climate_steps = xp.floor(k / self.steps_per_round)
+        return xp.astype(xp.minimum(1.0 + xp.floor(climate_steps / 2.0), 9.0), xp.int64)
 
 
 def ramp_plan(p: RICEParams) -> Plan:
-    steps_per_round = get_protocol(p.protocol).n_stages + 1
-    at = obs_offsets(p)["timestep"]
+    return RampPlan(p)
 
-    def plan(obs: Array, xp: Any) -> Array:
-        k = xp.round(obs[..., at] * 100.0)  # env steps taken
-        climate_steps = xp.floor(k / steps_per_round)
-        return xp.astype(xp.minimum(1.0 + xp.floor(climate_steps / 2.0), 9.0), xp.int64)
 
-    return plan
+class TemperaturePlan:
+    """Mitigation index ``round((T_AT - 1 C) / 0.25 C)``, capped at 9."""
+
+    def __init__(self, p: RICEParams) -> None:
+        self.at = obs_offsets(p)["temperature"]
+
+    def __call__(self, obs: Array, xp: Any) -> Array:
+        t_at = obs[..., self.at] * 10.0
+        return xp.astype(xp.clip(xp.round((t_at - TEMPERATURE_FLOOR) / TEMPERATURE_PER_LEVEL), 0.0, 9.0), xp.int64)
 
 
 def temperature_plan(p: RICEParams) -> Plan:
-    at = obs_offsets(p)["temperature"]
-
-    def plan(obs: Array, xp: Any) -> Array:
-        t_at = obs[..., at] * 10.0
-        return xp.astype(xp.clip(xp.round((t_at - TEMPERATURE_FLOOR) / TEMPERATURE_PER_LEVEL), 0.0, 9.0), xp.int64)
-
-    return plan
+    return TemperaturePlan(p)
 
 
-def _profile(make: Callable[[RICEParams, Backend], GroupPolicy]) -> Callable[[Task, Backend], dict[str, GroupPolicy]]:
-    return lambda task, backend: {"regions": make(task.params, backend)}
+def _profile(name: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
+    """The named policy ``name`` (see the module's docstring) for every region."""
+    p: RICEParams = task.params
+    if name == "zeros":
+        return {"regions": rule(p, backend, constant_plan(0), trade=False, negotiate=False)}
+    if name == "ramp":
+        plan = ramp_plan(p)
+    elif name == "temperature":
+        plan = temperature_plan(p)
+    else:
+        plan = constant_plan(int(name.removeprefix("mitigation_")) if name.startswith("mitigation_") else 0)
+    return {"regions": rule(p, backend, plan)}
 
 
-def named_policies() -> dict[str, Callable[[Task, Backend], dict[str, GroupPolicy]]]:
-    out = {
-        "zeros": _profile(lambda p, b: rule(p, b, constant_plan(0), trade=False, negotiate=False)),
-        "bau": _profile(lambda p, b: rule(p, b, constant_plan(0))),
-        "ramp": _profile(lambda p, b: rule(p, b, ramp_plan(p))),
-        "temperature": _profile(lambda p, b: rule(p, b, temperature_plan(p))),
-    }
-    for k in UNIFORM_MITIGATION:
-        out[f"mitigation_{k}"] = _profile(lambda p, b, k=k: rule(p, b, constant_plan(k)))
-    return out
+def named_policies() -> dict[str, PolicyFactory]:
+    names = ["zeros", "bau", "ramp", "temperature", *(f"mitigation_{k}" for k in UNIFORM_MITIGATION)]
+    return {name: partial(_profile, name) for name in names}
 
 
 # ---------------------------------------------------------------------------- factories

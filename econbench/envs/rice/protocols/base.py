@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from econbench.backend import Backend
+from econbench.backend import Backend, PicklesNamespaces
 from econbench.core import Array
 from econbench.envs.rice.params import RICEParams
 
 
-class Protocol:
+class Protocol(PicklesNamespaces):
     """Stages, extra action heads, agreement state, bounds on actions and observations.
 
     Stages are numbered 1 .. ``n_stages`` and run, in order, before every
