@@ -54,7 +54,13 @@ class EconEnv(gym.Env):
         self.view: GameView | RoleView = make_view(task_id, 1, backend, dtype, device, others=others, **params)
         self.task = self.view.task
         # the score discounts returns at the card's rate: a learner should too (RL Zoo and CleanRL default to 0.99)
-        self.metadata = {**self.metadata, "discount": self.task.discount, "task_id": self.task.id}
+        # the episode length: the task's horizon parameter, which gym.make(id, horizon=N) sets
+        self.metadata = {
+            **self.metadata,
+            "discount": self.task.discount,
+            "task_id": self.task.id,
+            "horizon": self.view.batched.horizon,
+        }
         self.observation_space = self.view.observation_space
         self.action_space = self.view.action_space
         self.render_mode = render_mode

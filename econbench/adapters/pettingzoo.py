@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from econbench.adapters.views import action_space, observation_space
+from econbench.adapters.views import action_space, episode_cap, observation_space
 from econbench.core import ActionError, BatchedEnv, DiscreteSpec, GroupSpec, Task
 from econbench.curriculum import Point, set_curriculum
 from econbench.registry import make_task
@@ -37,8 +37,10 @@ class FlatMaskMultiDiscrete(spaces.MultiDiscrete):
 class EconParallelEnv(ParallelEnv):
     """All agents of every group act at once; each gets its own reward.
 
-    ``max_cycles`` (PettingZoo's name for the horizon) defaults to the card's.
-    When the episode ends every agent is done and ``agents`` becomes empty.
+    The episode length is the task's ``horizon`` parameter (``parallel_env(id, horizon=N)``);
+    ``max_cycles``, PettingZoo's name for it, caps it as ``max_episode_steps`` does in
+    Gymnasium (:func:`~econbench.adapters.views.episode_cap`). When the episode ends every
+    agent is done and ``agents`` becomes empty.
     """
 
     metadata = {"render_modes": [], "is_parallelizable": True}
@@ -63,8 +65,15 @@ class EconParallelEnv(ParallelEnv):
                 + (f", or parallel_env({game!r}) for the whole game" if game else "")
             )
         self.task = task
-        self.metadata = {**self.metadata, "name": task.name, "discount": task.discount, "task_id": task.id}
-        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles, mask_violation=mask_violation)
+        cap = episode_cap(task, max_cycles)
+        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=cap, mask_violation=mask_violation)
+        self.metadata = {
+            **self.metadata,
+            "name": task.name,
+            "discount": task.discount,
+            "task_id": task.id,
+            "horizon": self.batched.horizon,
+        }
         self.render_mode = render_mode
         self.possible_agents = [a for g in task.groups for a in g.agent_ids()]
         self.agents: list[str] = []

@@ -208,7 +208,7 @@ def make_view(
     backend: str = "numpy",
     dtype: str = "float64",
     device: Any = None,
-    horizon: int | None = None,
+    max_episode_steps: int | None = None,
     others: Others = None,
     seed: int | None = None,
     mask_violation: str = "error",
@@ -216,15 +216,41 @@ def make_view(
 ) -> GameView | RoleView:
     """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`.
 
-    ``mask_violation`` is :class:`~econbench.core.BatchedEnv`'s (``"execute"``: masks are advisory); the
-    adapters built on a view (Gymnasium, vector, SB3) take it as a keyword too.
+    The episode length is the task's ``horizon`` (a parameter in ``params``, as every
+    entry point takes it); ``max_episode_steps`` only caps it, as Gymnasium's ``TimeLimit``
+    does (see :func:`episode_cap`). ``mask_violation`` is :class:`~econbench.core.BatchedEnv`'s
+    (``"execute"``: masks are advisory); the adapters built on a view take it as a keyword too.
     """
     task = make_task(task_id, **params)
     batched = BatchedEnv(
-        task, n_envs, backend, dtype, device, seed=seed, horizon=horizon, mask_violation=mask_violation
+        task,
+        n_envs,
+        backend,
+        dtype,
+        device,
+        seed=seed,
+        horizon=episode_cap(task, max_episode_steps),
+        mask_violation=mask_violation,
     )
     if task.is_single_agent:
         return RoleView(batched, others)
     if others is not None:
         raise TypeError(f"{task.name}: 'others' applies to role views only")
     return GameView(batched)
+
+
+def episode_cap(task: Task, max_episode_steps: int | None) -> int | None:
+    """The episode length a ``max_episode_steps`` cap leaves: ``min(task.horizon, cap)``.
+
+    Gymnasium's meaning, kept everywhere: ``gym.make(id, max_episode_steps=M)`` wraps a
+    ``TimeLimit`` that can only end episodes earlier than the env's own end, so the native
+    vector env, SB3's and PettingZoo's ``max_cycles`` cap too instead of running a model past
+    its horizon. ``-1`` is ``gym.make``'s "no TimeLimit"; a longer episode is the ``horizon``
+    parameter's job.
+    """
+    if max_episode_steps is None or max_episode_steps == -1:
+        return None
+    cap = max_episode_steps
+    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1:
+        raise ValueError(f"max_episode_steps must be a positive integer (or -1: no cap), got {cap!r}")
+    return min(int(cap), task.horizon)
