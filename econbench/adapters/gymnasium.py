@@ -7,7 +7,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from econbench.adapters.views import GameView, Others, RoleView, make_view
+from econbench.adapters.views import (
+    GameView,
+    MaskedMultiDiscrete,
+    Others,
+    RoleView,
+    make_view,
+)
 from econbench.core import ActionError, Task
 from econbench.curriculum import Point, set_curriculum
 
@@ -22,6 +28,8 @@ def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
         if missing:
             raise ActionError(f"{name}: action keys {sorted(action)} do not match {sorted(space.spaces)}")
         return {k: _add_env_axis(v, space.spaces[k], f"{name}[{k!r}]") for k, v in action.items()}
+    if isinstance(space, MaskedMultiDiscrete):  # Gymnasium's checker steps a sample drawn before its reset
+        action = space.settle(action)
     a = np.asarray(action) if not hasattr(action, "shape") else action
     if tuple(a.shape) != space.shape:
         raise ActionError(f"{name}: action has shape {tuple(a.shape)}, expected {space.shape}")

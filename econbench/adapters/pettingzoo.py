@@ -11,7 +11,14 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from econbench.adapters.views import action_space, episode_cap, observation_space
+from econbench.adapters.views import (
+    MaskedDiscrete,
+    MaskedMultiDiscrete,
+    action_space,
+    episode_cap,
+    observation_space,
+    publish_mask,
+)
 from econbench.core import ActionError, BatchedEnv, DiscreteSpec, GroupSpec, Task
 from econbench.curriculum import Point, set_curriculum
 from econbench.registry import make_task
@@ -23,15 +30,6 @@ def _game_of(task_id: str) -> str | None:
 
     parent = _raw(short_name(task_id)).get("extends")
     return None if parent is None else f"{NAMESPACE}/{parent}"
-
-
-class FlatMaskMultiDiscrete(spaces.MultiDiscrete):
-    """``MultiDiscrete`` whose ``sample`` accepts one flat mask over all heads, split per head."""
-
-    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
-        if mask is not None and not isinstance(mask, tuple):
-            mask = tuple(np.split(np.asarray(mask, dtype=np.int8), np.cumsum(self.nvec)[:-1]))
-        return super().sample(mask=mask, probability=probability)
 
 
 class EconParallelEnv(ParallelEnv):
@@ -85,11 +83,13 @@ class EconParallelEnv(ParallelEnv):
     @staticmethod
     def _agent_action_space(g: GroupSpec, dtype: Any) -> spaces.Space:
         """``Discrete(n)`` for one-head discrete groups; for several heads a ``MultiDiscrete`` that also
-        samples under the flat mask the observations carry (PettingZoo passes it as it is)."""
+        samples under the flat mask the observations carry (PettingZoo passes it as it is). Masked ones
+        sample under the agent's current mask when given none."""
         if isinstance(g.action, DiscreteSpec) and len(g.action.nvec) == 1:
-            return spaces.Discrete(g.action.nvec[0])
+            n = g.action.nvec[0]
+            return MaskedDiscrete(n) if g.masked else spaces.Discrete(n)
         if isinstance(g.action, DiscreteSpec):
-            return FlatMaskMultiDiscrete(np.asarray(g.action.nvec))
+            return MaskedMultiDiscrete(np.asarray(g.action.nvec))
         return action_space(g, (), dtype)
 
     @functools.cache  # noqa: B019 - PettingZoo's API test wants the same object every call
@@ -108,7 +108,11 @@ class EconParallelEnv(ParallelEnv):
         for agent in self.agents:
             g, i = self._where[agent]
             o = host[g.name][i].copy()
-            out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()} if g.masked else o
+            if g.masked:
+                out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()}
+                publish_mask(self.action_spaces[agent], masks[g.name][i].copy())
+            else:
+                out[agent] = o
         return out
 
     def set_curriculum(self, iteration: float, name: str | None = None) -> Point:
