@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -31,6 +32,8 @@ def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
     if isinstance(space, MaskedMultiDiscrete):  # Gymnasium's checker steps a sample drawn before its reset
         action = space.settle(action)
     a = np.asarray(action) if not hasattr(action, "shape") else action
+    if a.ndim == 0 and math.prod(space.shape) == 1:  # one value (TorchRL steps a one-head mask's index bare)
+        a = a.reshape(space.shape)
     if tuple(a.shape) != space.shape:
         raise ActionError(f"{name}: action has shape {tuple(a.shape)}, expected {space.shape}")
     return a[None]

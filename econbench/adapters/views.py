@@ -124,7 +124,9 @@ def observation_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces
     if not g.masked:
         return obs
     width = int(sum(g.action.nvec))  # type: ignore[union-attr]
-    return spaces.Dict({"observation": obs, "action_mask": spaces.MultiBinary(lead + (width,))})
+    # one agent's mask is MultiBinary(width), not MultiBinary((width,)): TorchRL converts n as an int
+    mask = spaces.MultiBinary(lead + (width,) if lead else width)
+    return spaces.Dict({"observation": obs, "action_mask": mask})
 
 
 def publish_mask(space: spaces.Space, mask: np.ndarray) -> None:
