@@ -110,7 +110,7 @@ class EconParallelEnv(ParallelEnv):
             o = host[g.name][i].copy()
             if g.masked:
                 out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()}
-                publish_mask(self.action_spaces[agent], masks[g.name][i].copy())
+                publish_mask(self.action_spaces[agent], masks[g.name][i])
             else:
                 out[agent] = o
         return out

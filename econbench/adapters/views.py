@@ -132,7 +132,7 @@ def observation_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces
 def publish_mask(space: spaces.Space, mask: np.ndarray) -> None:
     """Hand a masked space the mask of the env's latest observation (see :class:`MaskedMultiDiscrete`)."""
     if isinstance(space, (MaskedMultiDiscrete, MaskedDiscrete)):
-        space.current_mask = mask
+        space.current_mask = np.array(mask, dtype=np.int8)  # a copy: the caller may write into its observation
 
 
 def _np_dtype(batched: BatchedEnv) -> Any:
