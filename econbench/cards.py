@@ -81,13 +81,18 @@ def params_from_card(cls: type[P], task_id: str, **overrides: Any) -> P:
     """Build a task's frozen parameter dataclass from its card, with keyword overrides.
 
     Unknown override names raise ``TypeError`` naming them, so a typo in a
-    ``gym.make`` keyword is not silently ignored.
+    ``gym.make`` keyword is not silently ignored. The message opens as Python's own
+    (``got an unexpected keyword argument 'x'``): callers that probe optional keywords,
+    such as TorchRL's ``GymEnv`` passing ``frameskip`` to ``gym.make``, recognise it.
     """
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(overrides) - set(fields))
+    unknown = [name for name in overrides if name not in fields]
     if unknown:
-        raise TypeError(f"{short_name(task_id)}: unknown parameter(s) {unknown}; valid: {sorted(fields)}")
+        raise TypeError(
+            f"{short_name(task_id)}: got an unexpected keyword argument {unknown[0]!r} "
+            f"(unknown parameter(s) {unknown}); valid: {sorted(fields)}"
+        )
     values = {**load_card(task_id)["params"], **overrides}
     missing = sorted(set(fields) - set(values))
     if missing:

@@ -335,7 +335,8 @@ class BatchedEnv(PicklesNamespaces):
     masks forbid is an error too unless ``mask_violation="execute"`` (see
     :data:`MASK_VIOLATIONS`): the check (:meth:`Dynamics.check_masks`) runs
     before the noise is drawn or the state changes. Episodes truncate at the
-    horizon (or terminate there, never both); the env does not reset itself, the
+    task's horizon, or at ``horizon`` if given, which may only be shorter (a
+    ``max_episode_steps`` cap), or terminate there, never both; the env does not reset itself, the
     adapters decide when, and stepping an env whose episode has ended is an error
     unless the caller discards what those envs return (``past_end=True``).
     """
@@ -358,6 +359,11 @@ class BatchedEnv(PicklesNamespaces):
             raise ValueError(f"n_envs must be a positive integer, got {n_envs!r}")
         if horizon is not None and (not isinstance(horizon, (int, np.integer)) or horizon < 1):
             raise ValueError(f"horizon (max_episode_steps) must be a positive integer, got {horizon!r}")
+        if horizon is not None and horizon > task.horizon:  # one episode length: the task's horizon parameter
+            raise ValueError(
+                f"{task.name}: horizon={horizon} exceeds the task's episode length {task.horizon}; "
+                "BatchedEnv's horizon only ends episodes earlier (make_task(id, horizon=...) sets the length)"
+            )
         self.task = task
         self.n_envs = int(n_envs)
         self.backend = get_backend(backend, dtype, device)

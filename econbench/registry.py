@@ -20,6 +20,9 @@ def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) 
 
     ``others`` names the fixed policy of the non-learning agents in a role view.
     A :class:`Task` passes through unchanged (tasks built in code, without a card).
+    ``horizon``, the episode length, is a parameter of every card but those whose model
+    fixes it (RICE's years): they accept only that length, so that every entry point
+    takes the keyword and none runs an episode of another length.
     """
     if "mask_violation" in overrides:
         raise TypeError(
@@ -38,8 +41,16 @@ def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) 
             role = RoleSpec(role.group, role.agent, others)
     elif others is not None:
         raise TypeError(f"{short_name(task_id)} is not a role view; 'others' applies to role views only")
+    fixed_horizon = (
+        overrides.pop("horizon") if "horizon" in overrides and "horizon" not in card.get("params", {}) else None
+    )
     factory = _import(card["factory"])
     task: Task = factory(card, **overrides)
+    if fixed_horizon is not None and fixed_horizon != task.horizon:
+        raise ValueError(
+            f"{task.name}: its model fixes the episode length at {task.horizon} steps, so horizon={fixed_horizon!r} "
+            "cannot change it (max_episode_steps ends episodes earlier)"
+        )
     if role is not None:
         task.group(role.group)  # fail early on a card naming a missing group
         if not 0 <= role.agent < task.group(role.group).n_agents:
@@ -57,20 +68,21 @@ def task_ids() -> list[str]:
 
 
 def register_all() -> None:
-    """Register every card's ID with Gymnasium: a single-env and a native vector entry point."""
+    """Register every card's ID with Gymnasium: a single-env and a native vector entry point.
+
+    No ``TimeLimit``: the env ends its episodes at the task's ``horizon`` itself, so
+    ``gym.make(id, horizon=N)`` runs N steps (a registered limit would cut it at the
+    card's), and ``max_episode_steps`` keeps Gymnasium's meaning, a cap that only ends
+    episodes earlier. The length is in the env's ``metadata["horizon"]``.
+    """
     import gymnasium as gym
 
     for task_id in task_ids():
         if task_id in gym.registry:
             continue
-        card = load_card(task_id)
-        # A card that gives its own episode length is a game that ends there by itself (terminated: a model's last
-        # year or day): no TimeLimit, which would flag that step truncated too. Others truncate at the horizon.
-        ends = "max_episode_steps" in card
         gym.register(
             id=task_id,
             entry_point="econbench.adapters.gymnasium:EconEnv",
             vector_entry_point="econbench.adapters.vector:EconVectorEnv",
-            max_episode_steps=None if ends else int(card["params"]["horizon"]),
             kwargs={"task_id": task_id},
         )

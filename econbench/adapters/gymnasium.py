@@ -9,13 +9,14 @@ runs); ``RecordEpisodeStatistics`` over the env times episodes in ``info["episod
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from econbench.adapters.episode import KEY, DiscountedEpisodes, scored_reward
-from econbench.adapters.views import GameView, Others, RoleView, make_view
+from econbench.adapters.views import GameView, MaskedMultiDiscrete, Others, RoleView, make_view
 from econbench.core import ActionError, Task
 from econbench.curriculum import Point, set_curriculum
 
@@ -30,7 +31,11 @@ def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
         if missing:
             raise ActionError(f"{name}: action keys {sorted(action)} do not match {sorted(space.spaces)}")
         return {k: _add_env_axis(v, space.spaces[k], f"{name}[{k!r}]") for k, v in action.items()}
+    if isinstance(space, MaskedMultiDiscrete):  # Gymnasium's checker steps a sample drawn before its reset
+        action = space.settle(action)
     a = np.asarray(action) if not hasattr(action, "shape") else action
+    if a.ndim == 0 and math.prod(space.shape) == 1:  # one value (TorchRL steps a one-head mask's index bare)
+        a = a.reshape(space.shape)
     if tuple(a.shape) != space.shape:
         raise ActionError(f"{name}: action has shape {tuple(a.shape)}, expected {space.shape}")
     return a[None]
@@ -58,11 +63,18 @@ class EconEnv(gym.Env):
         **params: Any,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']}")
+            # a TypeError: SB3's make_vec_env asks for "rgb_array" and retries without a render mode on that only
+            raise TypeError(f"unsupported render_mode {render_mode!r}; supported: {self.metadata['render_modes']}")
         self.view: GameView | RoleView = make_view(task_id, 1, backend, dtype, device, others=others, **params)
         self.task = self.view.task
         # the score discounts returns at the card's rate: a learner should too (RL Zoo and CleanRL default to 0.99)
-        self.metadata = {**self.metadata, "discount": self.task.discount, "task_id": self.task.id}
+        # the episode length: the task's horizon parameter, which gym.make(id, horizon=N) sets
+        self.metadata = {
+            **self.metadata,
+            "discount": self.task.discount,
+            "task_id": self.task.id,
+            "horizon": self.view.batched.horizon,
+        }
         self.observation_space = self.view.observation_space
         self.action_space = self.view.action_space
         self.render_mode = render_mode

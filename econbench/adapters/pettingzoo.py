@@ -11,7 +11,14 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
-from econbench.adapters.views import action_space, observation_space
+from econbench.adapters.views import (
+    MaskedDiscrete,
+    MaskedMultiDiscrete,
+    action_space,
+    episode_cap,
+    observation_space,
+    publish_mask,
+)
 from econbench.core import ActionError, BatchedEnv, DiscreteSpec, GroupSpec, Task
 from econbench.curriculum import Point, set_curriculum
 from econbench.registry import make_task
@@ -25,20 +32,13 @@ def _game_of(task_id: str) -> str | None:
     return None if parent is None else f"{NAMESPACE}/{parent}"
 
 
-class FlatMaskMultiDiscrete(spaces.MultiDiscrete):
-    """``MultiDiscrete`` whose ``sample`` accepts one flat mask over all heads, split per head."""
-
-    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
-        if mask is not None and not isinstance(mask, tuple):
-            mask = tuple(np.split(np.asarray(mask, dtype=np.int8), np.cumsum(self.nvec)[:-1]))
-        return super().sample(mask=mask, probability=probability)
-
-
 class EconParallelEnv(ParallelEnv):
     """All agents of every group act at once; each gets its own reward.
 
-    ``max_cycles`` (PettingZoo's name for the horizon) defaults to the card's.
-    When the episode ends every agent is done and ``agents`` becomes empty.
+    The episode length is the task's ``horizon`` parameter (``parallel_env(id, horizon=N)``);
+    ``max_cycles``, PettingZoo's name for it, caps it as ``max_episode_steps`` does in
+    Gymnasium (:func:`~econbench.adapters.views.episode_cap`). When the episode ends every
+    agent is done and ``agents`` becomes empty.
     """
 
     metadata = {"render_modes": [], "is_parallelizable": True}
@@ -63,8 +63,15 @@ class EconParallelEnv(ParallelEnv):
                 + (f", or parallel_env({game!r}) for the whole game" if game else "")
             )
         self.task = task
-        self.metadata = {**self.metadata, "name": task.name, "discount": task.discount, "task_id": task.id}
-        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=max_cycles, mask_violation=mask_violation)
+        cap = episode_cap(task, max_cycles)
+        self.batched = BatchedEnv(task, 1, backend, dtype, device, horizon=cap, mask_violation=mask_violation)
+        self.metadata = {
+            **self.metadata,
+            "name": task.name,
+            "discount": task.discount,
+            "task_id": task.id,
+            "horizon": self.batched.horizon,
+        }
         self.render_mode = render_mode
         self.possible_agents = [a for g in task.groups for a in g.agent_ids()]
         self.agents: list[str] = []
@@ -76,11 +83,13 @@ class EconParallelEnv(ParallelEnv):
     @staticmethod
     def _agent_action_space(g: GroupSpec, dtype: Any) -> spaces.Space:
         """``Discrete(n)`` for one-head discrete groups; for several heads a ``MultiDiscrete`` that also
-        samples under the flat mask the observations carry (PettingZoo passes it as it is)."""
+        samples under the flat mask the observations carry (PettingZoo passes it as it is). Masked ones
+        sample under the agent's current mask when given none."""
         if isinstance(g.action, DiscreteSpec) and len(g.action.nvec) == 1:
-            return spaces.Discrete(g.action.nvec[0])
+            n = g.action.nvec[0]
+            return MaskedDiscrete(n) if g.masked else spaces.Discrete(n)
         if isinstance(g.action, DiscreteSpec):
-            return FlatMaskMultiDiscrete(np.asarray(g.action.nvec))
+            return MaskedMultiDiscrete(np.asarray(g.action.nvec))
         return action_space(g, (), dtype)
 
     @functools.cache  # noqa: B019 - PettingZoo's API test wants the same object every call
@@ -99,7 +108,11 @@ class EconParallelEnv(ParallelEnv):
         for agent in self.agents:
             g, i = self._where[agent]
             o = host[g.name][i].copy()
-            out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()} if g.masked else o
+            if g.masked:
+                out[agent] = {"observation": o, "action_mask": masks[g.name][i].copy()}
+                publish_mask(self.action_spaces[agent], masks[g.name][i])
+            else:
+                out[agent] = o
         return out
 
     def set_curriculum(self, iteration: float, name: str | None = None) -> Point:

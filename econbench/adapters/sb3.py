@@ -44,7 +44,9 @@ class EconSB3VecEnv(VecEnv):
         max_episode_steps: int | None = None,
         **params: Any,
     ) -> None:
-        view = make_view(task_id, num_envs, backend, dtype, device, horizon=max_episode_steps, others=others, **params)
+        view = make_view(
+            task_id, num_envs, backend, dtype, device, max_episode_steps=max_episode_steps, others=others, **params
+        )
         if not isinstance(view, RoleView):
             raise TypeError(f"{task_id} is a multi-agent task; SB3 trains its single-agent views (-Planner-, role IDs)")
         self.view = view

@@ -46,7 +46,7 @@ class EconVectorEnv(VectorEnv):
         **params: Any,
     ) -> None:
         self.view: GameView | RoleView = make_view(
-            task_id, num_envs, backend, dtype, device, horizon=max_episode_steps, others=others, **params
+            task_id, num_envs, backend, dtype, device, max_episode_steps=max_episode_steps, others=others, **params
         )
         self.task = self.view.task
         self.num_envs = num_envs
@@ -56,6 +56,7 @@ class EconVectorEnv(VectorEnv):
             "autoreset_mode": self.autoreset_mode,
             "discount": self.task.discount,
             "task_id": self.task.id,
+            "horizon": self.view.batched.horizon,  # min(the task's horizon, max_episode_steps)
         }
         self.render_mode = render_mode
         self.single_observation_space = self.view.observation_space

@@ -44,9 +44,80 @@ def box_space(spec: BoxSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Box:
     )
 
 
+class MaskedMultiDiscrete(spaces.MultiDiscrete):
+    """``MultiDiscrete`` sampled under the flat action masks observations carry.
+
+    ``sample(mask)`` takes one mask over each row's heads, ``(..., sum(nvec))`` as in
+    ``obs["action_mask"]`` (Gymnasium's own wants a tuple per head). Without a mask it
+    samples under ``current_mask``, which an env with one economy sets with every
+    observation: a checker's or a random policy's ``sample()`` then picks actions the env
+    accepts under ``mask_violation="error"``. Gymnasium's ``check_env`` samples before it
+    resets, so :meth:`settle` lets the env step the very array ``sample()`` returned under
+    the mask in force at that step, drawn from the same uniforms. The space holds arrays, not
+    the env: it copies, pickles and compares (equal to a plain ``MultiDiscrete`` of the same
+    ``nvec``) as any space.
+    """
+
+    current_mask: np.ndarray | None = None
+    _drawn: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # the last unmasked sample(), a copy, its uniforms
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
+        if isinstance(mask, tuple) or probability is not None:
+            return super().sample(mask=mask, probability=probability)
+        draws = self.np_random.random(self.nvec.shape)
+        if mask is not None:
+            return self._pick(draws, np.asarray(mask))
+        action = self._pick(draws, self.current_mask)
+        self._drawn = (action, action.copy(), draws)
+        return action
+
+    def settle(self, action: Any) -> Any:
+        """``action``, or, if it is the array the last ``sample()`` without a mask returned, that draw under
+        ``current_mask`` (the same action where the mask has not changed since); never an array the
+        caller has edited since: that one is the caller's action."""
+        drawn = self._drawn
+        if drawn is None or action is not drawn[0] or self.current_mask is None or not np.array_equal(action, drawn[1]):
+            return action
+        return self._pick(drawn[2], self.current_mask)
+
+    def _pick(self, draws: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """Uniform ``draws`` to indices: over each head's allowed ones (its smallest where none is, as
+        Gymnasium does); one vectorised pass per head, for a whole game's thousands of rows."""
+        if mask is None:  # Gymnasium's own unmasked draw, from the same uniforms
+            return (draws * self.nvec).astype(self.dtype) + self.start
+        heads = self.nvec.reshape(-1, self.nvec.shape[-1])[0]
+        width = int(heads.sum())
+        want = self.nvec.shape[:-1] + (width,)
+        if mask.shape != want:
+            raise ValueError(f"action mask has shape {mask.shape}, expected {want} (one flat row over the heads)")
+        rows = mask.reshape(-1, width) != 0
+        u = draws.reshape(-1, heads.size)
+        out = np.empty(u.shape, dtype=self.dtype)
+        start = 0
+        for j, n in enumerate(heads.tolist()):
+            allowed = rows[:, start : start + n]
+            start += n
+            count = allowed.sum(axis=1)
+            pick = (u[:, j] * count).astype(np.int64)  # the pick-th allowed index
+            out[:, j] = np.where(count > 0, np.argmax(np.cumsum(allowed, axis=1) > pick[:, None], axis=1), 0)
+        return out.reshape(self.nvec.shape) + self.start
+
+
+class MaskedDiscrete(spaces.Discrete):
+    """``Discrete`` that, without a mask, samples under ``current_mask`` (see :class:`MaskedMultiDiscrete`)."""
+
+    current_mask: np.ndarray | None = None
+
+    def sample(self, mask: Any = None, probability: Any = None) -> np.int64:
+        if mask is None and probability is None:
+            mask = self.current_mask
+        return super().sample(mask=mask, probability=probability)
+
+
 def action_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces.Space:
     if isinstance(g.action, DiscreteSpec):
-        return spaces.MultiDiscrete(np.broadcast_to(np.asarray(g.action.nvec), lead + g.action.shape).copy())
+        nvec = np.broadcast_to(np.asarray(g.action.nvec), lead + g.action.shape).copy()
+        return MaskedMultiDiscrete(nvec) if g.masked else spaces.MultiDiscrete(nvec)
     return box_space(g.action, lead, dtype)
 
 
@@ -55,7 +126,15 @@ def observation_space(g: GroupSpec, lead: tuple[int, ...], dtype: Any) -> spaces
     if not g.masked:
         return obs
     width = int(sum(g.action.nvec))  # type: ignore[union-attr]
-    return spaces.Dict({"observation": obs, "action_mask": spaces.MultiBinary(lead + (width,))})
+    # one agent's mask is MultiBinary(width), not MultiBinary((width,)): TorchRL converts n as an int
+    mask = spaces.MultiBinary(lead + (width,) if lead else width)
+    return spaces.Dict({"observation": obs, "action_mask": mask})
+
+
+def publish_mask(space: spaces.Space, mask: np.ndarray) -> None:
+    """Hand a masked space the mask of the env's latest observation (see :class:`MaskedMultiDiscrete`)."""
+    if isinstance(space, (MaskedMultiDiscrete, MaskedDiscrete)):
+        space.current_mask = np.array(mask, dtype=np.int8)  # a copy: the caller may write into its observation
 
 
 def _np_dtype(batched: BatchedEnv) -> Any:
@@ -81,7 +160,10 @@ class GameView:
         for g in self.task.groups:
             o = b.to_numpy(obs[g.name])
             if g.masked:
-                out[g.name] = {"observation": o, "action_mask": b.to_numpy(masks[g.name]).astype(np.int8)}
+                mask = b.to_numpy(masks[g.name]).astype(np.int8)
+                out[g.name] = {"observation": o, "action_mask": mask}
+                if self.batched.n_envs == 1:  # the spaces describe one economy
+                    publish_mask(self.action_space[g.name], mask[0])
             else:
                 out[g.name] = o
         return out
@@ -148,7 +230,10 @@ class RoleView:
         o = b.to_numpy(obs[self.group.name][:, self.role.agent])
         if not self.group.masked:
             return o
-        return {"observation": o, "action_mask": self.action_masks().astype(np.int8)}
+        mask = self.action_masks().astype(np.int8)
+        if self.batched.n_envs == 1:  # the spaces describe one economy
+            publish_mask(self.action_space, mask[0])
+        return {"observation": o, "action_mask": mask}
 
     def reset(self, seed: int | None = None, mask: Any = None) -> Any:
         self._obs = self.batched.reset(seed=seed, mask=mask)
@@ -208,7 +293,7 @@ def make_view(
     backend: str = "numpy",
     dtype: str = "float64",
     device: Any = None,
-    horizon: int | None = None,
+    max_episode_steps: int | None = None,
     others: Others = None,
     seed: int | None = None,
     mask_violation: str = "error",
@@ -216,15 +301,41 @@ def make_view(
 ) -> GameView | RoleView:
     """The view a Gymnasium ID stands for: single-agent IDs get a :class:`RoleView`.
 
-    ``mask_violation`` is :class:`~econbench.core.BatchedEnv`'s (``"execute"``: masks are advisory); the
-    adapters built on a view (Gymnasium, vector, SB3) take it as a keyword too.
+    The episode length is the task's ``horizon`` (a parameter in ``params``, as every
+    entry point takes it); ``max_episode_steps`` only caps it, as Gymnasium's ``TimeLimit``
+    does (see :func:`episode_cap`). ``mask_violation`` is :class:`~econbench.core.BatchedEnv`'s
+    (``"execute"``: masks are advisory); the adapters built on a view take it as a keyword too.
     """
     task = make_task(task_id, **params)
     batched = BatchedEnv(
-        task, n_envs, backend, dtype, device, seed=seed, horizon=horizon, mask_violation=mask_violation
+        task,
+        n_envs,
+        backend,
+        dtype,
+        device,
+        seed=seed,
+        horizon=episode_cap(task, max_episode_steps),
+        mask_violation=mask_violation,
     )
     if task.is_single_agent:
         return RoleView(batched, others)
     if others is not None:
         raise TypeError(f"{task.name}: 'others' applies to role views only")
     return GameView(batched)
+
+
+def episode_cap(task: Task, max_episode_steps: int | None) -> int | None:
+    """The episode length a ``max_episode_steps`` cap leaves: ``min(task.horizon, cap)``.
+
+    Gymnasium's meaning, kept everywhere: ``gym.make(id, max_episode_steps=M)`` wraps a
+    ``TimeLimit`` that can only end episodes earlier than the env's own end, so the native
+    vector env, SB3's and PettingZoo's ``max_cycles`` cap too instead of running a model past
+    its horizon. ``-1`` is ``gym.make``'s "no TimeLimit"; a longer episode is the ``horizon``
+    parameter's job.
+    """
+    if max_episode_steps is None or max_episode_steps == -1:
+        return None
+    cap = max_episode_steps
+    if isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 1:
+        raise ValueError(f"max_episode_steps must be a positive integer (or -1: no cap), got {cap!r}")
+    return min(int(cap), task.horizon)

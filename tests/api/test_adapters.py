@@ -25,24 +25,26 @@ def _rollout(env: gym.Env, seed: int, steps: int) -> list[np.ndarray]:
     return flat
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["unwrapped", "gym.make"])
 @pytest.mark.parametrize("task_id", ALL_IDS)
-def test_gymnasium_check_env(task_id: str) -> None:
-    env = gym.make(task_id, **unmasked(task_id))
-    check_env(env.unwrapped)
+def test_gymnasium_check_env(task_id: str, wrapped: bool) -> None:
+    """The default configuration, binding masks included: a masked space samples under the env's mask."""
+    env = gym.make(task_id)
+    check_env(env if wrapped else env.unwrapped)
 
 
 @pytest.mark.parametrize("task_id", SINGLE_IDS)
 def test_sb3_check_env(task_id: str) -> None:
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-    sb3_check_env(gym.make(task_id, **unmasked(task_id)).unwrapped, warn=False)
+    sb3_check_env(gym.make(task_id).unwrapped, warn=False)
 
 
 @pytest.mark.parametrize("task_id", ALL_IDS)
 def test_same_seed_same_trajectory(task_id: str) -> None:
-    a = _rollout(gym.make(task_id, **unmasked(task_id)), seed=7, steps=40)
-    b = _rollout(gym.make(task_id, **unmasked(task_id)), seed=7, steps=40)
-    c = _rollout(gym.make(task_id, **unmasked(task_id)), seed=8, steps=40)
+    a = _rollout(gym.make(task_id), seed=7, steps=40)  # masked spaces sample under the env's masks
+    b = _rollout(gym.make(task_id), seed=7, steps=40)
+    c = _rollout(gym.make(task_id), seed=8, steps=40)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert any(not np.array_equal(x, y) for x, y in zip(a, c))  # RBC's reset is deterministic: only later steps differ
 
@@ -50,7 +52,7 @@ def test_same_seed_same_trajectory(task_id: str) -> None:
 @pytest.mark.parametrize("task_id", ALL_IDS)
 def test_episode_ends_at_the_horizon(task_id: str) -> None:
     """Truncated at the horizon, or terminated there where the game has a natural end (RICE's year 2115)."""
-    env = gym.make(task_id, **unmasked(task_id))
+    env = gym.make(task_id)
     env.reset(seed=0)
     task = make_task(task_id)
     ends = task.card.get("max_episode_steps") is not None  # cards that give their own episode length end there
@@ -152,11 +154,19 @@ def test_pettingzoo_parallel_api(task_id: str) -> None:
 
 
 @pytest.mark.parametrize("task_id", MULTI_IDS)
+def test_pettingzoo_seed_test(task_id: str) -> None:
+    from pettingzoo.test import parallel_seed_test
+
+    parallel_seed_test(lambda: econbench.parallel_env(task_id))
+
+
+@pytest.mark.parametrize("task_id", MULTI_IDS)
 def test_pettingzoo_multi_step_seed(task_id: str) -> None:
-    """PettingZoo 1.27's parallel_seed_test stops after one step; this one runs whole episodes."""
+    """PettingZoo 1.27's parallel_seed_test stops after one step; this one runs whole episodes, sampling each
+    agent's action under its mask (the default ``mask_violation="error"``)."""
 
     def run(seed: int) -> list[float]:
-        env = econbench.parallel_env(task_id, max_cycles=60, **unmasked(task_id))
+        env = econbench.parallel_env(task_id, max_cycles=60)
         obs, _ = env.reset(seed=seed)
         for agent in env.possible_agents:
             env.action_space(agent).seed(seed)

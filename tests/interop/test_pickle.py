@@ -294,8 +294,8 @@ def test_sb3_subproc_vec_env_runs_the_same_as_in_process() -> None:
     runs = {}
     for cls in (DummyVecEnv, SubprocVecEnv):
         # "econbench:" imports econbench (which registers the IDs) in a worker that starts afresh (forkserver);
-        # SB3 asks for render_mode="rgb_array" unless told otherwise, and retries without it on a TypeError only
-        venv = make_vec_env(f"econbench:{CHEAP_ID}", 2, seed=7, vec_env_cls=cls, env_kwargs={"render_mode": None})
+        # SB3 asks for render_mode="rgb_array" first; the env refuses it with the TypeError SB3 retries on
+        venv = make_vec_env(f"econbench:{CHEAP_ID}", 2, seed=7, vec_env_cls=cls)
         runs[cls] = [venv.reset(), *_sb3_rollout(venv, actions)]
     assert_same(runs[SubprocVecEnv], runs[DummyVecEnv], "make_vec_env")
 
