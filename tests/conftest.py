@@ -17,9 +17,10 @@ MULTI_IDS = [t for t in ALL_IDS if t not in SINGLE_IDS]
 def unmasked(task_id: str) -> dict[str, str]:
     """Options that let uniformly sampled actions through where action masks can bind.
 
-    Gymnasium's and SB3's checkers sample ``action_space.sample()`` without the
-    mask; masks (RICE's agreements, EV's busy drivers, RBC's curricula) reject
-    such actions unless ``mask_violation="execute"`` (advisory masks).
-    tests/api/test_masks.py, test_rice.py and test_rbc.py check the default error.
+    A single env's masked spaces sample under its masks, but a batched space
+    (``gym.make_vec``'s, SB3's, a loop over PettingZoo agents with a plain space)
+    samples without them; masks (RICE's agreements, EV's busy drivers, RBC's
+    curricula) reject such actions unless ``mask_violation="execute"`` (advisory
+    masks). tests/api/test_masks.py, test_rice.py and test_rbc.py check the default error.
     """
     return {"mask_violation": "execute"} if any(g.masked for g in make_task(task_id).groups) else {}

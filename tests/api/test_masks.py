@@ -73,7 +73,7 @@ def test_gym_env_exposes_masks_and_passes_check_env() -> None:
     assert set(obs["traders"]) == {"observation", "action_mask"}
     assert obs["traders"]["action_mask"].shape == (3, 3)
     np.testing.assert_array_equal(obs["traders"]["action_mask"][:, 2], obs["traders"]["observation"][:, 0] > 0)
-    check_env(EconEnv(stock_task(), mask_violation="execute"))  # its samples ignore the masks
+    check_env(EconEnv(stock_task()))  # in the default configuration: its samples follow the masks
 
 
 def test_discrete_actions_are_validated() -> None:
@@ -96,7 +96,7 @@ def test_vector_and_pettingzoo_views_carry_masks() -> None:
     assert par.observation_space("trader_0").contains(obs["trader_0"])
     from pettingzoo.test import parallel_api_test
 
-    parallel_api_test(EconParallelEnv(stock_task(), mask_violation="execute"), num_cycles=20)  # samples ignore masks
+    parallel_api_test(EconParallelEnv(stock_task()), num_cycles=20)  # the default: its samples follow the masks
 
 
 # ---------------------------------------------------------------------------- mask_violation
