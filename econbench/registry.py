@@ -21,7 +21,7 @@ def make_task(task_id: str | Task, others: str | None = None, **overrides: Any) 
     ``others`` names the fixed policy of the non-learning agents in a role view.
     A :class:`Task` passes through unchanged (tasks built in code, without a card).
     ``horizon``, the episode length, is a parameter of every card but those whose model
-    fixes it (RICE's years): they accept only that length, so that every entry point
+    fixes it (a model's last year): they accept only that length, so that every entry point
     takes the keyword and none runs an episode of another length.
     """
     if "mask_violation" in overrides:

@@ -74,6 +74,10 @@ class DiscountedEpisodes:
         self.lengths = np.zeros(n_envs, dtype=np.int64)
         self.starts = np.full(n_envs, time.perf_counter())
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Ray hands unpickled arrays over read-only (zero-copy); the running sums are updated in place
+        self.__dict__.update({k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in state.items()})
+
     def restart(self, mask: np.ndarray | None = None) -> None:
         """New episodes in every economy, or where ``mask`` is true."""
         where = slice(None) if mask is None else np.asarray(mask, dtype=bool)

@@ -21,7 +21,7 @@ from econbench.core import ActionError, Task
 from econbench.curriculum import Point, set_curriculum
 
 
-def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
+def _add_env_axis(action: Any, space: gym.Space, name: str, settle: bool = False) -> Any:
     if isinstance(space, gym.spaces.Dict):
         if not isinstance(action, dict):
             raise ActionError(
@@ -30,8 +30,8 @@ def _add_env_axis(action: Any, space: gym.Space, name: str) -> Any:
         missing = set(space.spaces) ^ set(action)
         if missing:
             raise ActionError(f"{name}: action keys {sorted(action)} do not match {sorted(space.spaces)}")
-        return {k: _add_env_axis(v, space.spaces[k], f"{name}[{k!r}]") for k, v in action.items()}
-    if isinstance(space, MaskedMultiDiscrete):  # Gymnasium's checker steps a sample drawn before its reset
+        return {k: _add_env_axis(v, space.spaces[k], f"{name}[{k!r}]", settle) for k, v in action.items()}
+    if settle and isinstance(space, MaskedMultiDiscrete):  # Gymnasium's checker steps a sample drawn before its reset
         action = space.settle(action)
     a = np.asarray(action) if not hasattr(action, "shape") else action
     if a.ndim == 0 and math.prod(space.shape) == 1:  # one value (TorchRL steps a one-head mask's index bare)
@@ -100,7 +100,10 @@ class EconEnv(gym.Env):
             raise RuntimeError(
                 f"{self.task.name}: the episode has ended (terminated or truncated); call reset() before step()"
             )
-        obs, reward, term, trunc, info = self.view.step(_add_env_axis(action, self.action_space, self.task.name))
+        binding = self.view.batched.mask_violation == "error"  # advisory masks execute what they are given
+        obs, reward, term, trunc, info = self.view.step(
+            _add_env_axis(action, self.action_space, self.task.name, settle=binding)
+        )
         self._last = _strip(obs)
         self._ended = bool(term[0]) or bool(trunc[0])
         ended = self._episodes.step(scored_reward(self.task, reward, info.get("rewards")), term | trunc)

@@ -52,8 +52,8 @@ class MaskedMultiDiscrete(spaces.MultiDiscrete):
     samples under ``current_mask``, which an env with one economy sets with every
     observation: a checker's or a random policy's ``sample()`` then picks actions the env
     accepts under ``mask_violation="error"``. Gymnasium's ``check_env`` samples before it
-    resets, so :meth:`settle` lets the env step the very array ``sample()`` returned under
-    the mask in force at that step, drawn from the same uniforms. The space holds arrays, not
+    resets, so under that default :meth:`settle` lets the env step a draw the reset's masks
+    forbid as the same uniforms drawn under them. The space holds arrays, not
     the env: it copies, pickles and compares (equal to a plain ``MultiDiscrete`` of the same
     ``nvec``) as any space.
     """
@@ -72,13 +72,26 @@ class MaskedMultiDiscrete(spaces.MultiDiscrete):
         return action
 
     def settle(self, action: Any) -> Any:
-        """``action``, or, if it is the array the last ``sample()`` without a mask returned, that draw under
-        ``current_mask`` (the same action where the mask has not changed since); never an array the
-        caller has edited since: that one is the caller's action."""
-        drawn = self._drawn
-        if drawn is None or action is not drawn[0] or self.current_mask is None or not np.array_equal(action, drawn[1]):
+        """``action``; or, where it equals the last ``sample()`` without a mask and ``current_mask`` forbids it (the
+        mask changed since, as a reset does), that draw again under ``current_mask``. Legal actions and arrays the
+        caller changed are never touched; by value, so an env and its copies settle alike."""
+        drawn, mask = self._drawn, self.current_mask
+        if drawn is None or mask is None:
             return action
-        return self._pick(drawn[2], self.current_mask)
+        a = np.asarray(action)
+        if a.shape != drawn[1].shape or not np.array_equal(a, drawn[1]) or self._allows(a, mask):
+            return action
+        return self._pick(drawn[2], mask)
+
+    def _allows(self, action: np.ndarray, mask: np.ndarray) -> bool:
+        """Whether every head's index of ``action`` is allowed by the flat ``mask``."""
+        heads = self.nvec.reshape(-1, self.nvec.shape[-1])[0]
+        rows = mask.reshape(-1, int(heads.sum())) != 0
+        rel = action.reshape(-1, heads.size) - self.start.reshape(-1, heads.size)
+        if (rel < 0).any() or (rel >= heads).any():
+            return True  # out of range: the env's own check names that
+        offsets = np.concatenate([[0], np.cumsum(heads)[:-1]])
+        return bool(np.take_along_axis(rows, (rel + offsets).astype(np.int64), axis=1).all())
 
     def _pick(self, draws: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """Uniform ``draws`` to indices: over each head's allowed ones (its smallest where none is, as

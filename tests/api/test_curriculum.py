@@ -244,5 +244,5 @@ def test_shared_ppo_logs_to_wandb_offline(tmp_path: Path) -> None:
 
     data = read_offline_run(runs[0])
     text = json.dumps(data)
-    assert "firms/policy_loss" in text and "firms/approx_kl" in text  # per-update losses (episodes outlast this run)
+    assert "losses/policy_loss/firms" in text and "losses/approx_kl/firms" in text  # per update (CleanRL names)
     assert data.get("job_type") == "shared_ppo"

@@ -58,11 +58,11 @@ def _steady_draw_the_next_reset_forbids() -> tuple[gym.Env, np.ndarray, int]:
 
 def test_the_array_sample_returned_steps_under_the_mask_at_the_step() -> None:
     """Gymnasium's ``check_env`` samples, resets, then steps that very array: it is drawn again from its uniforms
-    under the mask in force. A learner's array (any other object) that breaks the mask is still an error."""
+    under the mask in force (by value, so copies of the env agree); any other array that breaks the mask is still
+    an error (below), and with advisory masks the draw executes as it is."""
     env, action, seed = _steady_draw_the_next_reset_forbids()
-    with pytest.raises(ActionError, match="action mask forbids"):
-        env.step({"drivers": action["drivers"].copy()})
-    first = env.step(action)[0]
+    first = env.step({"drivers": action["drivers"].copy()})[0]  # by value: a copy of the draw is the draw
+    env.reset(seed=seed)
     env.reset(seed=seed)
     again = env.step(action)[0]  # the same draw again: deterministic
     np.testing.assert_array_equal(first["drivers"]["observation"], again["drivers"]["observation"])
@@ -139,3 +139,18 @@ def test_a_sampled_array_the_caller_edited_is_the_callers_action() -> None:
     drivers[forbidden[0], 0] = forbidden[1]
     with pytest.raises(ActionError, match="action mask forbids"):
         env.step(action)
+
+
+def test_with_advisory_masks_a_forbidden_draw_executes_as_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    env, action, seed = _steady_draw_the_next_reset_forbids()
+    advisory = gym.make("econbench/EVCharging-Steady-v0", mask_violation="execute").unwrapped
+    stepped = {}
+    for name, e in (("binding", env), ("advisory", advisory)):
+        e.reset(seed=seed)
+        real = e.view.step
+        monkeypatch.setattr(
+            e.view, "step", lambda a, *k, _real=real, _n=name: stepped.setdefault(_n, a) and _real(a, *k)
+        )
+        e.step(action)
+    np.testing.assert_array_equal(stepped["advisory"]["drivers"][0], action["drivers"])
+    assert not np.array_equal(stepped["binding"]["drivers"][0], action["drivers"])
