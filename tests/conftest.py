@@ -1,6 +1,11 @@
-"""Shared fixtures: every registered ID, split by kind."""
+"""Shared fixtures: every registered ID, split by kind; the baseline scripts as modules."""
 
 from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import econbench
 from econbench.cards import load_card
@@ -24,3 +29,14 @@ def unmasked(task_id: str) -> dict[str, str]:
     masks). tests/api/test_masks.py, test_rice.py and test_rbc.py check the default error.
     """
     return {"mask_violation": "execute"} if any(g.masked for g in make_task(task_id).groups) else {}
+
+
+def baseline_script(name: str) -> ModuleType:
+    """``baselines/<name>.py`` as a module (the scripts are not a package: an installed wheel ships none of them)."""
+    key = f"econbench_baseline_script_{name}"
+    spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parents[1] / "baselines" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module

@@ -8,14 +8,11 @@ refuse it with one line and leave the marker absent and the store untouched.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import json
 import pickle
-import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -23,6 +20,7 @@ from econbench.cli import main as cli
 from econbench.leaderboard.results import measure
 from econbench.leaderboard.store import Store
 from econbench.policies import PolicyFileError
+from tests.conftest import baseline_script
 
 ROOT = Path(__file__).resolve().parents[2]
 LQ = "econbench/InvestmentLQ-Planner-v0"
@@ -78,16 +76,6 @@ def _torch_folder(folder: Path, marker: Path, task_id: str = OLIGOPOLY) -> Path:
     marker.unlink()
     (folder / "checkpoint.pt").write_bytes(buf.getvalue())
     return folder
-
-
-def _script(name: str) -> ModuleType:
-    key = f"econbench_safety_{name}"
-    spec = importlib.util.spec_from_file_location(key, ROOT / "baselines" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[key] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _one_line_refusal(capsys: pytest.CaptureFixture[str], code: int) -> str:
@@ -168,7 +156,7 @@ def test_an_onnx_name_on_a_pickle_is_not_unpickled(tmp_path: Path, marker: Path)
 def test_shared_ppo_reads_checkpoints_as_data_only(tmp_path: Path, marker: Path) -> None:
     from econbench.learn.runs import load_profile
 
-    sppo = _script("shared_ppo")
+    sppo = baseline_script("shared_ppo")
     run = _torch_folder(tmp_path / "runs" / "InvestmentOligopoly-v0" / "x", marker)
     with pytest.raises(ValueError, match="refused") as info:
         load_profile(run)  # capital_goods.py --runs, ev_report.py --sampled, rbc_reproduce.py
@@ -186,7 +174,7 @@ def test_shared_ppo_reads_checkpoints_as_data_only(tmp_path: Path, marker: Path)
 
 def test_sb3_rescore_and_ev_report_refuse_code_formats(tmp_path: Path, marker: Path) -> None:
     pytest.importorskip("stable_baselines3")
-    sb3 = _script("sb3_ppo")
+    sb3 = baseline_script("sb3_ppo")
     folder = _sb3_folder(tmp_path / "ppo_seed0", marker)
     with pytest.raises(PolicyFileError):
         sb3.main(["--rescore", str(folder)])
@@ -195,7 +183,7 @@ def test_sb3_rescore_and_ev_report_refuse_code_formats(tmp_path: Path, marker: P
 
     with pytest.raises(PolicyFileError):
         checkpoint_profile(make_task("econbench/EVCharging-Driver-v0"), folder, deterministic=False)
-    report = _script("ev_report")
+    report = baseline_script("ev_report")
     run = _torch_folder(tmp_path / "run", marker, "econbench/EVCharging-Steady-v0")
     with pytest.raises(ValueError, match="refused"):
         report.main(["steady", "--policy", str(run), "--sampled", "--no-gap", "--out", str(tmp_path / "out")])

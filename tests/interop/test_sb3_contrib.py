@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 
 from econbench.registry import make_task
 from tests.conftest import SINGLE_IDS
@@ -29,15 +27,6 @@ BINDING = ["econbench/RICECooperation-Bilateral-Region-v0", "econbench/EVChargin
 BOX = "econbench/InvestmentLQ-Planner-v0"
 SMALL = {"n_steps": 64, "batch_size": 64, "seed": 0, "device": "cpu"}
 PPO_SMALL = {**SMALL, "n_epochs": 1}
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Small networks train fastest on one thread (and the CI machine is shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def allowed(mask: np.ndarray, action: Any, nvec: np.ndarray) -> bool:

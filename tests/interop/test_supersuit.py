@@ -4,12 +4,10 @@ do after padding; games SuperSuit cannot homogenise (dict observations, mixed di
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from gymnasium import spaces
 
 import econbench
@@ -41,14 +39,6 @@ HOMOGENEOUS = [t for t in MULTI_IDS if homogeneous(t)]
 PADDED = [t for t in MULTI_IDS if not homogeneous(t) and paddable(t)]
 NOT_EXPRESSIBLE = [t for t in MULTI_IDS if not homogeneous(t) and not paddable(t)]
 COPIES = 2  # economies per SuperSuit vec env: its rows are COPIES x agents
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def masked(task_id: str) -> bool:

@@ -8,13 +8,10 @@ protobuf ``Record`` each, parsed with the ``wandb.proto`` messages the library s
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import struct
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -24,6 +21,8 @@ wandb = pytest.importorskip("wandb")
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("tyro")
 from wandb.proto import wandb_internal_pb2  # noqa: E402
+
+from tests.conftest import baseline_script  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEANRL = {
@@ -102,15 +101,6 @@ def curve(folder: Path) -> dict[str, np.ndarray]:
     return {name: data[:, i] for i, name in enumerate(header.split(","))}
 
 
-def script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"econbench_interop_wandb_{name}", ROOT / "baselines" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(autouse=True)
 def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every file W&B writes stays under tmp_path; no API key, no netrc: ``--track`` must go offline by itself."""
@@ -127,7 +117,7 @@ def no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_sb3_ppo_tracks_offline_without_a_key(tmp_path: Path) -> None:
     args = ["--task", "econbench/InvestmentLQ-Planner-v0", "--seed", "1", "--total-timesteps", "4096", "--n-envs", "4"]
     args += ["--hp", "n_steps=512", "--hp", "batch_size=512", "--hp", "n_epochs=1", "--no-eval"]
-    sb3 = script("sb3_ppo")
+    sb3 = baseline_script("sb3_ppo")
     folder = sb3.main([*args, "--out", str(tmp_path / "tracked"), "--track"])
     run = offline_run(folder)
     assert run["exit"] == 0 and run["group"] == "econbench/InvestmentLQ-Planner-v0" and run["job_type"] == "sb3_ppo"
@@ -154,7 +144,7 @@ def test_sb3_ppo_tracks_offline_without_a_key(tmp_path: Path) -> None:
 def test_shared_ppo_tracks_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WANDB_MODE", "offline")
     task = "econbench/InvestmentOligopoly-v0"
-    folder = script("shared_ppo").main(
+    folder = baseline_script("shared_ppo").main(
         ["--task", task, "--total-timesteps", "2048", "--n-envs", "4", "--num-steps", "128"]
         + ["--out", str(tmp_path), "--skip-eval", "--track"]
     )

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from econbench.learn import HYPERPARAMS, SharedPPOConfig
 from econbench.learn.config import sb3_hyperparams
 from econbench.learn.track import write_curve
+from tests.conftest import baseline_script
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "econbench"
@@ -64,20 +62,10 @@ def test_curve_csv_format(tmp_path: Path) -> None:
     assert path.read_text() == "timesteps,r\n2048,0.3333333333\n4096,-2.5\n"
 
 
-def _script(name: str) -> ModuleType:
-    key = f"econbench_learn_test_{name}"
-    spec = importlib.util.spec_from_file_location(key, ROOT / "baselines" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[key] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_shared_ppo_boolean_flags_parse_as_tyro_makes_them() -> None:
     pytest.importorskip("torch")
     pytest.importorskip("tyro")
-    sppo = _script("shared_ppo")
+    sppo = baseline_script("shared_ppo")
     assert sppo.parse_args([]).anneal_lr is True
     assert sppo.parse_args(["--no-anneal-lr"]).anneal_lr is False
     assert sppo.parse_args(["--anneal-lr"]).anneal_lr is True
@@ -114,8 +102,8 @@ def test_sb3_script_flags_parse() -> None:
     pytest.importorskip("stable_baselines3")
     tyro = pytest.importorskip("tyro")
     args = tyro.cli(
-        _script("sb3_ppo").Args,
+        baseline_script("sb3_ppo").Args,
         args=["--no-eval", "--hp", "n_steps=64", "--hp", "n_epochs=2", "--total-timesteps", "100", "--track"],
     )
     assert args.no_eval and args.track and args.hp == ["n_steps=64", "n_epochs=2"] and args.total_timesteps == 100
-    assert tyro.cli(_script("sb3_ppo").Args, args=[]).n_envs is None  # None: the hyperparameter file's
+    assert tyro.cli(baseline_script("sb3_ppo").Args, args=[]).n_envs is None  # None: the hyperparameter file's

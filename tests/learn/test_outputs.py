@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from econbench.learn import SharedPPOConfig
 from econbench.learn.config import SB3PPOConfig
 from econbench.learn.outputs import is_shipped, run_dir
+from tests.conftest import baseline_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_RUN = ROOT / "baselines" / "checkpoints" / "InvestmentLQ-Planner-v0" / "ppo_seed0"
@@ -21,15 +19,6 @@ SB3_TINY = ["--task", LQ, "--total-timesteps", "512", "--n-envs", "4", "--hp", "
 SB3_TINY += ["--hp", "n_epochs=1", "--no-eval"]
 SHARED_TINY = ["--task", "econbench/InvestmentOligopoly-v0", "--total-timesteps", "64", "--n-envs", "4"]
 SHARED_TINY += ["--num-steps", "16", "--skip-eval"]
-
-
-def script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"econbench_outputs_test_{name}", ROOT / "baselines" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_shipped_means_inside_a_baselines_checkpoints_folder(tmp_path: Path) -> None:
@@ -47,7 +36,7 @@ def test_every_default_is_runs_under_the_current_directory() -> None:
     tyro = pytest.importorskip("tyro")
     pytest.importorskip("stable_baselines3")
     outs = [SB3PPOConfig().out, SharedPPOConfig().out, SharedPPOConfig.for_task("econbench/RBCTax-v0").out]
-    outs += [tyro.cli(script("sb3_ppo").Args, args=[]).out, script("shared_ppo").parse_args([]).out]
+    outs += [tyro.cli(baseline_script("sb3_ppo").Args, args=[]).out, baseline_script("shared_ppo").parse_args([]).out]
     assert all(Path(o) == Path("runs") for o in outs), outs
     assert not SB3PPOConfig().ship and not SharedPPOConfig().ship
 
@@ -55,8 +44,8 @@ def test_every_default_is_runs_under_the_current_directory() -> None:
 def test_scripts_write_to_runs_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("stable_baselines3")
     monkeypatch.chdir(tmp_path)
-    sb3 = script("sb3_ppo").main(SB3_TINY)
-    shared = script("shared_ppo").main(SHARED_TINY)
+    sb3 = baseline_script("sb3_ppo").main(SB3_TINY)
+    shared = baseline_script("shared_ppo").main(SHARED_TINY)
     assert sb3.resolve() == tmp_path.resolve() / "runs" / "InvestmentLQ-Planner-v0" / "ppo_seed0"
     assert shared.resolve() == tmp_path.resolve() / "runs" / "InvestmentOligopoly-v0" / "shared_ppo_seed0"
     assert (sb3 / "policy.json").is_file() and (shared / "policy.json").is_file()
@@ -69,11 +58,11 @@ def test_a_shipped_checkpoint_is_replaced_only_with_ship(tmp_path: Path) -> None
     out = tmp_path / "baselines" / "checkpoints"
     shutil.copytree(SHIPPED_RUN, out / SHIPPED_RUN.parent.name / SHIPPED_RUN.name)
     before = {p.name: p.read_bytes() for p in (out / SHIPPED_RUN.parent.name / SHIPPED_RUN.name).iterdir()}
-    sb3 = script("sb3_ppo")
+    sb3 = baseline_script("sb3_ppo")
     with pytest.raises(SystemExit, match="--ship"):
         sb3.main([*SB3_TINY, "--seed", "0", "--out", str(out)])
     with pytest.raises(SystemExit, match="--ship"):
-        script("shared_ppo").main([*SHARED_TINY, "--out", str(out)])
+        baseline_script("shared_ppo").main([*SHARED_TINY, "--out", str(out)])
     after = {p.name: p.read_bytes() for p in (out / SHIPPED_RUN.parent.name / SHIPPED_RUN.name).iterdir()}
     assert after == before and sorted(p.name for p in out.iterdir()) == [SHIPPED_RUN.parent.name]
 
