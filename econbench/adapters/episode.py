@@ -87,14 +87,13 @@ class DiscountedEpisodes:
     def step(self, reward: np.ndarray, done: np.ndarray, counted: np.ndarray | None = None) -> Ended | None:
         """Add one step's scored reward; ``counted`` false marks economies whose step is a reset, not part of an
         episode (a vector env's next-step autoreset). Returns the episodes that ``done`` ends, and restarts them."""
-        if counted is not None and not counted.all():
-            self.restart(~counted)
-            reward = np.where(counted, reward, 0.0)
-        live = np.ones(self.lengths.shape, dtype=bool) if counted is None else counted
         self.returns += self.factors * reward
-        self.lengths += live
-        self.factors = np.where(live, self.factors * self.discount, self.factors)
-        done = np.asarray(done, dtype=bool) & live
+        self.lengths += 1
+        self.factors *= self.discount
+        done = np.asarray(done, dtype=bool)
+        if counted is not None and not counted.all():
+            self.restart(~counted)  # their step began a new episode: it counts for nothing
+            done = done & counted
         if not done.any():
             return None
         elapsed = np.round(time.perf_counter() - self.starts, 6)

@@ -62,7 +62,6 @@ class EconSB3VecEnv(VecEnv):
         super().__init__(num_envs, view.observation_space, act)
         self._actions: np.ndarray | None = None
         self._returns = np.zeros(num_envs, dtype=np.float32)  # undiscounted float32 sums, as VecMonitor keeps them
-        self._lengths = np.zeros(num_envs, dtype=np.int64)
         self._t0 = time.perf_counter()
         self._episodes = DiscountedEpisodes(num_envs, self.task.discount)
 
@@ -84,7 +83,6 @@ class EconSB3VecEnv(VecEnv):
         self._reset_seeds()
         self.reset_infos = [{} for _ in range(self.num_envs)]
         self._returns[:] = 0.0
-        self._lengths[:] = 0
         self._episodes.restart()
         return obs
 
@@ -97,12 +95,11 @@ class EconSB3VecEnv(VecEnv):
         done = term | trunc
         infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
         self._returns += reward.astype(np.float32)
-        self._lengths += 1
         ended = self._episodes.step(reward, done)
         if ended is not None:
             elapsed = round(time.perf_counter() - self._t0, 6)
             for i in np.flatnonzero(done):  # only at episode ends
-                infos[i]["episode"] = {"r": round(float(self._returns[i]), 6), "l": int(self._lengths[i]), "t": elapsed}
+                infos[i]["episode"] = {"r": round(float(self._returns[i]), 6), "l": int(ended.l[i]), "t": elapsed}
                 infos[i][KEY] = {**ended.entry(i), "t": elapsed}
                 infos[i]["terminal_observation"] = (
                     {k: v[i].copy() for k, v in obs.items()} if isinstance(obs, dict) else obs[i].copy()
@@ -110,7 +107,6 @@ class EconSB3VecEnv(VecEnv):
                 infos[i]["TimeLimit.truncated"] = bool(trunc[i] and not term[i])
             obs = self.view.reset(mask=done)
             self._returns[done] = 0.0
-            self._lengths[done] = 0
         return obs, reward.astype(np.float32), done, infos
 
     def close(self) -> None:
