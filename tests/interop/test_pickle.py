@@ -67,6 +67,16 @@ def _copies(env: Any) -> dict[str, Any]:
     return {how: f(env) for how, f in COPIES.items()}
 
 
+def _assert_copies_continue(env: Any, step: Any, actions: list[Any], before: int, label: str) -> None:
+    """Step ``env`` through ``actions[:before]``, copy it every way, and check each copy steps the rest as it does."""
+    for a in actions[:before]:
+        step(env, a)
+    copies = _copies(env)
+    want = [step(env, a) for a in actions[before:]]
+    for how, c in copies.items():
+        assert_same([step(c, a) for a in actions[before:]], want, f"{label} {how}")
+
+
 # ---------------------------------------------------------------------------- the core
 def _profile_step(env: BatchedEnv, profile: Mapping[str, Any]) -> tuple[Any, ...]:
     """One step of every economy under ``profile``; ended economies are reset (from the env's own stream)."""
@@ -146,6 +156,10 @@ def test_every_named_policy_pickles_and_acts_the_same(task_id: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the adapters
+def _env_step(env: Any, action: Any) -> tuple[Any, ...]:
+    return env.step(action)
+
+
 def _gym_step(env: gym.Env, action: Any) -> tuple[Any, ...]:
     obs, reward, term, trunc, info = env.step(action)
     again = env.reset()[0] if term or trunc else None  # a reset without a seed draws from the env's np_random
@@ -158,12 +172,7 @@ def test_gymnasium_env_continues_after_a_round_trip(task_id: str) -> None:
     env.reset(seed=3)
     env.action_space.seed(3)
     actions = [env.action_space.sample() for _ in range(BEFORE + AFTER)]
-    for a in actions[:BEFORE]:
-        _gym_step(env, a)
-    copies = _copies(env)
-    want = [_gym_step(env, a) for a in actions[BEFORE:]]
-    for how, c in copies.items():
-        assert_same([_gym_step(c, a) for a in actions[BEFORE:]], want, f"{task_id} {how}")
+    _assert_copies_continue(env, _gym_step, actions, BEFORE, task_id)
 
 
 @pytest.mark.parametrize(
@@ -179,12 +188,7 @@ def test_role_view_with_other_named_policies_continues(task_id: str, others: str
     env.reset(seed=4)
     env.action_space.seed(4)
     actions = [env.action_space.sample() for _ in range(before + 2 * AFTER)]
-    for a in actions[:before]:
-        _gym_step(env, a)
-    copies = _copies(env)
-    want = [_gym_step(env, a) for a in actions[before:]]
-    for how, c in copies.items():
-        assert_same([_gym_step(c, a) for a in actions[before:]], want, f"{task_id} {how}")
+    _assert_copies_continue(env, _gym_step, actions, before, task_id)
 
 
 def test_role_view_whose_others_follow_an_onnx_graph_continues(tmp_path: Path) -> None:
@@ -206,12 +210,7 @@ def test_role_view_whose_others_follow_an_onnx_graph_continues(tmp_path: Path) -
     env.reset(seed=4)
     env.action_space.seed(4)
     actions = [env.action_space.sample() for _ in range(BEFORE + AFTER)]
-    for a in actions[:BEFORE]:
-        _gym_step(env, a)
-    copies = _copies(env)
-    want = [_gym_step(env, a) for a in actions[BEFORE:]]
-    for how, c in copies.items():
-        assert_same([_gym_step(c, a) for a in actions[BEFORE:]], want, how)
+    _assert_copies_continue(env, _gym_step, actions, BEFORE, "onnx")
 
 
 @pytest.mark.parametrize("task_id", ALL_IDS)
@@ -220,12 +219,7 @@ def test_native_vector_env_continues_after_a_round_trip(task_id: str) -> None:
     env.reset(seed=3)
     env.action_space.seed(3)
     actions = [env.action_space.sample() for _ in range(BEFORE + AFTER)]
-    for a in actions[:BEFORE]:
-        env.step(a)
-    copies = _copies(env)
-    want = [env.step(a) for a in actions[BEFORE:]]
-    for how, c in copies.items():
-        assert_same([c.step(a) for a in actions[BEFORE:]], want, f"{task_id} {how}")
+    _assert_copies_continue(env, _env_step, actions, BEFORE, task_id)
 
 
 @pytest.mark.parametrize("task_id", SINGLE_IDS)
@@ -235,12 +229,7 @@ def test_sb3_vec_env_continues_after_a_round_trip(task_id: str) -> None:
     env.reset()
     env.action_space.seed(3)
     actions = [np.stack([env.action_space.sample() for _ in range(2)]) for _ in range(BEFORE + AFTER)]
-    for a in actions[:BEFORE]:
-        env.step(a)
-    copies = _copies(env)
-    want = [env.step(a) for a in actions[BEFORE:]]
-    for how, c in copies.items():
-        assert_same([c.step(a) for a in actions[BEFORE:]], want, f"{task_id} {how}")
+    _assert_copies_continue(env, _env_step, actions, BEFORE, task_id)
 
 
 def _pz_step(env: Any, actions: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -257,12 +246,7 @@ def test_pettingzoo_parallel_env_continues_after_a_round_trip(task_id: str) -> N
     for i, s in enumerate(spaces.values()):
         s.seed(i)
     actions = [{a: s.sample() for a, s in spaces.items()} for _ in range(BEFORE + AFTER)]
-    for a in actions[:BEFORE]:
-        _pz_step(env, a)
-    copies = _copies(env)
-    want = [_pz_step(env, a) for a in actions[BEFORE:]]
-    for how, c in copies.items():
-        assert_same([_pz_step(c, a) for a in actions[BEFORE:]], want, f"{task_id} {how}")
+    _assert_copies_continue(env, _pz_step, actions, BEFORE, task_id)
 
 
 # ---------------------------------------------------------------------------- other processes
