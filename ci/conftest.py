@@ -60,13 +60,23 @@ def _rbc_summary(tr: Any, bt: Any) -> None:
             )
     if bt.PPO_RATES:
         tr.section("shared PPO end to end (econbench.learn.shared_ppo: simulation + inference + learning)")
+        tr.write_line(
+            f"{'task':44s}{'agent-steps/s':>15s}{'before':>10s}{'x':>7s}{'bound':>12s}{'of bound':>10s}"
+            f"{'simulation':>12s}  batch"
+        )
         for task_id, r in sorted(bt.PPO_RATES.items()):
             tr.write_line(
-                f"  {task_id}: {r['env_steps_per_sec']:,.0f} env-steps/s "
-                f"({r['agent_steps_per_sec']:,.0f} agent-steps/s); "
-                f"{r['n_envs']} envs x {r['num_steps']} steps per update, {r['threads']} torch thread(s); "
-                f"simulation {100 * r['simulation_share']:.1f}% of the time"
+                f"{task_id:44s}{r['agent_steps_per_sec']:>15,.0f}{r['before_agent_steps_per_sec']:>10,.0f}"
+                f"{r['agent_steps_per_sec'] / r['before_agent_steps_per_sec']:>7.1f}"
+                f"{r['bound_agent_steps_per_sec']:>12,.0f}{100 * r['fraction_of_bound']:>9.1f}%"
+                f"{100 * r['simulation_share']:>11.1f}%  {r['n_envs']} envs x {r['num_steps']} steps"
             )
+        first = next(iter(bt.PPO_RATES.values()))
+        tr.write_line(
+            f"bound: {first['matmul_flops_per_sec'] / 1e9:.0f} GFLOP/s of float32 matmul measured here with "
+            f"{first['threads']} torch thread(s), over each task's network FLOPs per agent-step "
+            "(econbench.learn.flops); goal: half the bound, or 3x the rate before issue 19"
+        )
 
 
 def _rice_summary(tr: Any, bt: Any) -> None:

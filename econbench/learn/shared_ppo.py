@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,7 +39,7 @@ from econbench import curriculum as curricula
 from econbench.adapters.episode import DiscountedEpisodes, scored_reward
 from econbench.core import BatchedEnv, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.learn.config import SharedPPOConfig
-from econbench.learn.networks import GroupAgent, as_tensor, observe, to_env_action
+from econbench.learn.networks import GroupAgent, action_mapping, as_tensor, mask_bias, observe
 from econbench.learn.outputs import run_dir
 from econbench.learn.runs import (
     evaluate_run,
@@ -108,7 +109,7 @@ def train(args: SharedPPOConfig) -> Path:
         with torch.no_grad():
             head.bias.copy_(torch.as_tensor(bias, dtype=head.bias.dtype))
     lrs = {k: args.learning_rate * float(args.lr_scale.get(k, 1.0)) for k in agents}
-    optims = {k: torch.optim.Adam(a.parameters(), lr=lrs[k], eps=1e-5) for k, a in agents.items()}
+    optims = {k: adam(a.parameters(), lrs[k]) for k, a in agents.items()}
     step, curve = 0, []  # curve rows: step, each learning group's mean episode return, the mean discounted score
     cur = pick_curriculum(task, args, learn)
     if start is not None:
@@ -156,6 +157,15 @@ def train(args: SharedPPOConfig) -> Path:
             + "; ".join(f"from iteration {st.start:g}: {', '.join(st.learn)} learn" for st in cur.stages)
         )
     obs = env.reset()
+    bounds = {k: action_mapping(g, device, host) for k, g in groups.items()}
+
+    def seen(agent: GroupAgent, o: np.ndarray, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        if update:
+            agent.obs_norm.update(as_tensor(o, device).reshape(args.n_envs, o.shape[1], -1))
+        x = observe(agent, o)
+        return x, agent.value(x)
+
+    xv: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None
     ep_return = {k: np.zeros((args.n_envs, g.n_agents)) for k, g in groups.items()}
     finished: dict[str, deque[float]] = {k: deque(maxlen=100) for k in groups}
     scored = DiscountedEpisodes(args.n_envs, gamma)  # the score's return, as the adapters report it
@@ -177,14 +187,15 @@ def train(args: SharedPPOConfig) -> Path:
             masks = env.action_masks()
             actions: dict[str, np.ndarray] = profile_actions(fixed, obs, lambda: masks)
             with torch.no_grad():
+                if xv is None:  # after a reset (or at the start): the observations the actors see next
+                    xv = {k: seen(agent, obs[k], update=True) for k, agent in agents.items()}
                 for k, agent in agents.items():
-                    agent.obs_norm.update(as_tensor(obs[k], device).reshape(args.n_envs, groups[k].n_agents, -1))
-                    x = observe(agent, obs[k])
-                    m = as_tensor(masks[k], device) if k in masks else None
-                    a, logp, _ = agent.act(x, m)
+                    x, v = xv[k]
+                    m = mask_bias(as_tensor(masks[k], device)) if k in masks else None
+                    a, logp, _ = agent.act(x, m, entropy=False)
                     buf[k]["x"].append(x), buf[k]["a"].append(a), buf[k]["logp"].append(logp)
-                    buf[k]["v"].append(agent.value(x)), buf[k]["m"].append(m if m is not None else torch.ones(0))
-                    actions[k] = to_env_action(groups[k], a, host)
+                    buf[k]["v"].append(v), buf[k]["m"].append(m if m is not None else torch.ones(0))
+                    actions[k] = bounds[k](a)
                     if peers is not None:
                         mixed = np.array(profile_actions({k: peers}, obs, lambda: masks)[k], copy=True)
                         mixed[:, args.deviate] = actions[k][:, args.deviate]
@@ -195,8 +206,11 @@ def train(args: SharedPPOConfig) -> Path:
             ended = no_future(term_t, done_t, gamma)
             next_masks = env.action_masks() if args.decision_credit else {}
             with torch.no_grad():  # V(s') before any reset: a truncated infinite economy still has a future
+                # Without a reset, s' is what the actors see next: normalised once (statistics updated first, as
+                # every observation an actor sees is counted), its value is both V(s') here and V(s) next step.
+                xv = {k: seen(agent, obs[k], update=not done.any()) for k, agent in agents.items()}
                 for k, agent in agents.items():
-                    nv = agent.value(observe(agent, obs[k]))
+                    nv = xv[k][1]
                     cut = ended[:, None]
                     if k in next_masks:  # the next step is a new decision of the agent: this action's credit ends here
                         decides = decision_rows(groups[k], as_tensor(next_masks[k], device))
@@ -219,6 +233,7 @@ def train(args: SharedPPOConfig) -> Path:
                 lengths.extend(ended.l[ended.done].tolist())
             if done.any():
                 obs = env.reset(mask=done)
+                xv = None
             step += args.n_envs
         rows = slice(None) if peers is None else slice(args.deviate, args.deviate + 1)
         stats: dict[str, float] = {}
@@ -314,6 +329,14 @@ def no_future(terminated: torch.Tensor, done: torch.Tensor, gamma: float) -> tor
     return done if gamma >= 1.0 else terminated
 
 
+def adam(params: Any, lr: float) -> torch.optim.Optimizer:
+    """Adam as CleanRL's PPO sets it (eps 1e-5); fused (one kernel for every parameter) where torch has it."""
+    try:
+        return torch.optim.Adam(params, lr=lr, eps=1e-5, fused=True)
+    except (RuntimeError, TypeError):  # pragma: no cover - a torch or device without the fused kernel
+        return torch.optim.Adam(params, lr=lr, eps=1e-5)
+
+
 def update(
     agent: GroupAgent,
     optim: torch.optim.Optimizer,
@@ -331,11 +354,12 @@ def update(
         d = torch.maximum(d, torch.stack(b["nd"]).float()[:, :, rows])
     agent.ret_norm.update(r)
     r = r / torch.sqrt(agent.ret_norm.var + 1e-8).float()  # scale, not shift: keeps the sign of profits
-    adv, last = torch.zeros_like(r), torch.zeros_like(r[0])
-    for t in reversed(range(r.shape[0])):
-        delta = r[t] + gamma * nv[t] - v[t]  # nv: V of the state after step t (0 only if terminated)
-        last = delta + gamma * args.gae_lambda * (1.0 - d[t]) * last
-        adv[t] = last
+    delta = r + gamma * nv - v  # nv: V of the state after step t (0 only if terminated)
+    carry = (1.0 - d).mul_(gamma * args.gae_lambda)
+    adv = torch.empty_like(delta)
+    adv[-1] = delta[-1]
+    for t in range(r.shape[0] - 2, -1, -1):  # one fused op per step: the recursion is all that is sequential
+        torch.addcmul(delta[t], carry[t], adv[t + 1], out=adv[t])
     ret = adv + v
     flat = lambda z: z.reshape(-1, *z.shape[3:]) if z.dim() > 3 else z.reshape(-1)  # noqa: E731
     X, A, LP, ADV, RET = x.reshape(-1, x.shape[-1]), a.reshape(-1, *a.shape[3:]), flat(logp), flat(adv), flat(ret)
@@ -353,18 +377,23 @@ def update(
         perm = torch.randperm(n, device=X.device)
         for s in range(0, n, size):
             idx = perm[s : s + size]
-            _, new_logp, ent = agent.act(X[idx], None if M is None else M[idx], A[idx])
+            xb, mb = X[idx], None if M is None else M[idx]
+            _, new_logp, ent = agent.act(xb, mb, A[idx], entropy=ent_coef != 0.0)
             ratio = (new_logp - LP[idx]).exp()
             clipped.append(((ratio - 1.0).abs() > args.clip_coef).float().mean().detach())
             adv_b = (ADV[idx] - ADV[idx].mean()) / (ADV[idx].std() + 1e-8)
             pg = torch.max(-adv_b * ratio, -adv_b * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
-            vf = 0.5 * ((agent.value(X[idx]) - RET[idx]) ** 2).mean()
-            loss = (pg - ent_coef * ent.mean() if actor else 0.0) + args.vf_coef * vf
+            vf = 0.5 * ((agent.value(xb) - RET[idx]) ** 2).mean()
+            loss = (
+                pg - ent_coef * ent.mean() if actor and ent is not None else pg if actor else 0.0
+            ) + args.vf_coef * vf
             optim.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+            nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm, foreach=True)
             optim.step()
     with torch.no_grad():
+        if ent is None:  # not in the loss (ent_coef 0): the last minibatch's, for the log only
+            ent = agent.act(xb, mb, A[idx])[2]
         kl = ((ratio - 1) - ratio.log()).mean()
         var = RET.var()  # the critic's values before the update are RET - ADV: 1 - var(ADV) / var(RET) explained
         explained = (1.0 - ADV.var() / var).item() if var > 0 else float("nan")

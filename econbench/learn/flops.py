@@ -1,0 +1,65 @@
+"""The arithmetic a shared-PPO run must do per agent-step, and the rate this machine does dense matmuls at:
+together, the upper bound on the trainer's agent-steps/s that ``ci/bench_throughput.py`` reports against.
+
+Only the networks' matrix products count (2 FLOPs per multiply-add); the
+softmax heads, the normalisers and the simulation are what the bound leaves
+out, so the measured fraction of it says how much time goes elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from econbench.core import Task
+from econbench.learn.config import SharedPPOConfig
+from econbench.learn.networks import GroupAgent
+
+BACKWARD = 2.0  # a layer's backward is two products the size of its forward (input and weight gradients)
+
+
+def forward_flops(net: nn.Module) -> int:
+    """FLOPs of one row through every ``nn.Linear`` of ``net``."""
+    return sum(2 * m.in_features * m.out_features for m in net.modules() if isinstance(m, nn.Linear))
+
+
+def per_agent_step(task: Task, args: SharedPPOConfig, learn: list[str] | None = None) -> float:
+    """Matmul FLOPs per agent-step, averaged over the agents of one economy.
+
+    Rollout: actor and critic forward once per agent-step (V(s') is V of the
+    next step's state). Update, per epoch: forward and backward of both on the
+    rows used (a share ``update_rows / rows`` of them when subsampled).
+    """
+    learn = learn or [g.name for g in task.groups]
+    rows_per_update = args.n_envs * args.num_steps
+    total, agents = 0.0, 0
+    for g in task.groups:
+        agents += g.n_agents
+        if g.name not in learn:
+            continue
+        agent = GroupAgent(g, args.hidden, args.log_std_init, args.activation)
+        fwd = forward_flops(agent.actor) + forward_flops(agent.critic)
+        rows = rows_per_update * g.n_agents
+        share = min(1.0, args.update_rows / rows) if args.update_rows > 0 else 1.0
+        total += g.n_agents * fwd * (1.0 + args.update_epochs * share * (1.0 + BACKWARD))
+    return total / agents
+
+
+def matmul_flops_per_sec(threads: int, size: int = 1024, rows: int = 4096, repeats: int = 9) -> float:
+    """Median FLOP/s of a float32 ``(rows, size) @ (size, size)`` product with ``threads`` torch threads."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        a, b = torch.randn(rows, size), torch.randn(size, size)
+        a @ b
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(before)
+    times.sort()
+    return 2.0 * rows * size * size / times[len(times) // 2]
