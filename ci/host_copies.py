@@ -197,7 +197,7 @@ def measure(argv: Sequence[str]) -> dict[str, Any]:
         "n_envs": config.n_envs,
         "num_steps": config.num_steps,
         "env_steps": counter.steps,  # BatchedEnv.step calls, each of n_envs economies
-        "seconds": seconds,
+        "train_seconds": seconds,
         "env_steps_per_sec": counter.steps * config.n_envs / seconds,
         "counted": "tensors on the device" if counter.device_only else "every call (CPU stand-in for a GPU run)",
         "setup_host_copies": counter.setup,
