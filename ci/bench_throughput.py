@@ -71,13 +71,16 @@ def _steps(task_id: str, n_envs: int, wanted: int, least: int = 2) -> int:
     return max(least, min(wanted, int(WORK_PER_ROUND / (_bytes_per_env(task_id) * n_envs))))
 
 
+def _memory_needed(task_id: str, n_envs: int) -> float:
+    """Bytes a batch's steps need: its observations, times a few for the step's temporaries."""
+    return 4 * _bytes_per_env(task_id) * n_envs
+
+
 def _skip_if_too_big(task_id: str, n_envs: int) -> None:
     """RBC's digit-encoded observations are ~230 KB per economy: 65,536 of them would not fit in memory."""
-    per_env = _bytes_per_env(task_id)
-    if 4 * per_env * n_envs > MEMORY_BUDGET:
-        pytest.skip(
-            f"{task_id} at {n_envs} envs needs ~{4 * per_env * n_envs / 1e9:.0f} GB (budget {MEMORY_BUDGET / 1e9:.0f} GB)"
-        )
+    needed = _memory_needed(task_id, n_envs)
+    if needed > MEMORY_BUDGET:
+        pytest.skip(f"{task_id} at {n_envs} envs needs ~{needed / 1e9:.0f} GB (budget {MEMORY_BUDGET / 1e9:.0f} GB)")
 
 
 SAMPLED = {"mask_violation": "execute"}  # uniformly sampled actions ignore the masks (EV's busy drivers): advisory
@@ -456,13 +459,14 @@ EV_RATES: dict[int, float] = {}  # drivers -> median env-steps/s
 EV_MEMORY: dict[int, dict[str, float]] = {}  # drivers -> {"state": bytes/driver, "peak": bytes/driver}
 
 
-def _ev_city(n: int) -> tuple[Any, Any]:
-    """The large city at ``n`` drivers, float32, rolled to the evening peak under the shortest-wait rule."""
+def _ev_city(n: int, backend: str = "numpy", device: Any = None) -> tuple[Any, Any]:
+    """The large city at ``n`` drivers, float32, rolled to the evening peak under the shortest-wait rule
+    (on ``backend``: ci/bench_gpu.py steps it on a GPU)."""
     from econbench.core import BatchedEnv
     from econbench.registry import make_task
 
     task = make_task(EV_ID, n_drivers=n, n_stations=max(3, n // EV_DRIVERS_PER_STATION))
-    env = BatchedEnv(task, 1, dtype="float32", seed=0)
+    env = BatchedEnv(task, 1, backend, dtype="float32", device=device, seed=0)
     obs = env.reset()
     rule = task.policy("shortest_wait", env.backend)["drivers"]
     for _ in range(EV_PEAK):

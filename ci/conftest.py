@@ -6,6 +6,8 @@ from typing import Any
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    import sys
+
     import bench_throughput as bt
 
     tr = terminalreporter
@@ -14,6 +16,25 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     _rbc_summary(tr, bt)
     _rice_summary(tr, bt)
     _ev_summary(tr, bt)
+    if "bench_gpu" in sys.modules:
+        _device_summary(tr, sys.modules["bench_gpu"])
+
+
+def _device_summary(tr: Any, bg: Any) -> None:
+    """ci/bench_gpu.py: each task's batched core on each device backend, and the large EV city."""
+    for spec, rows in sorted(bg.CORE.items()):
+        tr.section(f"batched cores on {spec} (BatchedEnv.step, actions on the device, synchronized)")
+        tr.write_line(f"{'task':44s}{'n_envs':>10s}{'env-steps/s':>16s}{'agent-steps/s':>18s}")
+        for task_id, r in sorted(rows.items()):
+            tr.write_line(
+                f"{task_id:44s}{r['n_envs']:>10,d}{r['env_steps_per_sec']:>16,.0f}{r['agent_steps_per_sec']:>18,.0f}"
+            )
+    for spec, r in sorted(bg.EV.items()):
+        tr.write_line(
+            f"{bg.bt.EV_ID} on {spec}: {r['drivers']:,d} drivers, {r['env_steps_per_sec']:.2f} steps/s "
+            f"({r['driver_steps_per_sec'] / 1e6:.1f}M driver-steps/s), {r['state_bytes_per_driver']:.0f} B of state "
+            "per driver"
+        )
 
 
 def _vector_summary(tr: Any, bt: Any) -> None:

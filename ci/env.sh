@@ -2,7 +2,10 @@
 # Create or reuse the project's virtual environment (.venv) and install econbench with the given extras.
 # Usage: source ci/env.sh [extras]   (default extras: marl,baselines,track,distributed,onnx,interop,dev)
 # PyTorch's CPU build goes in first, so no extra can pull a multi-GB CUDA build.
+# ECONBENCH_ENV=current: use the Python environment already on PATH as it is, install nothing (the tests run
+# the ci/ and baselines/ scripts inside their own environment).
 set -euo pipefail
+if [ "${ECONBENCH_ENV:-}" = "current" ]; then return 0; fi
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _extras="${1:-marl,baselines,track,distributed,onnx,interop,dev}"
 _py="${PYTHON:-python3}"

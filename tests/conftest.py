@@ -1,8 +1,9 @@
-"""Shared fixtures: every registered ID, split by kind; the baseline scripts as modules."""
+"""Shared fixtures: every registered ID, split by kind; the device backends asked for; the baseline scripts as modules."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +18,23 @@ LARGE_IDS = [t for t in econbench.task_ids() if load_card(t).get("large", False)
 ALL_IDS = [t for t in econbench.task_ids() if t not in LARGE_IDS]
 SINGLE_IDS = [t for t in ALL_IDS if make_task(t).is_single_agent]
 MULTI_IDS = [t for t in ALL_IDS if t not in SINGLE_IDS]
+
+# ECONBENCH_TEST_DEVICES (comma-separated; ci/gpu.sh sets it) adds backends, as "name:device" specs, to the backend
+# tests (tests/api/test_backends.py): "cuda" torch on the GPU and CuPy, "cpu" torch pinned to the CPU (ci/gpu.sh --cpu
+# runs the same steps without a GPU). A backend this machine cannot run is skipped with its reason. Unset: none added,
+# and "torch" keeps get_backend's default device (CUDA where torch sees it).
+DEVICE_BACKENDS = {"cuda": ("torch:cuda", "cupy"), "cpu": ("torch:cpu",)}
+
+
+def _device_backends() -> list[str]:
+    asked = [d.strip() for d in os.environ.get("ECONBENCH_TEST_DEVICES", "").split(",") if d.strip()]
+    unknown = sorted(set(asked) - set(DEVICE_BACKENDS))
+    if unknown:
+        raise ValueError(f"ECONBENCH_TEST_DEVICES: unknown device(s) {unknown}; choose from {sorted(DEVICE_BACKENDS)}")
+    return [spec for d in asked for spec in DEVICE_BACKENDS[d]]
+
+
+TEST_DEVICE_BACKENDS = _device_backends()
 
 
 def unmasked(task_id: str) -> dict[str, str]:

@@ -3,6 +3,8 @@
 array-api-strict on a non-CPU device raises on any silent conversion to NumPy,
 as a GPU would; feeding all three backends identical inputs checks that the
 dynamics and the named policies are written against the array API alone.
+``ECONBENCH_TEST_DEVICES=cuda`` (tests/conftest.py; ci/gpu.sh) runs the same checks
+on torch's CUDA device and on CuPy too, on every task ID: the large city at a small size.
 """
 
 from __future__ import annotations
@@ -15,9 +17,31 @@ import pytest
 from econbench.backend import Backend, BackendUnavailableError, cupy_available, get_backend
 from econbench.core import BatchedEnv, BoxSpec
 from econbench.registry import make_task
-from tests.conftest import ALL_IDS
+from tests.conftest import ALL_IDS, LARGE_IDS, TEST_DEVICE_BACKENDS
 
-BACKENDS = ["numpy", "torch", "array_api_strict"]
+BACKENDS = ["numpy", "torch", "array_api_strict", *TEST_DEVICE_BACKENDS]
+# A large task's parameters in the device runs: its core at a size the NumPy reference traces in a second.
+SMALL = {"econbench/EVCharging-LargeCity-v0": {"n_drivers": 2_000, "n_stations": 20}}
+assert set(LARGE_IDS) <= set(SMALL), f"give the large task(s) {sorted(set(LARGE_IDS) - set(SMALL))} a small size"
+
+
+def _cases(names: list[str]) -> list[tuple[str, str]]:
+    """(backend, task) pairs: every ordinary ID on each backend; the device backends get the large IDs too."""
+    return [(n, t) for n in names for t in ALL_IDS + (LARGE_IDS if n in TEST_DEVICE_BACKENDS else [])]
+
+
+def _backend(spec: str) -> Backend:
+    """A backend spec, ``name`` or ``name:device``; skips where the machine cannot run it (no CuPy, no CUDA)."""
+    name, _, device = spec.partition(":")
+    pytest.importorskip(name)
+    try:
+        return get_backend(name, device=device or None)
+    except BackendUnavailableError as exc:
+        pytest.skip(f"{spec}: {exc}")
+
+
+def _task(task_id: str) -> object:
+    return make_task(task_id, **SMALL.get(task_id, {}))
 
 
 def _move(state: object, src: Backend, dst: Backend) -> object:
@@ -58,9 +82,9 @@ def _trace(
     so a task whose dynamics amplify rounding (RICE's debt ratio, docs/models/rice.md §9.2)
     is not blamed for the amplification. Returns the outputs and the host input states.
     """
-    task = make_task(task_id)
+    task = _task(task_id)
     host = get_backend("numpy")
-    b = get_backend(name)
+    b = _backend(name)
     ref = BatchedEnv(task, n_envs, "numpy", seed=0)
     ref.reset()
     dyn = task.dynamics(task.params, b)
@@ -100,10 +124,9 @@ def _trace(
     return out_trace, inputs
 
 
-@pytest.mark.parametrize("task_id", ALL_IDS)
-@pytest.mark.parametrize("name", ["torch", "array_api_strict"])
+@pytest.mark.parametrize(("name", "task_id"), _cases(["torch", "array_api_strict", *TEST_DEVICE_BACKENDS]))
 def test_backends_agree_on_the_same_inputs(task_id: str, name: str) -> None:
-    pytest.importorskip(name)
+    _backend(name)
     reference, inputs = _trace(task_id, "numpy")
     other, _ = _trace(task_id, name, states=inputs)
     assert len(reference) == len(other)
@@ -111,11 +134,9 @@ def test_backends_agree_on_the_same_inputs(task_id: str, name: str) -> None:
         np.testing.assert_allclose(b, a, rtol=1e-8, atol=1e-9)  # summation order differs across backends
 
 
-@pytest.mark.parametrize("task_id", ALL_IDS)
-@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize(("name", "task_id"), _cases(BACKENDS))
 def test_whole_episode_runs_on_each_backend(task_id: str, name: str) -> None:
-    pytest.importorskip(name)
-    env = BatchedEnv(make_task(task_id), 3, name, seed=5)
+    env = BatchedEnv(_task(task_id), 3, _backend(name), seed=5)
     obs = env.reset()
     policy = env.task.policy(_named(env.task), env.backend)
     for _ in range(env.horizon):
@@ -125,10 +146,10 @@ def test_whole_episode_runs_on_each_backend(task_id: str, name: str) -> None:
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_same_seed_same_trajectory_on_a_backend(name: str) -> None:
-    pytest.importorskip(name)
+    backend = _backend(name)
 
     def run(seed: int) -> np.ndarray:
-        env = BatchedEnv(make_task("InvestmentStochastic-v0"), 4, name, seed=seed)
+        env = BatchedEnv(make_task("InvestmentStochastic-v0"), 4, backend, seed=seed)
         obs = env.reset()
         policy = env.task.policy("exact", env.backend)["firms"]
         rows = []
@@ -147,11 +168,11 @@ def test_strict_backend_draws_the_numpy_stream() -> None:
     np.testing.assert_array_equal(b.backend.to_numpy(b.reset()["firms"]), a.reset()["firms"])
 
 
-@pytest.mark.parametrize("name", ["numpy", "torch"])
+@pytest.mark.parametrize("name", ["numpy", "torch", *TEST_DEVICE_BACKENDS])
 def test_float32_mode(name: str) -> None:
-    pytest.importorskip(name)
-    env64 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, name, "float64", seed=0)
-    env32 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, name, "float32", seed=0)
+    backend = _backend(name)
+    env64 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, backend.name, "float64", backend.device, seed=0)
+    env32 = BatchedEnv(make_task("InvestmentLQ-Planner-v0"), 2, backend.name, "float32", backend.device, seed=0)
     env64.reset()
     o32 = env32.reset()
     assert "float32" in str(o32["planner"].dtype)
