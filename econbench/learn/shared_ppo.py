@@ -159,13 +159,12 @@ def train(args: SharedPPOConfig) -> Path:
     obs = env.reset()
     bounds = {k: action_mapping(g, device, host) for k, g in groups.items()}
 
-    def seen(agent: GroupAgent, o: np.ndarray, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def seen(agent: GroupAgent, o: np.ndarray, update: bool) -> torch.Tensor:
         if update:
             agent.obs_norm.update(as_tensor(o, device).reshape(args.n_envs, o.shape[1], -1))
-        x = observe(agent, o)
-        return x, agent.value(x)
+        return observe(agent, o)
 
-    xv: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None
+    xs: dict[str, torch.Tensor] | None = None  # the normalised observations the actors see next
     ep_return = {k: np.zeros((args.n_envs, g.n_agents)) for k, g in groups.items()}
     finished: dict[str, deque[float]] = {k: deque(maxlen=100) for k in groups}
     scored = DiscountedEpisodes(args.n_envs, gamma)  # the score's return, as the adapters report it
@@ -180,21 +179,21 @@ def train(args: SharedPPOConfig) -> Path:
         if args.anneal_lr:
             for k, o in optims.items():
                 o.param_groups[0]["lr"] = (1.0 - step / total) * lrs[k]
-        buf: dict[str, dict[str, list[torch.Tensor]]] = {
-            k: {n: [] for n in ("x", "m", "a", "logp", "v", "nv", "r", "d", "nd")} for k in agents
+        buf: dict[str, dict[str, list[Any]]] = {
+            k: {n: [] for n in ("x", "m", "a", "logp", "cut", "terminal", "r", "d", "nd")} for k in agents
         }
-        for _ in range(args.num_steps):
+        for t in range(args.num_steps):
             masks = env.action_masks()
             actions: dict[str, np.ndarray] = profile_actions(fixed, obs, lambda: masks)
             with torch.no_grad():
-                if xv is None:  # after a reset (or at the start): the observations the actors see next
-                    xv = {k: seen(agent, obs[k], update=True) for k, agent in agents.items()}
+                if xs is None:  # after a reset (or at the start)
+                    xs = {k: seen(agent, obs[k], update=True) for k, agent in agents.items()}
                 for k, agent in agents.items():
-                    x, v = xv[k]
+                    x = xs[k]
                     m = mask_bias(as_tensor(masks[k], device)) if k in masks else None
                     a, logp, _ = agent.act(x, m, entropy=False)
                     buf[k]["x"].append(x), buf[k]["a"].append(a), buf[k]["logp"].append(logp)
-                    buf[k]["v"].append(v), buf[k]["m"].append(m if m is not None else torch.ones(0))
+                    buf[k]["m"].append(m if m is not None else torch.ones(0))
                     actions[k] = bounds[k](a)
                     if peers is not None:
                         mixed = np.array(profile_actions({k: peers}, obs, lambda: masks)[k], copy=True)
@@ -205,18 +204,19 @@ def train(args: SharedPPOConfig) -> Path:
             done = done_t.cpu().numpy()
             ended = no_future(term_t, done_t, gamma)
             next_masks = env.action_masks() if args.decision_credit else {}
-            with torch.no_grad():  # V(s') before any reset: a truncated infinite economy still has a future
-                # Without a reset, s' is what the actors see next: normalised once (statistics updated first, as
-                # every observation an actor sees is counted), its value is both V(s') here and V(s) next step.
-                xv = {k: seen(agent, obs[k], update=not done.any()) for k, agent in agents.items()}
-                for k, agent in agents.items():
-                    nv = xv[k][1]
+            with torch.no_grad():  # s' before any reset: a truncated infinite economy still has a future
+                # Without a reset, s' is what the actors see next (statistics updated first, as every observation
+                # an actor sees is counted); with one, the state the economies ended in is kept for V(s').
+                xs = {k: seen(agent, obs[k], update=not done.any()) for k, agent in agents.items()}
+                for k in agents:
                     cut = ended[:, None]
                     if k in next_masks:  # the next step is a new decision of the agent: this action's credit ends here
                         decides = decision_rows(groups[k], as_tensor(next_masks[k], device))
                         buf[k]["nd"].append(decides)
                         cut = cut | decides
-                    buf[k]["nv"].append(torch.where(cut, torch.zeros_like(nv), nv))
+                    buf[k]["cut"].append(cut)
+                    if done.any():
+                        buf[k]["terminal"].append((t, xs[k]))
             for k in agents:
                 r_t = as_tensor(out.rewards[k], device).double()
                 r = r_t.cpu().numpy()
@@ -233,7 +233,7 @@ def train(args: SharedPPOConfig) -> Path:
                 lengths.extend(ended.l[ended.done].tolist())
             if done.any():
                 obs = env.reset(mask=done)
-                xv = None
+                xs = None
             step += args.n_envs
         rows = slice(None) if peers is None else slice(args.deviate, args.deviate + 1)
         stats: dict[str, float] = {}
@@ -242,7 +242,10 @@ def train(args: SharedPPOConfig) -> Path:
             if point is not None and k not in point.learn:
                 continue  # the curriculum has not reached this group: it acts, but is not updated
             ent_coef = point.entropy.get(k, args.ent_coef) if point is not None else args.ent_coef
-            losses = update(agent, optims[k], buf[k], args, gamma, rows, ent_coef, actor=step > args.critic_warmup)
+            tail = None if xs is None else xs[k]  # s' of the last step (None: it ended an episode, kept in terminal)
+            losses = update(
+                agent, optims[k], buf[k], args, gamma, rows, ent_coef, actor=step > args.critic_warmup, tail=tail
+            )
             stats[f"charts/ent_coef/{k}"] = losses.pop("ent_coef")
             stats.update({f"losses/{n}/{k}": v for n, v in losses.items()})  # CleanRL's names, one per group
         bar.update(args.n_envs * args.num_steps)
@@ -329,6 +332,32 @@ def no_future(terminated: torch.Tensor, done: torch.Tensor, gamma: float) -> tor
     return done if gamma >= 1.0 else terminated
 
 
+def bootstrap_values(
+    agent: GroupAgent,
+    x: torch.Tensor,
+    cuts: list[torch.Tensor],
+    terminal: list[tuple[int, torch.Tensor]],
+    tail: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """V(s) of every rollout step, and V(s') (0 where ``cuts`` ends the credit), in one forward pass.
+
+    The critic does not change during the rollout, so its values are taken
+    here over the whole batch rather than step by step: V(s') is the next
+    step's V(s), except after a reset (the state the economy ended in, kept in
+    ``terminal``) and after the last step (``tail``).
+    """
+    with torch.no_grad():
+        v = agent.value(x)
+        nv = torch.empty_like(v)
+        nv[:-1] = v[1:]
+        if tail is not None:
+            nv[-1] = agent.value(tail)
+        for t, xt in terminal:
+            nv[t] = agent.value(xt)
+        nv.masked_fill_(torch.stack(cuts).expand_as(nv), 0.0)
+    return v, nv
+
+
 def adam(params: Any, lr: float) -> torch.optim.Optimizer:
     """Adam as CleanRL's PPO sets it (eps 1e-5); fused (one kernel for every parameter) where torch has it."""
     try:
@@ -340,15 +369,19 @@ def adam(params: Any, lr: float) -> torch.optim.Optimizer:
 def update(
     agent: GroupAgent,
     optim: torch.optim.Optimizer,
-    b: dict[str, list[torch.Tensor]],
+    b: dict[str, list[Any]],
     args: SharedPPOConfig,
     gamma: float,
     rows: slice = slice(None),
     ent_coef: float | None = None,
     actor: bool = True,
+    tail: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """GAE over the rollout (rows = env x agent; ``rows`` picks the learning agents), then clipped PPO epochs."""
-    x, a, logp, v, nv = (torch.stack(b[n])[:, :, rows] for n in ("x", "a", "logp", "v", "nv"))
+    x = torch.stack(b["x"])
+    v, nv = bootstrap_values(agent, x, b["cut"], b["terminal"], tail)
+    x, v, nv = x[:, :, rows], v[:, :, rows], nv[:, :, rows]
+    a, logp = (torch.stack(b[n])[:, :, rows] for n in ("a", "logp"))
     r, d = torch.stack(b["r"]).float()[:, :, rows], torch.stack(b["d"]).float()[:, :, rows]
     if b.get("nd"):  # decision credit: the next decision ends the trace like an episode end
         d = torch.maximum(d, torch.stack(b["nd"]).float()[:, :, rows])
