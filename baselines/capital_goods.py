@@ -90,6 +90,11 @@ class Exercise:
     question: str = ""
     steps: int | None = None  # full budget; None: hyperparams/shared_ppo.toml's (1M env-steps)
     firm_start: float = 1.0  # firms' initial mean markup (marginal-cost pricing)
+    # Exploration std of each spending share over the per-good steady-state share (households, planner). None: the
+    # table's log_std_init (e^-3 in [-1, 1] units, 0.025 in share: a quarter of one good's share with one good, 2.5
+    # times it with 10 goods, where the clipping at 0 then biases what the mean learns).
+    relative_noise: float | None = None
+    ppo: dict[str, Any] = field(default_factory=dict)  # further shared-PPO settings of the full-budget run
 
 
 GAME_STEPS = 3_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
@@ -132,11 +137,14 @@ QUICK_STEPS = 2_048
 def train(name: str, quick: bool, seed: int, runs: Path, ship: bool = False) -> Path:
     ex = EXERCISES[name]
     task = make_task(ex.task, **ex.params)
-    init_bias = {}
+    init_bias, log_std = {}, {}
     for g in task.groups:  # households start at the steady-state share, firms at marginal-cost pricing
         lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
-        start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else ex.firm_start
+        saves = g.name in ("households", "planner")
+        start = task.params.saving_ss / task.params.n_capital if saves else ex.firm_start
         init_bias[g.name] = [2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0]
+        if saves and ex.relative_noise is not None:  # the share's std, in the network's [-1, 1] units
+            log_std[g.name] = math.log(2.0 * ex.relative_noise * start / (hi - lo))
     given: dict[str, Any] = {
         "seed": seed,
         "out": str(runs),
@@ -145,11 +153,14 @@ def train(name: str, quick: bool, seed: int, runs: Path, ship: bool = False) -> 
         "skip_eval": True,
         "params": dict(ex.params),
         "init_bias": init_bias,
+        "log_std": log_std,
     }
     if quick:
         given.update(total_timesteps=QUICK_STEPS, n_envs=8, num_steps=32, critic_warmup=0)
-    elif ex.steps is not None:
-        given["total_timesteps"] = ex.steps
+    else:
+        given.update(ex.ppo)
+        if ex.steps is not None:
+            given["total_timesteps"] = ex.steps
     return shared_ppo.train(SharedPPOConfig.for_task(ex.task, **given))
 
 
@@ -190,6 +201,7 @@ def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
         out["exact"] = star.mean
         out["normalized_regret"] = float((star.mean - res.mean) / (star.mean - const.mean))
         out["ce_loss_to_optimum"] = float(solution.consumption_equivalent_loss(res.mean, star.mean, p.beta))
+        out |= percent_of_optimum(out)
     err = euler_errors(task, profile, episodes=8)
     out["euler_error_mean"], out["euler_error_max"] = err.mean, err.max
     out["capital_over_k_ss"] = capital_ratio(task, profile)
@@ -197,6 +209,45 @@ def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
     if task.groups[0].name == "households" and p.reward == "own":  # independent learners: their Nash steady state
         out["nash_capital_over_k_ss"] = solution.own_reward_capital(p) / p.k_ss
     return out
+
+
+def percent_of_optimum(r: dict[str, Any]) -> dict[str, float]:
+    """The draft's measure (its RL planner: 99.991 % of the optimum), from a report with V*: ``100 V / V*``.
+
+    Discounted log utility has no natural zero (rescaling consumption shifts V), so the ratio only means something
+    with V* > 0 and depends on the units; ``100 (1 - CE loss)`` is the unit-free version: the percent of the
+    optimum's consumption, every period and state, that the policy's welfare is worth.
+    """
+    if "exact" not in r:
+        return {}
+    utility = 100.0 * r["score"] / r["exact"] if r["exact"] > 0 else float("nan")
+    return {"percent_of_optimum": utility, "ce_percent_of_optimum": 100.0 * (1.0 - r["ce_loss_to_optimum"])}
+
+
+SEED_KEYS = (
+    "seed",
+    "score",
+    "ce_gain_over_constant",
+    "normalized_regret",
+    "percent_of_optimum",
+    "ce_percent_of_optimum",
+    "euler_error_mean",
+    "capital_over_k_ss",
+    "train_and_report_s",
+)
+
+
+def across_seeds(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each seed's headline numbers, and the IQM of the CE gain over constant saving across seeds with its
+    bootstrap interval (the leaderboard's aggregate; with 3 seeds the IQM is their mean and the interval coarse)."""
+    from econbench.leaderboard.aggregates import iqm_interval
+
+    gains = np.array([[r["ce_gain_over_constant"]] for r in reports])
+    iqm = iqm_interval(gains)
+    return {
+        "per_seed": [{k: r[k] for k in SEED_KEYS if k in r} for r in reports],
+        "ce_gain_over_constant_iqm": [iqm.value, iqm.low, iqm.high],
+    }
 
 
 def is_game(task_id: str) -> bool:
@@ -246,25 +297,48 @@ def summary(out_dir: Path = OUT) -> Path:
         "# Capital-goods exercises (shared-parameter PPO)",
         "",
         "Score: mean discounted mean log consumption (card protocol). CE gain: consumption-equivalent gain over "
-        "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. Euler: log10 errors "
+        "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. % of V*: the draft's "
+        "measure, 100 V/V* (V* > 0), and in brackets 100 (1 - CE loss to V*), the unit-free one. Euler: log10 errors "
         "(mean / max) at the profile's own states. K/K_ss: mean capital from the steady state (second half of 400 "
         "steps); constant saving's in brackets; with own rewards, the households' Nash steady state after the slash "
         "(solution.own_reward_capital: proportional sharing makes independent learners over-invest).",
         "",
-        "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
-        "|---|---|---|---|---|---|---|---|",
+        "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | % of V* (CE) "
+        "| Euler mean / max | K/K_ss |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     games = [r for r in rows if is_game(r["task_id"])]
+    seeds: list[dict[str, Any]] = []
     for r in (r for r in rows if not is_game(r["task_id"])):
         regret = f"{r['normalized_regret']:.3f}" if "normalized_regret" in r else "-"
+        share = percent_of_optimum(r)
+        optimum = f"{share['percent_of_optimum']:.3f} ({share['ce_percent_of_optimum']:.3f})" if share else "-"
         md.append(
             f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
             f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "
-            f"{regret} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
+            f"{regret} | {optimum} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
             f"{r['capital_over_k_ss']:.3f} ({r['capital_over_k_ss_constant_saving']:.3f})"
             + (f" / Nash {r['nash_capital_over_k_ss']:.3f}" if "nash_capital_over_k_ss" in r else "")
             + " |"
         )
+        if "per_seed" in r:
+            seeds.append(r)
+    if seeds:
+        md += [
+            "",
+            "Across training seeds (the row above is the first seed's): CE gain over constant saving per seed, and "
+            "its IQM with a 95 % bootstrap interval over seeds.",
+            "",
+            "| exercise | seeds | CE gain per seed | IQM [95 % CI] |",
+            "|---|---|---|---|",
+        ]
+        for r in seeds:
+            iqm = [100 * v for v in r["ce_gain_over_constant_iqm"]]
+            md.append(
+                f"| {r['exercise']} | {', '.join(str(s['seed']) for s in r['per_seed'])} | "
+                + ", ".join(f"{100 * s['ce_gain_over_constant']:+.3f} %" for s in r["per_seed"])
+                + f" | {iqm[0]:+.3f} % [{iqm[1]:+.3f}, {iqm[2]:+.3f}] |"
+            )
     if games:
         md += [
             "",
@@ -367,6 +441,7 @@ class Args:
     exercises: tyro.conf.Positional[list[str]] = field(default_factory=list)  # default: every exercise (see --list)
     quick: bool = False  # the CI budget (2,048 env-steps) instead of the full one (1M; firms 3M)
     seed: int = 0
+    seeds: list[int] = field(default_factory=list)  # several training seeds: the first's report, the others' beside it
     episodes: int | None = None  # evaluation episodes per seed (default: the card's)
     out: Path = OUT  # folder of the reports and summary.md
     runs: Path = RUNS  # root folder of the training runs
@@ -403,13 +478,16 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
                 else report(name, folder, args.episodes)
             )
         else:
-            run = train(name, args.quick, args.seed, args.runs, args.ship)
             steps = QUICK_STEPS if args.quick else (EXERCISES[name].steps or FULL_STEPS)
-            r = report(name, run, args.episodes) | {
-                "timesteps": steps,
-                "seed": args.seed,
-                "train_and_report_s": round(time.time() - start, 1),
-            }
+            per_seed = []
+            for seed in args.seeds or [args.seed]:
+                run = train(name, args.quick, seed, args.runs, args.ship)
+                per_seed.append(
+                    report(name, run, args.episodes)
+                    | {"timesteps": steps, "seed": seed, "train_and_report_s": round(time.time() - start, 1)}
+                )
+                start = time.time()
+            r = per_seed[0] | (across_seeds(per_seed) if len(per_seed) > 1 else {})
         path.write_text(json.dumps(r, indent=2) + "\n")
         if "markup" in r:
             print(
