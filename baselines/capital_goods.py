@@ -115,7 +115,7 @@ EXERCISES: dict[str, Exercise] = {
         "a planner, 10 households x 10 goods",
         relative_noise=0.1,
         flat=True,
-        ppo={"lr_scale": {"planner": 0.1}},
+        ppo={"lr_scale": {"planner": 0.1}, "n_envs": 128},
     ),
     "households_shared_5": Exercise(HOUSEHOLDS, {"n_households": 5}, "5 learning households, shared reward"),
     "households_own_5": Exercise(
