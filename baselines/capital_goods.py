@@ -427,6 +427,8 @@ CARD_KEYS = (
     "ce_gain_over_constant",
     "normalized_regret",
     "ce_loss_to_optimum",
+    "percent_of_optimum",
+    "ce_percent_of_optimum",
     "euler_error_mean",
     "euler_error_max",
     "capital_over_k_ss",
