@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import tyro
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +66,8 @@ from econbench.envs.capital_goods import solution
 from econbench.envs.capital_goods.dynamics import CapitalState
 from econbench.envs.capital_goods.metrics import euler_errors
 from econbench.learn import SharedPPOConfig, shared_ppo
+from econbench.learn.networks import GroupAgent
+from econbench.learn.outputs import run_dir
 from econbench.learn.runs import load_profile
 from econbench.metrics import equilibrium_gap, evaluate
 from econbench.registry import make_task
@@ -90,15 +93,37 @@ class Exercise:
     question: str = ""
     steps: int | None = None  # full budget; None: hyperparams/shared_ppo.toml's (1M env-steps)
     firm_start: float = 1.0  # firms' initial mean markup (marginal-cost pricing)
+    # Exploration std of each spending share over the per-good steady-state share (households, planner). None: the
+    # table's log_std_init (e^-3 in [-1, 1] units, 0.025 in share: a quarter of one good's share with one good, 2.5
+    # times it with 10 goods, where the clipping at 0 then biases what the mean learns).
+    relative_noise: float | None = None
+    # The policy starts exactly at the steady-state share, whatever the state (flat_start()); the default head
+    # starts state-dependent by about +-0.005 in share, which alone costs 0.46 % of consumption at 10 x 10.
+    flat: bool = False
+    ppo: dict[str, Any] = field(default_factory=dict)  # further shared-PPO settings of the full-budget run
 
 
 GAME_STEPS = 3_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
 EXERCISES: dict[str, Exercise] = {
-    "planner_1hh": Exercise(PLANNER, {}, "a planner, 1 household: the exact case"),
-    "planner_4hh": Exercise(PLANNER, {"n_households": 4}, "a planner, 4 households"),
+    "planner_1hh": Exercise(PLANNER, {}, "a planner, 1 household: the exact case", relative_noise=0.05, flat=True),
+    "planner_4hh": Exercise(
+        PLANNER,
+        {"n_households": 4},
+        "a planner, 4 households",
+        relative_noise=0.05,
+        flat=True,
+        ppo={"lr_scale": {"planner": 0.3}, "n_envs": 128},
+    ),
     "planner_100hh": Exercise(PLANNER, {"n_households": 100}, "a planner, 100 households (100 actions)", 300_000),
     "planner_2x2": Exercise(PLANNER, {"n_households": 2, "n_capital": 2}, "a planner, 2 households x 2 capital goods"),
-    "planner_10x10": Exercise(PLANNER, {"n_households": 10, "n_capital": 10}, "a planner, 10 households x 10 goods"),
+    "planner_10x10": Exercise(
+        PLANNER,
+        {"n_households": 10, "n_capital": 10},
+        "a planner, 10 households x 10 goods",
+        relative_noise=0.1,
+        flat=True,
+        ppo={"lr_scale": {"planner": 0.1}, "n_envs": 128},
+    ),
     "households_shared_5": Exercise(HOUSEHOLDS, {"n_households": 5}, "5 learning households, shared reward"),
     "households_own_5": Exercise(
         HOUSEHOLDS,
@@ -132,11 +157,6 @@ QUICK_STEPS = 2_048
 def train(name: str, quick: bool, seed: int, runs: Path, ship: bool = False) -> Path:
     ex = EXERCISES[name]
     task = make_task(ex.task, **ex.params)
-    init_bias = {}
-    for g in task.groups:  # households start at the steady-state share, firms at marginal-cost pricing
-        lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
-        start = task.params.saving_ss / task.params.n_capital if g.name in ("households", "planner") else ex.firm_start
-        init_bias[g.name] = [2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0]
     given: dict[str, Any] = {
         "seed": seed,
         "out": str(runs),
@@ -144,13 +164,55 @@ def train(name: str, quick: bool, seed: int, runs: Path, ship: bool = False) -> 
         "run_name": f"{name}_seed{seed}",
         "skip_eval": True,
         "params": dict(ex.params),
-        "init_bias": init_bias,
+        **start_settings(task, ex),
     }
     if quick:
         given.update(total_timesteps=QUICK_STEPS, n_envs=8, num_steps=32, critic_warmup=0)
-    elif ex.steps is not None:
-        given["total_timesteps"] = ex.steps
-    return shared_ppo.train(SharedPPOConfig.for_task(ex.task, **given))
+    else:
+        given.update(ex.ppo)
+        if ex.steps is not None:
+            given["total_timesteps"] = ex.steps
+    config = SharedPPOConfig.for_task(ex.task, **given)
+    if ex.flat:
+        config.init = str(flat_start(task, config, run_dir(runs, task.name, config.run_name, ship) / "start"))
+    return shared_ppo.train(config)
+
+
+def start_settings(task: Task, ex: Exercise) -> dict[str, dict[str, Any]]:
+    """Where each group's policy starts (``init_bias``, ``log_std``): households and planners at the steady-state
+    share of each good, with ``ex.relative_noise`` times it as the share's std; firms at ``ex.firm_start``."""
+    init_bias, log_std = {}, {}
+    for g in task.groups:
+        lo, hi = float(g.action.low), float(g.action.high)  # type: ignore[union-attr]
+        saves = g.name in ("households", "planner")
+        start = task.params.saving_ss / task.params.n_capital if saves else ex.firm_start
+        init_bias[g.name] = [2.0 * (start - lo) / (hi - lo) - 1.0] * g.action.shape[0]
+        if saves and ex.relative_noise is not None:  # the share's std, in the network's [-1, 1] units
+            log_std[g.name] = math.log(2.0 * ex.relative_noise * start / (hi - lo))
+    return {"init_bias": init_bias, "log_std": log_std}
+
+
+def flat_start(task: Task, config: SharedPPOConfig, folder: Path) -> Path:
+    """A start checkpoint (``--init``) whose actors' output layers have zero weights: the policy's mean is its
+    ``init_bias`` in every state, so training starts exactly at constant saving.
+
+    The networks' default head (orthogonal, gain 0.01) adds about +-0.01 in [-1, 1] units that varies with the
+    state: +-0.005 in share, half of one good's steady-state share with 10 goods, where that start costs 0.46 % of
+    consumption (planner_10x10; 0.009 % with 4 households, 0.001 % with one). The hidden layers are the ones a run
+    of this seed draws without it.
+    """
+    torch.manual_seed(config.seed)
+    agents = {}
+    for g in task.groups:
+        agent = GroupAgent(g, config.hidden, float(config.log_std.get(g.name, config.log_std_init)), config.activation)
+        with torch.no_grad():
+            agent.actor[-1].weight.zero_()
+            agent.actor[-1].bias.copy_(torch.as_tensor(config.init_bias[g.name]))
+        agents[g.name] = agent.state_dict()
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = {k: getattr(config, k) for k in ("hidden", "activation", "log_std_init", "params")}
+    torch.save({"agents": agents, "args": settings}, folder / "checkpoint.pt")
+    return folder
 
 
 def capital_ratio(task: Task, profile: dict[str, Any], episodes: int = 16, steps: int = 400, seed: int = 0) -> float:
@@ -190,6 +252,7 @@ def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
         out["exact"] = star.mean
         out["normalized_regret"] = float((star.mean - res.mean) / (star.mean - const.mean))
         out["ce_loss_to_optimum"] = float(solution.consumption_equivalent_loss(res.mean, star.mean, p.beta))
+        out |= percent_of_optimum(out)
     err = euler_errors(task, profile, episodes=8)
     out["euler_error_mean"], out["euler_error_max"] = err.mean, err.max
     out["capital_over_k_ss"] = capital_ratio(task, profile)
@@ -197,6 +260,45 @@ def report(name: str, run: Path, episodes: int | None = None) -> dict[str, Any]:
     if task.groups[0].name == "households" and p.reward == "own":  # independent learners: their Nash steady state
         out["nash_capital_over_k_ss"] = solution.own_reward_capital(p) / p.k_ss
     return out
+
+
+def percent_of_optimum(r: dict[str, Any]) -> dict[str, float]:
+    """The draft's measure (its RL planner: 99.991 % of the optimum), from a report with V*: ``100 V / V*``.
+
+    Discounted log utility has no natural zero (rescaling consumption shifts V), so the ratio only means something
+    with V* > 0 and depends on the units; ``100 (1 - CE loss)`` is the unit-free version: the percent of the
+    optimum's consumption, every period and state, that the policy's welfare is worth.
+    """
+    if "exact" not in r:
+        return {}
+    utility = 100.0 * r["score"] / r["exact"] if r["exact"] > 0 else float("nan")
+    return {"percent_of_optimum": utility, "ce_percent_of_optimum": 100.0 * (1.0 - r["ce_loss_to_optimum"])}
+
+
+SEED_KEYS = (
+    "seed",
+    "score",
+    "ce_gain_over_constant",
+    "normalized_regret",
+    "percent_of_optimum",
+    "ce_percent_of_optimum",
+    "euler_error_mean",
+    "capital_over_k_ss",
+    "train_and_report_s",
+)
+
+
+def across_seeds(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each seed's headline numbers, and the IQM of the CE gain over constant saving across seeds with its
+    bootstrap interval (the leaderboard's aggregate; with 3 seeds the IQM is their mean and the interval coarse)."""
+    from econbench.leaderboard.aggregates import iqm_interval
+
+    gains = np.array([[r["ce_gain_over_constant"]] for r in reports])
+    iqm = iqm_interval(gains)
+    return {
+        "per_seed": [{k: r[k] for k in SEED_KEYS if k in r} for r in reports],
+        "ce_gain_over_constant_iqm": [iqm.value, iqm.low, iqm.high],
+    }
 
 
 def is_game(task_id: str) -> bool:
@@ -246,25 +348,48 @@ def summary(out_dir: Path = OUT) -> Path:
         "# Capital-goods exercises (shared-parameter PPO)",
         "",
         "Score: mean discounted mean log consumption (card protocol). CE gain: consumption-equivalent gain over "
-        "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. Euler: log10 errors "
+        "saving the steady-state share. Regret: (V* - V)/(V* - V_const), one household only. % of V*: the draft's "
+        "measure, 100 V/V* (V* > 0), and in brackets 100 (1 - CE loss to V*), the unit-free one. Euler: log10 errors "
         "(mean / max) at the profile's own states. K/K_ss: mean capital from the steady state (second half of 400 "
         "steps); constant saving's in brackets; with own rewards, the households' Nash steady state after the slash "
         "(solution.own_reward_capital: proportional sharing makes independent learners over-invest).",
         "",
-        "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | Euler mean / max | K/K_ss |",
-        "|---|---|---|---|---|---|---|---|",
+        "| exercise | question | timesteps | score [95 % CI] | CE gain vs constant | regret | % of V* (CE) "
+        "| Euler mean / max | K/K_ss |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     games = [r for r in rows if is_game(r["task_id"])]
+    seeds: list[dict[str, Any]] = []
     for r in (r for r in rows if not is_game(r["task_id"])):
         regret = f"{r['normalized_regret']:.3f}" if "normalized_regret" in r else "-"
+        share = percent_of_optimum(r)
+        optimum = f"{share['percent_of_optimum']:.3f} ({share['ce_percent_of_optimum']:.3f})" if share else "-"
         md.append(
             f"| {r['exercise']} | {r['question']} | {r['timesteps']} | {r['score']:.3f} "
             f"[{r['score_ci95'][0]:.3f}, {r['score_ci95'][1]:.3f}] | {100 * r['ce_gain_over_constant']:+.3f} % | "
-            f"{regret} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
+            f"{regret} | {optimum} | {r['euler_error_mean']:.2f} / {r['euler_error_max']:.2f} | "
             f"{r['capital_over_k_ss']:.3f} ({r['capital_over_k_ss_constant_saving']:.3f})"
             + (f" / Nash {r['nash_capital_over_k_ss']:.3f}" if "nash_capital_over_k_ss" in r else "")
             + " |"
         )
+        if "per_seed" in r:
+            seeds.append(r)
+    if seeds:
+        md += [
+            "",
+            "Across training seeds (the row above is the first seed's): CE gain over constant saving per seed, and "
+            "its IQM with a 95 % bootstrap interval over seeds.",
+            "",
+            "| exercise | seeds | CE gain per seed | IQM [95 % CI] |",
+            "|---|---|---|---|",
+        ]
+        for r in seeds:
+            iqm = [100 * v for v in r["ce_gain_over_constant_iqm"]]
+            md.append(
+                f"| {r['exercise']} | {', '.join(str(s['seed']) for s in r['per_seed'])} | "
+                + ", ".join(f"{100 * s['ce_gain_over_constant']:+.3f} %" for s in r["per_seed"])
+                + f" | {iqm[0]:+.3f} % [{iqm[1]:+.3f}, {iqm[2]:+.3f}] |"
+            )
     if games:
         md += [
             "",
@@ -309,6 +434,8 @@ CARD_KEYS = (
     "ce_gain_over_constant",
     "normalized_regret",
     "ce_loss_to_optimum",
+    "percent_of_optimum",
+    "ce_percent_of_optimum",
     "euler_error_mean",
     "euler_error_max",
     "capital_over_k_ss",
@@ -367,6 +494,7 @@ class Args:
     exercises: tyro.conf.Positional[list[str]] = field(default_factory=list)  # default: every exercise (see --list)
     quick: bool = False  # the CI budget (2,048 env-steps) instead of the full one (1M; firms 3M)
     seed: int = 0
+    seeds: list[int] = field(default_factory=list)  # several training seeds: the first's report, the others' beside it
     episodes: int | None = None  # evaluation episodes per seed (default: the card's)
     out: Path = OUT  # folder of the reports and summary.md
     runs: Path = RUNS  # root folder of the training runs
@@ -403,13 +531,16 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
                 else report(name, folder, args.episodes)
             )
         else:
-            run = train(name, args.quick, args.seed, args.runs, args.ship)
             steps = QUICK_STEPS if args.quick else (EXERCISES[name].steps or FULL_STEPS)
-            r = report(name, run, args.episodes) | {
-                "timesteps": steps,
-                "seed": args.seed,
-                "train_and_report_s": round(time.time() - start, 1),
-            }
+            per_seed = []
+            for seed in args.seeds or [args.seed]:
+                run = train(name, args.quick, seed, args.runs, args.ship)
+                per_seed.append(
+                    report(name, run, args.episodes)
+                    | {"timesteps": steps, "seed": seed, "train_and_report_s": round(time.time() - start, 1)}
+                )
+                start = time.time()
+            r = per_seed[0] | (across_seeds(per_seed) if len(per_seed) > 1 else {})
         path.write_text(json.dumps(r, indent=2) + "\n")
         if "markup" in r:
             print(

@@ -83,6 +83,8 @@ def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:
     assert planner["ce_gain_over_constant"] == pytest.approx(
         np.expm1(0.02 * (planner["score"] - planner["constant_saving"]))
     )
+    assert planner["percent_of_optimum"] == pytest.approx(100 * planner["score"] / planner["exact"])
+    assert planner["ce_percent_of_optimum"] == pytest.approx(100 * np.exp(0.02 * (planner["score"] - planner["exact"])))
     own = json.loads((out / "households_own_5.json").read_text())
     assert own["params"] == {"n_households": 5, "reward": "own"} and "normalized_regret" not in own
     for r in (planner, own):
@@ -90,6 +92,56 @@ def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:
         assert 0.5 < r["capital_over_k_ss_constant_saving"] < 1.5
     table = (out / "summary.md").read_text()
     assert "| planner_1hh |" in table and "| households_own_5 |" in table
+
+
+@pytest.mark.parametrize("name", ["planner_1hh", "planner_4hh", "planner_10x10"])
+def test_planner_noise_is_relative_to_the_per_good_share(name: str) -> None:
+    """The share's exploration std is ``relative_noise`` times one good's steady-state share, whatever the goods."""
+    from econbench.registry import make_task
+
+    cg = _module()
+    ex = cg.EXERCISES[name]
+    task = make_task(ex.task, **ex.params)
+    settings = cg.start_settings(task, ex)
+    share = task.params.saving_ss / task.params.n_capital
+    assert ex.relative_noise is not None
+    assert np.exp(settings["log_std"]["planner"]) / 2 == pytest.approx(ex.relative_noise * share)
+    assert (np.array(settings["init_bias"]["planner"]) + 1) / 2 == pytest.approx(share)
+
+
+def test_flat_start_plays_constant_saving_in_every_state(tmp_path: Path) -> None:
+    """A flat start's policy mean is the steady-state share whatever the state (the default head's is not)."""
+    import torch
+
+    from econbench.learn import SharedPPOConfig
+    from econbench.learn.networks import GroupAgent, to_env_action
+    from econbench.learn.runs import read_checkpoint
+    from econbench.registry import make_task
+
+    cg = _module()
+    ex = cg.EXERCISES["planner_10x10"]
+    task = make_task(ex.task, **ex.params)
+    config = SharedPPOConfig.for_task(ex.task, params=ex.params, **cg.start_settings(task, ex))
+    folder = cg.flat_start(task, config, tmp_path / "start")
+    g = task.group("planner")
+    agent = GroupAgent(g, config.hidden, 0.0, config.activation)
+    agent.load_state_dict(read_checkpoint(folder)["agents"]["planner"])
+    x = torch.randn(16, 1, g.observation.shape[0])
+    with torch.no_grad():
+        mean, _, _ = agent.act(x, None, deterministic=True)
+    share = to_env_action(g, mean)
+    assert np.allclose(share, task.params.saving_ss / task.params.n_capital, rtol=1e-6)
+    assert agent.log_std.exp().mean().item() / 2 == pytest.approx(ex.relative_noise * share.mean(), rel=1e-5)
+
+
+def test_percent_of_optimum_is_the_drafts_measure() -> None:
+    cg = _module()
+    r = {"score": 40.8, "exact": 41.0, "ce_loss_to_optimum": 0.004}
+    assert cg.percent_of_optimum(r) == pytest.approx(
+        {"percent_of_optimum": 99.5122, "ce_percent_of_optimum": 99.6}, rel=1e-5
+    )
+    assert cg.percent_of_optimum({"score": 1.0}) == {}
+    assert np.isnan(cg.percent_of_optimum(r | {"exact": -1.0})["percent_of_optimum"])  # no meaning for V* <= 0
 
 
 def test_unknown_exercise_is_refused_by_name(tmp_path: Path) -> None:
