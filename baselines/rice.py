@@ -62,16 +62,10 @@ NAME = "shared_ppo_cpu_seed{seed}"  # the run folder, the shipped named policy a
 OUT = HERE / "results" / "rice"
 RUNS = HERE / "runs" / "rice"
 METRICS = ("climate_index", "economic_index", "temperature_rise", "gross_output_sum_activity_steps")
-HYPERPARAMETERS = (
-    "total_timesteps",
-    "n_envs",
-    "num_steps",
-    "learning_rate",
-    "anneal_lr",
-    "gae_lambda",
-    "update_epochs",
+HYPERPARAMETERS = (  # the run's settings the report records
+    *("total_timesteps", "n_envs", "num_steps", "learning_rate", "anneal_lr", "gae_lambda", "update_epochs"),
+    *("num_minibatches", "update_rows", "clip_coef", "ent_coef", "hidden", "activation"),
 )
-HYPERPARAMETERS += ("num_minibatches", "update_rows", "clip_coef", "ent_coef", "hidden", "activation")
 SAMPLED_EPISODES = 8
 SAMPLED_SEED = 12345
 QUICK_REGIONS = 3  # --quick: the first regions of the card only, so the deviation search is 60 episodes, not 540
@@ -81,11 +75,7 @@ QUICK_UPDATES = 2
 def quick_params(task_id: str, n: int = QUICK_REGIONS) -> dict[str, Any]:
     """The card's economy cut to its first ``n`` regions (every per-region list of the card, in order)."""
     p = load_card(task_id)["params"]
-    return (
-        {"n_regions": n}
-        | {k: v[:n] for k, v in p.items() if isinstance(v, list) and len(v) == p["n_regions"] and k != "region_files"}
-        | {"region_files": p["region_files"][:n]}
-    )
+    return {"n_regions": n} | {k: v[:n] for k, v in p.items() if isinstance(v, list) and len(v) == p["n_regions"]}
 
 
 def run_folder(runs: Path, protocol: str, seed: int) -> Path:
