@@ -16,6 +16,9 @@ setting the tariffs a club imposes.
 * ``ramp``: ``bau`` with mitigation rising 0.1 every second climate-economy step (10 years) to 0.9;
 * ``temperature``: ``bau`` with mitigation index ``round((T_AT - 1 C) / 0.25 C)``, capped at 9:
   abate as the atmosphere warms.
+
+The learned profiles shipped in ``trained/<protocol>/`` (``shared_ppo_cpu_seed<s>``, from
+``baselines/rice.py``) are named policies of the tasks of their protocol too.
 """
 
 from __future__ import annotations
@@ -139,9 +142,12 @@ def _profile(name: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
     return {"regions": rule(p, backend, plan)}
 
 
-def named_policies() -> dict[str, PolicyFactory]:
+def named_policies(protocol: str = "none") -> dict[str, PolicyFactory]:
+    """The fixed rules, and the learned profiles shipped for ``protocol`` (see :mod:`econbench.envs.rice.trained`)."""
+    from econbench.envs.rice import trained
+
     names = ["zeros", "bau", "ramp", "temperature", *(f"mitigation_{k}" for k in UNIFORM_MITIGATION)]
-    return {name: partial(_profile, name) for name in names}
+    return {**{name: partial(_profile, name) for name in names}, **trained.shipped(protocol)}
 
 
 # ---------------------------------------------------------------------------- factories
@@ -179,7 +185,7 @@ def rice_task(card: Mapping[str, Any], **overrides: Any) -> Task:
         RICEDynamics,
         p.discount,
         horizon,
-        named_policies(),
+        named_policies(p.protocol),
         equilibrium_gap=deviation_gap,
         report=report,
         figure=lazy_hook("econbench.envs.rice.figure:plot_rice_rollout"),
