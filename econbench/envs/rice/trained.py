@@ -12,55 +12,16 @@ A network only fits the protocol it trained on: the heads and observations diffe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from functools import partial
 from pathlib import Path
-from typing import Any
 
-from econbench import policies
-from econbench.backend import Backend
-from econbench.core import GroupPolicy, PolicyFactory, Task
-from econbench.policies.spec import NetworkGroup
+from econbench.core import PolicyFactory
+from econbench.policies import shipped as shipping
 
 TRAINED_DIR = Path(__file__).parent / "trained"
 GROUP = "regions"
-
-
-def export(folder: str | Path, run: str | Path, meta: Mapping[str, Any]) -> Path:
-    """Write the regions' network of a trained run's policy folder (``policy.json``, ``policy.safetensors``) into
-    ``folder``, evaluated in float64; ``meta`` (where the weights come from: run, seed, budget) is its provenance."""
-    pf = policies.load(run)
-    net = pf.spec.groups.get(GROUP)
-    if set(pf.spec.groups) != {GROUP} or not isinstance(net, NetworkGroup):
-        raise ValueError(f"{run}: expected one network for {GROUP!r}, got groups {sorted(pf.spec.groups)}")
-    group = net.model_copy(
-        update={
-            "network": net.network.model_copy(update={"dtype": "float64"}),
-            "obs_norm": net.obs_norm.model_copy(update={"dtype": "float64"}) if net.obs_norm else None,
-        }
-    )
-    return policies.write_policy(
-        folder, pf.spec.task_id, {GROUP: group}, pf.arrays, params=pf.spec.params, provenance=dict(meta)
-    )
-
-
-def _profile(folder: Path, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-    return policies.group_policies(policies.load(folder), task, backend, any_task=True)
-
-
-def profile_factory(folder: str | Path) -> PolicyFactory:
-    """A profile folder as a named policy of every RICE task with its protocol (the whole game and its region view)."""
-    return partial(_profile, Path(folder))
-
-
-def _shipped(protocol: str, name: str, task: Task, backend: Backend) -> dict[str, GroupPolicy]:
-    return _profile(TRAINED_DIR / protocol / name, task, backend)
+export = shipping.export  # baselines/rice.py writes a run's network into TRAINED_DIR/<protocol>/<name>/
 
 
 def shipped(protocol: str) -> dict[str, PolicyFactory]:
-    """The profiles shipped for a protocol, by folder name (kept as the name: a pickled task finds the folder where
-    it is loaded)."""
-    return {
-        p.parent.name: partial(_shipped, protocol, p.parent.name)
-        for p in sorted((TRAINED_DIR / protocol).glob("*/policy.json"))
-    }
+    """The profiles shipped for a protocol, by folder name."""
+    return shipping.shipped(__package__ or "econbench.envs.rice", f"trained/{protocol}", groups=(GROUP,))
