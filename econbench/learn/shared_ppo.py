@@ -87,7 +87,12 @@ def train(args: SharedPPOConfig) -> Path:
         raise SystemExit(
             f"--backend {args.backend}: fixed groups follow NumPy policies; use it when every group learns"
         )
-    env = BatchedEnv(task, args.n_envs, args.backend, device=None if host else device, seed=args.seed)
+    # Learners sample inside the curriculum's masks; a fixed rule (RBC's flat tax) acts as in upstream's kernel,
+    # which executes any table action: a curriculum's early masks restrict what is learned, not the baseline.
+    violation = "execute" if fixed else "error"
+    env = BatchedEnv(
+        task, args.n_envs, args.backend, device=None if host else device, seed=args.seed, mask_violation=violation
+    )
     for name, per_group in (("--lr-scale", args.lr_scale), ("--log-std", args.log_std)):
         bad = set(per_group) - {g.name for g in task.groups}
         if bad:
@@ -124,7 +129,12 @@ def train(args: SharedPPOConfig) -> Path:
         step, curve = ck["step"], [(*row, float("nan"))[: len(agents) + 2] for row in ck["curve"]]  # older: no score
         torch.set_rng_state(ck["torch_rng"])
         env = BatchedEnv(
-            task, args.n_envs, args.backend, device=None if host else device, seed=args.seed + step
+            task,
+            args.n_envs,
+            args.backend,
+            device=None if host else device,
+            seed=args.seed + step,
+            mask_violation=violation,
         )  # a fresh stream for the continued run
         print(f"resumed {run} at step {step:,}")
     groups = {k: task.group(k) for k in agents}

@@ -175,3 +175,35 @@ def test_the_end_of_an_undiscounted_game_is_not_bootstrapped() -> None:
     term, done = torch.tensor([False, False, True]), torch.tensor([False, True, True])
     assert no_future(term, done, 1.0).tolist() == [False, True, True]
     assert no_future(term, done, 0.95).tolist() == [False, False, True]
+
+
+def test_a_fixed_tax_acts_from_the_start_of_the_curriculum(tmp_path: Path) -> None:
+    """Upstream's fixed-rate baselines: consumers and firms learn under the curriculum while the government keeps
+    its flat rate, which the curriculum's early government mask (no tax yet) would forbid a learner."""
+    from econbench.curriculum import from_task
+    from econbench.registry import make_task
+
+    task = make_task("econbench/RBCTax-v0")
+    assert from_task(task).at(0.0).params["government_mask_progress"] == 0.0  # the mask allows only no tax
+    sppo = _module()
+    run = sppo.main(
+        [
+            "--task",
+            "econbench/RBCTax-v0",
+            "--learn",
+            "consumers",
+            "firms",
+            "--fixed",
+            "flat_tax_20",
+            "--total-timesteps",
+            "80",
+            "--n-envs",
+            "4",
+            "--num-steps",
+            "10",
+            "--out",
+            str(tmp_path),
+            "--skip-eval",
+        ]
+    )
+    assert json.loads((run / "policy.json").read_text())["groups"]["government"] == {"named": "flat_tax_20"}
