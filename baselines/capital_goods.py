@@ -10,6 +10,7 @@ the rebated market shares), and to the competitive equilibrium?
     python baselines/capital_goods.py planner_1hh --quick   # one exercise, CI budget
     python baselines/capital_goods.py --summary             # collect results into summary.md
     python baselines/capital_goods.py --card                # and the full-budget ones into the cards
+    python baselines/capital_goods.py --export              # shipped planner runs -> the tasks' named policies
     python baselines/capital_goods.py firms_2v2 --trained-gap 300000 --runs baselines/checkpoints
                                                             # add trained best-response gaps to a report
 
@@ -73,6 +74,7 @@ from econbench.metrics import equilibrium_gap, evaluate
 from econbench.registry import make_task
 
 OUT = HERE / "results" / "capital_goods"
+SHIPPED = HERE / "checkpoints"
 RUNS = HERE / "runs"
 HOUSEHOLDS, MARKET, PLANNER = (
     "econbench/CapitalGoods-v0",
@@ -432,6 +434,7 @@ CARD_KEYS = (
     "score_ci95",
     "constant_saving",
     "ce_gain_over_constant",
+    "ce_gain_over_constant_iqm",
     "normalized_regret",
     "ce_loss_to_optimum",
     "percent_of_optimum",
@@ -476,9 +479,44 @@ def write_cards(out_dir: Path = OUT) -> list[Path]:
             path,
             CARD_MARK,
             t,
-            "shared_ppo.py, seed 0; parameters overridden as in `params`; scores under this card's protocol.",
+            "shared_ppo.py, seed 0; ce_gain_over_constant_iqm: [IQM, 95 % interval] over the training seeds where several"
+            " were run; parameters overridden as in `params`; scores under this card's protocol.",
         )
         written.append(path)
+    return written
+
+
+EXPORTED = ("planner_1hh", "planner_4hh", "planner_10x10")  # the issue's planners: named policies of their economy
+
+
+def export_runs(names: Sequence[str], runs: Path = SHIPPED, dest: Path | None = None) -> list[Path]:
+    """Each shipped run of the exercises (``<exercise>_seed<s>``) as the named policy ``shared_ppo_cpu_seed<s>`` of
+    every task with that economy's parameters (``dest``: ``econbench/envs/capital_goods/trained/``)."""
+    from econbench.envs.capital_goods import trained
+    from econbench.learn.runs import read_checkpoint
+    from econbench.policies.shipped import params_record
+
+    dest = trained.TRAINED_DIR if dest is None else dest
+    written = []
+    for name in names:
+        ex = EXERCISES[name]
+        task = make_task(ex.task, **ex.params)
+        found = sorted((runs / task.name).glob(f"{name}_seed*/policy.json"))
+        if not found:
+            raise SystemExit(f"{name}: no shipped runs in {runs / task.name} (train with --seeds ... --ship first)")
+        for policy in found:
+            run = policy.parent
+            seed = int(run.name.rsplit("_seed", 1)[1])
+            meta = {
+                "source": f"baselines/capital_goods.py {name} --seeds ... --ship: {_rel(run)}",
+                "exercise": name,
+                "seed": seed,
+                "timesteps": int(read_checkpoint(run)["step"]),
+                "trainer": "econbench.learn.shared_ppo",
+            }
+            folder = dest / name / f"shared_ppo_cpu_seed{seed}"
+            written.append(trained.export(folder, run, meta, params=params_record(task.params)))
+            print(written[-1])
     return written
 
 
@@ -501,6 +539,7 @@ class Args:
     ship: bool = False  # allow training into --runs inside baselines/checkpoints/ (replaces the shipped runs)
     summary: bool = False  # only collect the reports into summary.md
     card: bool = False  # only write the full-budget reports into the cards' [learned_scores]
+    export: bool = False  # only export the shipped runs of the exercises (default: the planners) as named policies
     trained_gap: int = 0  # STEPS > 0, no training: add each group's trained best-response gap (agent 0 retrained)
     rescore: bool = False  # no training: report the runs in --runs again (--runs baselines/checkpoints: the shipped)
     list: bool = False  # list the exercises and stop
@@ -517,6 +556,8 @@ def main(argv: Sequence[str] | None = None) -> list[Path]:
         raise SystemExit(f"unknown exercise(s) {unknown}; known: {list(EXERCISES)}")
     if args.card:
         return write_cards(args.out)
+    if args.export:
+        return export_runs(args.exercises or EXPORTED)
     args.out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in [] if args.summary else (args.exercises or list(EXERCISES)):

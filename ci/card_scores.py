@@ -36,6 +36,20 @@ def entry(task_id: str, policy: str) -> dict[str, Any]:
     return out
 
 
+_TABLE = re.compile(r"^\[reference_scores\.[^\]]+\]\n(?:(?!\[)(?!# ).*\n)*", re.M)
+
+
+def _insert(text: str, block: str) -> str:
+    """After the card's last reference-score table: a generated block at the end of the card (the learned scores
+    that ``cards.write_learned_block`` rewrites) must not swallow it."""
+    last = None
+    for last in _TABLE.finditer(text):
+        pass
+    if last is None:
+        return text.rstrip("\n") + "\n" + block
+    return text[: last.end()] + block + text[last.end() :]
+
+
 def write(task_id: str, policies: Sequence[str] | None = None, replace: bool = False) -> list[str]:
     """Append (or with ``replace`` rewrite) the tables; returns the policies written."""
     path = cards_dir() / f"{short_name(task_id)}.toml"
@@ -48,7 +62,7 @@ def write(task_id: str, policies: Sequence[str] | None = None, replace: bool = F
             f"{k} = {toml_value(v)}\n" for k, v in entry(task_id, name).items()
         )
         pattern = re.compile(rf"^\[reference_scores\.{re.escape(name)}\]\n(?:(?!\[).*\n)*", re.M)
-        text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n" + block
+        text = pattern.sub(lambda _: block, text) if pattern.search(text) else _insert(text, block)
         print(f"{task_id}: {name} -> {block.splitlines()[1]}")
     path.write_text(text)
     cards._raw.cache_clear()

@@ -92,6 +92,20 @@ def test_quick_exercises_report_the_drafts_measures(tmp_path: Path) -> None:
         assert 0.5 < r["capital_over_k_ss_constant_saving"] < 1.5
     table = (out / "summary.md").read_text()
     assert "| planner_1hh |" in table and "| households_own_5 |" in table
+    # --export: the run as a float64 named-policy folder of exactly its economy, scoring as the run did
+    from econbench.metrics import evaluate
+    from econbench.policies import load
+    from econbench.registry import make_task
+
+    (folder,) = cg.export_runs(["planner_1hh"], runs=tmp_path / "runs", dest=tmp_path / "trained")
+    pf = load(folder)
+    assert folder.name == "shared_ppo_cpu_seed0" and pf.spec.provenance["timesteps"] == 2_048
+    assert pf.spec.params["n_households"] == 1 and pf.spec.params["beta"] == make_task(planner["task_id"]).params.beta
+    task = make_task(planner["task_id"])
+    assert evaluate(task, str(folder), episodes=2).mean == pytest.approx(
+        evaluate(task, str(tmp_path / "runs" / "CapitalGoods-Planner-v0" / "planner_1hh_seed0"), episodes=2).mean,
+        rel=1e-6,
+    )
 
 
 @pytest.mark.parametrize("name", ["planner_1hh", "planner_4hh", "planner_10x10"])
