@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
+import functools
+import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from econbench.core import Task
 from econbench.plots import Curve
 from econbench.registry import make_task
 
@@ -17,15 +21,41 @@ SCORED = "mean_discounted_return"  # what the score measures, where the trainer 
 UNDISCOUNTED = "mean_episode_return"
 
 
-def trained_runs(task_name: str, roots: Sequence[Path] = ()) -> list[Path]:
-    """Checkpoint folders of a task: the shipped ones, then those under each of ``roots`` (the main job's runs)."""
-    return [
-        p
-        for root in (SHIPPED, *roots)
-        if (root / task_name).is_dir()
-        for p in sorted((root / task_name).iterdir())
-        if (p / "policy.json").is_file() and (p / "meta.json").is_file()
-    ]
+def _trained_on(run: Path, task: Task) -> bool:
+    """Whether a shared-PPO run folder trained this task's economy: its task's parameters with the run's overrides
+    are this task's, and its networks are groups of this task (a run of ``CapitalGoods-Planner-v0`` with 10 x 10
+    goods is a run of ``CapitalGoods-Planner-10x10-v0``)."""
+    spec = json.loads((run / "policy.json").read_text())
+    try:
+        params = _economy(spec["task_id"], json.dumps(spec.get("params", {}), sort_keys=True))
+    except (KeyError, ValueError, TypeError):  # a run of a task or parameters this version no longer has
+        return False
+    return params == task.params and set(spec.get("groups", {})) <= {g.name for g in task.groups}
+
+
+@functools.cache
+def _economy(task_id: str, params: str) -> Any:
+    return make_task(task_id, **json.loads(params)).params
+
+
+def trainer(run: Path) -> str:
+    return "SB3 PPO" if (run / "meta.json").is_file() else "shared PPO"
+
+
+def trained_runs(task: Task, roots: Sequence[Path] = ()) -> list[Path]:
+    """Checkpoint folders of a task: the shipped ones, then those under each of ``roots`` (the main job's runs).
+    SB3 runs (``meta.json``) sit under their task's name; shared-PPO runs (``checkpoint.pt``) count wherever they
+    were trained on this task's economy."""
+    found = []
+    for root in (SHIPPED, *roots):
+        for p in sorted(root.glob("*/*/policy.json")):
+            run = p.parent
+            if (run / "meta.json").is_file():
+                if run.parent.name == task.name:
+                    found.append(run)
+            elif (run / "checkpoint.pt").is_file() and _trained_on(run, task):
+                found.append(run)
+    return found
 
 
 def read_curves(runs: Sequence[Path], labels: Sequence[str]) -> list[Curve]:
@@ -65,19 +95,22 @@ def write_figures(task_ids: Sequence[str], folder: str | Path, runs: Sequence[Pa
     written = []
     for task_id in task_ids:
         task = make_task(task_id)
-        found = trained_runs(task.name, runs)
+        found = trained_runs(task, runs)
         reference = task.card["protocol"]["reference_policy"]
         policies: list[str] = (["exact"] if "exact" in task.policies else []) + [reference]
         labels = (["exact"] if "exact" in task.policies else []) + [f"{reference} (reference)"]
-        if found and task.is_single_agent:
-            policies.append(str(found[0]))
-            labels.append(f"SB3 PPO {_label(found[0])}")
+        own = [r for r in found if r.parent.name == task.name]  # a policy folder acts on the task it names
+        if own and task.is_single_agent:
+            policies.append(str(own[0]))
+            labels.append(f"{trainer(own[0])} {_label(own[0])}")
         written.append(plot_rollout(task, policies, folder / f"{task.name}-rollout.png", labels=labels))
         curves = read_curves(found, [_label(run) for run in found])
         if curves:
             written.append(
                 plot_learning_curves(
-                    curves, folder / f"{task.name}-learning.png", f"{task.name}: SB3 PPO learning curves"
+                    curves,
+                    folder / f"{task.name}-learning.png",
+                    f"{task.name}: {' and '.join(sorted({trainer(r) for r in found}))} learning curves",
                 )
             )
     return written

@@ -111,3 +111,25 @@ def test_write_figures_reads_runs_from_the_output_folder(tmp_path: Path) -> None
     written = write_figures([OPERATOR], tmp_path / "figures", runs=[runs])
     assert [p.name for p in written] == ["EVCharging-Operator-v0-rollout.png", "EVCharging-Operator-v0-learning.png"]
     assert all(p.is_file() and p.read_bytes()[:4] == b"\x89PNG" for p in written)
+
+
+def test_shared_ppo_runs_count_for_every_task_of_their_economy(tmp_path: Path, figures: list[Any]) -> None:
+    """A shared-PPO run counts where its economy is the task's: the 10 x 10 planner exercise (trained on
+    CapitalGoods-Planner-v0 with overrides) is CapitalGoods-Planner-10x10-v0's, the 4-household one is nobody's."""
+    from econbench.leaderboard.figures import trained_runs
+
+    ten = trained_runs(make_task("econbench/CapitalGoods-Planner-10x10-v0"))
+    assert [r.name for r in ten] == [f"planner_10x10_seed{s}" for s in range(3)]
+    one = [r.name for r in trained_runs(make_task("econbench/CapitalGoods-Planner-v0"))]
+    assert one == [f"planner_1hh_seed{s}" for s in range(3)]
+    assert not trained_runs(make_task("econbench/CapitalGoods-Planner-v0", n_households=3))
+    written = write_figures(["econbench/CapitalGoods-Planner-10x10-v0"], tmp_path)
+    assert [p.name for p in written] == [
+        "CapitalGoods-Planner-10x10-v0-rollout.png",
+        "CapitalGoods-Planner-10x10-v0-learning.png",
+    ]
+    ax = figures[-1].axes[0]
+    assert ax.get_title() == "CapitalGoods-Planner-10x10-v0: shared PPO learning curves"
+    assert "discounted return" in ax.get_ylabel()  # the score's quantity: every run logged it
+    legend_matches_lines(ax)
+    assert len(ax.get_legend().get_texts()) == 3
