@@ -18,7 +18,7 @@ from econbench.registry import make_task
 ROOT = Path(__file__).resolve().parents[2]
 PLANNERS = {  # exercise -> (task ID, parameters)
     "planner_1hh": ("econbench/CapitalGoods-Planner-v0", {}),
-    "planner_4hh": ("econbench/CapitalGoods-Planner-v0", {"n_households": 4}),
+    "planner_4hh": ("econbench/CapitalGoods-Planner-4-v0", {}),
     "planner_10x10": ("econbench/CapitalGoods-Planner-10x10-v0", {}),
 }
 LEARNED = [f"shared_ppo_cpu_seed{s}" for s in range(3)]
@@ -34,6 +34,11 @@ def test_each_planner_economy_lists_its_own_three_seeds(exercise: str) -> None:
         assert pf.spec.params == shipped.params_record(task.params)
         assert pf.spec.provenance["exercise"] == exercise and pf.spec.provenance["seed"] == int(name[-1])
         assert all(g.network.dtype == "float64" for g in pf.spec.groups.values())
+
+
+def test_the_same_economy_by_parameters_lists_them_too() -> None:
+    by_params = make_task("econbench/CapitalGoods-Planner-v0", n_households=4)
+    assert [n for n in sorted(by_params.policies) if n.startswith("shared_ppo")] == LEARNED
 
 
 def test_other_economies_and_groups_list_none() -> None:
