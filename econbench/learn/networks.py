@@ -106,23 +106,14 @@ class GroupAgent(nn.Module):
         return action, logp, ent if entropy else None
 
 
-def to_env_action(g: GroupSpec, a: torch.Tensor, host: bool = True) -> Any:
+def action_mapping(g: GroupSpec, device: torch.device | str, host: bool = True) -> Any:
     """Network actions to the task's: discrete indices as they are; Gaussian [-1, 1] mapped onto the bounds.
 
-    ``host``: NumPy for a NumPy env; otherwise a tensor left on the networks' device.
+    The bounds go to the device once (the rollout maps every step); ``host``: NumPy for a NumPy env, otherwise a
+    tensor left on the networks' device.
     """
     if isinstance(g.action, DiscreteSpec):
-        out = a.long()
-    else:
-        low, high = (torch.tensor(np.array(v, dtype=np.float64), device=a.device) for v in g.action.bounds())
-        out = low + (a.double().clamp(-1.0, 1.0) + 1.0) * 0.5 * (high - low)
-    return out.cpu().numpy() if host else out
-
-
-def action_mapping(g: GroupSpec, device: torch.device | str, host: bool = True) -> Any:
-    """:func:`to_env_action` for one group with its bounds on the device once (the rollout calls it every step)."""
-    if isinstance(g.action, DiscreteSpec):
-        return lambda a: a.cpu().numpy() if host else a
+        return lambda a: a.long().cpu().numpy() if host else a.long()
     low, high = (torch.tensor(np.array(v, dtype=np.float64), device=device) for v in g.action.bounds())
     half = 0.5 * (high - low)
 
@@ -131,6 +122,11 @@ def action_mapping(g: GroupSpec, device: torch.device | str, host: bool = True) 
         return out.cpu().numpy() if host else out
 
     return mapped
+
+
+def to_env_action(g: GroupSpec, a: torch.Tensor, host: bool = True) -> Any:
+    """:func:`action_mapping` of one batch."""
+    return action_mapping(g, a.device, host)(a)
 
 
 def as_tensor(x: Any, device: torch.device | str = "cpu") -> torch.Tensor:
