@@ -16,11 +16,16 @@ protocol on this machine's scale (the budget is in econbench/learn/hyperparams/s
 5. ``ship`` (not part of ``all``): each learned run's actors exported as a named
    policy of the RBC tasks (``econbench/envs/rbc/trained/shared_ppo_cpu_seed<s>/``,
    what RBCTax-Government-v0's others can follow) and its checkpoint, without
-   optimiser state, in ``baselines/checkpoints/RBCTax-v0/``.
+   optimiser state, in ``baselines/checkpoints/RBCTax-v0/``;
+6. ``trend`` (not part of ``all``): the reports of several budgets (``--budgets``, one ``--out``
+   folder each) side by side: ``trend.json``, ``trend.md`` and ``rbc_budget_trend.png`` in ``--out``,
+   the direction of the paper's regime as experience grows.
 
     python baselines/rbc_reproduce.py --workers 2     # all stages; finished runs are skipped
     python baselines/rbc_reproduce.py --stage report  # tables and figure from finished runs
     python baselines/rbc_reproduce.py --stage ship    # ship the learned profiles
+    python baselines/rbc_reproduce.py --timesteps 64000 --out runs/rbc_64k   # another experience budget
+    python baselines/rbc_reproduce.py --stage trend --budgets runs/rbc_64k runs/rbc_256k runs/rbc_1M --out runs/trend
 """
 
 import json
@@ -218,6 +223,7 @@ def stage_report(out: Path, seeds: Sequence[int], rates: Sequence[int]) -> dict[
     learned_w = [measured[p]["welfare"] for p in learned]
     summary: dict[str, Any] = {
         "task": TASK,
+        "timesteps": sorted({json.loads((p / "eval.json").read_text())["timesteps"] for p in measured}),
         "paper": PAPER,
         "sampled_episodes": SAMPLED_EPISODES,
         "learned": {
@@ -404,6 +410,99 @@ def stage_ship(out: Path, seeds: Sequence[int]) -> None:
         print(dest)
 
 
+def budget_row(summary: dict[str, Any]) -> dict[str, Any]:
+    """One budget's headline numbers: learned welfare against the best fixed rate, and each group's BR gain."""
+    steps = summary.get("timesteps")
+    if not steps or len(steps) != 1:
+        raise ValueError(f"a budget's summary.json must name one training budget, got timesteps={steps!r}")
+    best = summary["fixed"][summary["best_fixed"]]
+    ratios = np.asarray(summary["learned"]["per_seed"])[:, None] / np.asarray(best["per_seed"])[None, :] - 1.0
+    return {
+        "timesteps": steps[0],
+        "learned": summary["learned"],
+        "best_fixed": summary["best_fixed"],
+        "best_fixed_welfare": best,
+        "gain_over_best_fixed": summary["welfare_gain_over_best_fixed"]["mean"],
+        "gain_pairs": ratios.ravel().tolist(),
+        "br_relative": {g: d["relative"] for g, d in summary["best_response"].items()},
+        "br_timesteps": {g: d["timesteps"] for g, d in summary["best_response"].items()},
+    }
+
+
+def stage_trend(out: Path, budgets: Sequence[Path]) -> dict[str, Any]:
+    """The budgets' reports side by side: how the learned tax and the best-response gains move with experience."""
+    missing = [str(b) for b in budgets if not (b / "summary.json").is_file()]
+    if missing:
+        raise SystemExit(f"--budgets: no summary.json in {missing} (run --stage report there first)")
+    rows = sorted(
+        (budget_row(json.loads((b / "summary.json").read_text())) for b in budgets), key=lambda r: r["timesteps"]
+    )
+    trend = {"task": TASK, "paper": PAPER, "budgets": rows}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "trend.json").write_text(json.dumps(trend, indent=2) + "\n")
+    lines = [
+        "| env-steps per run | learned tax policy | best fixed rate (consumers, firms learn) | learned vs best fixed "
+        "(seed pairs) | consumers' BR gain | firms' | government's |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        br = {g: f"{d['mean']:.2%} [{d['ci95'][0]:.2%}, {d['ci95'][1]:.2%}]" for g, d in r["br_relative"].items()}
+        lines.append(
+            f"| {r['timesteps']:,} | {r['learned']['mean']:,.0f} [{r['learned']['ci95'][0]:,.0f}, "
+            f"{r['learned']['ci95'][1]:,.0f}] | {r['best_fixed']}: {r['best_fixed_welfare']['mean']:,.0f} | "
+            f"{r['gain_over_best_fixed']:+.1%} ({min(r['gain_pairs']):+.1%} to {max(r['gain_pairs']):+.1%}) | "
+            + " | ".join(br.get(g, "-") for g in GROUPS)
+            + " |"
+        )
+    lines += [
+        "",
+        f"The paper (full scale): learned vs best fixed about {PAPER['welfare_gain_over_best_fixed']:+.0%}; "
+        "best-response gains under "
+        + ", ".join(f"{v:.0%} ({g})" for g, v in PAPER["br_relative"].items())
+        + ". Welfare with policies sampled; intervals are 95 % Student-t over the training seeds.",
+    ]
+    (out / "trend.md").write_text("\n".join(lines) + "\n")
+    trend_figure(rows, out / "rbc_budget_trend.png")
+    print("\n".join(lines))
+    return trend
+
+
+def trend_figure(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = np.asarray([r["timesteps"] for r in rows], dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    ax = axes[0]
+    gains = np.asarray([r["gain_over_best_fixed"] for r in rows]) * 100
+    ax.plot(x, gains, "o-", color="tab:orange", label="learned vs best fixed rate (ratio of means)")
+    for xi, r in zip(x, rows, strict=True):
+        ax.scatter([xi] * len(r["gain_pairs"]), np.asarray(r["gain_pairs"]) * 100, color="k", s=8, zorder=3)
+    ax.axhline(PAPER["welfare_gain_over_best_fixed"] * 100, color="tab:red", ls="--", label="the paper, full scale")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set(xscale="log", xlabel="env-steps per training run", ylabel="welfare gain, %")
+    ax.set_title("Learned tax policy against the best fixed rate\n(dots: every pair of training seeds)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    for g, color in zip(GROUPS, ("tab:green", "tab:blue", "tab:purple"), strict=True):
+        d = [r["br_relative"].get(g) for r in rows]
+        if not all(d):
+            continue
+        m = np.asarray([v["mean"] for v in d]) * 100
+        lo = np.asarray([v["ci95"][0] for v in d]) * 100
+        hi = np.asarray([v["ci95"][1] for v in d]) * 100
+        ax.plot(x, m, "o-", color=color, label=f"{g} (paper: < {PAPER['br_relative'][g]:.0%})")
+        ax.fill_between(x, lo, hi, color=color, alpha=0.15)
+    ax.set(xscale="log", xlabel="env-steps per training run", ylabel="best-response gain, % of the group's return")
+    ax.set_title("Trained best response per group (95 % CI over seeds)", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 @dataclass
 class Args:
     out: str = str(HERE / "runs" / "rbc_reproduction")  # folder of the runs and the report
@@ -412,7 +511,8 @@ class Args:
     timesteps: int = 0  # training budget per run (0: econbench/learn/hyperparams/shared_ppo.toml's)
     br_timesteps: int = 80_000  # env-steps of each trained best response
     workers: int = 2  # processes at a time (one core each)
-    stage: Literal["all", "train", "br", "report", "ship"] = "all"
+    stage: Literal["all", "train", "br", "report", "ship", "trend"] = "all"
+    budgets: list[Path] = field(default_factory=list)  # --stage trend: one --out folder per training budget
     br_job: tuple[str, str, int, int, str] | None = None  # internal (stage br): RUN GROUP SEED TIMESTEPS DEST
 
 
@@ -434,6 +534,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         stage_report(out, a.seeds, a.rates)
     if a.stage == "ship":
         stage_ship(out, a.seeds)
+    if a.stage == "trend":
+        stage_trend(out, a.budgets)
 
 
 if __name__ == "__main__":
