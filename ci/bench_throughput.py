@@ -359,13 +359,15 @@ if not SHORT:
 PPO_UPDATES = 2 if SHORT else 5  # measured updates, each of the task's own batch (n_envs x num_steps)
 PPO_FEWER = {"econbench/RICECooperation-Bilateral-v0": 1}  # measured updates of a task whose update takes minutes
 PPO_ROUNDS = 1 if SHORT else 3
-# Agent-steps/s of the trainer before issue 19 (commit 90b0c75, ci/throughput.sh on this 2-core machine, one torch
-# thread): the baseline of the issue's 3x goal, printed beside each rate.
+# Agent-steps/s of the trainer before issue 19: commit 90b0c75 with today's hyperparameter tables, on this 2-core
+# machine idle (RICE: one other process), one torch thread, medians of 2 rounds alternating with the new code
+# (RBC 124k, oligopoly 104k, EV 414k, RICE-Bilateral 15.0k in the same rounds). The issue's own figures (RBC 73k,
+# oligopoly 56k) were taken under load; these are the stricter baseline of its 3x goal, printed beside each rate.
 PPO_BEFORE = {
-    RBC_ID: 73_000.0,
-    "econbench/InvestmentOligopoly-v0": 56_000.0,
-    "econbench/RICECooperation-Bilateral-v0": 1_460.0,
-    "econbench/EVCharging-v0": 310_000.0,
+    RBC_ID: 100_000.0,
+    "econbench/InvestmentOligopoly-v0": 79_000.0,
+    "econbench/RICECooperation-Bilateral-v0": 7_900.0,  # at its table since the RICE baselines (16 x 60, 8,192 rows)
+    "econbench/EVCharging-v0": 395_000.0,
 }
 
 PPO_RATES: dict[str, dict[str, Any]] = {}  # task -> env-steps/s, agent-steps/s, batch, simulation share, bound
