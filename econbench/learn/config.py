@@ -70,6 +70,7 @@ class SharedPPOConfig:
     ship: bool = False  # allow OUT inside baselines/checkpoints/ (the shipped runs; see econbench.learn.outputs)
     run_name: str = ""
     resume: bool = False
+    checkpoint_every_s: float = 30.0  # write checkpoint.pt and the policy folder at most this often (and at the end)
     eval_episodes: int | None = None  # default: the card's protocol
     skip_eval: bool = False  # no final evaluation (a best-response run is scored by its caller)
     deviate: int = -1  # >= 0: only this agent of the (single) learning group learns; its peers keep the fixed policy

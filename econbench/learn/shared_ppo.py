@@ -181,6 +181,7 @@ def train(args: SharedPPOConfig) -> Path:
     scores: deque[float] = deque(maxlen=100)
     lengths: deque[int] = deque(maxlen=100)
     t0, start = time.perf_counter(), step
+    saved = t0
     bar = tqdm(total=total, initial=step, unit="step", unit_scale=True, mininterval=1.0)
     while step < total:
         if cur is not None:
@@ -271,6 +272,9 @@ def train(args: SharedPPOConfig) -> Path:
                 {"curriculum/iteration": point.iteration, **{f"curriculum/{p}": v for p, v in point.params.items()}}
             )
         tracker.log(stats, step)
+        if step < total and time.perf_counter() - saved < args.checkpoint_every_s:
+            continue  # RBC updates every 0.3 s: a checkpoint and a policy export each time cost 5 % of the run
+        saved = time.perf_counter()
         torch.save(
             {
                 "agents": {k: a.state_dict() for k, a in agents.items()},

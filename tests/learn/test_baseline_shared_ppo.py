@@ -207,3 +207,26 @@ def test_a_fixed_tax_acts_from_the_start_of_the_curriculum(tmp_path: Path) -> No
         ]
     )
     assert json.loads((run / "policy.json").read_text())["groups"]["government"] == {"named": "flat_tax_20"}
+
+
+@pytest.mark.parametrize("every, saves", [(0.0, 4), (1e9, 1)])
+def test_checkpoints_at_most_every_interval_and_at_the_end(
+    every: float, saves: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from econbench.learn import shared_ppo
+    from econbench.learn.config import SharedPPOConfig
+
+    steps: list[int] = []
+    real = torch.save
+    monkeypatch.setattr(shared_ppo.torch, "save", lambda obj, f: (steps.append(obj["step"]), real(obj, f)))
+    cfg = SharedPPOConfig.for_task(
+        "econbench/InvestmentOligopoly-v0",
+        total_timesteps=4 * 8 * 16,
+        n_envs=8,
+        num_steps=16,
+        out=str(tmp_path),
+        skip_eval=True,
+        checkpoint_every_s=every,
+    )
+    shared_ppo.train(cfg)
+    assert len(steps) == saves and steps[-1] == 4 * 8 * 16
