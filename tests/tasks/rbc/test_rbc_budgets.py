@@ -18,7 +18,7 @@ RESULTS = Path(__file__).resolve().parents[3] / "baselines" / "results"
 
 
 def _summary(steps: int, learned: list[float], best: list[float], consumers: float) -> dict:
-    ci = {"mean": 0.0, "ci95": [0.0, 0.0], "per_seed": []}
+    ci = {"mean": 0.0, "ci95": [0.0, 0.0], "per_seed": [0.01, 0.02, 0.5]}
     br = {
         g: {"relative": {**ci, "mean": consumers if g == "consumers" else 0.01}, "timesteps": 64000}
         for g in ("consumers", "firms", "government")
@@ -57,3 +57,14 @@ def test_trend_orders_budgets_and_pairs_every_seed(tmp_path: Path) -> None:
     (tmp_path / "two" / "summary.json").write_text(json.dumps({**_summary(10, [1.0], [1.0], 0), "timesteps": [10, 20]}))
     with pytest.raises(ValueError, match="one training budget"):
         rbc.stage_trend(tmp_path / "out", [tmp_path / "two"])
+
+
+def test_shipped_trend_is_its_budgets_reports(tmp_path: Path) -> None:
+    """baselines/results/rbc_budgets/trend.json is what --stage trend makes of the three budgets' reports."""
+    rbc = baseline_script("rbc_reproduce")
+    budgets = [RESULTS / "rbc_budgets" / "64k", RESULTS / "rbc_reproduction", RESULTS / "rbc_budgets" / "1M"]
+    trend = rbc.stage_trend(tmp_path, budgets)
+    assert [r["timesteps"] for r in trend["budgets"]] == [64_000, 256_000, 1_024_000]
+    assert trend == json.loads((RESULTS / "rbc_budgets" / "trend.json").read_text())
+    for r in trend["budgets"]:  # each budget: 3 learned runs against 3 runs of the best fixed rate
+        assert len(r["learned"]["per_seed"]) == len(r["best_fixed_welfare"]["per_seed"]) == 3
