@@ -23,8 +23,8 @@ UNDISCOUNTED = "mean_episode_return"
 
 def _trained_on(run: Path, task: Task) -> bool:
     """Whether a shared-PPO run folder trained this task's economy: its task's parameters with the run's overrides
-    are this task's, and its networks are groups of this task (a run of ``CapitalGoods-Planner-v0`` with 10 x 10
-    goods is a run of ``CapitalGoods-Planner-10x10-v0``)."""
+    are this task's, and its networks are groups of this task (a run of one ID with parameter overrides is a run of
+    the ID whose card sets those parameters)."""
     spec = json.loads((run / "policy.json").read_text())
     try:
         params = _economy(spec["task_id"], json.dumps(spec.get("params", {}), sort_keys=True))
