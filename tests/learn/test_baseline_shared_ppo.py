@@ -6,6 +6,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -130,25 +131,17 @@ def test_learning_improves_the_duopoly_profile(tmp_path: Path) -> None:
     assert curve[-1, 1] > curve[0, 1]  # mean episode return of the firms rose
 
 
+def _tiny_rbc_run(sppo: Any, out: Path, *extra: str) -> Path:
+    """Two updates of 4 RBC economies x 10 quarters, unscored."""
+    args = ["--task", "econbench/RBCTax-v0", "--total-timesteps", "80", "--n-envs", "4", "--num-steps", "10"]
+    return sppo.main([*args, "--out", str(out), "--skip-eval", *extra])
+
+
 def test_run_folders_are_policies_for_econbench_metrics_and_can_sample(tmp_path: Path) -> None:
     from econbench.metrics import evaluate
 
     sppo = _module()
-    run = sppo.main(
-        [
-            "--task",
-            "econbench/RBCTax-v0",
-            "--total-timesteps",
-            "80",
-            "--n-envs",
-            "4",
-            "--num-steps",
-            "10",
-            "--out",
-            str(tmp_path),
-            "--skip-eval",
-        ]
-    )
+    run = _tiny_rbc_run(sppo, tmp_path)
     task, argmax = runs.load_profile(run)
     by_folder = evaluate("econbench/RBCTax-v0", str(run), episodes=2)  # a run folder is a policy spec
     assert by_folder.mean == pytest.approx(evaluate(task, argmax, episodes=2).mean, rel=1e-12)
@@ -185,27 +178,7 @@ def test_a_fixed_tax_acts_from_the_start_of_the_curriculum(tmp_path: Path) -> No
 
     task = make_task("econbench/RBCTax-v0")
     assert from_task(task).at(0.0).params["government_mask_progress"] == 0.0  # the mask allows only no tax
-    sppo = _module()
-    run = sppo.main(
-        [
-            "--task",
-            "econbench/RBCTax-v0",
-            "--learn",
-            "consumers",
-            "firms",
-            "--fixed",
-            "flat_tax_20",
-            "--total-timesteps",
-            "80",
-            "--n-envs",
-            "4",
-            "--num-steps",
-            "10",
-            "--out",
-            str(tmp_path),
-            "--skip-eval",
-        ]
-    )
+    run = _tiny_rbc_run(_module(), tmp_path, "--learn", "consumers", "firms", "--fixed", "flat_tax_20")
     assert json.loads((run / "policy.json").read_text())["groups"]["government"] == {"named": "flat_tax_20"}
 
 
