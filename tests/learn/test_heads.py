@@ -104,3 +104,21 @@ def test_flops_per_agent_step_counts_the_networks_by_hand() -> None:
     assert flops.per_agent_step(make_task("econbench/InvestmentOligopoly-v0"), args) == (actor + critic) * (
         1 + args.update_epochs * 0.5 * 3
     )
+
+
+def test_draws_have_the_heads_probabilities() -> None:
+    """200,000 draws of two heads (widths 3 and 4, one choice masked out): frequencies within 5 sigma of softmax."""
+    torch.manual_seed(1)
+    runs = heads.equal_width_runs([3, 4])
+    logits = torch.tensor([0.5, -1.0, 2.0, 0.0, 3.0, -2.0, 1.0])
+    mask = torch.tensor([True, True, True, True, True, False, True])
+    z = (logits + heads.mask_bias(mask)).expand(200_000, 7)
+    a, logp, _ = heads.sample(z, runs, entropy=False)
+    for h, (at, n) in enumerate(((0, 3), (3, 4))):
+        p = torch.softmax(torch.where(mask[at : at + n], logits[at : at + n], torch.tensor(-1e30)), -1)
+        freq = torch.bincount(a[:, h], minlength=n).double() / a.shape[0]
+        sigma = (p * (1 - p) / a.shape[0]).sqrt().double()
+        assert (freq - p.double()).abs().max() <= 5 * sigma.max(), (freq, p)
+    assert (a[:, 1] != 2).all()  # the masked-out choice is never drawn
+    first, second = (torch.log_softmax(t, -1) for t in torch.where(mask, logits, torch.tensor(-1e30)).split([3, 4]))
+    torch.testing.assert_close(logp[:5], first[a[:5, 0]] + second[a[:5, 1]])
