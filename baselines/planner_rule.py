@@ -5,7 +5,7 @@ has no exact solution, so its learned baselines are measured against constant
 saving alone. This script finds how much a simple state-dependent rule gains
 there, and what the shipped learned planners' shares depend on:
 
-* the rule: household i's spending share is
+* the rule (``econbench.envs.capital_goods.rule``): household i's spending share is
   ``s_ss * exp(b0 + b1 log(K_i/K_ss) + b2 1{z_i high} + b3 1{z_agg high} + b4 log(mean K/K_ss))``
   (clipped to the action's bounds; one capital good per household);
 * the coefficients are tuned by Nelder-Mead from ``b = 0`` (constant saving) on the
@@ -17,6 +17,7 @@ there, and what the shipped learned planners' shares depend on:
 
     python baselines/planner_rule.py                       # planner_4hh: ~1 minute
     python baselines/planner_rule.py --evaluations 40      # a shorter search
+    python baselines/planner_rule.py --ship                # and make it the task's named policy tuned_rule
 
 Writes ``results/capital_goods/<exercise>_rule.json``.
 """
@@ -38,42 +39,21 @@ try:
     import econbench  # noqa: F401
 except ModuleNotFoundError:  # a source checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
+from econbench.backend import get_backend
 from econbench.core import BatchedEnv, Task, profile_actions
+from econbench.envs.capital_goods import rule
+from econbench.envs.capital_goods.rule import FEATURES, ShareRule
 from econbench.learn.runs import load_profile
 from econbench.metrics import evaluate
 from econbench.registry import make_task
 
 OUT = HERE / "results" / "capital_goods"
 SHIPPED = HERE / "checkpoints"
-FEATURES = ("1", "log(K_i/K_ss)", "1{z_i high}", "1{z_agg high}", "log(mean K/K_ss)")
 EXERCISES = {"planner_4hh": {"n_households": 4}}  # baselines/capital_goods.py's planners with no V*
 
 
-def features(task: Task, obs: np.ndarray) -> np.ndarray:
-    """``(envs, households, 5)`` from the planner's observation ``(K_1..K_n, z_1..z_n, z_agg)``."""
-    p, n = task.params, task.params.n_households
-    o = np.asarray(obs)[:, 0]
-    k, zi, za = o[:, :n], o[:, n : 2 * n], o[:, 2 * n : 2 * n + 1]
-    cols = [
-        np.ones_like(k),
-        np.log(k / p.k_ss),
-        (zi >= p.z_idio[1]).astype(k.dtype),
-        np.broadcast_to(za >= p.z_agg[1], k.shape).astype(k.dtype),
-        np.broadcast_to(np.log(k.mean(axis=1, keepdims=True) / p.k_ss), k.shape),
-    ]
-    return np.stack(cols, axis=-1)
-
-
-class ShareRule:
-    """The planner's shares ``s_ss exp(features @ b)``: a NumPy group policy."""
-
-    def __init__(self, task: Task, b: Sequence[float]) -> None:
-        self.task, self.b = task, np.asarray(b, dtype=np.float64)
-
-    def __call__(self, obs: np.ndarray) -> np.ndarray:
-        p = self.task.params
-        share = p.saving_ss * np.exp(features(self.task, obs) @ self.b)
-        return np.clip(share, 0.0, p.max_saving)[:, None, :]
+def share_rule(task: Task, b: Sequence[float]) -> dict[str, Any]:
+    return {"planner": ShareRule(task.params, b, get_backend("numpy"))}
 
 
 def ce_gain(task: Task, policy: Any, seeds: list[int] | None = None) -> tuple[float, float]:
@@ -91,7 +71,7 @@ def policy_coefficients(task: Task, profile: Any, envs: int = 256, steps: int = 
     for t in range(steps):
         actions = profile_actions(profile, obs, dict)
         if t >= burn:
-            xs.append(features(task, obs["planner"]).reshape(-1, len(FEATURES)))
+            xs.append(rule.features(np, task.params, obs["planner"]).reshape(-1, len(FEATURES)))
             ys.append(np.log(np.asarray(actions["planner"])[:, 0].reshape(-1) / task.params.saving_ss))
         obs, *_ = env.step(actions)
     x, y = np.concatenate(xs), np.concatenate(ys)
@@ -107,6 +87,7 @@ class Args:
     held_out: list[int] = field(default_factory=lambda: list(range(100, 110)))  # evaluation seeds the search never saw
     runs: Path = SHIPPED  # where the exercise's learned runs are (<Task>/<exercise>_seed<s>/)
     out: Path = OUT
+    ship: bool = False  # also write econbench/envs/capital_goods/rules/<exercise>.json: the named policy tuned_rule
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -119,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     trace: list[float] = []
 
     def loss(b: np.ndarray) -> float:
-        trace.append(ce_gain(task, {"planner": ShareRule(task, b)})[0])
+        trace.append(ce_gain(task, share_rule(task, b))[0])
         print(f"{len(trace):4d}  b = {np.round(b, 4).tolist()}  CE gain {100 * trace[-1]:+.4f} %", flush=True)
         return -trace[-1]
 
@@ -130,9 +111,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         method="Nelder-Mead",
         options={"maxfev": args.evaluations, "initial_simplex": simplex, "xatol": 1e-3, "fatol": 1e-6},
     )
-    rule = {"planner": ShareRule(task, found.x)}
-    gain, se = ce_gain(task, rule)
-    held, held_se = ce_gain(task, rule, args.held_out)
+    tuned = share_rule(task, found.x)
+    gain, se = ce_gain(task, tuned)
+    held, held_se = ce_gain(task, tuned, args.held_out)
     learned = {}
     for run in sorted((args.runs / task.name).glob(f"{args.exercise}_seed*")):
         profile = load_profile(run)[1]
@@ -150,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "held_out_seeds": args.held_out,
             "held_out_ce_gain_over_constant": held,
             "held_out_score_difference_se": held_se,
-            **policy_coefficients(task, rule),
+            "regression": policy_coefficients(task, tuned),  # the diagnostic on the rule itself: R2 = 1
         },
         "learned": learned,
     }
@@ -161,6 +142,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for name, r in learned.items():
         b = np.round(r["coefficients"], 3).tolist()
         print(f"{name}: CE gain {100 * r['ce_gain_over_constant']:+.4f} %, b = {b}, R2 {r['r2']:.2f}")
+    if args.ship:  # the named policy tuned_rule of this economy's tasks
+        print(
+            rule.write(
+                args.exercise,
+                task.params,
+                found.x.tolist(),
+                {
+                    "source": f"baselines/planner_rule.py --exercise {args.exercise}",
+                    "held_out_ce_gain_over_constant": held,
+                },
+            )
+        )
     print(path)
     return out
 

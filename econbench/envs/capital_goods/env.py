@@ -11,7 +11,7 @@ import numpy as np
 from econbench.backend import Backend, get_backend
 from econbench.cards import params_from_card
 from econbench.core import Array, BoxSpec, GroupPolicy, GroupSpec, PolicyFactory, Task
-from econbench.envs.capital_goods import solution, trained
+from econbench.envs.capital_goods import rule, solution, trained
 from econbench.envs.capital_goods.dynamics import CapitalDynamics, PlannerCapitalDynamics, observation_size
 from econbench.envs.capital_goods.params import CapitalParams
 
@@ -157,6 +157,7 @@ def _build(card: Mapping[str, Any], group: str, overrides: Mapping[str, Any]) ->
     if p.n_households == 1 and p.n_capital == 1:
         policies["exact"] = partial(_exact, group)
     policies.update(trained.shipped(p, group))  # the learned planners of econbench/envs/capital_goods/trained/
+    policies.update(rule.tuned(p, group))  # a five-number saving rule tuned for this economy (rules/)
     gap = household_deviation_gap if group == "households" else None
     exact = solution.summary if "exact" in policies else None
     return Task(card["id"], card, p, (spec,), dyn, p.beta, p.horizon, policies, equilibrium_gap=gap, solution=exact)

@@ -35,14 +35,14 @@ def task() -> Task:
 
 def test_zero_coefficients_are_constant_saving(task: Task) -> None:
     pr = _module()
-    gain, se = pr.ce_gain(task, {"planner": pr.ShareRule(task, np.zeros(5))}, seeds=[7])
+    gain, se = pr.ce_gain(task, pr.share_rule(task, np.zeros(5)), seeds=[7])
     assert gain == 0.0 and se == 0.0
 
 
 def test_the_regression_recovers_a_rules_coefficients(task: Task) -> None:
     pr = _module()
     b = [0.02, -0.5, 0.2, -0.1, 0.3]
-    fit = pr.policy_coefficients(task, {"planner": pr.ShareRule(task, b)}, envs=16, steps=60, burn=10)
+    fit = pr.policy_coefficients(task, pr.share_rule(task, b), envs=16, steps=60, burn=10)
     np.testing.assert_allclose(fit["coefficients"], b, atol=1e-9)
     assert fit["r2"] == pytest.approx(1.0)
 
@@ -52,7 +52,7 @@ def test_the_shipped_rule_keeps_its_gain_on_held_out_seeds(task: Task) -> None:
     the card's episodes, and a 5-number rule is worth more than any learned planner_4hh run."""
     pr = _module()
     r = json.loads(REPORT.read_text())["rule"]
-    gain, _ = pr.ce_gain(task, {"planner": pr.ShareRule(task, r["coefficients"])}, r["held_out_seeds"])
+    gain, _ = pr.ce_gain(task, pr.share_rule(task, r["coefficients"]), r["held_out_seeds"])
     assert gain == pytest.approx(r["held_out_ce_gain_over_constant"], rel=1e-9)
     learned = json.loads(REPORT.read_text())["learned"]
     assert learned and gain > max(x["ce_gain_over_constant"] for x in learned.values()) + 0.001
@@ -66,3 +66,29 @@ def test_a_planner_with_several_goods_is_refused(tmp_path: Path) -> None:
             pr.main(["--exercise", "two_goods", "--out", str(tmp_path)])
     finally:
         del pr.EXERCISES["two_goods"]
+
+
+def test_tuned_rule_is_a_named_policy_of_its_economy_only() -> None:
+    from econbench.registry import make_task
+
+    assert "tuned_rule" in make_task("econbench/CapitalGoods-Planner-4-v0").policies
+    assert "tuned_rule" in make_task("econbench/CapitalGoods-Planner-v0", n_households=4).policies  # the same economy
+    for other in ({}, {"n_households": 4, "beta": 0.97}):
+        assert "tuned_rule" not in make_task("econbench/CapitalGoods-Planner-v0", **other).policies
+    assert "tuned_rule" not in make_task("econbench/CapitalGoods-v0", n_households=4).policies  # households act there
+
+
+def test_tuned_rule_agrees_across_backends(task: Task) -> None:
+    pytest.importorskip("torch")
+    from econbench.backend import get_backend
+    from econbench.core import BatchedEnv
+
+    env = BatchedEnv(task, 8, "numpy", seed=3)
+    obs = env.reset()["planner"]
+    for _ in range(5):
+        obs = env.step({"planner": task.policy("tuned_rule")["planner"](obs)})[0]["planner"]
+    ours = task.policy("tuned_rule")["planner"](obs)
+    torch_backend = get_backend("torch")
+    theirs = task.policy("tuned_rule", torch_backend)["planner"](torch_backend.asarray(obs))
+    np.testing.assert_allclose(torch_backend.to_numpy(theirs), ours, rtol=1e-12)
+    assert not np.allclose(ours, task.params.saving_ss)  # the shares depend on the state
