@@ -19,7 +19,7 @@ there, and what the shipped learned planners' shares depend on:
     python baselines/planner_rule.py --evaluations 40      # a shorter search
     python baselines/planner_rule.py --ship                # and make it the task's named policy tuned_rule
 
-Writes ``results/capital_goods/<exercise>_rule.json``.
+Writes ``results/capital_goods/rules/<exercise>.json``.
 """
 
 import json
@@ -47,7 +47,7 @@ from econbench.learn.runs import load_profile
 from econbench.metrics import evaluate
 from econbench.registry import make_task
 
-OUT = HERE / "results" / "capital_goods"
+OUT = HERE / "results" / "capital_goods" / "rules"  # beside, not among, the exercise reports
 SHIPPED = HERE / "checkpoints"
 EXERCISES = {"planner_4hh": {"n_households": 4}}  # baselines/capital_goods.py's planners with no V*
 
@@ -136,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "learned": learned,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{args.exercise}_rule.json"
+    path = args.out / f"{args.exercise}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"rule: CE gain {100 * gain:+.3f} % (held out {100 * held:+.3f} %), b = {np.round(found.x, 3).tolist()}")
     for name, r in learned.items():

@@ -14,7 +14,7 @@ import pytest
 from econbench.core import Task
 
 ROOT = Path(__file__).resolve().parents[3]
-REPORT = ROOT / "baselines" / "results" / "capital_goods" / "planner_4hh_rule.json"
+REPORT = ROOT / "baselines" / "results" / "capital_goods" / "rules" / "planner_4hh.json"
 
 
 def _module() -> ModuleType:
