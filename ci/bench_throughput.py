@@ -383,7 +383,8 @@ def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatc
     ``PPO_UPDATES`` updates after a one-update warm-up run, no evaluation. The
     batched core's share of the wall time is timed alongside. The bound:
     matmul FLOP/s (:func:`econbench.learn.flops.matmul_flops_per_sec`, same
-    threads) over the networks' FLOPs per agent-step (:func:`econbench.learn.flops.per_agent_step`).
+    threads) over the networks' FLOPs per agent-step (:func:`econbench.learn.flops.per_agent_step`). Beside it
+    the shape bound (:func:`econbench.learn.flops.shape_bound`): the same products timed at their own shapes.
     """
     pytest.importorskip("torch")
     from econbench.core import BatchedEnv
@@ -425,6 +426,7 @@ def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatc
         work = flops.per_agent_step(task, measured)
         rate = measured.total_timesteps / stats.median
         bound = MATMUL[measured.threads] / work
+        shaped = flops.shape_bound(task, measured, measured.threads)
         info = {
             "env_steps_per_sec": rate,
             "agent_steps_per_sec": rate * agents,
@@ -436,11 +438,14 @@ def test_ppo_end_to_end(benchmark: Any, task_id: str, tmp_path: Path, monkeypatc
             "matmul_flops_per_sec": MATMUL[measured.threads],
             "bound_agent_steps_per_sec": bound,
             "fraction_of_bound": rate * agents / bound,
+            "shape_bound_agent_steps_per_sec": shaped,
+            "fraction_of_shape_bound": rate * agents / shaped,
             "before_agent_steps_per_sec": PPO_BEFORE[task_id],
         }
         benchmark.extra_info.update(info)
         PPO_RATES[task_id] = info
         assert rate > 0 and 0 < info["fraction_of_bound"] < 1  # above the bound: the FLOP count is wrong
+        assert 0 < info["fraction_of_shape_bound"] < 1  # faster than its own products: a product is missing
 
 
 # ---------------------------------------------------------------------------- EV charging: one city of N drivers

@@ -83,13 +83,14 @@ def _rbc_summary(tr: Any, bt: Any) -> None:
         tr.section("shared PPO end to end (econbench.learn.shared_ppo: simulation + inference + learning)")
         tr.write_line(
             f"{'task':44s}{'agent-steps/s':>15s}{'before':>10s}{'x':>7s}{'bound':>12s}{'of bound':>10s}"
-            f"{'simulation':>12s}  batch"
+            f"{'shape bound':>13s}{'of it':>7s}{'simulation':>12s}  batch"
         )
         for task_id, r in sorted(bt.PPO_RATES.items()):
             tr.write_line(
                 f"{task_id:44s}{r['agent_steps_per_sec']:>15,.0f}{r['before_agent_steps_per_sec']:>10,.0f}"
                 f"{r['agent_steps_per_sec'] / r['before_agent_steps_per_sec']:>7.1f}"
                 f"{r['bound_agent_steps_per_sec']:>12,.0f}{100 * r['fraction_of_bound']:>9.1f}%"
+                f"{r['shape_bound_agent_steps_per_sec']:>13,.0f}{100 * r['fraction_of_shape_bound']:>6.1f}%"
                 f"{100 * r['simulation_share']:>11.1f}%  {r['n_envs']} envs x {r['num_steps']} steps"
             )
         first = next(iter(bt.PPO_RATES.values()))
@@ -97,6 +98,10 @@ def _rbc_summary(tr: Any, bt: Any) -> None:
             f"bound: {first['matmul_flops_per_sec'] / 1e9:.0f} GFLOP/s of float32 matmul measured here with "
             f"{first['threads']} torch thread(s), over each task's network FLOPs per agent-step "
             "(econbench.learn.flops); goal: half the bound, or 3x the rate before issue 19"
+        )
+        tr.write_line(
+            "shape bound: the same products, each timed at the shape the trainer runs it (flops.shape_bound): "
+            "what is left above it is the work between the products (activations, heads, optimiser, normalisers)"
         )
 
 

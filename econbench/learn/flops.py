@@ -4,6 +4,9 @@ together, the upper bound on the trainer's agent-steps/s that ``ci/bench_through
 Only the networks' matrix products count (2 FLOPs per multiply-add); the
 softmax heads, the normalisers and the simulation are what the bound leaves
 out, so the measured fraction of it says how much time goes elsewhere.
+:func:`shape_bound` times the same products at the shapes the trainer runs them
+(:func:`products`): small inner dimensions run below the peak rate, and what is
+left above that bound is the work between the products.
 """
 
 from __future__ import annotations
@@ -63,3 +66,59 @@ def matmul_flops_per_sec(threads: int, size: int = 1024, rows: int = 4096, repea
         torch.set_num_threads(before)
     times.sort()
     return 2.0 * rows * size * size / times[len(times) // 2]
+
+
+Product = tuple[int, int, int, float]  # (rows, inner, columns, times per update cycle): one float32 matrix product
+
+
+def products(task: Task, args: SharedPPOConfig, learn: list[str] | None = None) -> list[Product]:
+    """The matrix products of one update cycle (a rollout and the update after it), at the shapes the trainer runs
+    them: the actor per step on every agent's row, the critic once over the rollout, then per epoch and minibatch
+    each layer's forward and its backward's weight gradient and (past the first layer) input gradient."""
+    learn = learn or [g.name for g in task.groups]
+    out: list[Product] = []
+    for g in task.groups:
+        if g.name not in learn:
+            continue
+        agent = GroupAgent(g, args.hidden, args.log_std_init, args.activation)
+        rows = args.num_steps * args.n_envs * g.n_agents
+        used = min(args.update_rows, rows) if args.update_rows > 0 else rows
+        size = max(1, used // args.num_minibatches)  # the trainer's minibatches: full ones, then the rest
+        batches = [(size, args.update_epochs * (used // size))] + (
+            [(used % size, args.update_epochs)] * (used % size > 0)
+        )
+        for net, first in ((agent.actor, args.n_envs * g.n_agents), (agent.critic, rows)):
+            for i, m in enumerate(x for x in net.modules() if isinstance(x, nn.Linear)):
+                k, n = m.in_features, m.out_features
+                out.append((first, k, n, float(args.num_steps if net is agent.actor else 1)))  # the rollout's
+                for mb, passes in batches:
+                    out.append((mb, k, n, float(passes)))  # forward
+                    out.append((n, mb, k, float(passes)))  # weight gradient: (out x rows) @ (rows x in)
+                    if i > 0:  # the observations need no gradient
+                        out.append((mb, n, k, float(passes)))
+    return out
+
+
+def shape_bound(task: Task, args: SharedPPOConfig, threads: int, repeats: int = 5) -> float:
+    """Agent-steps/s if the trainer did nothing but its matrix products, each at the rate this machine does it at
+    its own shape (median of ``repeats``): the bound of :func:`per_agent_step` at the peak rate, made honest about
+    the small inner dimensions (an oligopoly's first layer has 2 inputs)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    seconds: dict[tuple[int, int, int], float] = {}
+    try:
+        for m, k, n, _ in products(task, args):
+            if (m, k, n) in seconds:
+                continue
+            a, b = torch.randn(m, k), torch.randn(k, n)
+            a @ b
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                a @ b
+                times.append(time.perf_counter() - t0)
+            seconds[(m, k, n)] = sorted(times)[len(times) // 2]
+    finally:
+        torch.set_num_threads(before)
+    cycle = sum(seconds[(m, k, n)] * times for m, k, n, times in products(task, args))
+    return args.num_steps * args.n_envs * sum(g.n_agents for g in task.groups) / cycle

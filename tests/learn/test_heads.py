@@ -122,3 +122,41 @@ def test_draws_have_the_heads_probabilities() -> None:
     assert (a[:, 1] != 2).all()  # the masked-out choice is never drawn
     first, second = (torch.log_softmax(t, -1) for t in torch.where(mask, logits, torch.tensor(-1e30)).split([3, 4]))
     torch.testing.assert_close(logp[:5], first[a[:5, 0]] + second[a[:5, 1]])
+
+
+def _listed_and_expected(task_id: str, update_rows: int | None = None) -> tuple[float, float]:
+    task, args = make_task(task_id), SharedPPOConfig.for_task(task_id)
+    if update_rows is not None:
+        args.update_rows = update_rows
+    cycle = args.num_steps * args.n_envs * sum(g.n_agents for g in task.groups)
+    listed = sum(2 * m * k * n * times for m, k, n, times in flops.products(task, args)) / cycle
+    skipped = 0.0
+    for g in task.groups:
+        agent = GroupAgent(g, args.hidden, args.log_std_init, args.activation)
+        rows = args.num_steps * args.n_envs * g.n_agents
+        used = min(args.update_rows, rows) if args.update_rows > 0 else rows
+        first = 2 * agent.actor[0].in_features * (agent.actor[0].out_features + agent.critic[0].out_features)
+        skipped += first * used * args.update_epochs / cycle
+    return listed, flops.per_agent_step(task, args) - skipped
+
+
+@pytest.mark.parametrize(
+    ("task_id", "update_rows"),
+    [
+        ("econbench/InvestmentOligopoly-v0", None),
+        ("econbench/InvestmentOligopoly-v0", 1001),  # 8 minibatches of 125 rows and the trainer's last one of 1
+        ("econbench/RBCTax-v0", None),
+        ("econbench/RICECooperation-Bilateral-v0", None),
+    ],
+)
+def test_products_are_the_flop_count_less_the_first_layers_input_gradient(
+    task_id: str, update_rows: int | None
+) -> None:
+    """flops.products lists the shapes the trainer multiplies; their FLOPs are per_agent_step's, except that
+    autograd computes no gradient for the observations (the first layer's input gradient)."""
+    listed, expected = _listed_and_expected(task_id, update_rows)
+    assert listed == pytest.approx(expected, rel=1e-12)
+    task, args = make_task(task_id), SharedPPOConfig.for_task(task_id)
+    g = task.groups[0]
+    rollout = (args.n_envs * g.n_agents, int(np.prod(g.observation.shape)), args.hidden)
+    assert rollout in {(m, k, n) for m, k, n, _ in flops.products(task, args)}  # the rollout's actor, per step
