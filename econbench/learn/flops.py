@@ -12,6 +12,8 @@ left above that bound is the work between the products.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -50,22 +52,32 @@ def per_agent_step(task: Task, args: SharedPPOConfig, learn: list[str] | None = 
     return total / agents
 
 
-def matmul_flops_per_sec(threads: int, size: int = 1024, rows: int = 4096, repeats: int = 9) -> float:
-    """Median FLOP/s of a float32 ``(rows, size) @ (size, size)`` product with ``threads`` torch threads."""
+@contextmanager
+def _threads(threads: int) -> Iterator[None]:
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        a, b = torch.randn(rows, size), torch.randn(size, size)
-        a @ b
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            a @ b
-            times.append(time.perf_counter() - t0)
+        yield
     finally:
         torch.set_num_threads(before)
-    times.sort()
-    return 2.0 * rows * size * size / times[len(times) // 2]
+
+
+def _product_seconds(m: int, k: int, n: int, repeats: int) -> float:
+    """Median seconds of a float32 ``(m, k) @ (k, n)`` product, after one untimed."""
+    a, b = torch.randn(m, k), torch.randn(k, n)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def matmul_flops_per_sec(threads: int, size: int = 1024, rows: int = 4096, repeats: int = 9) -> float:
+    """Median FLOP/s of a float32 ``(rows, size) @ (size, size)`` product with ``threads`` torch threads."""
+    with _threads(threads):
+        return 2.0 * rows * size * size / _product_seconds(rows, size, size, repeats)
 
 
 Product = tuple[int, int, int, float]  # (rows, inner, columns, times per update cycle): one float32 matrix product
@@ -103,22 +115,7 @@ def shape_bound(task: Task, args: SharedPPOConfig, threads: int, repeats: int = 
     """Agent-steps/s if the trainer did nothing but its matrix products, each at the rate this machine does it at
     its own shape (median of ``repeats``): the bound of :func:`per_agent_step` at the peak rate, made honest about
     the small inner dimensions (an oligopoly's first layer has 2 inputs)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    seconds: dict[tuple[int, int, int], float] = {}
-    try:
-        for m, k, n, _ in products(task, args):
-            if (m, k, n) in seconds:
-                continue
-            a, b = torch.randn(m, k), torch.randn(k, n)
-            a @ b
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                a @ b
-                times.append(time.perf_counter() - t0)
-            seconds[(m, k, n)] = sorted(times)[len(times) // 2]
-    finally:
-        torch.set_num_threads(before)
+    with _threads(threads):
+        seconds = {shape: _product_seconds(*shape, repeats) for shape in {p[:3] for p in products(task, args)}}
     cycle = sum(seconds[(m, k, n)] * times for m, k, n, times in products(task, args))
     return args.num_steps * args.n_envs * sum(g.n_agents for g in task.groups) / cycle
