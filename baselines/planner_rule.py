@@ -56,10 +56,15 @@ def share_rule(task: Task, b: Sequence[float]) -> dict[str, Any]:
     return {"planner": ShareRule(task.params, b, get_backend("numpy"))}
 
 
+_CONSTANT: dict[tuple[str, tuple[int, ...] | None], np.ndarray] = {}  # constant saving's scores, once per seeds
+
+
 def ce_gain(task: Task, policy: Any, seeds: list[int] | None = None) -> tuple[float, float]:
     """Consumption-equivalent gain over constant saving, and the paired standard error of the score difference."""
-    const, res = evaluate(task, "constant_saving", seeds=seeds), evaluate(task, policy, seeds=seeds)
-    diff = (res.scores - const.scores).ravel()
+    key = (task.id + repr(task.params), None if seeds is None else tuple(seeds))
+    if key not in _CONSTANT:  # the search scores 150 rules against the same constant-saving episodes
+        _CONSTANT[key] = evaluate(task, "constant_saving", seeds=seeds).scores
+    diff = (evaluate(task, policy, seeds=seeds).scores - _CONSTANT[key]).ravel()
     return math.expm1((1 - task.params.beta) * diff.mean()), float(diff.std(ddof=1) / math.sqrt(diff.size))
 
 

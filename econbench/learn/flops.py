@@ -115,7 +115,8 @@ def shape_bound(task: Task, args: SharedPPOConfig, threads: int, repeats: int = 
     """Agent-steps/s if the trainer did nothing but its matrix products, each at the rate this machine does it at
     its own shape (median of ``repeats``): the bound of :func:`per_agent_step` at the peak rate, made honest about
     the small inner dimensions (an oligopoly's first layer has 2 inputs)."""
+    listed = products(task, args)
     with _threads(threads):
-        seconds = {shape: _product_seconds(*shape, repeats) for shape in {p[:3] for p in products(task, args)}}
-    cycle = sum(seconds[(m, k, n)] * times for m, k, n, times in products(task, args))
+        seconds = {shape: _product_seconds(*shape, repeats) for shape in {p[:3] for p in listed}}
+    cycle = sum(seconds[(m, k, n)] * times for m, k, n, times in listed)
     return args.num_steps * args.n_envs * sum(g.n_agents for g in task.groups) / cycle
