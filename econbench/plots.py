@@ -46,6 +46,7 @@ class Curve:
     timesteps: np.ndarray
     values: np.ndarray
     scored: bool  # the discounted return the score measures (else the undiscounted episode return)
+    group: str = ""  # whose undiscounted return, where a multi-group trainer logged one per group (a panel each)
 
 
 def _runs_figure(runs: Sequence[Any], labels: Sequence[str] | None) -> tuple[Any, Any, Any, list[str], Any]:
@@ -176,30 +177,38 @@ def plot_learning_curves(
     """The return against timesteps, one line and one legend entry per run; horizontal lines for reference levels.
 
     The y-axis says which return it is: the discounted return the score measures when the trainer logged it,
-    else the undiscounted episode return, which is not the score.
+    else the undiscounted episode return, which is not the score. Curves of several groups (RBC's consumers,
+    firms and government) get a panel each: their returns are in different units and scales.
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
     curves = [c for c in curves if len(c.values)]
-    for c in curves:
-        ax.plot(c.timesteps, c.values, lw=1.2, label=wrap_name(c.label))
-    for name, level in (reference or {}).items():
-        ax.axhline(level, ls="--", lw=1, color="grey")
-        ax.annotate(name, (ax.get_xlim()[1], level), ha="right", va="bottom", fontsize=8, color="grey")
-    if curves:  # the early, very poor episodes would squash the rest; each run's later part stays in view
-        tails = [c.values[len(c.values) // 5 :] for c in curves]
-        lo = min(float(np.percentile(t, 1)) for t in tails)
-        hi = max(float(t.max()) for t in tails)
-        pad = 0.1 * (hi - lo) or 0.05 * max(abs(hi), 1e-12)
-        ax.set_ylim(lo - pad, hi + pad)
+    groups = list(dict.fromkeys(c.group for c in curves)) or [""]
+    fig, axes = plt.subplots(
+        1, len(groups), figsize=(7.5 if len(groups) == 1 else 4.6 * len(groups), 4.2), squeeze=False
+    )
     scored = bool(curves) and all(c.scored for c in curves)
     ylabel = (
         "mean discounted return\n(what the score measures)"
         if scored
         else "undiscounted episode return\n(not the score)"
     )
-    ax.set(title=title, xlabel="timesteps", ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    if curves:
-        ax.legend(fontsize=8)
+    for ax, group in zip(axes[0], groups):
+        mine = [c for c in curves if c.group == group]
+        for c in mine:
+            ax.plot(c.timesteps, c.values, lw=1.2, label=wrap_name(c.label))
+        for name, level in (reference or {}).items() if len(groups) == 1 else ():
+            ax.axhline(level, ls="--", lw=1, color="grey")
+            ax.annotate(name, (ax.get_xlim()[1], level), ha="right", va="bottom", fontsize=8, color="grey")
+        if mine:  # the early, very poor episodes would squash the rest; each run's later part stays in view
+            tails = [c.values[len(c.values) // 5 :] for c in mine]
+            lo = min(float(np.percentile(t, 1)) for t in tails)
+            hi = max(float(t.max()) for t in tails)
+            pad = 0.1 * (hi - lo) or 0.05 * max(abs(hi), 1e-12)
+            ax.set_ylim(lo - pad, hi + pad)
+            ax.legend(fontsize=8)
+        ax.set(title=f"{group} (mean per agent)" if group else title, xlabel="timesteps")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    if len(groups) > 1:
+        fig.suptitle(title)
     return _save(plt, fig, path)

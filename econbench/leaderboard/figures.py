@@ -60,7 +60,8 @@ def trained_runs(task: Task, roots: Sequence[Path] = ()) -> list[Path]:
 
 def read_curves(runs: Sequence[Path], labels: Sequence[str]) -> list[Curve]:
     """The runs' ``curve.csv`` files, read by their header. All curves show the discounted return the score
-    measures when every file logs it, else all show the undiscounted episode return: one quantity per axis."""
+    measures when every file logs it, else all show the undiscounted episode return: one quantity per axis. A
+    multi-group trainer logs that return per group (``mean_episode_return_<group>``): one curve per group."""
     tables = []
     for run, label in zip(runs, labels):
         path = run / "curve.csv"
@@ -70,15 +71,21 @@ def read_curves(runs: Sequence[Path], labels: Sequence[str]) -> list[Curve]:
             if rows and "timesteps" in rows[0]:
                 tables.append((label, rows))
     scored = bool(tables) and all(all(r.get(SCORED) not in (None, "") for r in rows) for _, rows in tables)
-    column = SCORED if scored else UNDISCOUNTED
     curves = []
     for label, rows in tables:
-        if column not in rows[0]:
-            continue
-        data = np.array([[float(r["timesteps"]), float(r[column])] for r in rows], dtype=np.float64)
-        data = data[np.isfinite(data).all(axis=1)]
-        if data.size:
-            curves.append(Curve(label, data[:, 0], data[:, 1], scored))
+        if scored:
+            columns = {"": SCORED}
+        else:
+            columns = {c[len(UNDISCOUNTED) + 1 :]: c for c in rows[0] if c.startswith(UNDISCOUNTED + "_")}
+            if UNDISCOUNTED in rows[0]:
+                columns = {"": UNDISCOUNTED}
+            elif len(columns) == 1:  # one group's return is the run's: no panel of its own
+                columns = {"": next(iter(columns.values()))}
+        for group, column in columns.items():
+            data = np.array([[float(r["timesteps"]), float(r[column])] for r in rows], dtype=np.float64)
+            data = data[np.isfinite(data).all(axis=1)]
+            if data.size:
+                curves.append(Curve(label, data[:, 0], data[:, 1], scored, group))
     return curves
 
 

@@ -79,6 +79,26 @@ def test_shipped_learning_curves_have_an_entry_per_line(tmp_path: Path, figures:
     assert len(figures[0].axes[0].get_legend().get_texts()) == len(runs) == 3
 
 
+def test_a_multi_group_run_gets_a_panel_per_group(tmp_path: Path, figures: list[Any]) -> None:
+    """RBC's shipped runs log each group's return (consumers' about 50, firms' -4e5 to 1.3e6): a panel each."""
+    runs = sorted((SHIPPED / "RBCTax-v0").iterdir())
+    curves = read_curves(runs, [r.name for r in runs])
+    assert [c.group for c in curves[:3]] == ["consumers", "firms", "government"] and len(curves) == 3 * len(runs)
+    plots.plot_learning_curves(curves, tmp_path / "x.png", "t")
+    axes = figures[0].axes
+    assert [ax.get_title() for ax in axes] == [f"{g} (mean per agent)" for g in ("consumers", "firms", "government")]
+    for ax in axes:
+        legend_matches_lines(ax)
+        assert len(ax.get_legend().get_texts()) == len(runs)
+    firms = np.concatenate([c.values for c in curves if c.group == "firms"])
+    consumers = np.concatenate([c.values for c in curves if c.group == "consumers"])
+    assert firms.max() <= max(axes[1].get_ylim()) and max(axes[0].get_ylim()) < 10 * consumers.max() < firms.max()
+    # a run that logs one group's return only: one panel, as an undiscounted single return
+    one = _run(tmp_path / "one", "timesteps,mean_episode_return_planner", ["1,3", "2,4"])
+    (curve,) = read_curves([one], ["one"])
+    assert curve.group == "" and not curve.scored and curve.values.tolist() == [3.0, 4.0]
+
+
 def test_a_learned_policy_gets_a_row_minus_the_exact_one(tmp_path: Path, figures: list[Any]) -> None:
     task = make_task(LQ)
     checkpoint = str(SHIPPED / "InvestmentLQ-Planner-v0" / "ppo_seed0")
@@ -133,3 +153,20 @@ def test_shared_ppo_runs_count_for_every_task_of_their_economy(tmp_path: Path, f
     assert "discounted return" in ax.get_ylabel()  # the score's quantity: every run logged it
     legend_matches_lines(ax)
     assert len(ax.get_legend().get_texts()) == 3
+
+
+def test_every_task_with_shipped_curves_has_a_published_learning_figure() -> None:
+    """The published page shows the training curves of every shipped baseline: a task whose shipped runs logged
+    curves has ``<Task>-learning.png`` in ``leaderboard/figures`` (republish when a baseline is shipped)."""
+    from econbench.leaderboard.figures import trained_runs
+    from econbench.registry import task_ids
+
+    published = SHIPPED.parent.parent / "leaderboard" / "figures"
+    missing = []
+    for task_id in task_ids():
+        task = make_task(task_id)
+        runs = [r for r in trained_runs(task) if r.is_relative_to(SHIPPED)]
+        if read_curves(runs, [r.name for r in runs]) and not (published / f"{task.name}-learning.png").is_file():
+            missing.append(task.name)
+    assert not missing, f"no published learning figure for {missing}"
+    assert (published / "RBCTax-v0-learning.png").is_file()  # per-group curves (no scored column) count
