@@ -95,6 +95,7 @@ class Args:
     backend: str = "numpy"  # the economies' array backend: "torch" keeps them on --device too
     decision_credit: bool = False  # credit an action only with the rewards until the agent's next decision
     critic_warmup: int = 0  # env-steps during which only the critics learn
+    shared_draws: int = 1  # groups of this many economies share their shocks; advantages relative to the group's
 
 
 PAIRS = {"lr_scale": "lr_scale", "log_std": "log_std", "init_bias": "init_bias", "param": "params"}  # CLI -> config

@@ -222,6 +222,35 @@ class BackendRNG:
         return b.asarray(self._gen.standard_normal(shape))
 
 
+class SharedDrawsRNG:
+    """Common random numbers: a draw for ``n_envs`` economies is drawn for ``n_envs / group`` and repeated, so
+    each run of ``group`` consecutive economies sees the same numbers (initial states, shocks).
+
+    Wraps the dynamics' generator in :class:`econbench.core.BatchedEnv` (``shared_draws``): members of a group then
+    differ only by what their agents do, and a learner can take what the shocks did out of its advantages by
+    comparing them (:mod:`econbench.learn.shared_ppo`'s ``shared_draws``). Draws whose first axis is not the
+    economies' (none today) are the generator's own.
+    """
+
+    def __init__(self, rng: BackendRNG, n_envs: int, group: int) -> None:
+        if group < 1 or n_envs % group:
+            raise ValueError(f"shared draws: {n_envs} economies do not split into groups of {group}")
+        self.rng, self.n_envs, self.group = rng, n_envs, group
+        self.backend = rng.backend
+
+    def _shared(self, draw: Any, shape: tuple[int, ...]) -> Any:
+        if not shape or shape[0] != self.n_envs:
+            return draw(shape)
+        xp = self.backend.xp
+        return xp.repeat(draw((self.n_envs // self.group, *shape[1:])), self.group, axis=0)
+
+    def uniform(self, shape: tuple[int, ...], low: float = 0.0, high: float = 1.0) -> Any:
+        return self._shared(lambda s: self.rng.uniform(s, low, high), tuple(shape))
+
+    def normal(self, shape: tuple[int, ...]) -> Any:
+        return self._shared(self.rng.normal, tuple(shape))
+
+
 def _cupy_usable() -> tuple[bool, str]:
     try:
         cupy = importlib.import_module("cupy")

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from econbench.backend import Backend, BackendRNG, PicklesNamespaces, get_backend
+from econbench.backend import Backend, BackendRNG, PicklesNamespaces, SharedDrawsRNG, get_backend
 from econbench.validate import check_memory, human_bytes
 
 Array = Any
@@ -338,7 +338,8 @@ class BatchedEnv(PicklesNamespaces):
     task's horizon, or at ``horizon`` if given, which may only be shorter (a
     ``max_episode_steps`` cap), or terminate there, never both; the env does not reset itself, the
     adapters decide when, and stepping an env whose episode has ended is an error
-    unless the caller discards what those envs return (``past_end=True``).
+    unless the caller discards what those envs return (``past_end=True``). ``shared_draws=k``: each run of k
+    consecutive economies draws the same initial states and shocks (:class:`econbench.backend.SharedDrawsRNG`).
     """
 
     def __init__(
@@ -352,6 +353,7 @@ class BatchedEnv(PicklesNamespaces):
         horizon: int | None = None,
         validate: bool = True,
         mask_violation: str = "error",
+        shared_draws: int = 1,
     ) -> None:
         if mask_violation not in MASK_VIOLATIONS:
             raise ValueError(f"mask_violation must be one of {MASK_VIOLATIONS}, got {mask_violation!r}")
@@ -378,7 +380,10 @@ class BatchedEnv(PicklesNamespaces):
         self._nvec = {g.name: self.backend.asarray(np.asarray(g.action.nvec), dtype=self.xp.int64) for g in discrete}
         self._head_bounds = {g.name: head_bounds(g.action.nvec) for g in discrete}
         self._masked = tuple(g for g in discrete if g.masked) if mask_violation == "error" else ()
-        self._rng = self.backend.rng(seed)
+        if not isinstance(shared_draws, (int, np.integer)) or shared_draws < 1 or self.n_envs % shared_draws:
+            raise ValueError(f"shared_draws must be a positive divisor of n_envs={self.n_envs}, got {shared_draws!r}")
+        self.shared_draws = int(shared_draws)
+        self._rng = self._generator(seed)
         self.state: Any = None
         self.t: Array = None
         self.ended: Array = None  # (n_envs,) bool: the last step ended the episode (terminated or truncated)
@@ -388,6 +393,10 @@ class BatchedEnv(PicklesNamespaces):
     @property
     def groups(self) -> tuple[GroupSpec, ...]:
         return self.task.groups
+
+    def _generator(self, seed: int | None) -> Any:
+        rng = self.backend.rng(seed)
+        return rng if self.shared_draws == 1 else SharedDrawsRNG(rng, self.n_envs, self.shared_draws)
 
     def _device_bounds(self, g: GroupSpec) -> tuple[Any, Any] | None:
         """Scalar bounds when uniform (two reductions check them), else per-component arrays."""
@@ -432,7 +441,7 @@ class BatchedEnv(PicklesNamespaces):
     def reset(self, seed: int | None = None, mask: Array | None = None) -> dict[str, Array]:
         """Draw initial states (all envs, or where ``mask`` is true); a seed restarts the stream."""
         if seed is not None:
-            self._rng = self.backend.rng(seed)
+            self._rng = self._generator(seed)
         fresh = self.dynamics.initial_state(self._rng, self.n_envs)
         zero_t = self.backend.zeros((self.n_envs,), dtype=self.xp.int64)
         if mask is None or self.state is None:

@@ -89,6 +89,13 @@ class SharedPPOConfig:
     # good rule (init_bias) is otherwise moved by advantages from an untrained critic: in CapitalGoods, saving
     # costs consumption now and its worth is in V(K'), which a fresh critic does not see yet.
     critic_warmup: int = 0
+    # Common random numbers: economies in consecutive groups of this many share their initial states and shocks
+    # (BatchedEnv's shared_draws), and each agent's advantage is taken relative to the mean of the same agent's
+    # advantages in the group's other economies at the same step. What the shocks did to a return is then common to
+    # the group and cancels, leaving what the agents' own draws did; the baseline never depends on the agent's own
+    # action, so the gradient stays unbiased. For a learning signal far below the shocks' noise (the capital-goods
+    # planner with several households). 1: off.
+    shared_draws: int = 1
 
     @classmethod
     def for_task(cls, task: str | None = None, hyperparams: str | Path | None = None, **given: Any) -> SharedPPOConfig:

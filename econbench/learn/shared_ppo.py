@@ -92,8 +92,16 @@ def train(args: SharedPPOConfig) -> Path:
     # Learners sample inside the curriculum's masks; a fixed rule (RBC's flat tax) acts as in upstream's kernel,
     # which executes any table action: a curriculum's early masks restrict what is learned, not the baseline.
     violation = "execute" if fixed else "error"
+    if args.shared_draws < 1 or args.n_envs % args.shared_draws:
+        raise SystemExit(f"--shared-draws must divide --n-envs ({args.n_envs}) into groups, got {args.shared_draws}")
     env = BatchedEnv(
-        task, args.n_envs, args.backend, device=None if host else device, seed=args.seed, mask_violation=violation
+        task,
+        args.n_envs,
+        args.backend,
+        device=None if host else device,
+        seed=args.seed,
+        mask_violation=violation,
+        shared_draws=args.shared_draws,
     )
     for name, per_group in (("--lr-scale", args.lr_scale), ("--log-std", args.log_std)):
         bad = set(per_group) - {g.name for g in task.groups}
@@ -137,6 +145,7 @@ def train(args: SharedPPOConfig) -> Path:
             device=None if host else device,
             seed=args.seed + step,
             mask_violation=violation,
+            shared_draws=args.shared_draws,
         )  # a fresh stream for the continued run
         print(f"resumed {run} at step {step:,}")
     groups = {k: task.group(k) for k in agents}
@@ -374,6 +383,15 @@ def bootstrap_values(
     return v, nv
 
 
+def relative_to_group(adv: torch.Tensor, k: int) -> torch.Tensor:
+    """``(steps, envs, agents)`` advantages minus the mean of the same agent's in the other k - 1 economies of its
+    group of common random numbers (consecutive envs): a leave-one-out baseline, independent of the agent's action."""
+    steps, envs = adv.shape[:2]
+    a = adv.reshape(steps, envs // k, k, *adv.shape[2:])
+    others = (a.sum(2, keepdim=True) - a) / (k - 1)
+    return (a - others).reshape(adv.shape)
+
+
 def adam(params: Any, lr: float) -> torch.optim.Optimizer:
     """Adam as CleanRL's PPO sets it (eps 1e-5); fused (one kernel for every parameter) where torch has it."""
     try:
@@ -410,6 +428,8 @@ def update(
     for t in range(r.shape[0] - 2, -1, -1):  # one fused op per step: the recursion is all that is sequential
         torch.addcmul(delta[t], carry[t], adv[t + 1], out=adv[t])
     ret = adv + v
+    if args.shared_draws > 1:
+        adv = relative_to_group(adv, args.shared_draws)
     flat = lambda z: z.reshape(-1, *z.shape[3:]) if z.dim() > 3 else z.reshape(-1)  # noqa: E731
     X, A, LP, ADV, RET = x.reshape(-1, x.shape[-1]), a.reshape(-1, *a.shape[3:]), flat(logp), flat(adv), flat(ret)
     M = torch.stack(b["m"])[:, :, rows].reshape(-1, b["m"][0].shape[-1]) if b["m"][0].numel() else None

@@ -203,3 +203,30 @@ def test_checkpoints_at_most_every_interval_and_at_the_end(
     )
     shared_ppo.train(cfg)
     assert len(steps) == saves and steps[-1] == 4 * 8 * 16
+
+
+def test_the_group_baseline_removes_what_the_shocks_did() -> None:
+    """Advantages = a part common to a group of common random numbers (the shocks) + each member's own part:
+    relative to the others' mean, the common part is gone and each member keeps its own part less the others'
+    mean, whatever the group's size."""
+    from econbench.learn.shared_ppo import relative_to_group
+
+    gen = torch.Generator().manual_seed(0)
+    common = 100.0 * torch.randn(5, 3, 1, 2, generator=gen, dtype=torch.float64)  # (steps, groups, 1, agents)
+    own = torch.randn(5, 3, 4, 2, generator=gen, dtype=torch.float64)  # groups of 4 economies
+    adv = (common + own).reshape(5, 12, 2)
+    out = relative_to_group(adv, 4).reshape(5, 3, 4, 2)
+    others = (own.sum(2, keepdim=True) - own) / 3
+    torch.testing.assert_close(out, own - others)
+    assert float(out.abs().max()) < 10.0 < float(adv.abs().max())
+
+
+def test_shared_draws_train_and_a_bad_group_size_is_refused(tmp_path: Path) -> None:
+    sppo = _module()
+    common = ["--task", "econbench/CapitalGoods-Planner-4-v0", "--total-timesteps", "256", "--num-steps", "16"]
+    common += ["--out", str(tmp_path), "--eval-episodes", "2"]
+    run = sppo.main([*common, "--n-envs", "8", "--shared-draws", "4"])
+    assert json.loads((run / "checkpoint.pt").with_name("policy.json").read_text())
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["args"]["shared_draws"] == 4
+    with pytest.raises(SystemExit, match="--shared-draws must divide --n-envs"):
+        sppo.main([*common, "--n-envs", "6", "--shared-draws", "4"])
