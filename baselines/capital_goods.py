@@ -108,13 +108,17 @@ class Exercise:
 GAME_STEPS = 3_000_000  # the budget of econbench/learn/hyperparams/shared_ppo.toml's [CapitalGoodsGame-v0]
 EXERCISES: dict[str, Exercise] = {
     "planner_1hh": Exercise(PLANNER, {}, "a planner, 1 household: the exact case", relative_noise=0.05, flat=True),
+    # Common random numbers (groups of 16 economies, advantages relative to the group) and whole-episode returns:
+    # without them the shocks' noise hides the signal, and a critic's bootstrap steers toward the wrong sign
+    # (baselines/README.md, "planner_4hh").
     "planner_4hh": Exercise(
         PLANNER,
         {"n_households": 4},
         "a planner, 4 households",
+        10_000_000,
         relative_noise=0.05,
         flat=True,
-        ppo={"lr_scale": {"planner": 0.3}, "n_envs": 128},
+        ppo={"lr_scale": {"planner": 0.3}, "n_envs": 128, "shared_draws": 16, "gae_lambda": 1.0, "num_steps": 684},
     ),
     "planner_100hh": Exercise(PLANNER, {"n_households": 100}, "a planner, 100 households (100 actions)", 300_000),
     "planner_2x2": Exercise(PLANNER, {"n_households": 2, "n_capital": 2}, "a planner, 2 households x 2 capital goods"),

@@ -49,13 +49,15 @@ def test_the_regression_recovers_a_rules_coefficients(task: Task) -> None:
 
 def test_the_shipped_rule_keeps_its_gain_on_held_out_seeds(task: Task) -> None:
     """The report's coefficients, scored again on its held-out seeds, give its figure: the search did not just fit
-    the card's episodes, and a 5-number rule is worth more than any learned planner_4hh run."""
+    the card's episodes; it stays above every learned planner_4hh run, each of which is above constant saving and
+    loads own capital the rule's way (negative)."""
     pr = _module()
     r = json.loads(REPORT.read_text())["rule"]
     gain, _ = pr.ce_gain(task, pr.share_rule(task, r["coefficients"]), r["held_out_seeds"])
     assert gain == pytest.approx(r["held_out_ce_gain_over_constant"], rel=1e-9)
     learned = json.loads(REPORT.read_text())["learned"]
-    assert learned and gain > max(x["ce_gain_over_constant"] for x in learned.values()) + 0.001
+    assert learned and gain > max(x["ce_gain_over_constant"] for x in learned.values())
+    assert all(x["ce_gain_over_constant"] > 0 and x["coefficients"][1] < 0 for x in learned.values())
 
 
 def test_a_planner_with_several_goods_is_refused(tmp_path: Path) -> None:
