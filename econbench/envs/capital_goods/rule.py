@@ -11,6 +11,7 @@ parameters (``CapitalGoods-Planner-4-v0``).
 
 from __future__ import annotations
 
+import functools
 import json
 from functools import partial
 from pathlib import Path
@@ -75,7 +76,13 @@ def tuned(p: CapitalParams, group: str) -> dict[str, PolicyFactory]:
         return {}
     want = params_record(p)
     for path in sorted(RULES_DIR.glob("*.json")):
-        record = json.loads(path.read_text())
+        record = _record(path, path.stat().st_mtime_ns)
         if record["params"] == want:
             return {"tuned_rule": partial(_build, record["coefficients"])}
     return {}
+
+
+@functools.cache
+def _record(path: Path, stamp: int) -> dict[str, Any]:
+    """A rule file, read once per version (``stamp``: its mtime): every planner task built looks them up."""
+    return json.loads(path.read_text())
