@@ -52,6 +52,43 @@ def _vector_summary(tr: Any, bt: Any) -> None:
     )
     for task_id, rate in sorted(bt.GOALS.items()):
         tr.write_line(f"  {task_id}: {rate / 1e6:.2f}M env-steps/s at 65,536 envs (separate run of {bt.ROUNDS} rounds)")
+    if bt.COPY and bt.STEP_BYTES:
+        _bound_summary(tr, bt, sizes)
+
+
+def _bound_summary(tr: Any, bt: Any, sizes: list[int]) -> None:
+    """Per task and n_envs: the fraction of the memory bound (copy bandwidth over the bytes a step writes) and the
+    per-env rate over the best at a smaller n_envs (issue 20's goal: never below 0.9)."""
+    copy = bt.COPY[0]
+    tr.section(f"distance to the memory bound: copy bandwidth {copy / 1e9:.1f} GB/s measured in this run")
+    tr.write_line(
+        f"{'task':44s}{'B/env-step':>11s}{'bound':>10s}"
+        + "".join(f"{f'{n:,d}: bound, vs smaller':>27s}" for n in sizes)
+    )
+    short = []
+    for task_id in sorted(bt.STEP_BYTES):
+        nbytes = bt.STEP_BYTES[task_id]
+        bound = copy / nbytes
+        cells, best = "", 0.0
+        for n in sizes:
+            rate = bt.RATES.get((task_id, n))
+            if rate is None:
+                cells += f"{'-':>27s}"
+                continue
+            versus = f"{rate / best:.2f}x" if best else "-"
+            if best and rate < bt.BATCH_GOAL * best:
+                short.append(f"{task_id.split('/')[-1]} at {n:,d} ({versus})")
+            cells += f"{f'{100 * rate / bound:.1f} %, {versus}':>27s}"
+            best = max(best, rate)
+        tr.write_line(f"{task_id:44s}{nbytes:>11,.0f}{bound / 1e6:>9.2f}M{cells}")
+    tr.write_line(
+        "bound: env-steps/s at which a step's bytes (new state, observations, rewards, flags, masks; broadcast "
+        "blocks once) take the copy bandwidth; vs smaller: the per-env rate over the best at a smaller n_envs"
+    )
+    tr.write_line(
+        f"goal (issue 20): vs smaller >= {bt.BATCH_GOAL} at every n_envs: "
+        + ("met" if not short else f"NOT met: {', '.join(short)}")
+    )
 
 
 def _met(ok: bool) -> str:
