@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from econbench import blocks
 from econbench.backend import Backend, BackendRNG, PicklesNamespaces, SharedDrawsRNG, get_backend
 from econbench.validate import check_memory, human_bytes
 
@@ -354,6 +355,7 @@ class BatchedEnv(PicklesNamespaces):
         validate: bool = True,
         mask_violation: str = "error",
         shared_draws: int = 1,
+        block_envs: int | None = None,
     ) -> None:
         if mask_violation not in MASK_VIOLATIONS:
             raise ValueError(f"mask_violation must be one of {MASK_VIOLATIONS}, got {mask_violation!r}")
@@ -373,7 +375,14 @@ class BatchedEnv(PicklesNamespaces):
         self.horizon = int(horizon or task.horizon)
         self.validate = validate
         self.mask_violation = mask_violation
-        check_env_memory(task, self.n_envs, np.dtype(self.backend.dtype_name).itemsize)
+        itemsize = np.dtype(self.backend.dtype_name).itemsize
+        check_env_memory(task, self.n_envs, itemsize)
+        if block_envs is not None and (not isinstance(block_envs, (int, np.integer)) or block_envs < 1):
+            raise ValueError(f"block_envs must be a positive integer, got {block_envs!r}")
+        if block_envs is None:  # on the host only: a GPU wants the whole batch in one kernel
+            on_host = self.backend.device is None or str(self.backend.device) == "cpu"
+            block_envs = blocks.block_size(self.n_envs, economy_bytes(task, itemsize)[1]) if on_host else self.n_envs
+        self.block_envs = min(int(block_envs), self.n_envs)
         self.dynamics = task.dynamics(task.params, self.backend)
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
         discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
@@ -456,7 +465,24 @@ class BatchedEnv(PicklesNamespaces):
         return self.observe()
 
     def observe(self) -> dict[str, Array]:
-        return self.dynamics.observe(self.state)
+        if not self._blocked(self.state):
+            return self.dynamics.observe(self.state)
+        n = self.n_envs
+        return blocks.run(lambda s: self.dynamics.observe(blocks.take(self.state, s, n)), n, self.block_envs, self.xp)
+
+    def _blocked(self, *trees: Any) -> bool:
+        return self.block_envs < self.n_envs and all(blocks.splittable(x, self.n_envs) for x in trees)
+
+    def _step_dynamics(self, acts: Mapping[str, Array], noise: Any) -> StepOutput:
+        """The dynamics' step over the batch, in blocks of ``block_envs`` economies (:mod:`econbench.blocks`)."""
+        if not self._blocked(self.state, noise, dict(acts), self.t):
+            return self.dynamics.step(self.state, acts, noise, self.t)
+        n, take = self.n_envs, blocks.take
+
+        def block(s: slice) -> StepOutput:
+            return self.dynamics.step(take(self.state, s, n), take(dict(acts), s, n), take(noise, s, n), self.t[s])
+
+        return blocks.run(block, n, self.block_envs, self.xp)
 
     def action_masks(self) -> dict[str, Array]:
         return self.dynamics.action_masks(self.state)
@@ -486,7 +512,7 @@ class BatchedEnv(PicklesNamespaces):
         if self._masked:
             self.check_masks(acts, past_end and may_have_ended)
         noise = self.dynamics.draw_noise(self._rng, self.n_envs)
-        out = self.dynamics.step(self.state, acts, noise, self.t)
+        out = self._step_dynamics(acts, noise)
         self.state = out.state
         self.t = self.t + 1
         self._t_bound += 1
@@ -562,18 +588,22 @@ class BatchedEnv(PicklesNamespaces):
         return a
 
 
-def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:
-    """Refuse ``n_envs`` economies that would not fit this machine, before the dynamics allocate anything.
-
-    Per economy: the parameters' own estimate (``memory_bytes``, where the task's parameter class has one)
-    plus what the groups' specs imply: observations (this step's and the last), actions, masks and rewards.
-    """
+def economy_bytes(task: Task, itemsize: int) -> tuple[float, float]:
+    """``(fixed, per economy)`` bytes of a batch: the parameters' own estimate (``memory_bytes``, where the task's
+    parameter class has one) plus what the groups' specs imply: observations (this step's and the last), actions,
+    masks and rewards."""
     fixed, per_economy = getattr(task.params, "memory_bytes", lambda: (0.0, 0.0))()
     for g in task.groups:
         obs_item = np.dtype(g.observation.dtype).itemsize if g.observation.dtype else itemsize
         obs = math.prod(g.observation.shape) * obs_item
         mask = sum(g.action.nvec) if g.masked else 0  # type: ignore[union-attr]
         per_economy += g.n_agents * (2 * obs + 8 * math.prod(g.action.shape) + mask + itemsize)
+    return fixed, per_economy
+
+
+def check_env_memory(task: Task, n_envs: int, itemsize: int) -> None:
+    """Refuse ``n_envs`` economies that would not fit this machine, before the dynamics allocate anything."""
+    fixed, per_economy = economy_bytes(task, itemsize)
     check_memory(
         fixed + n_envs * per_economy, f"n_envs={n_envs} economies of {task.name} ({human_bytes(per_economy)} each)"
     )
