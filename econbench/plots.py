@@ -177,8 +177,8 @@ def plot_learning_curves(
     """The return against timesteps, one line and one legend entry per run; horizontal lines for reference levels.
 
     The y-axis says which return it is: the discounted return the score measures when the trainer logged it,
-    else the undiscounted episode return, which is not the score. Curves of several groups (RBC's consumers,
-    firms and government) get a panel each: their returns are in different units and scales.
+    else the undiscounted episode return, which is not the score. Curves of several groups (consumers, firms
+    and a government) get a panel each: their returns are in different units and scales.
     """
     plt = _pyplot()
     curves = [c for c in curves if len(c.values)]

@@ -93,8 +93,7 @@ class SharedPPOConfig:
     # (BatchedEnv's shared_draws), and each agent's advantage is taken relative to the mean of the same agent's
     # advantages in the group's other economies at the same step. What the shocks did to a return is then common to
     # the group and cancels, leaving what the agents' own draws did; the baseline never depends on the agent's own
-    # action, so the gradient stays unbiased. For a learning signal far below the shocks' noise (the capital-goods
-    # planner with several households). 1: off.
+    # action, so the gradient stays unbiased. For a learning signal far below the shocks' noise. 1: off.
     shared_draws: int = 1
 
     @classmethod
