@@ -110,6 +110,12 @@ class Dynamics(PicklesNamespaces):
     unchecked_ranges: frozenset[str] = frozenset()
     """Groups whose discrete indices the dynamics accept beyond ``nvec`` (an upstream's lenient mode)."""
 
+    block_bytes: int | None = None
+    """Step large batches on the host in blocks of economies worth about this many bytes (:mod:`econbench.blocks`),
+    or the whole batch at once (None). Worth it where a step's temporaries outweigh its outputs; the joined
+    outputs cost one more copy, so a task whose observations dominate (or whose step has a large fixed cost)
+    loses by it: set where measured."""
+
     def __init__(self, params: Any, backend: Backend) -> None:
         self.params = params
         self.backend = backend
@@ -341,6 +347,8 @@ class BatchedEnv(PicklesNamespaces):
     adapters decide when, and stepping an env whose episode has ended is an error
     unless the caller discards what those envs return (``past_end=True``). ``shared_draws=k``: each run of k
     consecutive economies draws the same initial states and shocks (:class:`econbench.backend.SharedDrawsRNG`).
+    ``block_envs``: step and observe in blocks of this many economies (default: the dynamics' ``block_bytes``
+    choice on the host, else the whole batch); the results match the whole batch's to BLAS rounding.
     """
 
     def __init__(
@@ -379,11 +387,15 @@ class BatchedEnv(PicklesNamespaces):
         check_env_memory(task, self.n_envs, itemsize)
         if block_envs is not None and (not isinstance(block_envs, (int, np.integer)) or block_envs < 1):
             raise ValueError(f"block_envs must be a positive integer, got {block_envs!r}")
-        if block_envs is None:  # on the host only: a GPU wants the whole batch in one kernel
-            on_host = self.backend.device is None or str(self.backend.device) == "cpu"
-            block_envs = blocks.block_size(self.n_envs, economy_bytes(task, itemsize)[1]) if on_host else self.n_envs
-        self.block_envs = min(int(block_envs), self.n_envs)
         self.dynamics = task.dynamics(task.params, self.backend)
+        target = self.dynamics.block_bytes
+        if block_envs is None:  # the dynamics' choice, on the host only: a GPU wants the whole batch in one kernel
+            on_host = self.backend.device is None or str(self.backend.device) == "cpu"
+            whole = target is None or not on_host
+            block_envs = (
+                self.n_envs if whole else blocks.block_size(self.n_envs, economy_bytes(task, itemsize)[1], target)
+            )
+        self.block_envs = min(int(block_envs), self.n_envs)
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
         discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
         self._nvec = {g.name: self.backend.asarray(np.asarray(g.action.nvec), dtype=self.xp.int64) for g in discrete}
