@@ -53,13 +53,23 @@ def step_bytes(task_id: str, n_envs: int = 64, seed: int = 0) -> float:
     """Bytes one env-step writes in ``BatchedEnv`` (NumPy float64, as the vector envs run): the state after the
     step, the observations, every group's rewards, the welfare, the episode flags and the action masks; over
     ``n_envs`` economies, per economy. Actions are drawn uniformly inside the action spaces."""
-    from econbench.core import BatchedEnv, DiscreteSpec
+    from econbench.core import BatchedEnv
     from econbench.registry import make_task
 
     task = make_task(task_id)
     env = BatchedEnv(task, n_envs, seed=seed, mask_violation="execute")
     env.reset()
-    rng = np.random.default_rng(seed)
+    obs, out, term, trunc = env.step(uniform_actions(task, n_envs, np.random.default_rng(seed)), past_end=True)
+    written = _arrays(env.state) + _arrays(obs) + _arrays(out.rewards) + _arrays(out.welfare) + [term, trunc]
+    if any(g.masked for g in task.groups):
+        written += _arrays(env.action_masks())
+    return sum(distinct_bytes(a) for a in written) / n_envs
+
+
+def uniform_actions(task: Any, n_envs: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Actions drawn uniformly inside every group's action space (discrete heads, or the Box bounds)."""
+    from econbench.core import DiscreteSpec
+
     actions = {}
     for g in task.groups:
         if isinstance(g.action, DiscreteSpec):
@@ -68,8 +78,4 @@ def step_bytes(task_id: str, n_envs: int = 64, seed: int = 0) -> float:
         else:
             low, high = (np.broadcast_to(b, g.action.shape) for b in g.action.bounds())
             actions[g.name] = rng.uniform(low, high, (n_envs, g.n_agents, *g.action.shape))
-    obs, out, term, trunc = env.step(actions, past_end=True)
-    written = _arrays(env.state) + _arrays(obs) + _arrays(out.rewards) + _arrays(out.welfare) + [term, trunc]
-    if any(g.masked for g in task.groups):
-        written += _arrays(env.action_masks())
-    return sum(distinct_bytes(a) for a in written) / n_envs
+    return actions
