@@ -73,13 +73,11 @@ def read_curves(runs: Sequence[Path], labels: Sequence[str]) -> list[Curve]:
     scored = bool(tables) and all(all(r.get(SCORED) not in (None, "") for r in rows) for _, rows in tables)
     curves = []
     for label, rows in tables:
-        if scored:
-            columns = {"": SCORED}
+        if scored or UNDISCOUNTED in rows[0]:
+            columns = {"": SCORED if scored else UNDISCOUNTED}
         else:
             columns = {c[len(UNDISCOUNTED) + 1 :]: c for c in rows[0] if c.startswith(UNDISCOUNTED + "_")}
-            if UNDISCOUNTED in rows[0]:
-                columns = {"": UNDISCOUNTED}
-            elif len(columns) == 1:  # one group's return is the run's: no panel of its own
+            if len(columns) == 1:  # one group's return is the run's: no panel of its own
                 columns = {"": next(iter(columns.values()))}
         for group, column in columns.items():
             data = np.array([[float(r["timesteps"]), float(r[column])] for r in rows], dtype=np.float64)
