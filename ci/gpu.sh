@@ -2,11 +2,15 @@
 # GPU readiness, one command on one CUDA GPU (H100/H200 class), under 10 minutes: the backend agreement tests on
 # torch (CUDA) and CuPy for every task ID; each task's batched core at 65,536 envs (where memory allows) and the
 # large EV city at 10,000,000 drivers on both; a short shared-PPO run of RBCTax-v0 with the economies and the
-# networks on the GPU, its device-to-host copies per env step counted. ci/gpu_check.py runs the steps, prints a
-# summary and writes .benchmarks/gpu-gpu.json. Prepared without a GPU: tested on the CPU path only (--cpu).
+# networks on the GPU, its device-to-host copies per env step counted; the trainer (ci/gpu_trainer.py): shared PPO
+# end to end on the GPU for issue 19's four tasks (RBC, oligopoly, RICE-Bilateral, EV) at their packaged settings,
+# agent-steps/s against the CPU before issue 19 and against the FLOP bound at the GPU's measured matmul rate.
+# ci/gpu_check.py runs the steps, prints a summary and writes .benchmarks/gpu-gpu.json. Prepared without a GPU:
+# tested on the CPU path only (--cpu).
 #
 #   ci/gpu.sh [--json OUT]          # GPU mode; with no GPU visible: one line saying so, exit 0
 #   ci/gpu.sh --cpu [--json OUT]    # the same steps on torch's CPU device at tiny sizes (tests this script)
+#   ci/gpu.sh --steps trainer       # only the named steps (agreement, throughput, host_copies, trainer)
 #
 # GPU mode installs into .venv (ci/env.sh) what it lacks: econbench with the baselines, dev and gpu-cuda12 (CuPy)
 # extras, and torch's CUDA build from ECONBENCH_TORCH_INDEX (default https://download.pytorch.org/whl/cu128) when
