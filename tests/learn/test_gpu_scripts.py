@@ -1,5 +1,5 @@
 """The GPU scripts run end to end without a GPU: ci/gpu.sh's one line where none is visible and its CPU path's
-figures, the host-copy counter it uses, and baselines/rbc_full_scale.sh's smoke mode (train, then the three
+figures, the host-copy counter it uses, the trainer step's guards, and baselines/rbc_full_scale.sh's smoke mode (train, then the three
 trained best responses). The scripts run in this test's own environment (ECONBENCH_ENV=current)."""
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def _ci_module(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"econbench_ci_{name}", ROOT / "ci" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses (gpu_check's Mode) look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -105,7 +106,7 @@ def test_host_copy_counter_counts_each_copy_once_and_restores_everything() -> No
 @pytest.mark.slow
 def test_gpu_sh_cpu_path_reports_every_figure(tmp_path: Path) -> None:
     """ci/gpu.sh --cpu: agreement on every task ID, a throughput figure per benchmarked task and the EV city,
-    and the shared-PPO run's host copies per env step."""
+    the shared-PPO run's host copies per env step, and the trainer's agent-steps/s on issue 19's four tasks."""
     out = tmp_path / "gpu.json"
     done = _run(ROOT / "ci" / "gpu.sh", "--cpu", "--json", out)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
@@ -127,6 +128,61 @@ def test_gpu_sh_cpu_path_reports_every_figure(tmp_path: Path) -> None:
     assert any(site.startswith("econbench/") for site in copies["sites_per_step"])
     assert "device-to-host copies per env step" in done.stdout
     assert f"agreement on torch:cpu: {len(econbench.task_ids())}/" in done.stdout
+    _check_trainer(steps["trainer"], done.stdout)
+
+
+def _check_trainer(step: dict, stdout: str) -> None:
+    gt = _ci_module("gpu_trainer")
+    assert step["ok"] and step["device"] == "cpu" and step["backend"] == "torch"
+    assert list(step["tasks"]) == gt.TASKS
+    for task_id, r in step["tasks"].items():
+        assert r["status"] == "measured", r
+        assert (r["n_envs"], r["num_steps"]) == (2, 10)
+        assert r["env_steps"] == 10 * r["n_envs"] * r["updates"]
+        assert r["updates"] == (1 if task_id == gt.RICE_ID else 2)
+        assert r["agent_steps_per_sec"] == pytest.approx(r["env_steps_per_sec"] * r["agents"])
+        assert 0 < r["fraction_of_bound"] < 1 and 0 < r["simulation_share"] < 1
+        assert r["x_before"] == pytest.approx(r["agent_steps_per_sec"] / gt.BEFORE[task_id])
+        assert f"  {task_id.removeprefix('econbench/')}" in stdout
+    assert "shared PPO end to end on cpu" in stdout and "trainer: ok" in stdout
+
+
+def test_trainer_step_copies_the_cpu_figures_before_issue_19() -> None:
+    assert _ci_module("gpu_trainer").BEFORE == _ci_module("bench_throughput").PPO_BEFORE
+
+
+@pytest.mark.slow
+def test_gpu_check_runs_only_the_trainer_step(tmp_path: Path) -> None:
+    """--steps trainer: the trainer step alone (the CPU path of what a GPU session runs), its lines in the summary."""
+    out = tmp_path / "gpu.json"
+    done = _run(sys.executable, ROOT / "ci" / "gpu_check.py", "--mode", "cpu", "--steps", "trainer", "--json", out)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    result = json.loads(out.read_text())
+    assert result["ok"] and list(result["steps"]) == ["trainer"]
+    _check_trainer(result["steps"]["trainer"], done.stdout)
+    assert "agreement" not in done.stdout
+    bad = _run(sys.executable, ROOT / "ci" / "gpu_check.py", "--mode", "cpu", "--steps", "trainer,nope")
+    assert bad.returncode == 2 and "unknown step(s) ['nope']" in bad.stderr
+
+
+@pytest.mark.slow
+def test_trainer_step_records_a_failed_or_slow_task_and_goes_on(tmp_path: Path) -> None:
+    """A task that fails records its error and the next one is measured; a warm-up over the limit skips the
+    timed run and says so; the summary names both."""
+    out = tmp_path / "trainer.json"
+    tasks = "econbench/NoSuchTask-v0,econbench/InvestmentOligopoly-v0"
+    flags = ("--mode", "cpu", "--n-envs", "2", "--num-steps", "4", "--updates", "1", "--json", out)
+    done = _run(sys.executable, ROOT / "ci" / "gpu_trainer.py", *flags, "--tasks", tasks)
+    assert done.returncode == 1, done.stdout[-4000:] + done.stderr[-4000:]  # an error fails the step
+    rows = json.loads(out.read_text())["tasks"]
+    assert rows["econbench/NoSuchTask-v0"]["status"] == "error" and rows["econbench/NoSuchTask-v0"]["error"]
+    assert rows["econbench/InvestmentOligopoly-v0"]["status"] == "measured"
+    done = _run(sys.executable, ROOT / "ci" / "gpu_trainer.py", *flags, "--warmup-limit", "0")
+    step = json.loads(out.read_text())
+    assert done.returncode == 1 and list(step["tasks"]) == _ci_module("gpu_trainer").TASKS  # none measured
+    assert all(r["status"] == "skipped" and "warm-up" in r["reason"] for r in step["tasks"].values())
+    lines = _ci_module("gpu_check").trainer_lines(step)
+    assert len(lines) == 5 and all("skipped: warm-up stopped at its limit of 0 s" in line for line in lines[1:])
 
 
 @pytest.mark.slow
