@@ -24,6 +24,7 @@ from econbench.envs.ev_charging import solution
 from econbench.envs.ev_charging.city import steady_instance
 from econbench.metrics import evaluate
 from econbench.registry import make_task
+from tests.conftest import seed_zero_in_ci
 
 ROOT = Path(__file__).resolve().parents[3]
 BASELINES = ROOT / "baselines"
@@ -203,7 +204,9 @@ def _shipped(pattern: str) -> list[Path]:
 
 
 @pytest.mark.parametrize(
-    "run", _shipped("EVCharging-*/shared_ppo_seed*/checkpoint.pt"), ids=lambda p: f"{p.parent.name}/{p.name}"
+    "run",
+    seed_zero_in_ci(_shipped("EVCharging-*/shared_ppo_seed*/checkpoint.pt"), lambda p: p.name),
+    ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_shipped_shared_ppo_runs_reproduce_their_eval_json(run: Path) -> None:
     recorded = json.loads((run / "eval.json").read_text())
@@ -211,7 +214,11 @@ def test_shipped_shared_ppo_runs_reproduce_their_eval_json(run: Path) -> None:
     assert res.mean == pytest.approx(recorded["score"], rel=1e-9)
 
 
-@pytest.mark.parametrize("path", sorted(RESULTS.glob("steady_shared_ppo_seed*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path",
+    seed_zero_in_ci(sorted(RESULTS.glob("steady_shared_ppo_seed*.json")), lambda p: p.stem),
+    ids=lambda p: p.stem,
+)
 def test_steady_reports_reproduce(path: Path, report: ModuleType) -> None:
     recorded = json.loads(path.read_text())
     run = recorded["policy"] if Path(recorded["policy"]).is_absolute() else str(ROOT / recorded["policy"])
@@ -223,7 +230,9 @@ def test_steady_reports_reproduce(path: Path, report: ModuleType) -> None:
 
 @pytest.mark.parametrize(
     "folder",
-    sorted(p.parent for p in (RESULTS / "EVCharging-Driver-v0").glob("ppo_seed*/policy.json")),
+    seed_zero_in_ci(
+        sorted(p.parent for p in (RESULTS / "EVCharging-Driver-v0").glob("ppo_seed*/policy.json")), lambda p: p.name
+    ),
     ids=lambda p: p.name,
 )
 def test_shipped_driver_checkpoints_reproduce_their_eval_json(folder: Path) -> None:
