@@ -49,15 +49,16 @@ def _arrays(x: Any) -> list[Any]:
     return [x] if hasattr(x, "shape") else []
 
 
-def step_bytes(task_id: str, n_envs: int = 64, seed: int = 0) -> float:
+def step_bytes(task_id: str, n_envs: int = 64, seed: int = 0, obs_blocks: bool = False) -> float:
     """Bytes one env-step writes in ``BatchedEnv`` (NumPy float64, as the vector envs run): the state after the
-    step, the observations, every group's rewards, the welfare, the episode flags and the action masks; over
-    ``n_envs`` economies, per economy. Actions are drawn uniformly inside the action spaces."""
+    step, the observations (``obs_blocks``: as blocks, the shared ones once per economy), every group's rewards,
+    the welfare, the episode flags and the action masks; over ``n_envs`` economies, per economy. Actions are drawn
+    uniformly inside the action spaces."""
     from econbench.core import BatchedEnv
     from econbench.registry import make_task
 
     task = make_task(task_id)
-    env = BatchedEnv(task, n_envs, seed=seed, mask_violation="execute")
+    env = BatchedEnv(task, n_envs, seed=seed, mask_violation="execute", obs_blocks=obs_blocks)
     env.reset()
     obs, out, term, trunc = env.step(uniform_actions(task, n_envs, np.random.default_rng(seed)), past_end=True)
     written = _arrays(env.state) + _arrays(obs) + _arrays(out.rewards) + _arrays(out.welfare) + [term, trunc]

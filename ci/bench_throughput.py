@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 
 import econbench
+from econbench.core import Dynamics
+from econbench.registry import make_task
 
 SHORT = os.environ.get("ECONBENCH_BENCH_MODE", "short") == "short"
 SIZES = [1, 64, 4096, 65536]
@@ -134,6 +136,59 @@ def test_step_bytes_and_copy_bandwidth(task_id: str) -> None:
         COPY.append(bandwidth.copy_bytes_per_sec())
     STEP_BYTES[task_id] = bandwidth.step_bytes(task_id)
     assert STEP_BYTES[task_id] > 0 and COPY[0] > 0
+
+
+# Tasks whose observations come in blocks every agent of an economy shares (Dynamics.observe_blocks): BatchedEnv
+# with flat observations (what the vector envs return) against obs_blocks=True, interleaved in the same rounds.
+# One task per dynamics class, the shortest ID (RICE's region view and RBC's variants share the base task's core).
+_BY_CORE: dict[Any, str] = {}
+for _t in sorted(IDS, key=len):
+    if make_task(_t).dynamics.observe_blocks is not Dynamics.observe_blocks:
+        _BY_CORE.setdefault(make_task(_t).dynamics, _t)
+BLOCK_IDS = sorted(_BY_CORE.values())
+BLOCK_SIZES = [1, 64, 1024, 4096]
+BLOCK_RATES: dict[tuple[str, int], dict[str, float]] = {}  # (task, n_envs) -> {"flat": rate, "blocks": rate}
+BLOCK_BYTES: dict[str, float] = {}  # task -> bytes one env-step writes with obs_blocks=True
+
+
+def _core_rate(env: Any, acts: Any, steps: int) -> float:
+    """Env-steps/s of ``BatchedEnv.step`` over ``steps`` steps; envs whose episode ended are reset untimed."""
+    spent = 0.0
+    for _ in range(steps):
+        if bool(env.ended.any()):
+            env.reset()
+        t0 = time.perf_counter()
+        env.step(acts, past_end=True)
+        spent += time.perf_counter() - t0
+    return env.n_envs * steps / spent
+
+
+@pytest.mark.parametrize("n_envs", BLOCK_SIZES)
+@pytest.mark.parametrize("task_id", BLOCK_IDS)
+def test_observation_blocks(task_id: str, n_envs: int) -> None:
+    """The batched core with observations as shared blocks (``BatchedEnv(obs_blocks=True)``) against flat ones:
+    median env-steps/s of interleaved rounds, and the bytes a step writes either way."""
+    import bandwidth
+
+    from econbench.core import BatchedEnv
+
+    _skip_if_too_big(task_id, n_envs)
+    task = make_task(task_id)
+    envs = {mode: BatchedEnv(task, n_envs, seed=0, obs_blocks=mode == "blocks") for mode in ("flat", "blocks")}
+    acts = bandwidth.uniform_actions(task, n_envs, np.random.default_rng(0))
+    steps = _steps(task_id, n_envs, STEPS.get(n_envs, STEPS[4096] * 4), least=3)
+    rates: dict[str, list[float]] = {"flat": [], "blocks": []}
+    for env in envs.values():
+        env.reset(seed=0)
+        _core_rate(env, acts, 1)  # warm-up
+    for _ in range(ROUNDS):
+        for mode, env in envs.items():
+            rates[mode].append(_core_rate(env, acts, steps))
+    BLOCK_RATES[(task_id, n_envs)] = {mode: float(np.median(r)) for mode, r in rates.items()}
+    if task_id not in BLOCK_BYTES:
+        BLOCK_BYTES[task_id] = bandwidth.step_bytes(task_id, obs_blocks=True)
+    assert all(r > 0 for r in BLOCK_RATES[(task_id, n_envs)].values())
+    assert BLOCK_BYTES[task_id] < bandwidth.step_bytes(task_id)  # the shared blocks are written once
 
 
 @pytest.mark.parametrize("task_id", IDS)

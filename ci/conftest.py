@@ -13,6 +13,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     tr = terminalreporter
     if bt.RATES or bt.RATIOS or bt.GOALS:
         _vector_summary(tr, bt)
+    if bt.BLOCK_RATES:
+        _blocks_summary(tr, bt)
     _rbc_summary(tr, bt)
     _rice_summary(tr, bt)
     _ev_summary(tr, bt)
@@ -87,6 +89,45 @@ def _bound_summary(tr: Any, bt: Any, sizes: list[int]) -> None:
     )
     tr.write_line(
         f"goal (issue 20): vs smaller >= {bt.BATCH_GOAL} at every n_envs: "
+        + ("met" if not short else f"NOT met: {', '.join(short)}")
+    )
+
+
+def _blocks_summary(tr: Any, bt: Any) -> None:
+    """BatchedEnv.step with flat observations against shared observation blocks, same rounds; the bound and the
+    per-env rate over the best smaller batch in the blocks mode."""
+    copy = bt.COPY[0] if bt.COPY else None
+    tr.section("observation blocks: BatchedEnv.step, flat observations vs obs_blocks=True (env-steps/s)")
+    sizes = sorted({n for _, n in bt.BLOCK_RATES})
+    tr.write_line(
+        f"{'task':34s}{'B/env-step':>11s}" + "".join(f"{f'{n:,d}: flat, blocks, x, vs smaller':>40s}" for n in sizes)
+    )
+    short = []
+    for task_id in sorted({t for t, _ in bt.BLOCK_RATES}):
+        nbytes = bt.BLOCK_BYTES.get(task_id, float("nan"))
+        cells, best = "", 0.0
+        for n in sizes:
+            r = bt.BLOCK_RATES.get((task_id, n))
+            if r is None:
+                cells += f"{'-':>40s}"
+                continue
+            versus = f"{r['blocks'] / best:.2f}x" if best else "-"
+            if best and r["blocks"] < bt.BATCH_GOAL * best:
+                short.append(f"{task_id.split('/')[-1]} at {n:,d} ({versus})")
+            text = f"{r['flat'] / 1e3:.1f}k, {r['blocks'] / 1e3:.1f}k, {r['blocks'] / r['flat']:.2f}x, {versus}"
+            cells += f"{text:>40s}"
+            best = max(best, r["blocks"])
+        tr.write_line(f"{task_id.split('/')[-1]:34s}{nbytes:>11,.0f}{cells}")
+    if copy:
+        tr.write_line(
+            "bound with blocks: "
+            + ", ".join(
+                f"{t.split('/')[-1]} {copy / b / 1e3:,.0f}k env-steps/s" for t, b in sorted(bt.BLOCK_BYTES.items())
+            )
+            + f" (copy bandwidth {copy / 1e9:.1f} GB/s)"
+        )
+    tr.write_line(
+        f"goal (issue 20) with observation blocks: vs smaller >= {bt.BATCH_GOAL} at every n_envs: "
         + ("met" if not short else f"NOT met: {', '.join(short)}")
     )
 

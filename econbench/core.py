@@ -23,6 +23,7 @@ import numpy as np
 
 from econbench import blocks
 from econbench.backend import Backend, BackendRNG, PicklesNamespaces, SharedDrawsRNG, get_backend
+from econbench.obs_blocks import ObsBlocks, as_blocks, assemble_all
 from econbench.validate import check_memory, human_bytes
 
 Array = Any
@@ -147,7 +148,17 @@ class Dynamics(PicklesNamespaces):
         raise NotImplementedError
 
     def observe(self, state: Any) -> dict[str, Array]:
-        raise NotImplementedError
+        """Each group's flat ``(n_envs, n_agents, dim)`` observations: by default assembled from
+        :meth:`observe_blocks`, which a task overrides instead where its agents share columns."""
+        blocks = self.observe_blocks(state)
+        if blocks is None:
+            raise NotImplementedError
+        return assemble_all(blocks, self.xp, self.backend.device)
+
+    def observe_blocks(self, state: Any) -> Mapping[str, ObsBlocks | Array] | None:
+        """The observations as :class:`~econbench.obs_blocks.ObsBlocks` (groups whose agents share columns) or
+        flat arrays, for ``BatchedEnv(obs_blocks=True)``; None: the task only writes flat ones (:meth:`observe`)."""
+        return None
 
     def action_masks(self, state: Any) -> dict[str, Array]:
         """Boolean masks for the task's masked groups; none by default."""
@@ -349,6 +360,9 @@ class BatchedEnv(PicklesNamespaces):
     consecutive economies draws the same initial states and shocks (:class:`econbench.backend.SharedDrawsRNG`).
     ``block_envs``: step and observe in blocks of this many economies (default: the dynamics' ``block_bytes``
     choice on the host, else the whole batch); the results match the whole batch's to BLAS rounding.
+    ``obs_blocks=True``: observations come as :class:`~econbench.obs_blocks.ObsBlocks`, the columns every agent
+    of an economy shares stored once (where the dynamics provide :meth:`Dynamics.observe_blocks`; one flat
+    block per group elsewhere); their ``assemble`` is the flat array the default mode returns.
     """
 
     def __init__(
@@ -364,6 +378,7 @@ class BatchedEnv(PicklesNamespaces):
         mask_violation: str = "error",
         shared_draws: int = 1,
         block_envs: int | None = None,
+        obs_blocks: bool = False,
     ) -> None:
         if mask_violation not in MASK_VIOLATIONS:
             raise ValueError(f"mask_violation must be one of {MASK_VIOLATIONS}, got {mask_violation!r}")
@@ -382,6 +397,7 @@ class BatchedEnv(PicklesNamespaces):
         self.xp = self.backend.xp
         self.horizon = int(horizon or task.horizon)
         self.validate = validate
+        self.obs_blocks = bool(obs_blocks)
         self.mask_violation = mask_violation
         itemsize = np.dtype(self.backend.dtype_name).itemsize
         check_env_memory(task, self.n_envs, itemsize)
@@ -476,11 +492,18 @@ class BatchedEnv(PicklesNamespaces):
             self.ended = self.ended & ~mask
         return self.observe()
 
-    def observe(self) -> dict[str, Array]:
+    def observe(self) -> dict[str, Any]:
+        """Flat observations per group, or :class:`~econbench.obs_blocks.ObsBlocks` with ``obs_blocks=True``."""
+        n, see = self.n_envs, self._observe_one
         if not self._blocked(self.state):
-            return self.dynamics.observe(self.state)
-        n = self.n_envs
-        return blocks.run(lambda s: self.dynamics.observe(blocks.take(self.state, s, n)), n, self.block_envs, self.xp)
+            return see(self.state)
+        return blocks.run(lambda s: see(blocks.take(self.state, s, n)), n, self.block_envs, self.xp)
+
+    def _observe_one(self, state: Any) -> dict[str, Any]:
+        if not self.obs_blocks:
+            return self.dynamics.observe(state)
+        parts = self.dynamics.observe_blocks(state)
+        return as_blocks(self.dynamics.observe(state) if parts is None else parts)
 
     def _blocked(self, *trees: Any) -> bool:
         return self.block_envs < self.n_envs and all(blocks.splittable(x, self.n_envs) for x in trees)
@@ -501,7 +524,7 @@ class BatchedEnv(PicklesNamespaces):
 
     def step(
         self, actions: Mapping[str, Array], past_end: bool = False
-    ) -> tuple[dict[str, Array], StepOutput, Array, Array]:
+    ) -> tuple[dict[str, Any], StepOutput, Array, Array]:
         """Advance every env one period.
 
         Returns ``(obs, out, terminated, truncated)`` where ``out`` carries the

@@ -20,6 +20,7 @@ import numpy as np
 from econbench.backend import Backend, BackendRNG
 from econbench.core import Array, Dynamics, GroupSpec, StepOutput, mask_error
 from econbench.envs.rbc.params import RBCParams
+from econbench.obs_blocks import ObsBlocks
 
 
 @dataclass(frozen=True)
@@ -347,28 +348,27 @@ class RBCDynamics(Dynamics):
             eye = self._eyes[E] = self.xp.broadcast_to(self.firm_eye[None, ...], (E, self._F, self._F))
         return eye
 
-    def observe(self, state: RBCState) -> dict[str, Array]:
-        xp, p = self.xp, self.params
+    def observe_blocks(self, state: RBCState) -> dict[str, ObsBlocks | Array]:
+        """The global features (most of a consumer's observation) stored once per economy, then each agent's own."""
+        p = self.params
         g = self.global_features(state)
-        E, G = g.shape
-        C, F = self._C, self._F
+        E = g.shape[0]
         raw = p.obs_encoding == "raw"
         theta = state.consumer_theta if raw else state.consumer_theta / p.consumer_theta
         capital = state.firm_capital if raw else state.firm_capital / p.capital_obs_scale
-        consumers = xp.concat(
-            [xp.broadcast_to(g[:, None, :], (E, C, G)), self._budget(state.consumer_budget), theta[..., None]], axis=2
-        )
-        firms = xp.concat(
-            [
-                xp.broadcast_to(g[:, None, :], (E, F, G)),
+        shared = g[:, None, :]
+        consumers = ObsBlocks((shared, self._budget(state.consumer_budget), theta[..., None]), self._C)
+        firms = ObsBlocks(
+            (
+                shared,
                 self._budget(state.firm_budget),
                 capital[..., None],
                 state.firm_alpha[..., None],
                 self._firm_eye(E),
-            ],
-            axis=2,
+            ),
+            self._F,
         )
-        return {"consumers": consumers, "firms": firms, "government": g[:, None, :]}
+        return {"consumers": consumers, "firms": firms, "government": shared}
 
     def action_masks(self, state: RBCState) -> dict[str, Array]:
         """Curriculum masks from the parameters (the same in every env); consumers are never restricted upstream."""

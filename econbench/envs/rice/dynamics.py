@@ -20,6 +20,7 @@ from econbench.backend import Backend, BackendRNG
 from econbench.core import ActionError, Array, Dynamics, GroupSpec, StepOutput, mask_error, where_state
 from econbench.envs.rice.params import RICEParams
 from econbench.envs.rice.protocols import get_protocol
+from econbench.obs_blocks import ObsBlocks
 
 N_ECONOMY_BLOCKS = 10  # public per-region blocks of the observation (docs/models/rice.md §6)
 N_PRIVATE = 9  # own TFP, intensity, theta1, damages, abatement cost, production, utility, welfare, reward
@@ -423,10 +424,11 @@ class RICEDynamics(Dynamics):
         return {"regions": out}
 
     # ------------------------------------------------------------------ observations
-    def observe(self, state: RICEState) -> dict[str, Array]:
-        """rice.py generate_observation: public block (same for all), then each region's own row (docs/models/rice.md §6)."""
-        xp, b = self.xp, self.backend
-        s, N = state, self.N
+    def observe_blocks(self, state: RICEState) -> dict[str, ObsBlocks]:
+        """rice.py generate_observation: each region's one-hot id, the public block (the same for every region,
+        stored once per economy), then the region's own row (docs/models/rice.md §6)."""
+        xp = self.xp
+        s, N, dt = state, self.N, self.obs_dtype
         E = s.capital.shape[0]
         col = lambda v: v[:, None]  # noqa: E731
         public = [
@@ -440,20 +442,11 @@ class RICEDynamics(Dynamics):
             public.append(col(s.stage))
         public += [getattr(s, f) / n for f, n in zip(ECONOMY_FIELDS, ECONOMY_NORMS)]
         public.append(xp.reshape(s.tariffs, (E, N * N)) / 100.0)
-        pub = xp.concat(public, axis=1)  # (E, P)
+        pub = xp.astype(xp.concat(public, axis=1), dt)[:, None, :]  # (E, 1, P)
         private = [xp.stack([getattr(s, f) / n for f, n in zip(PRIVATE_FIELDS, PRIVATE_NORMS)], axis=-1)]
         if self.protocol.n_stages:
             private.append(s.min_mitigation[..., None])
             private += self.protocol.features(s.agreements)
-        P, dt = pub.shape[1], self.obs_dtype
-        widths = [x.shape[2] for x in private]
-        # The public block (most of the array) first: it touches every fresh page in one sequential pass;
-        # zero-filling first, or concatenating broadcast views, costs about 1.6x as much at 1024 economies.
-        out = xp.empty((E, N, N + P + sum(widths)), dtype=dt, device=b.device)
-        out[..., N : N + P] = xp.astype(pub, dt)[:, None, :]
-        out[..., :N] = self.obs_eye
-        at = N + P
-        for x, w in zip(private, widths):  # each piece straight into place: no concatenated copy
-            out[..., at : at + w] = xp.astype(x, dt)
-            at += w
-        return {"regions": out}
+        eye = xp.broadcast_to(self.obs_eye[None, ...], (E, N, N))
+        parts = (eye, pub, *(xp.astype(x, dt) for x in private))
+        return {"regions": ObsBlocks(parts, N)}
