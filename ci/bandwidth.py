@@ -9,7 +9,6 @@ written once) count once.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -38,15 +37,9 @@ def distinct_bytes(a: Any) -> int:
 
 
 def _arrays(x: Any) -> list[Any]:
-    if x is None:
-        return []
-    if isinstance(x, dict):
-        return [a for v in x.values() for a in _arrays(v)]
-    if isinstance(x, (tuple, list)):
-        return [a for v in x for a in _arrays(v)]
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return [a for f in dataclasses.fields(x) for a in _arrays(getattr(x, f.name))]
-    return [x] if hasattr(x, "shape") else []
+    from econbench.blocks import leaves
+
+    return [a for a in leaves(x) if hasattr(a, "shape")]
 
 
 def step_bytes(task_id: str, n_envs: int = 64, seed: int = 0, obs_blocks: bool = False) -> float:

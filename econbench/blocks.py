@@ -29,35 +29,48 @@ def blocks(n_envs: int, size: int) -> list[slice]:
     return [slice(i, min(i + size, n_envs)) for i in range(0, n_envs, size)]
 
 
+def _map(fn: Callable[..., Any], tree: Any, *others: Any, rebuild: bool = True) -> Any:
+    """``fn(leaf, *matching leaves of others)`` over the arrays and scalars of ``tree`` (dicts, tuples, lists,
+    dataclasses): the tree rebuilt from the results, or (``rebuild=False``) only the calls. None stays None."""
+    if tree is None:
+        return None
+    if isinstance(tree, dict):
+        out = {k: _map(fn, v, *(o[k] for o in others), rebuild=rebuild) for k, v in tree.items()}
+        return out if rebuild else None
+    if isinstance(tree, (tuple, list)):
+        items = [_map(fn, v, *o, rebuild=rebuild) for v, *o in zip(tree, *others)]
+        return type(tree)(items) if rebuild else None
+    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
+        names = [f.name for f in dataclasses.fields(tree) if f.init]
+        fields = {n: _map(fn, getattr(tree, n), *(getattr(o, n) for o in others), rebuild=rebuild) for n in names}
+        return dataclasses.replace(tree, **fields) if rebuild else None
+    return fn(tree, *others)
+
+
+def leaves(tree: Any) -> list[Any]:
+    """The arrays and scalars of ``tree``, depth first."""
+    found: list[Any] = []
+    _map(found.append, tree, rebuild=False)
+    return found
+
+
 def take(tree: Any, s: slice, n_envs: int) -> Any:
     """The economies ``s`` of every array in ``tree`` (dicts, tuples, lists, dataclasses, arrays; views, not copies).
 
     Arrays whose first axis is not the economies' pass whole; :func:`splittable` says whether a tree has any.
     """
-    if tree is None:
-        return None
-    if isinstance(tree, dict):
-        return {k: take(v, s, n_envs) for k, v in tree.items()}
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(take(v, s, n_envs) for v in tree)
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return dataclasses.replace(tree, **{f.name: take(getattr(tree, f.name), s, n_envs) for f in _fields(tree)})
-    shape = getattr(tree, "shape", None)
-    return tree[s] if shape and shape[0] == n_envs else tree
+
+    def part(x: Any) -> Any:
+        shape = getattr(x, "shape", None)
+        return x[s] if shape and shape[0] == n_envs else x
+
+    return _map(part, tree)
 
 
 def splittable(tree: Any, n_envs: int) -> bool:
     """Every array of ``tree`` has the economies as its first axis (scalars and None aside)."""
-    if tree is None:
-        return True
-    if isinstance(tree, dict):
-        return all(splittable(v, n_envs) for v in tree.values())
-    if isinstance(tree, (tuple, list)):
-        return all(splittable(v, n_envs) for v in tree)
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return all(splittable(getattr(tree, f.name), n_envs) for f in _fields(tree))
-    shape = getattr(tree, "shape", None)
-    return shape is None or (len(shape) > 0 and shape[0] == n_envs)
+    shapes = [getattr(x, "shape", None) for x in leaves(tree) if x is not None]
+    return all(shape is None or (len(shape) > 0 and shape[0] == n_envs) for shape in shapes)
 
 
 def run(fn: Callable[[slice], Any], n_envs: int, size: int, xp: Any) -> Any:
@@ -70,44 +83,18 @@ def run(fn: Callable[[slice], Any], n_envs: int, size: int, xp: Any) -> Any:
     out = None
     for s in blocks(n_envs, size):
         part = fn(s)
+        rows = s.stop - s.start
         if out is None:
-            out = _allocate(part, s.stop - s.start, n_envs, xp)
-        _fill(out, part, s)
+
+            def allocate(x: Any) -> Any:
+                shape = getattr(x, "shape", None)
+                return xp.empty((n_envs, *shape[1:]), dtype=x.dtype) if shape and shape[0] == rows else x
+
+            out = _map(allocate, part)
+
+        def fill(o: Any, x: Any) -> None:
+            if o is not x and getattr(x, "shape", None):
+                o[s] = x
+
+        _map(fill, out, part, rebuild=False)
     return out
-
-
-def _allocate(tree: Any, rows: int, n_envs: int, xp: Any) -> Any:
-    if tree is None:
-        return None
-    if isinstance(tree, dict):
-        return {k: _allocate(v, rows, n_envs, xp) for k, v in tree.items()}
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(_allocate(v, rows, n_envs, xp) for v in tree)
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return dataclasses.replace(
-            tree, **{f.name: _allocate(getattr(tree, f.name), rows, n_envs, xp) for f in _fields(tree)}
-        )
-    shape = getattr(tree, "shape", None)
-    if not shape or shape[0] != rows:
-        return tree
-    return xp.empty((n_envs, *shape[1:]), dtype=tree.dtype)
-
-
-def _fill(out: Any, part: Any, s: slice) -> None:
-    if part is None:
-        return
-    if isinstance(part, dict):
-        for k, v in part.items():
-            _fill(out[k], v, s)
-    elif isinstance(part, (tuple, list)):
-        for o, v in zip(out, part):
-            _fill(o, v, s)
-    elif dataclasses.is_dataclass(part) and not isinstance(part, type):
-        for f in _fields(part):
-            _fill(getattr(out, f.name), getattr(part, f.name), s)
-    elif out is not part and getattr(part, "shape", None):
-        out[s] = part
-
-
-def _fields(x: Any) -> list[dataclasses.Field[Any]]:
-    return [f for f in dataclasses.fields(x) if f.init]

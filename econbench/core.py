@@ -412,6 +412,7 @@ class BatchedEnv(PicklesNamespaces):
                 self.n_envs if whole else blocks.block_size(self.n_envs, economy_bytes(task, itemsize)[1], target)
             )
         self.block_envs = min(int(block_envs), self.n_envs)
+        self._split: dict[str, bool] = {}  # _blocked's decisions
         self._bounds = {g.name: self._device_bounds(g) for g in task.groups}
         discrete = [g for g in task.groups if isinstance(g.action, DiscreteSpec)]
         self._nvec = {g.name: self.backend.asarray(np.asarray(g.action.nvec), dtype=self.xp.int64) for g in discrete}
@@ -495,7 +496,7 @@ class BatchedEnv(PicklesNamespaces):
     def observe(self) -> dict[str, Any]:
         """Flat observations per group, or :class:`~econbench.obs_blocks.ObsBlocks` with ``obs_blocks=True``."""
         n, see = self.n_envs, self._observe_one
-        if not self._blocked(self.state):
+        if not self._blocked("observe", self.state):
             return see(self.state)
         return blocks.run(lambda s: see(blocks.take(self.state, s, n)), n, self.block_envs, self.xp)
 
@@ -505,12 +506,18 @@ class BatchedEnv(PicklesNamespaces):
         parts = self.dynamics.observe_blocks(state)
         return as_blocks(self.dynamics.observe(state) if parts is None else parts)
 
-    def _blocked(self, *trees: Any) -> bool:
-        return self.block_envs < self.n_envs and all(blocks.splittable(x, self.n_envs) for x in trees)
+    def _blocked(self, what: str, *trees: Any) -> bool:
+        """Whether ``what`` ("observe", "step") runs in blocks: decided at its first call, as the structure of the
+        state, noise and actions (every array split along the economies) is fixed by the task."""
+        if self.block_envs >= self.n_envs:
+            return False
+        if what not in self._split:
+            self._split[what] = all(blocks.splittable(x, self.n_envs) for x in trees)
+        return self._split[what]
 
     def _step_dynamics(self, acts: Mapping[str, Array], noise: Any) -> StepOutput:
         """The dynamics' step over the batch, in blocks of ``block_envs`` economies (:mod:`econbench.blocks`)."""
-        if not self._blocked(self.state, noise, dict(acts), self.t):
+        if not self._blocked("step", self.state, noise, dict(acts), self.t):
             return self.dynamics.step(self.state, acts, noise, self.t)
         n, take = self.n_envs, blocks.take
 

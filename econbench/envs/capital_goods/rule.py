@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +77,7 @@ def tuned(p: CapitalParams, group: str) -> dict[str, PolicyFactory]:
     for path in sorted(RULES_DIR.glob("*.json")):
         record = _record(path, path.stat().st_mtime_ns)
         if record["params"] == want:
-            return {"tuned_rule": partial(_build, record["coefficients"])}
+            return {"tuned_rule": functools.partial(_build, record["coefficients"])}
     return {}
 
 
