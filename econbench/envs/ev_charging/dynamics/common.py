@@ -23,13 +23,13 @@ and the end of the step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from econbench.backend import BackendRNG, BufferPool
-from econbench.core import Array, Dynamics, StepOutput
+from econbench.core import Array, Dynamics, GroupSpec, StepOutput, mask_error
 from econbench.envs.ev_charging.city import build_city
 from econbench.envs.ev_charging.dynamics.state import (
     AT_STATION,
@@ -350,6 +350,30 @@ class EVDynamics(Dynamics):
 
     def action_masks(self, state: EVState) -> dict[str, Array]:
         return {"drivers": self.xp.concat(self._mask_heads(state), axis=-1)}
+
+    def check_masks(
+        self,
+        state: EVState,
+        actions: Mapping[str, Array],
+        t: Array,
+        groups: Sequence[GroupSpec],
+        where: Array | None = None,
+    ) -> None:
+        """Only head 0's options can be forbidden, and only to drivers who cannot act: one comparison per driver,
+        where the generic check builds every head's mask and gathers from it (a quarter of a step at a million
+        drivers)."""
+        if not groups:
+            return
+        b, xp = self.backend, self.xp
+        chosen = actions["drivers"][..., 0]
+        bad = (chosen != 0) & (state.status != IDLE)
+        if where is not None:
+            bad = bad & where
+        if not bool(xp.any(bad)):
+            return
+        env, agent = (int(v[0]) for v in np.nonzero(b.to_numpy(bad)))
+        row = b.to_numpy(self.action_masks(state)["drivers"][env, agent, : self.K + 1])
+        raise mask_error("drivers", agent, env, 0, int(b.to_numpy(chosen)[env, agent]), row)
 
     def _mask_heads(self, state: EVState) -> list[Array]:
         """Head 0's mask: "no station" always, the options only to drivers who can act."""
