@@ -27,11 +27,14 @@ def make_batched(
     device: Any = None,
     seed: int | None = None,
     mask_violation: str = "error",
+    obs_blocks: bool = False,
     **params: Any,
 ) -> BatchedEnv:
-    """The batched core of a task, for code that steps arrays directly (custom trainers, GPUs)."""
+    """The batched core of a task, for code that steps arrays directly (custom trainers, GPUs); ``obs_blocks``:
+    observations as :class:`~econbench.obs_blocks.ObsBlocks` (see :class:`~econbench.core.BatchedEnv`)."""
+    task = make_task(task_id, **params)
     return BatchedEnv(
-        make_task(task_id, **params), n_envs, backend, dtype, device, seed=seed, mask_violation=mask_violation
+        task, n_envs, backend, dtype, device, seed=seed, mask_violation=mask_violation, obs_blocks=obs_blocks
     )
 
 

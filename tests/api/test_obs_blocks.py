@@ -56,6 +56,14 @@ def test_shared_columns_are_stored_once(task_id: str) -> None:
     assert stored < 0.5 * flat, (stored, flat)
 
 
+def test_make_batched_hands_over_blocks() -> None:
+    import econbench
+
+    obs = econbench.make_batched("econbench/RICECooperation-v0", 2, seed=0, obs_blocks=True).reset()
+    flat = econbench.make_batched("econbench/RICECooperation-v0", 2, seed=0).reset()
+    np.testing.assert_array_equal(obs["regions"].assemble(np), flat["regions"])
+
+
 def test_blocks_join_across_economy_blocks() -> None:
     """Stepped in blocks of economies, the blocks are joined as the flat arrays are."""
     task = make_task("econbench/RICECooperation-v0")
