@@ -58,6 +58,19 @@ def _vector_summary(tr: Any, bt: Any) -> None:
         _bound_summary(tr, bt, sizes)
 
 
+def _versus_smaller(rates: dict[int, float], label: str, goal: float, short: list[str]) -> dict[int, str]:
+    """Per n_envs: the per-env rate over the best at a smaller n_envs ("-" for the smallest); the points under
+    ``goal`` are appended to ``short``."""
+    out: dict[int, str] = {}
+    best = 0.0
+    for n in sorted(rates):
+        out[n] = f"{rates[n] / best:.2f}x" if best else "-"
+        if best and rates[n] < goal * best:
+            short.append(f"{label} at {n:,d} ({out[n]})")
+        best = max(best, rates[n])
+    return out
+
+
 def _bound_summary(tr: Any, bt: Any, sizes: list[int]) -> None:
     """Per task and n_envs: the fraction of the memory bound (copy bandwidth over the bytes a step writes) and the
     per-env rate over the best at a smaller n_envs (issue 20's goal: never below 0.9)."""
@@ -67,21 +80,15 @@ def _bound_summary(tr: Any, bt: Any, sizes: list[int]) -> None:
         f"{'task':44s}{'B/env-step':>11s}{'bound':>10s}"
         + "".join(f"{f'{n:,d}: bound, vs smaller':>27s}" for n in sizes)
     )
-    short = []
+    short: list[str] = []
     for task_id in sorted(bt.STEP_BYTES):
         nbytes = bt.STEP_BYTES[task_id]
         bound = copy / nbytes
-        cells, best = "", 0.0
-        for n in sizes:
-            rate = bt.RATES.get((task_id, n))
-            if rate is None:
-                cells += f"{'-':>27s}"
-                continue
-            versus = f"{rate / best:.2f}x" if best else "-"
-            if best and rate < bt.BATCH_GOAL * best:
-                short.append(f"{task_id.split('/')[-1]} at {n:,d} ({versus})")
-            cells += f"{f'{100 * rate / bound:.1f} %, {versus}':>27s}"
-            best = max(best, rate)
+        rates = {n: bt.RATES[(task_id, n)] for n in sizes if (task_id, n) in bt.RATES}
+        versus = _versus_smaller(rates, task_id.split("/")[-1], bt.BATCH_GOAL, short)
+        cells = "".join(
+            f"{f'{100 * rates[n] / bound:.1f} %, {versus[n]}':>27s}" if n in rates else f"{'-':>27s}" for n in sizes
+        )
         tr.write_line(f"{task_id:44s}{nbytes:>11,.0f}{bound / 1e6:>9.2f}M{cells}")
     tr.write_line(
         "bound: env-steps/s at which a step's bytes (new state, observations, rewards, flags, masks; broadcast "
@@ -102,21 +109,22 @@ def _blocks_summary(tr: Any, bt: Any) -> None:
     tr.write_line(
         f"{'task':34s}{'B/env-step':>11s}" + "".join(f"{f'{n:,d}: flat, blocks, x, vs smaller':>40s}" for n in sizes)
     )
-    short = []
+    short: list[str] = []
     for task_id in sorted({t for t, _ in bt.BLOCK_RATES}):
         nbytes = bt.BLOCK_BYTES.get(task_id, float("nan"))
-        cells, best = "", 0.0
+        rows = {n: bt.BLOCK_RATES[(task_id, n)] for n in sizes if (task_id, n) in bt.BLOCK_RATES}
+        versus = _versus_smaller(
+            {n: r["blocks"] for n, r in rows.items()}, task_id.split("/")[-1], bt.BATCH_GOAL, short
+        )
+        cells = ""
         for n in sizes:
-            r = bt.BLOCK_RATES.get((task_id, n))
-            if r is None:
-                cells += f"{'-':>40s}"
-                continue
-            versus = f"{r['blocks'] / best:.2f}x" if best else "-"
-            if best and r["blocks"] < bt.BATCH_GOAL * best:
-                short.append(f"{task_id.split('/')[-1]} at {n:,d} ({versus})")
-            text = f"{r['flat'] / 1e3:.1f}k, {r['blocks'] / 1e3:.1f}k, {r['blocks'] / r['flat']:.2f}x, {versus}"
+            r = rows.get(n)
+            text = (
+                "-"
+                if r is None
+                else (f"{r['flat'] / 1e3:.1f}k, {r['blocks'] / 1e3:.1f}k, {r['blocks'] / r['flat']:.2f}x, {versus[n]}")
+            )
             cells += f"{text:>40s}"
-            best = max(best, r["blocks"])
         tr.write_line(f"{task_id.split('/')[-1]:34s}{nbytes:>11,.0f}{cells}")
     if copy:
         tr.write_line(
