@@ -28,7 +28,9 @@ if [ "$mode" = cpu ]; then
 fi
 
 py=python3
-if [ "${ECONBENCH_ENV:-}" = current ]; then py=python; elif [ -x .venv/bin/python ]; then py=.venv/bin/python; fi
+if [ "${ECONBENCH_ENV:-}" = current ]; then  # the Python on PATH: `python`, or `python3` where only that exists
+  py="$(command -v python || command -v python3)"
+elif [ -x .venv/bin/python ]; then py=.venv/bin/python; fi
 probe() {  # $1: torch | cupy; succeeds when that library can use a CUDA device
   case "$1" in
     torch) "$py" -c "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null ;;
@@ -78,4 +80,4 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "ci/gpu.sh: missing: $(IFS=';'; echo "${missing[*]}"); running on ${usable[*]}"
 fi
-exec python ci/gpu_check.py --mode gpu "$@"
+exec "$py" ci/gpu_check.py --mode gpu "$@"
