@@ -140,11 +140,14 @@ def test_step_bytes_and_copy_bandwidth(task_id: str) -> None:
 
 # Tasks whose observations come in blocks every agent of an economy shares (Dynamics.observe_blocks): BatchedEnv
 # with flat observations (what the vector envs return) against obs_blocks=True, interleaved in the same rounds.
-# One task per dynamics class, the shortest ID (RICE's region view and RBC's variants share the base task's core).
+# One task per core and observation layout, the shortest ID: RICE's protocols observe different columns (the
+# bilateral one the most), its region view and RBC's variants share their base task's.
 _BY_CORE: dict[Any, str] = {}
-for _t in sorted(IDS, key=len):
-    if make_task(_t).dynamics.observe_blocks is not Dynamics.observe_blocks:
-        _BY_CORE.setdefault(make_task(_t).dynamics, _t)
+for _t in sorted(econbench.task_ids(), key=len):
+    _task = make_task(_t)
+    if _task.dynamics.observe_blocks is not Dynamics.observe_blocks:
+        _layout = (_task.dynamics, tuple((g.name, g.observation.shape) for g in _task.groups))
+        _BY_CORE.setdefault(_layout, _t)
 BLOCK_IDS = sorted(_BY_CORE.values())
 BLOCK_SIZES = [1, 64, 1024, 4096]
 BLOCK_RATES: dict[tuple[str, int], dict[str, float]] = {}  # (task, n_envs) -> {"flat": rate, "blocks": rate}
@@ -174,7 +177,9 @@ def test_observation_blocks(task_id: str, n_envs: int) -> None:
 
     _skip_if_too_big(task_id, n_envs)
     task = make_task(task_id)
-    envs = {mode: BatchedEnv(task, n_envs, seed=0, obs_blocks=mode == "blocks") for mode in ("flat", "blocks")}
+    envs = {
+        mode: BatchedEnv(task, n_envs, seed=0, obs_blocks=mode == "blocks", **SAMPLED) for mode in ("flat", "blocks")
+    }
     acts = bandwidth.uniform_actions(task, n_envs, np.random.default_rng(0))
     steps = _steps(task_id, n_envs, STEPS.get(n_envs, STEPS[4096] * 4), least=3)
     rates: dict[str, list[float]] = {"flat": [], "blocks": []}
