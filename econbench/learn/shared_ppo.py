@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from tqdm.auto import tqdm
 from econbench import curriculum as curricula
 from econbench.adapters.episode import DiscountedEpisodes, scored_reward
 from econbench.allocator import keep_freed_memory
+from econbench.backend import Backend
 from econbench.core import BatchedEnv, DiscreteSpec, GroupSpec, Task, profile_actions
 from econbench.learn.config import SharedPPOConfig
 from econbench.learn.networks import GroupAgent, action_mapping, as_tensor, mask_bias, observe
@@ -223,7 +224,8 @@ def train(args: SharedPPOConfig) -> Path:
                         actions[k] = mixed
             obs, out, term, trunc = env.step(actions)
             done_t, term_t = as_tensor(term | trunc, device), as_tensor(term, device)
-            done = done_t.cpu().numpy()
+            host = to_host(env.backend, {**out.rewards, WELFARE: out.welfare, DONE: term | trunc})
+            done = host[DONE].astype(bool)
             ended = no_future(term_t, done_t, gamma)
             next_masks = env.action_masks() if args.decision_credit else {}
             with torch.no_grad():  # s' before any reset: a truncated infinite economy still has a future
@@ -241,15 +243,15 @@ def train(args: SharedPPOConfig) -> Path:
                         buf[k]["terminal"].append((t, xs[k]))
             for k in agents:
                 r_t = as_tensor(out.rewards[k], device).double()
-                r = r_t.cpu().numpy()
+                r = host[k]
                 ep_return[k] += r
                 buf[k]["r"].append(r_t)
                 buf[k]["d"].append(done_t[:, None].expand(r_t.shape))
                 if done.any():
                     finished[k].extend(ep_return[k][done].mean(axis=1).tolist())
                     ep_return[k][done] = 0.0
-            group_rewards = {k: env.backend.to_numpy(v) for k, v in out.rewards.items()}
-            ended = scored.step(scored_reward(task, env.backend.to_numpy(out.welfare), group_rewards), done)
+            group_rewards = {k: host[k] for k in out.rewards}
+            ended = scored.step(scored_reward(task, host[WELFARE], group_rewards), done)
             if ended is not None:
                 scores.extend(ended.r[ended.done].tolist())
                 lengths.extend(ended.l[ended.done].tolist())
@@ -311,6 +313,26 @@ def train(args: SharedPPOConfig) -> Path:
         tracker.summary({k: v for k, v in result.items() if isinstance(v, (int, float))})
     tracker.finish()
     return run
+
+
+WELFARE, DONE = "#welfare", "#done"  # to_host's keys beside the groups' names (which never start with "#")
+
+
+def to_host(backend: Backend, arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """``(n_envs, ...)`` backend arrays as float64 NumPy arrays, in one device-to-host copy: each copy waits for the
+    device, and a step's rewards, welfare and done flags were eight of them (RBC on a GPU). NumPy's pass as they are."""
+    if backend.name == "numpy":
+        return {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+    xp = backend.xp
+    n = next(iter(arrays.values())).shape[0]
+    flat = [xp.reshape(xp.astype(v, xp.float64), (n, -1)) for v in arrays.values()]
+    joined = backend.to_numpy(xp.concat(flat, axis=1))
+    out, at = {}, 0
+    for (k, v), f in zip(arrays.items(), flat):
+        width = int(f.shape[1])
+        out[k] = joined[:, at : at + width].reshape(tuple(v.shape))
+        at += width
+    return out
 
 
 def pick_curriculum(task: Task, args: SharedPPOConfig, learn: Sequence[str]) -> curricula.Curriculum | None:
