@@ -84,3 +84,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if later:
         config.hook.pytest_deselected(items=later)
         items[:] = [item for item in items if item.get_closest_marker("nightly") is None]
+
+
+def ci_module(name: str) -> ModuleType:
+    """A ci/ file as a module (ci/ is not a package), loaded once per session."""
+    key = f"econbench_ci_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).resolve().parents[1] / "ci" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module  # dataclasses (gpu_check's Mode) look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[key]

@@ -3,16 +3,14 @@ element, and a copy rate that is a rate."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 
+from tests.conftest import ci_module
+
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("econbench_ci_bandwidth", ROOT / "ci" / "bandwidth.py")
-assert _spec is not None and _spec.loader is not None
-bandwidth = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bandwidth)
+bandwidth = ci_module("bandwidth")
 
 
 def test_a_broadcast_block_counts_once() -> None:

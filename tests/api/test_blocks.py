@@ -3,22 +3,14 @@ trajectories as the whole batch on every task, and blocks only where a task's dy
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from econbench.core import BatchedEnv
 from econbench.registry import make_task
-from tests.conftest import ALL_IDS
+from tests.conftest import ALL_IDS, ci_module
 
-_spec = importlib.util.spec_from_file_location(
-    "econbench_ci_bandwidth", Path(__file__).parents[2] / "ci" / "bandwidth.py"
-)
-assert _spec is not None and _spec.loader is not None
-bandwidth = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bandwidth)  # its uniform_actions: draws inside every group's action space
+bandwidth = ci_module("bandwidth")
 
 
 @pytest.mark.parametrize("task_id", ALL_IDS)

@@ -3,23 +3,15 @@ blocks assemble to exactly the flat observations, and the tasks whose agents sha
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from econbench.core import BatchedEnv
 from econbench.obs_blocks import ObsBlocks
 from econbench.registry import make_task
-from tests.conftest import ALL_IDS
+from tests.conftest import ALL_IDS, ci_module
 
-_spec = importlib.util.spec_from_file_location(
-    "econbench_ci_bandwidth", Path(__file__).parents[2] / "ci" / "bandwidth.py"
-)
-assert _spec is not None and _spec.loader is not None
-bandwidth = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bandwidth)
+bandwidth = ci_module("bandwidth")
 
 SHARING = ["econbench/RICECooperation-v0", "econbench/RICECooperation-Bilateral-v0", "econbench/RBCTax-v0"]
 

@@ -5,7 +5,6 @@ trained best responses). The scripts run in this test's own environment (ECONBEN
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import os
 import shutil
@@ -13,7 +12,6 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -21,6 +19,7 @@ import pytest
 import econbench
 from econbench.backend import get_backend
 from econbench.core import BatchedEnv
+from tests.conftest import ci_module
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("tyro")
@@ -40,16 +39,6 @@ def _run(*cmd: str | Path, timeout: int = 300, **env: str) -> subprocess.Complet
     )
 
 
-def _ci_module(name: str) -> ModuleType:
-    """A ci/ file as a module (ci/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"econbench_ci_{name}", ROOT / "ci" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses (gpu_check's Mode) look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_gpu_sh_without_a_gpu_prints_one_line_and_succeeds() -> None:
     done = _run(ROOT / "ci" / "gpu.sh", CUDA_VISIBLE_DEVICES="")
     lines = (done.stdout + done.stderr).strip().splitlines()
@@ -63,7 +52,7 @@ def test_gpu_sh_without_a_gpu_prints_one_line_and_succeeds() -> None:
 
 
 def test_host_copy_counter_counts_each_copy_once_and_restores_everything() -> None:
-    hc = _ci_module("host_copies")
+    hc = ci_module("host_copies")
     originals = {name: vars(torch.Tensor).get(name) for name in ("cpu", "item", "__bool__", "__array__")}
     step, to_numpy = BatchedEnv.step, get_backend("torch", device="cpu").to_numpy
     env = econbench.make_batched("econbench/InvestmentLQ-Planner-v0", 2, "torch", device="cpu", seed=0)
@@ -117,7 +106,7 @@ def test_gpu_sh_cpu_path_reports_every_figure(tmp_path: Path) -> None:
     assert agreement["tasks_agreeing"] == len(econbench.task_ids()) and not agreement["tasks_missing"]
     assert agreement["failed"] == 0
     core = steps["throughput"]["core"]["torch:cpu"]
-    assert set(core) == set(_ci_module("bench_throughput").IDS)
+    assert set(core) == set(ci_module("bench_throughput").IDS)
     assert all(r["env_steps_per_sec"] > 0 and r["n_envs"] == 16 for r in core.values())
     ev = steps["throughput"]["ev"]["torch:cpu"]
     assert ev["drivers"] == 1000 and ev["env_steps_per_sec"] > 0
@@ -132,7 +121,7 @@ def test_gpu_sh_cpu_path_reports_every_figure(tmp_path: Path) -> None:
 
 
 def _check_trainer(step: dict, stdout: str) -> None:
-    gt = _ci_module("gpu_trainer")
+    gt = ci_module("gpu_trainer")
     assert step["ok"] and step["device"] == "cpu" and step["backend"] == "torch"
     assert list(step["tasks"]) == gt.TASKS
     for task_id, r in step["tasks"].items():
@@ -148,7 +137,7 @@ def _check_trainer(step: dict, stdout: str) -> None:
 
 
 def test_trainer_step_copies_the_cpu_figures_before_issue_19() -> None:
-    assert _ci_module("gpu_trainer").BEFORE == _ci_module("bench_throughput").PPO_BEFORE
+    assert ci_module("gpu_trainer").BEFORE == ci_module("bench_throughput").PPO_BEFORE
 
 
 @pytest.mark.slow
@@ -179,9 +168,9 @@ def test_trainer_step_records_a_failed_or_slow_task_and_goes_on(tmp_path: Path) 
     assert rows["econbench/InvestmentOligopoly-v0"]["status"] == "measured"
     done = _run(sys.executable, ROOT / "ci" / "gpu_trainer.py", *flags, "--warmup-limit", "0")
     step = json.loads(out.read_text())
-    assert done.returncode == 1 and list(step["tasks"]) == _ci_module("gpu_trainer").TASKS  # none measured
+    assert done.returncode == 1 and list(step["tasks"]) == ci_module("gpu_trainer").TASKS  # none measured
     assert all(r["status"] == "skipped" and "warm-up" in r["reason"] for r in step["tasks"].values())
-    lines = _ci_module("gpu_check").trainer_lines(step)
+    lines = ci_module("gpu_check").trainer_lines(step)
     assert len(lines) == 5 and all("skipped: warm-up stopped at its limit of 0 s" in line for line in lines[1:])
 
 
